@@ -1,0 +1,88 @@
+/// The decisions an environment accepts.
+public enum ActionSpace: Sendable, Equatable, Codable {
+  /// One of `count` levels per decision, passed as the level index
+  /// (0, 1, ..., count - 1) stored in a `Float`.
+  case discrete(count: Int)
+  /// One real value per decision in `[low, high]`. Values outside are
+  /// accepted and handled by the environment's actuator, which counts them.
+  case continuous(low: Float, high: Float)
+}
+
+/// What one batched `step` returns: one entry per environment in the batch.
+///
+/// Auto-reset convention (the "same step" convention): when environment `i`
+/// ends an episode in this step, `terminated[i]` or `truncated[i]` is true,
+/// row `i` of `finalObservations` holds the last observation of the ended
+/// episode, and row `i` of `observations` already holds the first
+/// observation of the next episode. Rows of `finalObservations` for
+/// environments that did not end are unspecified.
+public struct EnvironmentStep: Sendable {
+  /// Row-major `batchSize x observationSize`.
+  public var observations: [Float]
+  public var rewards: [Float]
+  /// Safety cost of the transition (0 when no threshold was crossed).
+  public var costs: [Float]
+  /// The episode reached a terminal state of the task: no bootstrapping.
+  public var terminated: [Bool]
+  /// The episode was cut off by a time limit that is not part of the task:
+  /// learners bootstrap from the value of `finalObservations`.
+  public var truncated: [Bool]
+  /// Row-major `batchSize x observationSize`; see the type's documentation.
+  public var finalObservations: [Float]
+
+  public init(
+    observations: [Float], rewards: [Float], costs: [Float], terminated: [Bool],
+    truncated: [Bool], finalObservations: [Float]
+  ) {
+    self.observations = observations
+    self.rewards = rewards
+    self.costs = costs
+    self.terminated = terminated
+    self.truncated = truncated
+    self.finalObservations = finalObservations
+  }
+}
+
+/// Clinical outcomes of the episodes that ended since the last drain: sums
+/// of per-episode values keyed by metric name, and the episode count.
+public struct EpisodeOutcomeTally: Sendable, Equatable {
+  public var episodes: Int = 0
+  public var sums: [String: Double] = [:]
+
+  public init() {}
+
+  public mutating func add(_ name: String, _ value: Double) {
+    sums[name, default: 0] += value
+  }
+
+  public mutating func merge(_ other: EpisodeOutcomeTally) {
+    episodes += other.episodes
+    for (name, value) in other.sums { sums[name, default: 0] += value }
+  }
+
+  /// Mean of a metric per episode, or nil when no episode ended.
+  public func mean(_ name: String) -> Double? {
+    guard episodes > 0, let sum = sums[name] else { return nil }
+    return sum / Double(episodes)
+  }
+}
+
+/// A batch of independent environments stepped together (structure of
+/// arrays), as used by the learners and the evaluation core.
+public protocol VectorizedEnvironment: AnyObject {
+  var batchSize: Int { get }
+  var observationSize: Int { get }
+  var actionSpace: ActionSpace { get }
+
+  /// Starts a new episode in every environment and returns the first
+  /// observations, row-major `batchSize x observationSize`. The same seed
+  /// gives the same patients and the same noise.
+  func reset(seed: UInt64) -> [Float]
+
+  /// Applies one action per environment (`actions.count == batchSize`).
+  func step(actions: [Float]) -> EnvironmentStep
+
+  /// Returns and clears the outcome tally of episodes ended since the last
+  /// call.
+  func drainEpisodeOutcomes() -> EpisodeOutcomeTally
+}

@@ -1,0 +1,1 @@
+print("titrate: not yet built")
