@@ -1,0 +1,85 @@
+/// What a site returns after local training in one round: the change of
+/// its local model relative to the global model it received, and how many
+/// environment steps (patient decisions) produced it.
+///
+/// The delta is in `Double`: `Double(local) - Double(global)` is exact
+/// whenever the two `Float` values are within a factor of 2^29 of each
+/// other (53 - 24 mantissa bits), which any training step satisfies, so
+/// adding the delta back reproduces the local model bit for bit.
+public struct ModelUpdate: Sendable {
+  public var siteName: String
+  public var round: Int
+  public var delta: [Double]
+  public var sampleCount: Int
+
+  public init(siteName: String, round: Int, delta: [Double], sampleCount: Int) {
+    self.siteName = siteName
+    self.round = round
+    self.delta = delta
+    self.sampleCount = sampleCount
+  }
+
+  /// Builds the delta between a site's trained parameters and the global
+  /// parameters it started from.
+  public init(
+    siteName: String, round: Int, localParameters: [Float], globalParameters: [Float],
+    sampleCount: Int
+  ) {
+    precondition(
+      localParameters.count == globalParameters.count,
+      "local and global parameter counts differ: \(localParameters.count) vs \(globalParameters.count)")
+    var delta = [Double](repeating: 0, count: localParameters.count)
+    for index in delta.indices {
+      delta[index] = Double(localParameters[index]) - Double(globalParameters[index])
+    }
+    self.init(siteName: siteName, round: round, delta: delta, sampleCount: sampleCount)
+  }
+}
+
+/// Why the aggregator rejected an update. A rejected update never reaches
+/// the average.
+public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible {
+  case wrongParameterCount(received: Int, expected: Int)
+  case nonFiniteValue(index: Int, value: Double)
+  case nonPositiveSampleCount(Int)
+  case implausibleSampleCount(received: Int, maximum: Int)
+  case staleRound(received: Int, expected: Int)
+
+  public var description: String {
+    switch self {
+    case .wrongParameterCount(let received, let expected):
+      return "update has \(received) parameters, expected \(expected) (the site runs a different network shape)"
+    case .nonFiniteValue(let index, let value):
+      return "update has non-finite value \(value) at parameter \(index) (local training diverged)"
+    case .nonPositiveSampleCount(let count):
+      return "update reports sample count \(count), expected a positive count"
+    case .implausibleSampleCount(let received, let maximum):
+      return "update reports sample count \(received), above the \(maximum) steps a site can run in one round"
+    case .staleRound(let received, let expected):
+      return "update is for round \(received), expected round \(expected)"
+    }
+  }
+}
+
+/// Checks one update before aggregation: shape, finite values, a positive
+/// and plausible sample count, and the current round.
+public func validate(
+  _ update: ModelUpdate, expectedParameterCount: Int, round: Int, maximumSampleCount: Int
+) -> UpdateRejection? {
+  if update.round != round {
+    return .staleRound(received: update.round, expected: round)
+  }
+  if update.delta.count != expectedParameterCount {
+    return .wrongParameterCount(received: update.delta.count, expected: expectedParameterCount)
+  }
+  if update.sampleCount <= 0 {
+    return .nonPositiveSampleCount(update.sampleCount)
+  }
+  if update.sampleCount > maximumSampleCount {
+    return .implausibleSampleCount(received: update.sampleCount, maximum: maximumSampleCount)
+  }
+  if let index = update.delta.firstIndex(where: { !$0.isFinite }) {
+    return .nonFiniteValue(index: index, value: update.delta[index])
+  }
+  return nil
+}

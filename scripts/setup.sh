@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what Titrate needs on a fresh Debian 12 machine: the C libraries
+# (OpenBLAS, HDF5 with its command-line tools) and, with --python, the
+# Python packages the tests use for reference values and interop (numpy,
+# scipy, h5py). Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+want_python=0
+for argument in "$@"; do
+  case "$argument" in
+    --python) want_python=1 ;;
+    *) echo "setup.sh: unknown option '$argument' (known: --python)" >&2; exit 2 ;;
+  esac
+done
+
+packages=(pkg-config libopenblas-dev libhdf5-dev hdf5-tools)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup.sh: missing Debian packages: ${missing[*]}; run as root or install them with apt-get" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "$want_python" -eq 1 ]; then
+  if ! python3 -c "import numpy, scipy, h5py" 2>/dev/null; then
+    echo "setup.sh: installing numpy, scipy and h5py from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check numpy scipy h5py
+  fi
+fi
