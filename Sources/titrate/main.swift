@@ -1,1 +1,55 @@
-print("titrate: not yet built")
+import Foundation
+
+/// Program version, stored in every checkpoint.
+let titrateVersion = "0.1.0"
+
+let topLevelHelp = """
+  usage: titrate COMMAND [OPTIONS]
+
+  Federated reinforcement learning for drug dosing on population PK/PD
+  simulations.
+
+  commands:
+    train          train a dosing policy across simulated sites and save a checkpoint
+    evaluate       evaluate a checkpoint on held-out virtual patients against baselines
+    simulate       simulate a fixed regimen or a checkpoint's policy for one patient
+    inspect        print what a checkpoint contains
+    environments   list the environment definitions and their site populations
+    bench          measure evaluation and training throughput
+    version        print the program version
+
+  Run 'titrate COMMAND --help' for a command's options. Exit codes: 0 success,
+  1 run failed, 2 invalid command line, 3 invalid input file.
+  """
+
+/// Runs one subcommand with its arguments.
+func runCommand(_ name: String, _ arguments: [String]) throws {
+  switch name {
+  case "train": try TrainCommand.run(arguments)
+  case "evaluate": try EvaluateCommand.run(arguments)
+  case "simulate": try SimulateCommand.run(arguments)
+  case "inspect": try InspectCommand.run(arguments)
+  case "environments": try EnvironmentsCommand.run(arguments)
+  case "bench": try BenchCommand.run(arguments)
+  case "version", "--version": print("titrate \(titrateVersion)")
+  case "help", "--help", "-h": print(topLevelHelp)
+  default:
+    throw CommandError.usage(
+      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, environments, bench, version")
+  }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+  print(topLevelHelp)
+  exit(ExitCode.usage.rawValue)
+}
+do {
+  try runCommand(command, Array(arguments.dropFirst()))
+} catch let error as CommandError {
+  printError("titrate \(command): \(error.message)")
+  exit(error.code.rawValue)
+} catch {
+  printError("titrate \(command): \(error)")
+  exit(ExitCode.failure.rawValue)
+}

@@ -1,0 +1,272 @@
+import Dispatch
+import Foundation
+import TitrateEnvironments
+import TitrateLinearAlgebra
+import TitratePolicy
+import TitrateRL
+import TitrateRandom
+
+/// Builds the environment a site trains on from its configuration.
+public typealias EnvironmentFactory =
+  @Sendable (_ site: SiteConfiguration, _ siteIndex: Int) throws -> any VectorizedEnvironment
+
+/// Errors that stop a federated run.
+public enum FederationError: Error, CustomStringConvertible {
+  case invalidConfiguration([String])
+  case environmentMismatch(site: String, detail: String)
+  case allUpdatesRejected(round: Int, reasons: [String])
+
+  public var description: String {
+    switch self {
+    case .invalidConfiguration(let problems):
+      return "invalid federation configuration:\n  " + problems.joined(separator: "\n  ")
+    case .environmentMismatch(let site, let detail):
+      return "site \(site): \(detail); every site must use the same observation and action layout"
+    case .allUpdatesRejected(let round, let reasons):
+      return "round \(round): every site update was rejected, so the global model is unchanged:\n  "
+        + reasons.joined(separator: "\n  ")
+    }
+  }
+}
+
+/// A simulated hospital: its environment and its local learner, whose
+/// optimiser state and observation normaliser stay at the site.
+final class FederatedSite: @unchecked Sendable {
+  let configuration: SiteConfiguration
+  let index: Int
+  let environment: any VectorizedEnvironment
+  let learner: PPOLearner
+
+  init(
+    configuration: SiteConfiguration, index: Int, environment: any VectorizedEnvironment,
+    learner: PPOLearner
+  ) {
+    self.configuration = configuration
+    self.index = index
+    self.environment = environment
+    self.learner = learner
+  }
+}
+
+/// The federated loop, in one process: each round the aggregator
+/// broadcasts the global policy, every site trains locally (concurrently,
+/// one BLAS thread each) and returns its model delta with its sample count,
+/// and the aggregator validates the updates, averages the accepted ones by
+/// sample count and applies the server optimiser.
+///
+/// Results are the same for any `threads` value: each site draws from its
+/// own random streams and updates are averaged in site order.
+public final class FederatedTrainer {
+  public let configuration: FederationConfiguration
+  public internal(set) var globalParameters: [Float]
+  public internal(set) var serverState: ServerOptimizerState
+  public internal(set) var completedRounds = 0
+  public internal(set) var history: [RoundRecord] = []
+  let sites: [FederatedSite]
+  public let observationSize: Int
+  public let actionSpace: ActionSpace
+
+  /// Random stream identifiers, so that streams never overlap.
+  static let globalInitialisationStream: UInt64 = 0xF00D
+  static func siteLearnerStream(_ index: Int) -> UInt64 { 0x5173_0000 + UInt64(index) }
+  static func siteEnvironmentSeed(seed: UInt64, site: Int, round: Int) -> UInt64 {
+    var generator = Xoshiro256(seed: seed, stream: 0xE417_0000 + UInt64(site) << 20 + UInt64(round))
+    return generator.next()
+  }
+
+  public init(configuration: FederationConfiguration, makeEnvironment: EnvironmentFactory) throws {
+    let problems = configuration.problems()
+    guard problems.isEmpty else { throw FederationError.invalidConfiguration(problems) }
+    self.configuration = configuration
+
+    var sites: [FederatedSite] = []
+    for (index, siteConfiguration) in configuration.sites.enumerated() {
+      let environment = try makeEnvironment(siteConfiguration, index)
+      var streamGenerator = Xoshiro256(
+        seed: configuration.seed, stream: Self.siteLearnerStream(index))
+      let learner = PPOLearner(
+        configuration: configuration.ppo, observationSize: environment.observationSize,
+        actionSpace: environment.actionSpace, seed: streamGenerator.next())
+      sites.append(
+        FederatedSite(
+          configuration: siteConfiguration, index: index, environment: environment,
+          learner: learner))
+    }
+    let first = sites[0].environment
+    for site in sites.dropFirst() {
+      if site.environment.observationSize != first.observationSize {
+        throw FederationError.environmentMismatch(
+          site: site.configuration.name,
+          detail:
+            "observation size \(site.environment.observationSize) differs from \(first.observationSize)"
+        )
+      }
+      if site.environment.actionSpace != first.actionSpace {
+        throw FederationError.environmentMismatch(
+          site: site.configuration.name,
+          detail: "action space \(site.environment.actionSpace) differs from \(first.actionSpace)")
+      }
+    }
+    self.sites = sites
+    observationSize = first.observationSize
+    actionSpace = first.actionSpace
+
+    var initialisation = Xoshiro256(seed: configuration.seed, stream: Self.globalInitialisationStream)
+    let initialLearner = PPOLearner(
+      configuration: configuration.ppo, observationSize: observationSize,
+      actionSpace: actionSpace, seed: initialisation.next())
+    globalParameters = initialLearner.model.parameterVector()
+    serverState = ServerOptimizerState(parameterCount: globalParameters.count)
+  }
+
+  /// Site names in configuration order.
+  public var siteNames: [String] { sites.map(\.configuration.name) }
+
+  /// Runs one round and appends its record to `history`.
+  ///
+  /// - Parameter updateFilter: lets tests and attack simulations replace a
+  ///   site's update before validation (identity by default).
+  /// - Throws: `FederationError.allUpdatesRejected` when no update is valid;
+  ///   the global model is left unchanged.
+  @discardableResult
+  public func runRound(
+    updateFilter: ((ModelUpdate) -> ModelUpdate)? = nil
+  ) throws -> RoundRecord {
+    let round = completedRounds + 1
+    let started = Date()
+    let broadcast = globalParameters
+    let results = trainSites(round: round, broadcast: broadcast)
+
+    let maximumSampleCount =
+      configuration.localIterations * configuration.ppo.stepsPerRollout
+      * (configuration.sites.map(\.patientsPerBatch).max() ?? 0)
+    var accepted: [ModelUpdate] = []
+    var records: [SiteRoundRecord] = []
+    for result in results {
+      var update = result.update
+      if let updateFilter { update = updateFilter(update) }
+      let rejection = validate(
+        update, expectedParameterCount: broadcast.count, round: round,
+        maximumSampleCount: maximumSampleCount)
+      if rejection == nil { accepted.append(update) }
+      var record = result.record
+      record.accepted = rejection == nil
+      record.rejectionReason = rejection?.description
+      records.append(record)
+    }
+    guard !accepted.isEmpty else {
+      throw FederationError.allUpdatesRejected(
+        round: round,
+        reasons: records.map { "\($0.site): \($0.rejectionReason ?? "accepted")" })
+    }
+    let averageDelta = try federatedAverage(accepted)
+    applyServerStep(
+      configuration.serverOptimizer, state: &serverState, averageDelta: averageDelta,
+      parameters: &globalParameters)
+    completedRounds = round
+
+    let elapsed = Date().timeIntervalSince(started)
+    let record = pooledRecord(round: round, sites: records, elapsed: elapsed)
+    history.append(record)
+    return record
+  }
+
+  struct SiteResult {
+    var update: ModelUpdate
+    var record: SiteRoundRecord
+  }
+
+  /// Trains every site on the broadcast model, `threads` sites at a time.
+  func trainSites(round: Int, broadcast: [Float]) -> [SiteResult] {
+    let box = ResultBox(count: sites.count)
+    let sites = self.sites
+    let configuration = self.configuration
+    if configuration.threads > 1 && sites.count > 1 {
+      // Each concurrent site gets one BLAS thread, so the sgemm results do
+      // not depend on how many sites run at once.
+      setBLASThreadCount(1)
+    }
+    let queue = OperationQueue()
+    queue.maxConcurrentOperationCount = min(configuration.threads, sites.count)
+    for site in sites {
+      queue.addOperation {
+        let result = Self.trainSite(
+          site, round: round, broadcast: broadcast, configuration: configuration)
+        box.store(result, at: site.index)
+      }
+    }
+    queue.waitUntilAllOperationsAreFinished()
+    return box.results()
+  }
+
+  static func trainSite(
+    _ site: FederatedSite, round: Int, broadcast: [Float], configuration: FederationConfiguration
+  ) -> SiteResult {
+    let started = Date()
+    site.learner.model.setParameterVector(broadcast)
+    site.learner.resetEnvironment(
+      site.environment,
+      seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
+    var steps = 0
+    var returnSum = 0.0
+    var returnEpisodes = 0
+    var outcomes = EpisodeOutcomeTally()
+    for _ in 0..<configuration.localIterations {
+      let metrics = site.learner.trainIteration(environment: site.environment)
+      steps += metrics.environmentSteps
+      if let meanReturn = metrics.meanEpisodeReturn {
+        returnSum += meanReturn * Double(metrics.episodesFinished)
+        returnEpisodes += metrics.episodesFinished
+      }
+      outcomes.merge(metrics.outcomes)
+    }
+    let update = ModelUpdate(
+      siteName: site.configuration.name, round: round,
+      localParameters: site.learner.model.parameterVector(), globalParameters: broadcast,
+      sampleCount: steps)
+    let record = SiteRoundRecord(
+      site: site.configuration.name, accepted: true, rejectionReason: nil,
+      environmentSteps: steps,
+      meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
+      targetAttainment: outcomes.mean("attained_day3"),
+      secondsTraining: Date().timeIntervalSince(started))
+    return SiteResult(update: update, record: record)
+  }
+
+  func pooledRecord(round: Int, sites: [SiteRoundRecord], elapsed: Double) -> RoundRecord {
+    let steps = sites.reduce(0) { $0 + $1.environmentSteps }
+    func weightedMean(_ value: (SiteRoundRecord) -> Double?) -> Double? {
+      var sum = 0.0
+      var weight = 0.0
+      for site in sites {
+        if let number = value(site) {
+          sum += number * Double(site.environmentSteps)
+          weight += Double(site.environmentSteps)
+        }
+      }
+      return weight > 0 ? sum / weight : nil
+    }
+    return RoundRecord(
+      round: round, sites: sites, acceptedSites: sites.filter(\.accepted).count,
+      rejectedSites: sites.filter { !$0.accepted }.count,
+      meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
+      targetAttainment: weightedMean(\.targetAttainment), environmentSteps: steps,
+      stepsPerSecond: elapsed > 0 ? Double(steps) / elapsed : 0, secondsElapsed: elapsed)
+  }
+}
+
+/// Collects per-site results written from concurrent operations.
+final class ResultBox: @unchecked Sendable {
+  private var slots: [FederatedTrainer.SiteResult?]
+  private let lock = NSLock()
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func store(_ result: FederatedTrainer.SiteResult, at index: Int) {
+    lock.lock()
+    slots[index] = result
+    lock.unlock()
+  }
+
+  func results() -> [FederatedTrainer.SiteResult] { slots.map { $0! } }
+}

@@ -1,0 +1,66 @@
+import TitrateRL
+
+/// One simulated hospital: the patient population it trains on and how
+/// many virtual patients it steps together.
+public struct SiteConfiguration: Codable, Sendable, Equatable {
+  /// Site name used in logs, metrics and checkpoints.
+  public var name: String
+  /// Name of the environment's site population (for vancomycin: `icu_arc`,
+  /// `elderly_renal`, `haematology`, `obese`).
+  public var population: String
+  /// Virtual patients stepped together at the site, 1...1,000,000.
+  public var patientsPerBatch: Int
+
+  public init(name: String, population: String, patientsPerBatch: Int) {
+    self.name = name
+    self.population = population
+    self.patientsPerBatch = patientsPerBatch
+  }
+}
+
+/// Everything that defines a federated training run. Stored in the
+/// checkpoint as JSON, so a run can be inspected and resumed.
+public struct FederationConfiguration: Codable, Sendable, Equatable {
+  /// Environment name, the file stem under `Environments/`.
+  public var environment: String = "vancomycin"
+  public var sites: [SiteConfiguration] = []
+  /// Federated rounds, 1...100,000.
+  public var rounds: Int = 40
+  /// PPO iterations (rollout plus update epochs) each site runs per round
+  /// before it returns its model delta, 1...1,000.
+  public var localIterations: Int = 1
+  public var serverOptimizer: ServerOptimizerConfiguration = .sgd(learningRate: 1)
+  /// Seed of every random stream in the run.
+  public var seed: UInt64 = 1
+  /// Sites trained at the same time, 1...256. Results do not depend on it.
+  public var threads: Int = 2
+  public var ppo: PPOConfiguration = PPOConfiguration()
+
+  public init() {}
+
+  /// Lists every invalid setting; empty when the configuration is valid.
+  public func problems() -> [String] {
+    var found: [String] = []
+    if sites.isEmpty { found.append("sites: at least one site is needed") }
+    let names = sites.map(\.name)
+    if Set(names).count != names.count {
+      found.append("sites: site names must be unique, got \(names)")
+    }
+    for site in sites where !(1...1_000_000).contains(site.patientsPerBatch) {
+      found.append(
+        "sites.\(site.name).patientsPerBatch: \(site.patientsPerBatch) is outside 1...1000000")
+    }
+    if !(1...100_000).contains(rounds) { found.append("rounds: \(rounds) is outside 1...100000") }
+    if !(1...1_000).contains(localIterations) {
+      found.append("localIterations: \(localIterations) is outside 1...1000")
+    }
+    if !(1...256).contains(threads) { found.append("threads: \(threads) is outside 1...256") }
+    found += serverOptimizer.problems().map { "serverOptimizer: \($0)" }
+    do {
+      try ppo.validate()
+    } catch {
+      found.append("ppo: \(error)")
+    }
+    return found
+  }
+}
