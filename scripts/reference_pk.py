@@ -89,7 +89,11 @@ def right_hand_side(p):
         dx[k] = central / v1
         return dx
 
-    size = (1 if has_depot else 0) + 1 + len(volumes) + (1 if has_effect else 0) + 1
+    size = 2 + len(volumes)  # central, peripherals, AUC
+    if has_depot:
+        size += 1
+    if has_effect:
+        size += 1
     return rhs, size
 
 

@@ -25,7 +25,7 @@ public enum CovariateDistribution: Codable, Sendable, Equatable {
   /// within 1e-9).
   case categorical(values: [Double], probabilities: [Double])
 
-  /// The least probability mass a truncation interval may keep, 0.001.
+  /// The minimum probability mass a truncation interval must keep, 0.001.
   public static let minimumTruncatedMass = 1e-3
 
   /// Checks the constants and the truncation mass.
@@ -69,7 +69,8 @@ public enum CovariateDistribution: Codable, Sendable, Equatable {
     case .categorical(let values, let probabilities):
       guard !values.isEmpty, values.count == probabilities.count else {
         throw PharmacokineticError(
-          parameter: "categorical", value: "\(values.count) values, \(probabilities.count) probabilities",
+          parameter: "categorical",
+          value: "\(values.count) values, \(probabilities.count) probabilities",
           requirement: "expected at least one value and one probability per value")
       }
       for value in values { try requireFinite(value, "categorical.values") }

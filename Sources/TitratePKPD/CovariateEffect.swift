@@ -135,6 +135,11 @@ public struct ParameterModel: Codable, Sendable, Equatable {
     throws(PharmacokineticError) -> [Double]
   {
     let patientCount = covariates.values.first?.count ?? etas?.count ?? 0
+    if let etas, etas.count != patientCount {
+      throw PharmacokineticError(
+        parameter: "etas", value: "\(etas.count) entries",
+        requirement: "expected one eta per patient (\(patientCount))")
+    }
     var result = [Double](repeating: 0, count: patientCount)
     for patient in 0..<patientCount {
       var row: [String: Double] = [:]

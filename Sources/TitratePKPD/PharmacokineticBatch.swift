@@ -151,7 +151,7 @@ public final class PharmacokineticBatch {
   ///   - milligrams: one amount per patient, mg (0 leaves a patient as is).
   ///   - component: an amount component the structure has: depot, central
   ///     or an existing peripheral.
-  /// - Precondition: counts match and the component holds an amount.
+  /// - Precondition: counts match and the component stores an amount.
   public func addBolus(milligrams: [Double], into component: StateComponent) {
     precondition(
       milligrams.count == patientCount,
@@ -225,7 +225,7 @@ public final class PharmacokineticBatch {
   }
 
   private func storeTransition(of patient: Int) {
-    // Parameters were validated by `check`, so construction cannot fail.
+    // Every caller runs `check` first, so construction cannot fail here.
     guard let model = try? LinearCompartmentModel(parameters: parameters[patient]) else {
       preconditionFailure("validated parameters failed to build a model")
     }

@@ -6,7 +6,7 @@ public struct PharmacokineticError: Error, Equatable, Sendable, CustomStringConv
   public var parameter: String
   /// The rejected value, printed as received.
   public var value: String
-  /// What the value must satisfy and how to fix it.
+  /// The allowed range or rule, and the fix.
   public var requirement: String
 
   /// Creates an error for `parameter` whose `value` fails `requirement`.

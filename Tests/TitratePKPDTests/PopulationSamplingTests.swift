@@ -124,7 +124,8 @@ import TitrateRandom
     try distribution.validate()
     var generator = Xoshiro256(seed: 22)
     let values = (0..<Self.sampleCount).map { _ in distribution.sample(using: &generator) }
-    #expect(values.allSatisfy { $0 >= lower && $0 <= upper })
+    #expect(values.allSatisfy { $0 >= lower })
+    #expect(values.allSatisfy { $0 <= upper })
     let a = (lower - mu) / sigma
     let b = (upper - mu) / sigma
     func density(_ z: Double) -> Double { exp(-z * z / 2) / (2 * Double.pi).squareRoot() }
@@ -148,7 +149,8 @@ import TitrateRandom
     var generator = Xoshiro256(seed: 24)
     let uniform = CovariateDistribution.uniform(lowerBound: 18, upperBound: 90)
     let ages = (0..<Self.sampleCount).map { _ in uniform.sample(using: &generator) }
-    #expect(ages.allSatisfy { $0 >= 18 && $0 < 90 })
+    #expect(ages.allSatisfy { $0 >= 18 })
+    #expect(ages.allSatisfy { $0 < 90 })
     #expect(abs(mean(ages) - 54) <= 0.4)  // standard error 0.066
     #expect(abs(standardDeviation(ages) - 72 / 12.0.squareRoot()) <= 0.2)
 
@@ -219,7 +221,10 @@ import TitrateRandom
   }
 
   @Test func decodingRejectsBadCorrelation() {
-    let json = #"{"omegaSquared": [0.1, 0.1], "correlations": [{"first": 0, "second": 1, "coefficient": 1.5}]}"#
+    let json = """
+      {"omegaSquared": [0.1, 0.1],
+       "correlations": [{"first": 0, "second": 1, "coefficient": 1.5}]}
+      """
     #expect(throws: PharmacokineticError.self) {
       _ = try JSONDecoder().decode(LogNormalVariability.self, from: Data(json.utf8))
     }
