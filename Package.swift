@@ -6,6 +6,7 @@
 //   CBLAS (OpenBLAS) ─> TitrateLinearAlgebra ─> TitratePolicy ─┐
 //   TitrateRandom ─────────────────────────────┘               ├─> TitrateRL ─> TitrateFederation ─┐
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
+//   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 import PackageDescription
@@ -35,7 +36,7 @@ let package = Package(
       dependencies: ["TitratePKPD", "TitrateRandom"]),
     .target(
       name: "TitratePolicy",
-      dependencies: ["TitrateLinearAlgebra", "TitrateRandom"]),
+      dependencies: ["TitrateLinearAlgebra", "TitrateRandom", "TitrateEnvironments"]),
     .target(
       name: "TitrateRL",
       dependencies: ["TitratePolicy", "TitrateEnvironments", "TitrateRandom"]),
@@ -62,7 +63,8 @@ let package = Package(
     .testTarget(name: "TitratePKPDTests", dependencies: ["TitratePKPD"]),
     .testTarget(
       name: "TitrateEnvironmentsTests", dependencies: ["TitrateEnvironments"]),
-    .testTarget(name: "TitratePolicyTests", dependencies: ["TitratePolicy"]),
+    .testTarget(
+      name: "TitratePolicyTests", dependencies: ["TitratePolicy", "TitrateEnvironments"]),
     .testTarget(
       name: "TitrateRLTests",
       dependencies: ["TitrateRL", "TitratePolicy", "TitrateEnvironments"]),

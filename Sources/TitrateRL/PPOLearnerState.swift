@@ -1,0 +1,107 @@
+import TitratePolicy
+import TitrateRandom
+
+/// Everything a `PPOLearner` needs to continue bit for bit: parameters,
+/// optimiser and normaliser statistics, generator, iteration count and
+/// the rollout carried over between iterations.
+///
+/// The environment's own state is not included; resuming identically also
+/// needs an environment in the state it had when this was taken.
+public struct PPOLearnerState: Sendable, Equatable, Codable {
+  /// `ActorCritic.parameterVector()`.
+  public var parameters: [Float]
+  /// Adam moments and step count.
+  public var optimizer: AdamState
+  /// Observation statistics.
+  public var normalizer: RunningNormalizer.State
+  /// The four words of the learner's `Xoshiro256`.
+  public var generator: [UInt64]
+  /// Completed `trainIteration` calls, which set the annealed step size.
+  public var completedIterations: Int
+  /// Raw observations to act on next (`batch x observationSize`); nil
+  /// makes the next iteration reset the environment.
+  public var currentObservations: [Float]?
+  /// Undiscounted return so far of each environment's running episode;
+  /// empty when `currentObservations` is nil.
+  public var runningReturns: [Double]
+
+  /// Creates a state from stored parts.
+  public init(
+    parameters: [Float], optimizer: AdamState, normalizer: RunningNormalizer.State,
+    generator: [UInt64], completedIterations: Int, currentObservations: [Float]?,
+    runningReturns: [Double]
+  ) {
+    self.parameters = parameters
+    self.optimizer = optimizer
+    self.normalizer = normalizer
+    self.generator = generator
+    self.completedIterations = completedIterations
+    self.currentObservations = currentObservations
+    self.runningReturns = runningReturns
+  }
+}
+
+/// Raised when a stored learner state does not fit the learner.
+public struct PPOLearnerStateError: Error, Equatable, CustomStringConvertible {
+  /// What does not fit, with stored and expected values.
+  public var reason: String
+
+  public var description: String {
+    "cannot restore PPO learner state: \(reason); restore into a learner built with the "
+      + "same observation size, action space and hidden sizes"
+  }
+}
+
+extension PPOLearner {
+  /// Returns a snapshot from which `restore(_:)` continues identically.
+  public func state() -> PPOLearnerState {
+    PPOLearnerState(
+      parameters: actorCritic.parameterVector(), optimizer: optimizer.state,
+      normalizer: normalizer.state, generator: generator.state,
+      completedIterations: completedIterations, currentObservations: currentObservations,
+      runningReturns: runningReturns)
+  }
+
+  /// Replaces the learner's state with a snapshot from `state()`.
+  /// - Throws: `PPOLearnerStateError` when a part has the wrong size or the
+  ///   generator state is invalid; the learner is then unchanged.
+  public func restore(_ stored: PPOLearnerState) throws(PPOLearnerStateError) {
+    let parameterCount = actorCritic.parameterCount
+    func check(_ condition: Bool, _ reason: @autoclosure () -> String) throws(PPOLearnerStateError) {
+      if !condition { throw PPOLearnerStateError(reason: reason()) }
+    }
+    try check(
+      stored.parameters.count == parameterCount,
+      "\(stored.parameters.count) parameters stored, \(parameterCount) expected")
+    try check(
+      stored.optimizer.firstMoment.count == parameterCount
+        && stored.optimizer.secondMoment.count == parameterCount && stored.optimizer.step >= 0,
+      "Adam moments of \(stored.optimizer.firstMoment.count) and "
+        + "\(stored.optimizer.secondMoment.count) values stored, \(parameterCount) expected")
+    try check(
+      stored.normalizer.mean.count == observationSize
+        && stored.normalizer.variance.count == observationSize && stored.normalizer.count >= 0,
+      "normalizer of \(stored.normalizer.mean.count) features stored, \(observationSize) expected")
+    try check(
+      stored.generator.count == 4 && stored.generator.contains { $0 != 0 },
+      "generator state \(stored.generator) is not four words with one non-zero")
+    try check(
+      stored.completedIterations >= 0,
+      "completed iteration count \(stored.completedIterations) is negative")
+    if let observations = stored.currentObservations {
+      try check(
+        !observations.isEmpty && observations.count % observationSize == 0
+          && stored.runningReturns.count == observations.count / observationSize,
+        "\(observations.count) carried observation values and \(stored.runningReturns.count) "
+          + "running returns do not form whole rows of \(observationSize) features")
+    }
+
+    actorCritic.setParameterVector(stored.parameters)
+    optimizer.restore(stored.optimizer)
+    normalizer.restore(stored.normalizer)
+    generator = Xoshiro256(state: stored.generator)
+    completedIterations = stored.completedIterations
+    currentObservations = stored.currentObservations
+    runningReturns = stored.currentObservations == nil ? [] : stored.runningReturns
+  }
+}
