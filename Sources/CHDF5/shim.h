@@ -21,3 +21,8 @@ static inline unsigned titrate_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned titrate_H5F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }
 static inline unsigned titrate_H5F_ACC_EXCL(void) { return H5F_ACC_EXCL; }
 static inline size_t titrate_H5T_VARIABLE(void) { return H5T_VARIABLE; }
+static inline hid_t titrate_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline hid_t titrate_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
+static inline hid_t titrate_H5T_NATIVE_CHAR(void) { return H5T_NATIVE_CHAR; }
+static inline unsigned titrate_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
+static inline unsigned titrate_H5F_OBJ_ALL_LOCAL(void) { return H5F_OBJ_ALL | H5F_OBJ_LOCAL; }
