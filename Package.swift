@@ -73,7 +73,10 @@ let package = Package(
       dependencies: ["TitrateCheckpoint", "TitrateHDF5"]),
     .testTarget(
       name: "TitrateFederationTests",
-      dependencies: ["TitrateFederation", "TitrateRL", "TitratePolicy"]),
+      dependencies: [
+        "TitrateFederation", "TitrateRL", "TitratePolicy", "TitrateCheckpoint",
+        "TitrateEnvironments", "TitrateRandom",
+      ]),
     .testTarget(
       name: "TitrateEvaluationTests", dependencies: ["TitrateEvaluation"]),
     .testTarget(name: "TitrateCLITests", dependencies: []),

@@ -84,7 +84,7 @@ public final class FederatedTrainer {
       let environment = try makeEnvironment(siteConfiguration, index)
       var streamGenerator = Xoshiro256(
         seed: configuration.seed, stream: Self.siteLearnerStream(index))
-      let learner = PPOLearner(
+      let learner = try PPOLearner(
         configuration: configuration.ppo, observationSize: environment.observationSize,
         actionSpace: environment.actionSpace, seed: streamGenerator.next())
       sites.append(
@@ -112,10 +112,10 @@ public final class FederatedTrainer {
     actionSpace = first.actionSpace
 
     var initialisation = Xoshiro256(seed: configuration.seed, stream: Self.globalInitialisationStream)
-    let initialLearner = PPOLearner(
+    let initialLearner = try PPOLearner(
       configuration: configuration.ppo, observationSize: observationSize,
       actionSpace: actionSpace, seed: initialisation.next())
-    globalParameters = initialLearner.model.parameterVector()
+    globalParameters = initialLearner.parameterVector()
     serverState = ServerOptimizerState(parameterCount: globalParameters.count)
   }
 
@@ -184,7 +184,7 @@ public final class FederatedTrainer {
     if configuration.threads > 1 && sites.count > 1 {
       // Each concurrent site gets one BLAS thread, so the sgemm results do
       // not depend on how many sites run at once.
-      setBLASThreadCount(1)
+      BLASThreads.set(1)
     }
     let queue = OperationQueue()
     queue.maxConcurrentOperationCount = min(configuration.threads, sites.count)
@@ -203,7 +203,7 @@ public final class FederatedTrainer {
     _ site: FederatedSite, round: Int, broadcast: [Float], configuration: FederationConfiguration
   ) -> SiteResult {
     let started = Date()
-    site.learner.model.setParameterVector(broadcast)
+    site.learner.setParameterVector(broadcast)
     site.learner.resetEnvironment(
       site.environment,
       seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
@@ -222,7 +222,7 @@ public final class FederatedTrainer {
     }
     let update = ModelUpdate(
       siteName: site.configuration.name, round: round,
-      localParameters: site.learner.model.parameterVector(), globalParameters: broadcast,
+      localParameters: site.learner.parameterVector(), globalParameters: broadcast,
       sampleCount: steps)
     let record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil,

@@ -1,0 +1,283 @@
+import Foundation
+import TitrateCheckpoint
+import TitrateEnvironments
+import TitratePolicy
+import TitrateRL
+
+/// Layout version of training checkpoints written by this program; see
+/// Docs/checkpoint-format.md.
+public let trainingCheckpointFormatVersion = 1
+
+/// The environment definition a run trained on, stored verbatim with its
+/// SHA-256 so that evaluation can prove it uses the same definition.
+public struct StoredEnvironment: Sendable, Equatable {
+  public var name: String
+  /// The definition file's text, byte for byte.
+  public var definitionJSON: String
+  public var sha256: String { SHA256.hexDigest(of: definitionJSON) }
+
+  public init(name: String, definitionJSON: String) {
+    self.name = name
+    self.definitionJSON = definitionJSON
+  }
+}
+
+/// Raised when a checkpoint's training content does not fit this program.
+public struct TrainingCheckpointError: Error, CustomStringConvertible {
+  public var reason: String
+  public var description: String { reason }
+}
+
+/// Paths of the checkpoint entries; Docs/checkpoint-format.md lists them.
+enum CheckpointPath {
+  static let configuration = "configuration"
+  static let environmentName = "environment/name"
+  static let environmentDefinition = "environment/definition"
+  static let environmentSHA256 = "environment/sha256"
+  static let round = "training/round"
+  static let actionSpace = "training/action_space"
+  static let history = "metrics/history_jsonl"
+  static let serverStep = "optimizer/server/step"
+  static let serverFirstMoment = "optimizer/server/first_moment"
+  static let serverSecondMoment = "optimizer/server/second_moment"
+  static func site(_ name: String) -> String { "sites/\(name)" }
+}
+
+extension FederatedTrainer {
+  /// Captures everything needed to evaluate the global policy and to resume
+  /// training exactly: configuration, environment definition and hash,
+  /// global network tensors, server optimiser state, each site's Adam
+  /// state, observation normaliser and generator, and the metrics history.
+  public func checkpointContents(
+    environment: StoredEnvironment, programVersion: String
+  ) throws -> CheckpointContents {
+    var contents = CheckpointContents(
+      formatVersion: trainingCheckpointFormatVersion, programVersion: programVersion)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    contents.set(
+      CheckpointPath.configuration,
+      string: String(decoding: try encoder.encode(configuration), as: UTF8.self))
+    contents.set(CheckpointPath.environmentName, string: environment.name)
+    contents.set(CheckpointPath.environmentDefinition, string: environment.definitionJSON)
+    contents.set(CheckpointPath.environmentSHA256, string: environment.sha256)
+    contents.set(CheckpointPath.round, shape: [], values: [Int64(completedRounds)])
+    contents.set(
+      CheckpointPath.actionSpace,
+      string: String(decoding: try encoder.encode(actionSpace), as: UTF8.self))
+
+    let network = globalNetwork()
+    for tensor in network.namedTensors() {
+      contents.set(tensor.name, shape: tensor.shape, values: tensor.values)
+    }
+    contents.set(CheckpointPath.serverStep, shape: [], values: [Int64(serverState.step)])
+    contents.set(
+      CheckpointPath.serverFirstMoment, shape: [serverState.firstMoment.count],
+      values: serverState.firstMoment)
+    contents.set(
+      CheckpointPath.serverSecondMoment, shape: [serverState.secondMoment.count],
+      values: serverState.secondMoment)
+
+    for site in sites {
+      let prefix = CheckpointPath.site(site.configuration.name)
+      let state = site.learner.state()
+      contents.set(
+        "\(prefix)/optimizer/first_moment", shape: [state.optimizer.firstMoment.count],
+        values: state.optimizer.firstMoment)
+      contents.set(
+        "\(prefix)/optimizer/second_moment", shape: [state.optimizer.secondMoment.count],
+        values: state.optimizer.secondMoment)
+      contents.set("\(prefix)/optimizer/step", shape: [], values: [Int64(state.optimizer.step)])
+      contents.set(
+        "\(prefix)/normalizer/mean", shape: [state.normalizer.mean.count],
+        values: state.normalizer.mean)
+      contents.set(
+        "\(prefix)/normalizer/variance", shape: [state.normalizer.variance.count],
+        values: state.normalizer.variance)
+      contents.set("\(prefix)/normalizer/count", shape: [], values: [state.normalizer.count])
+      contents.set("\(prefix)/rng/state", shape: [4], values: state.generator)
+      contents.set(
+        "\(prefix)/completed_iterations", shape: [], values: [Int64(state.completedIterations)])
+    }
+
+    let lineEncoder = JSONEncoder()
+    lineEncoder.outputFormatting = [.sortedKeys]
+    let lines = try history.map { String(decoding: try lineEncoder.encode($0), as: UTF8.self) }
+    contents.set(CheckpointPath.history, string: lines.joined(separator: "\n"))
+    for (name, values) in metricColumns() {
+      contents.set("metrics/\(name)", shape: [values.count], values: values)
+    }
+    return contents
+  }
+
+  /// The global model as a network.
+  public func globalNetwork() -> ActorCritic {
+    var network = try! ActorCritic(
+      observationSize: observationSize, actionSpace: actionSpace,
+      hiddenSizes: configuration.ppo.hiddenSizes,
+      tensors: sites[0].learner.actorCritic.namedTensors())
+    network.setParameterVector(globalParameters)
+    return network
+  }
+
+  /// Per-round metrics as columns (NaN where a round has no value), for
+  /// readers such as h5py that do not want to parse JSON.
+  func metricColumns() -> [(String, [Double])] {
+    var columns: [(String, [Double])] = [
+      ("round", history.map { Double($0.round) }),
+      ("mean_return", history.map { $0.meanEpisodeReturn ?? .nan }),
+      ("target_attainment", history.map { $0.targetAttainment ?? .nan }),
+      ("environment_steps", history.map { Double($0.environmentSteps) }),
+      ("steps_per_second", history.map(\.stepsPerSecond)),
+      ("accepted_sites", history.map { Double($0.acceptedSites) }),
+      ("rejected_sites", history.map { Double($0.rejectedSites) }),
+    ]
+    for name in siteNames {
+      columns.append(
+        (
+          "sites/\(name)/target_attainment",
+          history.map { round in
+            round.sites.first { $0.site == name }?.targetAttainment ?? .nan
+          }
+        ))
+    }
+    return columns
+  }
+
+  /// Rebuilds a trainer from a checkpoint so that the next round is the one
+  /// an uninterrupted run would have run.
+  ///
+  /// - Throws: `TrainingCheckpointError` or `CheckpointError` naming the
+  ///   entry that is missing or does not fit.
+  public static func resume(
+    from contents: CheckpointContents, makeEnvironment: EnvironmentFactory
+  ) throws -> FederatedTrainer {
+    let stored = try TrainedPolicy(contents: contents)
+    let trainer = try FederatedTrainer(
+      configuration: stored.configuration, makeEnvironment: makeEnvironment)
+    guard trainer.observationSize == stored.network.observationSize,
+      trainer.actionSpace == stored.network.actionSpace
+    else {
+      throw TrainingCheckpointError(
+        reason:
+          "checkpoint network expects \(stored.network.observationSize) observations and "
+          + "\(stored.network.actionSpace), the environment provides \(trainer.observationSize) "
+          + "and \(trainer.actionSpace); resume with the environment definition stored in the checkpoint")
+    }
+    trainer.globalParameters = stored.network.parameterVector()
+    let parameterCount = trainer.globalParameters.count
+    trainer.serverState = ServerOptimizerState(
+      step: Int(try contents.requireScalar(CheckpointPath.serverStep) as Int64),
+      firstMoment: try contents.requireFloat64(
+        CheckpointPath.serverFirstMoment, shape: [parameterCount]),
+      secondMoment: try contents.requireFloat64(
+        CheckpointPath.serverSecondMoment, shape: [parameterCount]))
+    trainer.completedRounds = stored.round
+    trainer.history = stored.history
+
+    for site in trainer.sites {
+      let prefix = CheckpointPath.site(site.configuration.name)
+      let featureCount = trainer.observationSize
+      let optimizer = AdamState(
+        firstMoment: try contents.requireFloat32(
+          "\(prefix)/optimizer/first_moment", shape: [parameterCount]),
+        secondMoment: try contents.requireFloat32(
+          "\(prefix)/optimizer/second_moment", shape: [parameterCount]),
+        step: Int(try contents.requireScalar("\(prefix)/optimizer/step") as Int64))
+      let state = PPOLearnerState(
+        parameters: trainer.globalParameters, optimizer: optimizer,
+        normalizer: try stored.normalizerState(site: site.configuration.name, featureCount: featureCount),
+        generator: try contents.requireUInt64("\(prefix)/rng/state", shape: [4]),
+        completedIterations: Int(
+          try contents.requireScalar("\(prefix)/completed_iterations") as Int64),
+        currentObservations: nil, runningReturns: [])
+      try site.learner.restore(state)
+    }
+    return trainer
+  }
+}
+
+/// What evaluation needs from a checkpoint: the global network, each site's
+/// observation normaliser, the configuration and the environment definition.
+public struct TrainedPolicy {
+  public var configuration: FederationConfiguration
+  public var network: ActorCritic
+  public var environment: StoredEnvironment
+  public var round: Int
+  public var history: [RoundRecord]
+  public var programVersion: String
+  let contents: CheckpointContents
+
+  /// Reads and validates the training content of a checkpoint.
+  public init(contents: CheckpointContents) throws {
+    try contents.requireFormatVersion(
+      supported: trainingCheckpointFormatVersion...trainingCheckpointFormatVersion)
+    self.contents = contents
+    programVersion = contents.programVersion
+    let configurationText = try contents.requireString(CheckpointPath.configuration)
+    do {
+      configuration = try JSONDecoder().decode(
+        FederationConfiguration.self, from: Data(configurationText.utf8))
+    } catch {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry 'configuration' is not a valid training configuration: \(error)")
+    }
+    environment = StoredEnvironment(
+      name: try contents.requireString(CheckpointPath.environmentName),
+      definitionJSON: try contents.requireString(CheckpointPath.environmentDefinition))
+    let storedHash = try contents.requireString(CheckpointPath.environmentSHA256)
+    guard storedHash == environment.sha256 else {
+      throw TrainingCheckpointError(
+        reason:
+          "checkpoint entry 'environment/sha256' is \(storedHash) but the stored definition "
+          + "hashes to \(environment.sha256); the file was modified after it was written")
+    }
+    round = Int(try contents.requireScalar(CheckpointPath.round) as Int64)
+
+    let policyPaths = contents.paths.filter { $0.hasPrefix("policy/") || $0.hasPrefix("value/") }
+    var tensors: [NamedTensor] = []
+    for path in policyPaths {
+      guard case .float32(let array) = try contents.requireValue(path) else {
+        throw TrainingCheckpointError(reason: "checkpoint entry '\(path)' is not float32")
+      }
+      tensors.append(NamedTensor(name: path, shape: array.shape, values: array.values))
+    }
+    guard let inputLayer = tensors.first(where: { $0.name == "policy/layer_0/weight" }),
+      inputLayer.shape.count == 2
+    else {
+      throw TrainingCheckpointError(
+        reason: "checkpoint has no 2-D 'policy/layer_0/weight'; it holds no policy network")
+    }
+    let observationSize = inputLayer.shape[1]
+    let actionSpaceText = try contents.requireString(CheckpointPath.actionSpace)
+    let actionSpace: ActionSpace
+    do {
+      actionSpace = try JSONDecoder().decode(ActionSpace.self, from: Data(actionSpaceText.utf8))
+    } catch {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry '\(CheckpointPath.actionSpace)' is not a valid action space: \(error)")
+    }
+    do {
+      network = try ActorCritic(
+        observationSize: observationSize, actionSpace: actionSpace,
+        hiddenSizes: configuration.ppo.hiddenSizes, tensors: tensors)
+    } catch {
+      throw TrainingCheckpointError(reason: "checkpoint policy does not load: \(error)")
+    }
+
+    let historyText = try contents.requireString(CheckpointPath.history)
+    history = try historyText.split(separator: "\n").map { line in
+      try JSONDecoder().decode(RoundRecord.self, from: Data(line.utf8))
+    }
+  }
+
+  /// The observation normaliser statistics a site trained with.
+  public func normalizerState(site: String, featureCount: Int) throws -> RunningNormalizer.State {
+    let prefix = CheckpointPath.site(site)
+    return RunningNormalizer.State(
+      mean: try contents.requireFloat64("\(prefix)/normalizer/mean", shape: [featureCount]),
+      variance: try contents.requireFloat64(
+        "\(prefix)/normalizer/variance", shape: [featureCount]),
+      count: try contents.requireScalar("\(prefix)/normalizer/count") as Double)
+  }
+}

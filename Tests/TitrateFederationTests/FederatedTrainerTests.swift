@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import TitrateCheckpoint
+import TitrateEnvironments
+import TitrateRL
+import TitrateRandom
+
+@testable import TitrateFederation
+
+@Suite struct FederatedTrainerTests {
+  func configuration(sites: Int, rounds: Int = 3, threads: Int = 2) -> FederationConfiguration {
+    var configuration = FederationConfiguration()
+    configuration.environment = "matching"
+    configuration.sites = (0..<sites).map {
+      SiteConfiguration(name: "site_\($0)", population: "p\($0)", patientsPerBatch: 16)
+    }
+    configuration.rounds = rounds
+    configuration.localIterations = 2
+    configuration.threads = threads
+    configuration.seed = 11
+    configuration.ppo.stepsPerRollout = 8
+    configuration.ppo.minibatchSize = 32
+    configuration.ppo.updateEpochs = 2
+    configuration.ppo.hiddenSizes = [8, 8]
+    configuration.ppo.iterations = rounds * 2
+    configuration.ppo.learningRate = 0.01
+    return configuration
+  }
+
+  let factory: EnvironmentFactory = { site, index in
+    MatchingEnvironment(batchSize: site.patientsPerBatch, bias: 0.3 * Double(index))
+  }
+
+  @Test func oneSiteOneRoundEqualsCentralisedTraining() throws {
+    var federated = configuration(sites: 1, rounds: 1)
+    federated.serverOptimizer = .sgd(learningRate: 1)
+    let trainer = try FederatedTrainer(configuration: federated, makeEnvironment: factory)
+    let initial = trainer.globalParameters
+    try trainer.runRound()
+
+    // The same learner, environment and seeds driven directly.
+    var streamGenerator = Xoshiro256(seed: 11, stream: FederatedTrainer.siteLearnerStream(0))
+    let learner = try PPOLearner(
+      configuration: federated.ppo, observationSize: 3, actionSpace: .discrete(count: 3),
+      seed: streamGenerator.next())
+    learner.setParameterVector(initial)
+    let environment = MatchingEnvironment(batchSize: 16)
+    learner.resetEnvironment(
+      environment, seed: FederatedTrainer.siteEnvironmentSeed(seed: 11, site: 0, round: 1))
+    _ = learner.trainIteration(environment: environment)
+    _ = learner.trainIteration(environment: environment)
+
+    #expect(trainer.globalParameters == learner.parameterVector())
+    #expect(trainer.globalParameters != initial)
+  }
+
+  @Test func sameSeedGivesIdenticalModels() throws {
+    let first = try FederatedTrainer(configuration: configuration(sites: 3), makeEnvironment: factory)
+    let second = try FederatedTrainer(
+      configuration: configuration(sites: 3), makeEnvironment: factory)
+    for _ in 0..<2 {
+      try first.runRound()
+      try second.runRound()
+    }
+    #expect(first.globalParameters == second.globalParameters)
+  }
+
+  @Test func threadCountDoesNotChangeResult() throws {
+    let serial = try FederatedTrainer(
+      configuration: configuration(sites: 3, threads: 1), makeEnvironment: factory)
+    let parallel = try FederatedTrainer(
+      configuration: configuration(sites: 3, threads: 3), makeEnvironment: factory)
+    for _ in 0..<2 {
+      try serial.runRound()
+      try parallel.runRound()
+    }
+    #expect(serial.globalParameters == parallel.globalParameters)
+  }
+
+  @Test func rejectedUpdateNeverReachesTheAverage() throws {
+    // Site 1 sends NaN; the result must equal a run where site 1's update
+    // is dropped, which for two sites is site 0's update alone.
+    let poisoned = try FederatedTrainer(
+      configuration: configuration(sites: 2), makeEnvironment: factory)
+    let record = try poisoned.runRound { update in
+      guard update.siteName == "site_1" else { return update }
+      var bad = update
+      bad.delta[5] = .nan
+      return bad
+    }
+    #expect(record.acceptedSites == 1)
+    #expect(record.rejectedSites == 1)
+    let rejected = record.sites.first { $0.site == "site_1" }
+    #expect(rejected?.accepted == false)
+    #expect(rejected?.rejectionReason?.contains("non-finite value nan at parameter 5") == true)
+    #expect(poisoned.globalParameters.allSatisfy { $0.isFinite })
+
+    let siteZeroOnly = try FederatedTrainer(
+      configuration: configuration(sites: 2), makeEnvironment: factory)
+    try siteZeroOnly.runRound { update in
+      guard update.siteName == "site_1" else { return update }
+      var bad = update
+      bad.sampleCount = 0
+      return bad
+    }
+    #expect(poisoned.globalParameters == siteZeroOnly.globalParameters)
+  }
+
+  @Test func allRejectedRoundLeavesModelUnchanged() throws {
+    let trainer = try FederatedTrainer(
+      configuration: configuration(sites: 2), makeEnvironment: factory)
+    let before = trainer.globalParameters
+    #expect(throws: FederationError.self) {
+      try trainer.runRound { update in
+        var bad = update
+        bad.delta = [1, 2, 3]
+        return bad
+      }
+    }
+    #expect(trainer.globalParameters == before)
+    #expect(trainer.completedRounds == 0)
+  }
+
+  @Test func invalidConfigurationListsEveryProblem() {
+    var bad = configuration(sites: 2)
+    bad.rounds = 0
+    bad.sites[1].name = "site_0"
+    bad.threads = 0
+    #expect {
+      try FederatedTrainer(configuration: bad, makeEnvironment: factory)
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("rounds: 0") && text.contains("unique") && text.contains("threads: 0")
+    }
+  }
+
+  @Test func resumedRunEqualsUninterruptedRun() throws {
+    var adam = configuration(sites: 2, rounds: 4)
+    adam.serverOptimizer = .adam(learningRate: 0.05, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
+    let uninterrupted = try FederatedTrainer(configuration: adam, makeEnvironment: factory)
+    for _ in 0..<4 { try uninterrupted.runRound() }
+
+    let interrupted = try FederatedTrainer(configuration: adam, makeEnvironment: factory)
+    for _ in 0..<2 { try interrupted.runRound() }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "titrate-resume-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("run.h5")
+    let environment = StoredEnvironment(name: "matching", definitionJSON: "{\"name\": \"matching\"}")
+    try CheckpointFile.write(
+      interrupted.checkpointContents(environment: environment, programVersion: "test"), to: file)
+
+    let resumed = try FederatedTrainer.resume(
+      from: try CheckpointFile.read(from: file), makeEnvironment: factory)
+    #expect(resumed.completedRounds == 2)
+    #expect(resumed.history.count == 2)
+    for _ in 0..<2 { try resumed.runRound() }
+    #expect(resumed.globalParameters == uninterrupted.globalParameters)
+    #expect(resumed.serverState == uninterrupted.serverState)
+  }
+
+  @Test func learnsTheMatchingTask() throws {
+    var longer = configuration(sites: 2, rounds: 12)
+    longer.ppo.iterations = 24
+    let trainer = try FederatedTrainer(configuration: longer, makeEnvironment: factory)
+    for _ in 0..<12 { try trainer.runRound() }
+    // A uniform random policy scores 4/3 per 4-step episode; the optimum
+    // is 4.
+    let last = try #require(trainer.history.last?.meanEpisodeReturn)
+    #expect(last > 3.0)
+  }
+}
