@@ -1,0 +1,261 @@
+/// Exact stepping of N patients who share one compartmental structure, on a
+/// fixed time grid, with a zero-order input rate held constant over each
+/// step.
+///
+/// Storage is a structure of arrays, component-major: the value of state
+/// component `c` of patient `p` sits at `c * patientCount + p`, and entry
+/// (i, j) of patient p's transition matrix at `(i * n + j) * patientCount + p`.
+/// The inner loops of `advance` therefore run over contiguous patients.
+/// Each patient's Phi and Gamma (see
+/// `LinearCompartmentModel.discretized(stepHours:)`) are computed once at
+/// init or by `replaceParameters(at:with:)` and reused every step, so a
+/// step is exact to round-off and allocates nothing.
+///
+/// Not thread-safe: use one batch per thread.
+public final class PharmacokineticBatch {
+  /// The number of patients, at least 1.
+  public let patientCount: Int
+  /// The grid step, hours, > 0.
+  public let stepHours: Double
+  /// The state layout shared by every patient.
+  public let structure: CompartmentalStructure
+  /// Each patient's current parameters.
+  public private(set) var parameters: [CompartmentalParameters]
+
+  private let dimension: Int
+  private let centralIndex: Int
+  private let aucIndex: Int
+  private var state: UnsafeMutableBufferPointer<Double>
+  private var scratch: UnsafeMutableBufferPointer<Double>
+  private let transitions: UnsafeMutableBufferPointer<Double>
+  private let inputs: UnsafeMutableBufferPointer<Double>
+  private let centralVolumesLiters: UnsafeMutableBufferPointer<Double>
+
+  /// Creates a batch at the all-zero state and precomputes each patient's
+  /// transition over `stepHours`.
+  /// - Parameters:
+  ///   - parameters: one parameter set per patient (at least one), all with
+  ///     the same structure (peripheral count, depot, effect site).
+  ///   - stepHours: grid step, hours, finite and > 0.
+  /// - Throws: `PharmacokineticError` naming the first invalid patient
+  ///   parameter, a structure mismatch, an empty list or a bad step.
+  public init(parameters: [CompartmentalParameters], stepHours: Double)
+    throws(PharmacokineticError)
+  {
+    guard let first = parameters.first else {
+      throw PharmacokineticError(
+        parameter: "parameters", value: "0 patients",
+        requirement: "expected at least one patient")
+    }
+    try requirePositiveFinite(stepHours, "stepHours")
+    let structure = CompartmentalStructure(first)
+    for (index, patient) in parameters.enumerated() {
+      try Self.check(patient, index: index, against: structure)
+    }
+
+    self.patientCount = parameters.count
+    self.stepHours = stepHours
+    self.structure = structure
+    self.parameters = parameters
+    dimension = structure.components.count
+    centralIndex = structure.index(of: .central)!
+    aucIndex = structure.index(of: .centralAUC)!
+    let count = parameters.count
+    state = .allocate(capacity: dimension * count)
+    scratch = .allocate(capacity: dimension * count)
+    transitions = .allocate(capacity: dimension * dimension * count)
+    inputs = .allocate(capacity: dimension * count)
+    centralVolumesLiters = .allocate(capacity: count)
+    state.initialize(repeating: 0)
+    scratch.initialize(repeating: 0)
+    transitions.initialize(repeating: 0)
+    inputs.initialize(repeating: 0)
+    centralVolumesLiters.initialize(repeating: 0)
+    for index in 0..<count { storeTransition(of: index) }
+  }
+
+  deinit {
+    state.deallocate()
+    scratch.deallocate()
+    transitions.deallocate()
+    inputs.deallocate()
+    centralVolumesLiters.deallocate()
+  }
+
+  /// Replaces one patient's parameters (for example after a change in renal
+  /// function) and recomputes that patient's transition. The state is kept.
+  /// - Throws: `PharmacokineticError` when the parameters are invalid or
+  ///   their structure differs from the batch's.
+  /// - Precondition: `index` is in `0..<patientCount`.
+  public func replaceParameters(at index: Int, with newParameters: CompartmentalParameters)
+    throws(PharmacokineticError)
+  {
+    precondition(
+      (0..<patientCount).contains(index),
+      "patient index \(index) outside 0..<\(patientCount)")
+    try Self.check(newParameters, index: index, against: structure)
+    parameters[index] = newParameters
+    storeTransition(of: index)
+  }
+
+  /// Sets every state component of every patient to zero (no drug, AUC 0).
+  public func reset() {
+    state.update(repeating: 0)
+  }
+
+  /// Sets one patient's state to zero, leaving the others unchanged.
+  public func reset(patient index: Int) {
+    precondition(
+      (0..<patientCount).contains(index),
+      "patient index \(index) outside 0..<\(patientCount)")
+    for component in 0..<dimension { state[component * patientCount + index] = 0 }
+  }
+
+  /// Advances every patient by one grid step with a zero-order input rate
+  /// held constant over the step into `structure.inputComponent`.
+  /// - Parameter infusionRatesMilligramsPerHour: one rate per patient, mg/h,
+  ///   >= 0 for a physical infusion (not checked in this hot loop).
+  /// - Precondition: the buffer has `patientCount` entries.
+  public func advance(infusionRatesMilligramsPerHour rates: UnsafeBufferPointer<Double>) {
+    precondition(
+      rates.count == patientCount,
+      "expected \(patientCount) infusion rates, got \(rates.count)")
+    let count = patientCount
+    let n = dimension
+    guard let x = UnsafePointer(state.baseAddress), let next = scratch.baseAddress,
+      let phi = UnsafePointer(transitions.baseAddress),
+      let gamma = UnsafePointer(inputs.baseAddress), let rate = rates.baseAddress
+    else { return }
+
+    // next_i = Gamma_i r + sum_j Phi_ij x_j, vectorised over patients.
+    for i in 0..<n {
+      let row = next + i * count
+      let gammaRow = gamma + i * count
+      for p in 0..<count { row[p] = gammaRow[p] * rate[p] }
+      for j in 0..<n {
+        let coefficients = phi + (i * n + j) * count
+        let source = x + j * count
+        for p in 0..<count { row[p] += coefficients[p] * source[p] }
+      }
+    }
+    swap(&state, &scratch)
+  }
+
+  /// Array overload of `advance(infusionRatesMilligramsPerHour:)`.
+  public func advance(infusionRatesMilligramsPerHour rates: [Double]) {
+    rates.withUnsafeBufferPointer { advance(infusionRatesMilligramsPerHour: $0) }
+  }
+
+  /// Adds an instantaneous dose to one component of every patient.
+  /// - Parameters:
+  ///   - milligrams: one amount per patient, mg (0 leaves a patient as is).
+  ///   - component: an amount component the structure has: depot, central
+  ///     or an existing peripheral.
+  /// - Precondition: counts match and the component stores an amount.
+  public func addBolus(milligrams: [Double], into component: StateComponent) {
+    precondition(
+      milligrams.count == patientCount,
+      "expected \(patientCount) bolus amounts, got \(milligrams.count)")
+    let offset = amountIndex(of: component) * patientCount
+    for p in 0..<patientCount { state[offset + p] += milligrams[p] }
+  }
+
+  /// Returns each patient's central concentration A1 / V1, mg/L.
+  public func centralConcentrationsMilligramsPerLiter() -> [Double] {
+    var result = [Double](repeating: 0, count: patientCount)
+    result.withUnsafeMutableBufferPointer { centralConcentrations(into: $0) }
+    return result
+  }
+
+  /// Writes each patient's central concentration A1 / V1, mg/L, into
+  /// `buffer` (`patientCount` entries) without allocating.
+  public func centralConcentrations(into buffer: UnsafeMutableBufferPointer<Double>) {
+    precondition(
+      buffer.count == patientCount,
+      "expected a buffer of \(patientCount), got \(buffer.count)")
+    let offset = centralIndex * patientCount
+    for p in 0..<patientCount { buffer[p] = state[offset + p] / centralVolumesLiters[p] }
+  }
+
+  /// Returns each patient's area under the central concentration curve
+  /// since the last reset, mg*h/L.
+  public func centralAUC() -> [Double] {
+    stateValues(of: .centralAUC)
+  }
+
+  /// Returns each patient's drug amount in `component`, mg.
+  /// - Precondition: `component` is depot, central or peripheral and exists
+  ///   in the structure (use `stateValues(of:)` for the effect site or AUC).
+  public func amounts(of component: StateComponent) -> [Double] {
+    let offset = amountIndex(of: component) * patientCount
+    return (0..<patientCount).map { state[offset + $0] }
+  }
+
+  /// Returns each patient's value of any existing state component in its
+  /// own unit (mg for amounts, mg/L for the effect site, mg*h/L for AUC).
+  public func stateValues(of component: StateComponent) -> [Double] {
+    guard let index = structure.index(of: component) else {
+      preconditionFailure("the \(structure) model has no \(component) component")
+    }
+    let offset = index * patientCount
+    return (0..<patientCount).map { state[offset + $0] }
+  }
+
+  /// Overwrites one component of every patient, in its own unit (used to
+  /// restore a saved state or to set an initial condition).
+  public func setStateValues(_ values: [Double], of component: StateComponent) {
+    precondition(
+      values.count == patientCount, "expected \(patientCount) values, got \(values.count)")
+    guard let index = structure.index(of: component) else {
+      preconditionFailure("the \(structure) model has no \(component) component")
+    }
+    for p in 0..<patientCount { state[index * patientCount + p] = values[p] }
+  }
+
+  private func amountIndex(of component: StateComponent) -> Int {
+    switch component {
+    case .effectSite, .centralAUC:
+      preconditionFailure("\(component) holds no drug amount; use stateValues(of:)")
+    default:
+      guard let index = structure.index(of: component) else {
+        preconditionFailure("the \(structure) model has no \(component) component")
+      }
+      return index
+    }
+  }
+
+  private func storeTransition(of patient: Int) {
+    // Every caller runs `check` first, so construction cannot fail here.
+    guard let model = try? LinearCompartmentModel(parameters: parameters[patient]) else {
+      preconditionFailure("validated parameters failed to build a model")
+    }
+    let (phi, gamma) = model.discretized(stepHours: stepHours)
+    let n = dimension
+    for i in 0..<n {
+      inputs[i * patientCount + patient] = gamma[i]
+      for j in 0..<n { transitions[(i * n + j) * patientCount + patient] = phi[i * n + j] }
+    }
+    centralVolumesLiters[patient] = parameters[patient].centralVolumeLiters
+  }
+
+  private static func check(
+    _ patient: CompartmentalParameters, index: Int,
+    against structure: CompartmentalStructure
+  ) throws(PharmacokineticError) {
+    do {
+      try patient.validate()
+    } catch {
+      throw PharmacokineticError(
+        parameter: "parameters[\(index)].\(error.parameter)", value: error.value,
+        requirement: error.requirement)
+    }
+    let patientStructure = CompartmentalStructure(patient)
+    guard patientStructure == structure else {
+      throw PharmacokineticError(
+        parameter: "parameters[\(index)]", value: "a \(patientStructure) model",
+        requirement:
+          "every patient in a batch needs the structure of patient 0 (\(structure));"
+          + " split the patients into one batch per structure")
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+
+@testable import TitratePKPD
+
+@Suite struct PharmacokineticBatchTests {
+  static let vancomycin = CompartmentalParameters(
+    clearanceLitersPerHour: 4.5, centralVolumeLiters: 58.4,
+    intercompartmentalClearancesLitersPerHour: [6.5], peripheralVolumesLiters: [38.4])
+
+  /// Runs one loading infusion and two later steps of a fixed schedule.
+  private func run(_ batch: PharmacokineticBatch) {
+    let count = batch.patientCount
+    batch.addBolus(milligrams: Array(repeating: 250, count: count), into: .central)
+    for step in 0..<40 {
+      let rate = step < 6 ? 1000.0 : 0
+      batch.advance(infusionRatesMilligramsPerHour: Array(repeating: rate, count: count))
+    }
+  }
+
+  @Test func batchEqualsPatientsRunAlone() throws {
+    var slow = Self.vancomycin
+    slow.clearanceLitersPerHour = 1.1
+    var large = Self.vancomycin
+    large.peripheralVolumesLiters = [95]
+    let patients = [Self.vancomycin, slow, large]
+    let batch = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    run(batch)
+    for (index, patient) in patients.enumerated() {
+      let single = try PharmacokineticBatch(parameters: [patient], stepHours: 0.25)
+      run(single)
+      // Same operations in the same order per patient: bit-identical.
+      #expect(batch.amounts(of: .central)[index] == single.amounts(of: .central)[0])
+      #expect(batch.amounts(of: .peripheral(0))[index] == single.amounts(of: .peripheral(0))[0])
+      #expect(batch.centralAUC()[index] == single.centralAUC()[0])
+    }
+  }
+
+  @Test func replaceParametersAffectsOnePatient() throws {
+    var reduced = Self.vancomycin
+    reduced.clearanceLitersPerHour = 2.0
+    let batch = try PharmacokineticBatch(
+      parameters: [Self.vancomycin, Self.vancomycin], stepHours: 0.5)
+    try batch.replaceParameters(at: 1, with: reduced)
+    #expect(batch.parameters[1] == reduced)
+    run(batch)
+    let unchanged = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: 0.5)
+    let changed = try PharmacokineticBatch(parameters: [reduced], stepHours: 0.5)
+    run(unchanged)
+    run(changed)
+    #expect(batch.centralAUC()[0] == unchanged.centralAUC()[0])
+    #expect(batch.centralAUC()[1] == changed.centralAUC()[0])
+    #expect(batch.centralAUC()[1] > batch.centralAUC()[0])
+  }
+
+  @Test func replaceParametersKeepsState() throws {
+    let batch = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: 1)
+    batch.addBolus(milligrams: [1000], into: .central)
+    var changed = Self.vancomycin
+    changed.clearanceLitersPerHour = 9
+    try batch.replaceParameters(at: 0, with: changed)
+    #expect(batch.amounts(of: .central) == [1000])
+  }
+
+  @Test func resetClearsState() throws {
+    let batch = try PharmacokineticBatch(
+      parameters: [Self.vancomycin, Self.vancomycin], stepHours: 0.5)
+    run(batch)
+    batch.reset(patient: 0)
+    #expect(batch.amounts(of: .central)[0] == 0)
+    #expect(batch.centralAUC()[0] == 0)
+    #expect(batch.amounts(of: .central)[1] > 0)
+    batch.reset()
+    for component in batch.structure.components {
+      #expect(batch.stateValues(of: component) == [0, 0], "\(component)")
+    }
+  }
+
+  @Test func inPlaceConcentrationsMatchArray() throws {
+    let batch = try PharmacokineticBatch(
+      parameters: [Self.vancomycin, Self.vancomycin], stepHours: 0.5)
+    run(batch)
+    var buffer = [Double](repeating: -1, count: 2)
+    buffer.withUnsafeMutableBufferPointer { batch.centralConcentrations(into: $0) }
+    #expect(buffer == batch.centralConcentrationsMilligramsPerLiter())
+    #expect(abs(buffer[0] - batch.amounts(of: .central)[0] / 58.4) <= 1e-15 * buffer[0])
+  }
+
+  @Test func depotInfusionReachesRateOverClearance() throws {
+    // A constant input into the depot is all absorbed, so the central
+    // concentration approaches R / CL (as for an IV infusion).
+    let oral = CompartmentalParameters(
+      clearanceLitersPerHour: 2, centralVolumeLiters: 10, absorptionRatePerHour: 1.5)
+    let batch = try PharmacokineticBatch(parameters: [oral], stepHours: 1)
+    #expect(batch.structure.inputComponent == .depot)
+    for _ in 0..<400 { batch.advance(infusionRatesMilligramsPerHour: [30]) }
+    let concentration = batch.centralConcentrationsMilligramsPerLiter()[0]
+    #expect(relativeError(concentration, 30 / 2.0, floor: 1) <= 1e-9)
+    #expect(relativeError(batch.amounts(of: .depot)[0], 30 / 1.5, floor: 1) <= 1e-9)
+  }
+
+  @Test func stateLayoutOrder() throws {
+    let full = CompartmentalParameters(
+      clearanceLitersPerHour: 1, centralVolumeLiters: 1,
+      intercompartmentalClearancesLitersPerHour: [1, 1], peripheralVolumesLiters: [1, 1],
+      absorptionRatePerHour: 1, effectSiteRatePerHour: 1)
+    let model = try LinearCompartmentModel(parameters: full)
+    #expect(
+      model.structure.components == [
+        .depot, .central, .peripheral(0), .peripheral(1), .effectSite, .centralAUC,
+      ])
+    #expect(model.inputColumn == [1, 0, 0, 0, 0, 0])
+    let iv = try LinearCompartmentModel(parameters: Self.vancomycin)
+    #expect(iv.structure.components == [.central, .peripheral(0), .centralAUC])
+    #expect(iv.inputColumn == [1, 0, 0])
+  }
+
+  @Test func massBalanceWithoutElimination() throws {
+    // Over the amount rows, the central column of A sums to -CL/V1 and the
+    // peripheral column to 0: distribution moves drug, only CL removes it.
+    let model = try LinearCompartmentModel(parameters: Self.vancomycin)
+    let n = model.dimension
+    let amountRows = [0, 1]
+    for column in amountRows {
+      let sum = amountRows.map { model.systemMatrix[$0 * n + column] }.reduce(0, +)
+      let expected = column == 0 ? -4.5 / 58.4 : 0
+      #expect(abs(sum - expected) <= 1e-15)
+    }
+  }
+
+  @Test func rejectsNegativeClearanceNamingPatient() {
+    var bad = Self.vancomycin
+    bad.clearanceLitersPerHour = -1
+    #expect {
+      _ = try PharmacokineticBatch(parameters: [Self.vancomycin, bad], stepHours: 1)
+    } throws: { error in
+      let message = "\(error)"
+      return message.contains("parameters[1].clearanceLitersPerHour")
+        && message.contains("-1.0")
+    }
+  }
+
+  @Test func rejectsMixedStructures() {
+    let oneCompartment = CompartmentalParameters(
+      clearanceLitersPerHour: 4, centralVolumeLiters: 50)
+    #expect(throws: PharmacokineticError.self) {
+      _ = try PharmacokineticBatch(
+        parameters: [Self.vancomycin, oneCompartment], stepHours: 1)
+    }
+    #expect(throws: PharmacokineticError.self) {
+      let batch = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: 1)
+      try batch.replaceParameters(at: 0, with: oneCompartment)
+    }
+  }
+
+  @Test(arguments: [0.0, -0.5, Double.nan, Double.infinity])
+  func rejectsInvalidStep(stepHours: Double) {
+    #expect(throws: PharmacokineticError.self) {
+      _ = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: stepHours)
+    }
+  }
+
+  @Test func rejectsEmptyBatch() {
+    #expect(throws: PharmacokineticError.self) {
+      _ = try PharmacokineticBatch(parameters: [], stepHours: 1)
+    }
+  }
+
+  @Test func validationNamesEachParameter() {
+    let cases: [(CompartmentalParameters, String)] = [
+      (.init(clearanceLitersPerHour: .nan, centralVolumeLiters: 1), "clearanceLitersPerHour"),
+      (.init(clearanceLitersPerHour: 1, centralVolumeLiters: 0), "centralVolumeLiters"),
+      (
+        .init(
+          clearanceLitersPerHour: 1, centralVolumeLiters: 1,
+          intercompartmentalClearancesLitersPerHour: [1], peripheralVolumesLiters: []),
+        "intercompartmentalClearancesLitersPerHour"
+      ),
+      (
+        .init(
+          clearanceLitersPerHour: 1, centralVolumeLiters: 1,
+          intercompartmentalClearancesLitersPerHour: [1], peripheralVolumesLiters: [-2]),
+        "peripheralVolumesLiters[0]"
+      ),
+      (
+        .init(clearanceLitersPerHour: 1, centralVolumeLiters: 1, absorptionRatePerHour: 0),
+        "absorptionRatePerHour"
+      ),
+      (
+        .init(
+          clearanceLitersPerHour: 1, centralVolumeLiters: 1,
+          effectSiteRatePerHour: .infinity),
+        "effectSiteRatePerHour"
+      ),
+    ]
+    for (parameters, name) in cases {
+      #expect(throws: PharmacokineticError.self, "\(name)") { try parameters.validate() }
+      do {
+        try parameters.validate()
+      } catch {
+        #expect(error.parameter == name)
+      }
+    }
+  }
+}
