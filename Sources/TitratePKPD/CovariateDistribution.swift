@@ -8,6 +8,10 @@ import TitrateRandom
 /// interval. `validate()` requires the interval to carry at least
 /// `minimumTruncatedMass` of the probability, which keeps the expected
 /// number of redraws below 1 / `minimumTruncatedMass`.
+///
+/// JSON form (synthesized `Codable`): the case name wraps its labelled
+/// values, and absent bounds may be left out, for example
+/// `{"normal": {"mean": 70, "standardDeviation": 15, "lowerBound": 40}}`.
 public enum CovariateDistribution: Codable, Sendable, Equatable {
   /// Normal with `mean` and `standardDeviation` (> 0), optionally truncated
   /// to [lowerBound, upperBound].

@@ -6,7 +6,9 @@ import TitrateRandom
 /// The parameter is typical value x product of the effects' factors x
 /// exp(eta) (see `ParameterModel`). Covariates are looked up by name, in
 /// whatever unit the model's source uses (for example creatinine clearance
-/// in mL/min, weight in kg, an indicator 0 or 1).
+/// in mL/min, weight in kg, an indicator 0 or 1). JSON form (synthesized
+/// `Codable`): `{"power": {"covariate": "weight", "reference": 70,
+/// "exponent": 0.75}}`.
 public enum CovariateEffect: Codable, Sendable, Equatable {
   /// (c / reference)^exponent, for allometric or renal scaling; c > 0.
   case power(covariate: String, reference: Double, exponent: Double)

@@ -82,9 +82,16 @@ public struct PopulationPharmacokineticModel: Codable, Sendable, Equatable {
 
   /// Returns the parameters of a patient with the given covariates and
   /// etas (all etas 0 gives the typical patient for those covariates).
+  /// - Throws: `PharmacokineticError` for a wrong eta count, a missing
+  ///   covariate or a non-finite parameter value.
   public func parameters(covariates: [String: Double], etas: [Double])
     throws(PharmacokineticError) -> CompartmentalParameters
   {
+    guard etas.count == variability.count else {
+      throw PharmacokineticError(
+        parameter: "etas", value: "\(etas.count) entries",
+        requirement: "expected one eta per variability entry (\(variability.count))")
+    }
     func evaluate(_ name: String, _ model: ParameterModel) throws(PharmacokineticError)
       -> Double
     {

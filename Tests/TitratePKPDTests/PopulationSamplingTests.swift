@@ -220,6 +220,25 @@ import TitrateRandom
     #expect(try decoder.decode(CovariateEffect.self, from: encoder.encode(effect)) == effect)
   }
 
+  @Test func decodesDocumentedJSONShape() throws {
+    let json = """
+      [{"normal": {"mean": 70, "standardDeviation": 15}},
+       {"logNormal": {"median": 1, "coefficientOfVariation": 0.3, "lowerBound": 0.4}},
+       {"bernoulli": {"probability": 0.2}}]
+      """
+    let decoded = try JSONDecoder().decode([CovariateDistribution].self, from: Data(json.utf8))
+    #expect(
+      decoded == [
+        .normal(mean: 70, standardDeviation: 15, lowerBound: nil, upperBound: nil),
+        .logNormal(median: 1, coefficientOfVariation: 0.3, lowerBound: 0.4, upperBound: nil),
+        .bernoulli(probability: 0.2),
+      ])
+    let effect = try JSONDecoder().decode(
+      CovariateEffect.self,
+      from: Data(#"{"power": {"covariate": "weight", "reference": 70, "exponent": 1}}"#.utf8))
+    #expect(effect == .power(covariate: "weight", reference: 70, exponent: 1))
+  }
+
   @Test func decodingRejectsBadCorrelation() {
     let json = """
       {"omegaSquared": [0.1, 0.1],
