@@ -1,0 +1,183 @@
+import Foundation
+
+// Strict decoding support: keyword enums that list their allowed values,
+// decoding errors rewritten as path-naming issues, and the unknown-key check.
+
+/// Decodes a string-valued keyword enum, rejecting unknown values with the
+/// list of allowed ones.
+func decodeKeyword<Keyword: RawRepresentable & CaseIterable>(
+  _ type: Keyword.Type, from decoder: any Decoder
+) throws -> Keyword where Keyword.RawValue == String {
+  let text = try decoder.singleValueContainer().decode(String.self)
+  guard let keyword = Keyword(rawValue: text) else {
+    throw unknownKeyword(
+      text, allowed: Keyword.allCases.map(\.rawValue), path: jsonPath(decoder.codingPath))
+  }
+  return keyword
+}
+
+/// The issue for a string that is not one of the allowed keywords.
+func unknownKeyword(_ text: String, allowed: [String], path: String) -> DefinitionIssue {
+  var message = "is \"\(text)\", which is not allowed. Use one of: "
+    + allowed.joined(separator: ", ") + "."
+  if let guess = closestName(to: text, among: allowed) {
+    message += " Did you mean \"\(guess)\"?"
+  }
+  return DefinitionIssue(path: path, message: message)
+}
+
+/// Rewrites a `DecodingError` as an issue naming the JSON path, the value
+/// found in `tree` (the parsed file) and the fix.
+func issue(from error: DecodingError, in tree: Any) -> DefinitionIssue {
+  switch error {
+  case .keyNotFound(let key, let context):
+    let path = jsonPath(context.codingPath + [key])
+    var message = "is missing. Add it (see Docs/environments for its meaning and unit)."
+    if let object = jsonValue(in: tree, at: context.codingPath) as? [String: Any] {
+      let present = object.keys.sorted()
+      if let typo = closestName(to: key.stringValue, among: present) {
+        message += " The key \"\(typo)\" here may be a misspelling of it."
+      }
+    }
+    return DefinitionIssue(path: path, message: message)
+  case .typeMismatch(let type, let context):
+    let found = jsonValue(in: tree, at: context.codingPath).map(describeJSONType) ?? "nothing"
+    let expected = describeSwiftType(type)
+    return DefinitionIssue(
+      path: jsonPath(context.codingPath),
+      message: "has the wrong type: expected \(expected), found \(found). "
+        + "Write it as \(expected).")
+  case .valueNotFound(let type, let context):
+    let expected = describeSwiftType(type)
+    return DefinitionIssue(
+      path: jsonPath(context.codingPath),
+      message: "is null, but \(expected) is required. Replace null with \(expected).")
+  case .dataCorrupted(let context):
+    return DefinitionIssue(
+      path: jsonPath(context.codingPath),
+      message: "is invalid: \(context.debugDescription). Fix the value.")
+  @unknown default:
+    return DefinitionIssue(path: "(unknown)", message: "\(error)")
+  }
+}
+
+/// Finds keys of the file that the decoded definition does not contain,
+/// by comparing the parsed file with the definition encoded again. Every
+/// type writes all its keys (optionals as null), so a key missing from the
+/// re-encoded form is unknown.
+func unknownKeyIssues(in tree: Any, decoded definition: EnvironmentDefinition)
+  -> [DefinitionIssue]
+{
+  guard let data = try? JSONEncoder().encode(definition),
+    let encoded = try? JSONSerialization.jsonObject(with: data)
+  else { return [] }
+  var issues: [DefinitionIssue] = []
+  collectUnknownKeys(original: tree, encoded: encoded, path: "", into: &issues)
+  return issues
+}
+
+private func collectUnknownKeys(
+  original: Any, encoded: Any, path: String, into issues: inout [DefinitionIssue]
+) {
+  if let object = original as? [String: Any], let known = encoded as? [String: Any] {
+    for key in object.keys.sorted() {
+      let keyPath = jsonPath(path, key)
+      if let knownValue = known[key] {
+        collectUnknownKeys(
+          original: object[key]!, encoded: knownValue, path: keyPath, into: &issues)
+      } else {
+        let allowed = known.keys.sorted()
+        var message = "is not a known key. Remove it, or use one of: "
+          + allowed.joined(separator: ", ") + "."
+        if let guess = closestName(to: key, among: allowed) {
+          message += " Did you mean \"\(guess)\"?"
+        }
+        issues.append(DefinitionIssue(path: keyPath, message: message))
+      }
+    }
+  } else if let array = original as? [Any], let known = encoded as? [Any],
+    array.count == known.count
+  {
+    for index in array.indices {
+      collectUnknownKeys(
+        original: array[index], encoded: known[index], path: "\(path)[\(index)]",
+        into: &issues)
+    }
+  }
+}
+
+/// The value at a coding path in a parsed JSON tree.
+private func jsonValue(in tree: Any, at codingPath: [any CodingKey]) -> Any? {
+  var current: Any = tree
+  for key in codingPath {
+    if let object = current as? [String: Any], let next = object[key.stringValue] {
+      current = next
+    } else if let array = current as? [Any], let index = key.intValue,
+      array.indices.contains(index)
+    {
+      current = array[index]
+    } else {
+      return nil
+    }
+  }
+  return current
+}
+
+/// A short description of a parsed JSON value's type, with the value when
+/// it is a scalar.
+func describeJSONType(_ value: Any) -> String {
+  switch value {
+  case is NSNull: return "null"
+  case let text as String: return "a string (\"\(text)\")"
+  case is [Any]: return "an array"
+  case is [String: Any]: return "an object"
+  case let number as NSNumber:
+    if isJSONBoolean(number) { return "true or false" }
+    return "a number (\(number))"
+  default: return "\(type(of: value))"
+  }
+}
+
+/// Whether an NSNumber from JSONSerialization is a JSON `true`/`false`
+/// (swift-corelibs-foundation boxes those in a Boolean subclass).
+private func isJSONBoolean(_ number: NSNumber) -> Bool {
+  String(describing: type(of: number)).contains("Boolean")
+}
+
+private func describeSwiftType(_ type: Any.Type) -> String {
+  switch type {
+  case is Double.Type, is Float.Type: return "a number"
+  case is Int.Type: return "a whole number"
+  case is String.Type: return "a string"
+  case is Bool.Type: return "true or false"
+  default:
+    let name = String(describing: type)
+    if name.hasPrefix("Array") || name.hasPrefix("[") { return "an array" }
+    return "an object"
+  }
+}
+
+/// The candidate within edit distance 2 of `name` (case-insensitive), if any.
+func closestName(to name: String, among candidates: [String]) -> String? {
+  let target = Array(name.lowercased())
+  var best: (String, Int)?
+  for candidate in candidates where candidate != name {
+    let distance = editDistance(target, Array(candidate.lowercased()))
+    if distance <= 2, distance < (best?.1 ?? .max) { best = (candidate, distance) }
+  }
+  return best?.0
+}
+
+private func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+  if a.isEmpty { return b.count }
+  var previous = Array(0...b.count)
+  for i in 1...a.count {
+    var current = [i] + [Int](repeating: 0, count: b.count)
+    for j in stride(from: 1, through: b.count, by: 1) {
+      let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+      current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+    }
+    previous = current
+  }
+  return previous[b.count]
+}

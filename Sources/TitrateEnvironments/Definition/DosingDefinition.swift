@@ -1,0 +1,151 @@
+import Foundation
+
+/// A paper or guideline the definition's constants come from.
+public struct LiteratureSource: Codable, Sendable, Equatable {
+  /// Short key that models refer to (`goti2018`).
+  public var key: String
+  /// Authors, title, journal, year, volume and pages.
+  public var citation: String
+  /// DOI without the `https://doi.org/` prefix, or null when none is known.
+  public var doi: String?
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(key, forKey: .key)
+    try container.encode(citation, forKey: .citation)
+    try container.encode(doi, forKey: .doi)
+  }
+}
+
+/// When doses are decided and how they are infused and simulated.
+public struct DosingRules: Codable, Sendable, Equatable {
+  /// Hours between decisions (first decision at t = 0); 12 for q12h.
+  public var decisionIntervalHours: Double
+  /// Episode length in hours; a whole number of days and of intervals.
+  public var episodeHours: Double
+  /// Grid step of the exact PK simulation in hours; infusion ends and draw
+  /// times are rounded up to it.
+  public var simulationStepHours: Double
+  /// Discrete action levels: 0, step, 2 step, ..., maximum (mg).
+  public var doseLevelStepMilligrams: Double
+  /// Largest discrete dose level in mg.
+  public var maximumDoseLevelMilligrams: Double
+  /// Infusion rate limit in mg/min (vancomycin infusion reactions).
+  public var maximumInfusionRateMilligramsPerMinute: Double
+  /// Shortest infusion in hours.
+  public var minimumInfusionHours: Double
+
+  /// Decisions per episode.
+  public var decisionsPerEpisode: Int {
+    Int((episodeHours / decisionIntervalHours).rounded())
+  }
+
+  /// Grid steps per decision interval.
+  public var stepsPerDecision: Int {
+    Int((decisionIntervalHours / simulationStepHours).rounded())
+  }
+
+  /// Number of discrete dose levels, 0 mg included.
+  public var doseLevelCount: Int {
+    Int((maximumDoseLevelMilligrams / doseLevelStepMilligrams).rounded()) + 1
+  }
+
+  /// Grid steps of the infusion of `doseMilligrams`:
+  /// duration = max(minimum, dose / rate limit), rounded up to the grid;
+  /// 0 for a zero dose.
+  public func infusionSteps(doseMilligrams: Double) -> Int {
+    guard doseMilligrams > 0 else { return 0 }
+    let hours = max(
+      minimumInfusionHours, doseMilligrams / (maximumInfusionRateMilligramsPerMinute * 60))
+    // The tolerance keeps 1.0 h from becoming 5 steps through round-off.
+    return Int((hours / simulationStepHours - 1e-9).rounded(.up))
+  }
+}
+
+/// When levels are drawn. All draws carry the residual error of the site's
+/// true model.
+public struct MeasurementSchedule: Codable, Sendable, Equatable {
+  /// A trough is drawn this many hours before a dose.
+  public var troughHoursBeforeDose: Double
+  /// The first dose (1-based) that a trough is drawn before; 2 means the
+  /// first trough precedes the second dose.
+  public var firstTroughBeforeDoseNumber: Int
+  /// A peak is drawn this many hours after the end of each infusion of a
+  /// non-zero dose.
+  public var peakHoursAfterInfusionEnd: Double
+}
+
+/// Per-step reward. Daily AUC24 terms arrive in the step that ends the day;
+/// trough terms in the step that ends at the trough's time.
+///
+/// day score = `inTargetReward` when lower <= AUC24 <= upper, else
+/// -min(maximumDailyPenalty, penalty per mg h/L x distance to the range);
+/// reward of a day = dayWeights[day] x day score.
+public struct RewardDefinition: Codable, Sendable, Equatable {
+  /// Lower end of the AUC24 target in mg h/L (400 with MIC 1 mg/L).
+  public var dailyAUCLowerMilligramHoursPerLiter: Double
+  /// Upper end of the AUC24 target in mg h/L (600).
+  public var dailyAUCUpperMilligramHoursPerLiter: Double
+  /// MIC the AUC target assumes, in mg/L (documentation; AUC/MIC with MIC 1).
+  public var minimumInhibitoryConcentrationMilligramsPerLiter: Double
+  /// Weight of each day's score; one per day of the episode.
+  public var dayWeights: [Double]
+  /// Score of a day whose AUC24 is in the target range.
+  public var inTargetReward: Double
+  /// Penalty per mg h/L below the lower end.
+  public var penaltyPerMilligramHourPerLiterBelow: Double
+  /// Penalty per mg h/L above the upper end.
+  public var penaltyPerMilligramHourPerLiterAbove: Double
+  /// Cap on the penalty of one day (before the day weight).
+  public var maximumDailyPenalty: Double
+  /// True trough concentration limit in mg/L.
+  public var troughLimitMilligramsPerLiter: Double
+  /// Penalty per true trough above the limit (before each dose and at the
+  /// episode end).
+  public var penaltyPerTroughAboveLimit: Double
+}
+
+/// Per-step safety cost for constrained RL: 1-per-event counts, scaled.
+public struct CostDefinition: Codable, Sendable, Equatable {
+  /// Cost per true trough above `reward.troughLimitMilligramsPerLiter`.
+  public var perTroughAboveLimit: Double
+  /// Cost per day whose AUC24 exceeds the upper end of the target.
+  public var perDayAboveAUCUpper: Double
+}
+
+/// Limits the dose actuator enforces on every dose, whatever the policy
+/// requests.
+public struct ActuatorLimits: Codable, Sendable, Equatable {
+  /// Deliverable dose increment in mg (vial and syringe practice).
+  public var doseIncrementMilligrams: Double
+  /// Largest single dose in mg.
+  public var maximumSingleDoseMilligrams: Double
+  /// Largest total of doses started within any 24 h, in mg.
+  public var maximumDosePer24HoursMilligrams: Double
+}
+
+/// Parameters of the built-in baseline policies.
+public struct BaselineDefinitions: Codable, Sendable, Equatable {
+  /// Weight-based guideline dosing.
+  public var guideline: GuidelineBaseline
+  /// Dosing with knowledge of the patient's true PK parameters.
+  public var oracle: OracleBaseline
+}
+
+/// Weight-based dosing: a loading dose at t = 0, then maintenance doses,
+/// all per kg of total body weight and rounded to the dose increment.
+public struct GuidelineBaseline: Codable, Sendable, Equatable {
+  /// Loading dose in mg/kg (consensus range 20-35 mg/kg).
+  public var loadingMilligramsPerKilogram: Double
+  /// Cap on the loading dose in mg.
+  public var maximumLoadingDoseMilligrams: Double
+  /// Maintenance dose in mg/kg per decision (consensus 15-20 mg/kg q8-12h).
+  public var maintenanceMilligramsPerKilogram: Double
+}
+
+/// Dosing that picks each dose so that the AUC predicted from the true
+/// parameters over the next interval is `targetDailyAUC` x interval / 24 h.
+public struct OracleBaseline: Codable, Sendable, Equatable {
+  /// Target AUC24 in mg h/L; 500 is the middle of 400-600.
+  public var targetDailyAUCMilligramHoursPerLiter: Double
+}

@@ -1,0 +1,194 @@
+import Foundation
+import TitratePKPD
+import TitrateRandom
+
+/// One virtual patient: covariates and true PK parameters.
+public struct VirtualPatient: Sendable, Equatable {
+  /// Age in years.
+  public var ageYears: Double
+  /// Total body weight in kg.
+  public var weightKilograms: Double
+  /// True for a female patient.
+  public var isFemale: Bool
+  /// Serum creatinine in mg/dL.
+  public var serumCreatinineMilligramsPerDeciliter: Double
+  /// True for a patient on intermittent haemodialysis.
+  public var onHaemodialysis: Bool
+  /// True PK parameters (1 or 2 compartments).
+  public var parameters: CompartmentalParameters
+
+  public init(
+    ageYears: Double, weightKilograms: Double, isFemale: Bool,
+    serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool,
+    parameters: CompartmentalParameters
+  ) {
+    self.ageYears = ageYears
+    self.weightKilograms = weightKilograms
+    self.isFemale = isFemale
+    self.serumCreatinineMilligramsPerDeciliter = serumCreatinineMilligramsPerDeciliter
+    self.onHaemodialysis = onHaemodialysis
+    self.parameters = parameters
+  }
+
+  /// Cockcroft-Gault creatinine clearance in mL/min from the unadjusted
+  /// covariates, as a clinician computes it (no model caps or floors).
+  public var creatinineClearanceMillilitersPerMinute: Double {
+    cockcroftGaultCreatinineClearance(
+      ageYears: ageYears, weightKilograms: weightKilograms,
+      serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter,
+      isFemale: isFemale)
+  }
+}
+
+/// Draws virtual patients of one site population: covariates from the
+/// population's distributions (independently, in `CovariateDistributions
+/// .ordered` order), then parameters from the population's true model with
+/// correlated log-normal BSV.
+struct PatientSampler {
+  let population: SitePopulationDefinition
+  let model: PopulationModelDefinition
+  private let parameterModels: [(PharmacokineticParameterName, ParameterModelDefinition)]
+  private let variability: LogNormalVariability
+
+  /// - Precondition: the definition is validated and names the population.
+  init(definition: EnvironmentDefinition, populationName: String) {
+    guard let population = definition.populations[populationName],
+      let model = definition.models[population.model]
+    else { preconditionFailure("population \(populationName) missing from a validated definition") }
+    self.population = population
+    self.model = model
+    parameterModels = model.parameters.present
+    let names = parameterModels.map(\.0)
+    let correlations = model.correlations.compactMap { correlation -> EtaCorrelation? in
+      guard let first = names.firstIndex(of: correlation.first),
+        let second = names.firstIndex(of: correlation.second)
+      else { return nil }
+      return EtaCorrelation(first: first, second: second, coefficient: correlation.coefficient)
+    }
+    do {
+      variability = try LogNormalVariability(
+        omegaSquared: parameterModels.map { $0.1.variability?.omegaSquared ?? 0 },
+        correlations: correlations)
+    } catch {
+      preconditionFailure("validated variability was rejected: \(error)")
+    }
+  }
+
+  /// Draws one patient. Consumes a fixed number of draws per covariate
+  /// attempt, so the stream depends only on the seed.
+  func samplePatient(using generator: inout Xoshiro256) -> VirtualPatient {
+    var values: [CovariateName: Double] = [:]
+    for (name, distribution) in population.covariates.ordered {
+      values[name] = sample(distribution, using: &generator)
+    }
+    let age = values[.ageYears]!
+    let weight = values[.weightKilograms]!
+    let female = values[.female]! >= 0.5
+    let creatinine = values[.serumCreatinineMilligramsPerDeciliter]!
+    let dialysis = values[.haemodialysis]! >= 0.5
+    let etas = variability.sampleEtas(using: &generator)
+    let parameters = individualParameters(
+      ageYears: age, weightKilograms: weight, isFemale: female,
+      serumCreatinineMilligramsPerDeciliter: creatinine, onHaemodialysis: dialysis, etas: etas)
+    return VirtualPatient(
+      ageYears: age, weightKilograms: weight, isFemale: female,
+      serumCreatinineMilligramsPerDeciliter: creatinine, onHaemodialysis: dialysis,
+      parameters: parameters)
+  }
+
+  /// The model's creatinine clearance in mL/min after its caps and floors.
+  func modelCreatinineClearance(
+    ageYears: Double, weightKilograms: Double, isFemale: Bool,
+    serumCreatinineMilligramsPerDeciliter: Double
+  ) -> Double {
+    let rule = model.creatinineClearance
+    var creatinine = serumCreatinineMilligramsPerDeciliter
+    if let floor = rule.serumCreatinineFloorMilligramsPerDeciliter,
+      ageYears > (rule.serumCreatinineFloorAboveAgeYears ?? -Double.infinity)
+    {
+      creatinine = max(creatinine, floor)
+    }
+    var clearance = cockcroftGaultCreatinineClearance(
+      ageYears: ageYears, weightKilograms: weightKilograms,
+      serumCreatinineMilligramsPerDeciliter: creatinine, isFemale: isFemale)
+    if let cap = rule.maximumMillilitersPerMinute { clearance = min(clearance, cap) }
+    if let floor = rule.minimumMillilitersPerMinute { clearance = max(clearance, floor) }
+    return clearance
+  }
+
+  /// Individual parameters for given covariates and etas (one eta per
+  /// present parameter, in `ParameterModels.present` order; zeros give the
+  /// typical patient).
+  func individualParameters(
+    ageYears: Double, weightKilograms: Double, isFemale: Bool,
+    serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool, etas: [Double]
+  ) -> CompartmentalParameters {
+    let covariates: [CovariateName: Double] = [
+      .ageYears: ageYears, .weightKilograms: weightKilograms, .female: isFemale ? 1 : 0,
+      .serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter,
+      .haemodialysis: onHaemodialysis ? 1 : 0,
+      .creatinineClearanceMillilitersPerMinute: modelCreatinineClearance(
+        ageYears: ageYears, weightKilograms: weightKilograms, isFemale: isFemale,
+        serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter),
+    ]
+    var values: [PharmacokineticParameterName: Double] = [:]
+    for (index, (name, parameter)) in parameterModels.enumerated() {
+      var typical = parameter.typicalValue
+      if parameter.unit == "L/kg" { typical *= weightKilograms }
+      for effect in parameter.covariateEffects {
+        typical *= effect.factor(covariates[effect.covariate]!)
+      }
+      if let floor = parameter.typicalValueFloor { typical = max(typical, floor) }
+      values[name] = typical * Foundation.exp(etas[index])
+    }
+    var parameters = CompartmentalParameters(
+      clearanceLitersPerHour: values[.clearance]!, centralVolumeLiters: values[.centralVolume]!)
+    if let q = values[.intercompartmentalClearance], let v2 = values[.peripheralVolume] {
+      parameters.intercompartmentalClearancesLitersPerHour = [q]
+      parameters.peripheralVolumesLiters = [v2]
+    }
+    return parameters
+  }
+
+  private func sample(_ distribution: CovariateDistribution, using generator: inout Xoshiro256)
+    -> Double
+  {
+    switch distribution {
+    case .normal(let mean, let standardDeviation, let minimum, let maximum):
+      return truncated(minimum, maximum) {
+        mean + standardDeviation * generator.nextStandardNormal()
+      }
+    case .logNormal(let median, let coefficientOfVariation, let minimum, let maximum):
+      let sigma = Foundation.log(1 + coefficientOfVariation * coefficientOfVariation)
+        .squareRoot()
+      return truncated(minimum, maximum) {
+        median * Foundation.exp(sigma * generator.nextStandardNormal())
+      }
+    case .uniform(let minimum, let maximum):
+      return minimum + (maximum - minimum) * generator.nextUniform()
+    case .bernoulli(let probability):
+      return generator.nextUniform() < probability ? 1 : 0
+    case .categorical(let values, let probabilities):
+      let draw = generator.nextUniform()
+      var cumulative = 0.0
+      for (value, probability) in zip(values, probabilities) {
+        cumulative += probability
+        if draw < cumulative { return value }
+      }
+      return values[values.count - 1]
+    }
+  }
+
+  /// Redraws until the value lies in [minimum, maximum]. Validation keeps at
+  /// least 1 % of the mass inside, so 10,000 attempts fail with probability
+  /// below 1e-43; the last draw is then clamped.
+  private func truncated(_ minimum: Double, _ maximum: Double, _ draw: () -> Double) -> Double {
+    var value = draw()
+    var attempts = 1
+    while (value < minimum || value > maximum) && attempts < 10_000 {
+      value = draw()
+      attempts += 1
+    }
+    return min(max(value, minimum), maximum)
+  }
+}

@@ -1,0 +1,94 @@
+// Built-in baseline policies of `VancomycinEnvironment`.
+extension VancomycinEnvironment {
+  /// `guideline` and `oracle`.
+  public var baselineNames: [String] { ["guideline", "oracle"] }
+
+  /// Returns each environment's baseline action for the current decision,
+  /// in the environment's action units (level index or mg).
+  ///
+  /// - `guideline`: weight-based dosing from the definition's
+  ///   `baselines.guideline` (shipped: a 25 mg/kg loading dose capped at
+  ///   3000 mg at t = 0, then 15 mg/kg every decision, total body weight),
+  ///   rounded to the dose increment.
+  /// - `oracle`: knows the patient's true parameters and current drug
+  ///   amounts; among the doses the actuator would deliver unchanged, picks
+  ///   the one whose predicted AUC over the next interval is closest to
+  ///   `targetDailyAUC` x interval / 24 h (250 mg h/L for q12h and 500).
+  ///   The prediction is closed-form (`IntervalAUCPredictor`), with the
+  ///   same grid-rounded infusion duration as the simulation.
+  /// - Throws: `BaselineError.unknownBaseline` for another name.
+  public func baselineActions(named name: String) throws(BaselineError) -> [Float] {
+    let doses: [Double]
+    switch name {
+    case "guideline": doses = guidelineDoses()
+    case "oracle": doses = oracleDoses()
+    default: throw .unknownBaseline(name: name, known: baselineNames)
+    }
+    switch actionMode {
+    case .discreteLevels:
+      return doses.map { Float(($0 / rules.doseLevelStepMilligrams).rounded()) }
+    case .continuousMilligrams:
+      return doses.map { Float($0) }
+    }
+  }
+
+  /// Guideline doses in mg for the current decision.
+  func guidelineDoses() -> [Double] {
+    let guideline = definition.baselines.guideline
+    let increment = definition.actuatorLimits.doseIncrementMilligrams
+    return patients.map { patient in
+      var dose: Double
+      if decisionIndex == 0 {
+        dose = min(
+          guideline.maximumLoadingDoseMilligrams,
+          guideline.loadingMilligramsPerKilogram * patient.weightKilograms)
+      } else {
+        dose = guideline.maintenanceMilligramsPerKilogram * patient.weightKilograms
+      }
+      dose = (dose / increment).rounded(.toNearestOrAwayFromZero) * increment
+      return dose
+    }
+  }
+
+  /// Oracle doses in mg for the current decision.
+  func oracleDoses() -> [Double] {
+    let horizonHours = rules.decisionIntervalHours
+    let targetAUC =
+      definition.baselines.oracle.targetDailyAUCMilligramHoursPerLiter * horizonHours / 24
+    let central = batch.amounts(of: .central)
+    let peripheral =
+      batch.structure.peripheralCount > 0
+      ? batch.amounts(of: .peripheral(0)) : [Double](repeating: 0, count: batchSize)
+    let history = state.recentDoses
+    let levels = rules.doseLevelCount
+    var doses = [Double](repeating: 0, count: batchSize)
+    for p in 0..<batchSize {
+      let predictor = IntervalAUCPredictor(parameters: patients[p].parameters)
+      let carryOver = predictor.carryOverAUC(
+        centralMilligrams: central[p], peripheralMilligrams: peripheral[p],
+        horizonHours: horizonHours)
+      var previous24Hours = 0.0
+      for k in 0..<windowDoseCount { previous24Hours += history[k * batchSize + p] }
+      var bestDose = 0.0
+      var bestError = Double.infinity
+      for level in 0..<levels {
+        let candidate = Double(level) * rules.doseLevelStepMilligrams
+        let delivered = actuator.limited(candidate, milligramsInPrevious24Hours: previous24Hours)
+        guard delivered.interventions.isEmpty else { continue }
+        let durationHours =
+          Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+        let predicted =
+          carryOver
+          + predictor.infusionAUC(
+            doseMilligrams: candidate, durationHours: durationHours, horizonHours: horizonHours)
+        let error = abs(predicted - targetAUC)
+        if error < bestError {
+          bestError = error
+          bestDose = candidate
+        }
+      }
+      doses[p] = bestDose
+    }
+    return doses
+  }
+}

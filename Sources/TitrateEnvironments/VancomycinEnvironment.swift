@@ -1,0 +1,268 @@
+import TitratePKPD
+import TitrateRandom
+
+/// How `VancomycinEnvironment.step(actions:)` reads an action.
+public enum DoseActionMode: Sendable, Equatable {
+  /// Action = dose level index i (dose i x level step, 250 mg in the shipped
+  /// file); the action space is `.discrete(count: levels)`.
+  case discreteLevels
+  /// Action = requested dose in mg; the action space is
+  /// `.continuous(low: 0, high: maximum dose level)`.
+  case continuousMilligrams
+}
+
+/// Why a `VancomycinEnvironment` could not be created or given patients.
+public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomStringConvertible {
+  case unknownPopulation(name: String, known: [String])
+  case invalidBatchSize(Int)
+  case patientCountMismatch(expected: Int, received: Int)
+  case patientsOutsideEpisodeStart(decisionIndex: Int)
+  case invalidPatient(index: Int, reason: String)
+
+  public var description: String {
+    switch self {
+    case .unknownPopulation(let name, let known):
+      return "unknown site population \"\(name)\"; use one of: "
+        + known.joined(separator: ", ")
+    case .invalidBatchSize(let size):
+      return "batch size \(size) is invalid; use at least 1"
+    case .patientCountMismatch(let expected, let received):
+      return "received \(received) patients for a batch of \(expected); pass one per environment"
+    case .patientsOutsideEpisodeStart(let decisionIndex):
+      return "patients can only be set at the episode start, but \(decisionIndex) decisions "
+        + "were taken; call reset(seed:) first"
+    case .invalidPatient(let index, let reason):
+      return "patient \(index) is invalid: \(reason)"
+    }
+  }
+}
+
+/// Vancomycin dosing for a batch of virtual patients of one site
+/// population, defined by an `EnvironmentDefinition`.
+///
+/// Each environment of the batch holds one patient, drawn at every reset
+/// (covariates, then true PK parameters with BSV). A step is one dose
+/// decision followed by exact simulation on the definition's grid to the
+/// next decision (12 h in the shipped file). All environments run in
+/// lockstep: every episode ends after `decisionsPerEpisode` steps (72 h),
+/// with `terminated` true (time is part of the observation, so the end is
+/// part of the task), and restarts in the same step (see
+/// `EnvironmentStep`).
+///
+/// Doses pass through a `DoseActuator`; an infusion lasts
+/// max(minimum, dose / rate limit), rounded up to the grid. Levels are
+/// drawn as troughs before each dose from the configured dose number and as
+/// peaks after each non-zero infusion, with the true model's residual error.
+/// Reward and cost follow `RewardDefinition` and `CostDefinition`.
+///
+/// Random streams: patients and measurement noise use two generators
+/// derived from the reset seed, the stream identifier and the population
+/// name, so the same seed gives the same patients and noise, and distinct
+/// populations draw from distinct streams.
+public final class VancomycinEnvironment: DosingEnvironment {
+  /// The definition the environment was built from.
+  public let definition: EnvironmentDefinition
+  /// The site population patients are drawn from.
+  public let populationName: String
+  public let batchSize: Int
+  public let observationSize = VancomycinObservation.count
+  public let actionSpace: ActionSpace
+  /// How actions are read.
+  public let actionMode: DoseActionMode
+  /// Extra stream identifier mixed into every seed (for example a site id).
+  public let streamIdentifier: UInt64
+  /// When true, every ended episode adds a row to the outcome table
+  /// (`drainOutcomeTable()`); off by default to bound memory in training.
+  public var recordsOutcomeTable = false
+
+  /// Dose requests and interventions of all environments since creation.
+  public var actuatorCounts: DoseInterventionCounts { actuator.counts }
+  /// Decisions taken in the current episode (0 at its start).
+  public private(set) var decisionIndex = 0
+  /// The current patients, one per environment.
+  public private(set) var patients: [VirtualPatient] = []
+
+  var actuator: DoseActuator
+  let sampler: PatientSampler
+  let rules: DosingRules
+  let residualError: ResidualErrorModel
+  let state: PatientStateColumns
+  var batch: PharmacokineticBatch
+  var patientGenerator: Xoshiro256
+  var noiseGenerator: Xoshiro256
+  var tally = EpisodeOutcomeTally()
+  var table: OutcomeTable
+  /// Previous decisions whose doses count towards the rolling 24-h limit.
+  let windowDoseCount: Int
+
+  /// Creates a batch of environments and starts their first episode with
+  /// seed 0 (call `reset(seed:)` to choose the seed).
+  /// - Parameters:
+  ///   - definition: a validated definition (as `load(from:)` returns).
+  ///   - populationName: a key of `definition.populations`.
+  ///   - batchSize: environments per batch, at least 1.
+  ///   - streamIdentifier: mixed into the seeds of both random streams.
+  ///   - actionMode: discrete dose levels (default) or mg.
+  /// - Throws: `VancomycinEnvironmentError` for an unknown population or a
+  ///   batch size below 1.
+  public init(
+    definition: EnvironmentDefinition, populationName: String, batchSize: Int,
+    streamIdentifier: UInt64 = 0, actionMode: DoseActionMode = .discreteLevels
+  ) throws(VancomycinEnvironmentError) {
+    guard let population = definition.populations[populationName] else {
+      throw .unknownPopulation(name: populationName, known: definition.populationNames)
+    }
+    guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
+    self.definition = definition
+    self.populationName = populationName
+    self.batchSize = batchSize
+    self.streamIdentifier = streamIdentifier
+    self.actionMode = actionMode
+    rules = definition.dosing
+    switch actionMode {
+    case .discreteLevels: actionSpace = .discrete(count: rules.doseLevelCount)
+    case .continuousMilligrams:
+      actionSpace = .continuous(low: 0, high: Float(rules.maximumDoseLevelMilligrams))
+    }
+    actuator = DoseActuator(limits: definition.actuatorLimits)
+    sampler = PatientSampler(definition: definition, populationName: populationName)
+    let model = definition.models[population.model]!
+    residualError = ResidualErrorModel(
+      additiveMilligramsPerLiter: model.residualError.additiveMilligramsPerLiter,
+      proportionalFraction: model.residualError.proportional)
+    let dosesPerDay = Int((24 / rules.decisionIntervalHours - 1e-9).rounded(.up))
+    windowDoseCount = dosesPerDay - 1
+    state = PatientStateColumns(
+      patientCount: batchSize, dayCount: Int((rules.episodeHours / 24).rounded()),
+      historyLength: max(2, windowDoseCount))
+    table = OutcomeTable(columnNames: Self.outcomeColumnNames(days: state.dayCount))
+    patientGenerator = Xoshiro256(seed: 0)
+    noiseGenerator = Xoshiro256(seed: 0)
+    // A placeholder batch; `reset(seed:)` replaces it with sampled patients.
+    let placeholder = CompartmentalParameters(clearanceLitersPerHour: 1, centralVolumeLiters: 1)
+    batch = try! PharmacokineticBatch(parameters: [placeholder], stepHours: 1)
+    _ = reset(seed: 0)
+  }
+
+  /// Hours since the episode start at the current decision.
+  public var hoursSinceStart: Double { Double(decisionIndex) * rules.decisionIntervalHours }
+
+  public func reset(seed: UInt64) -> [Float] {
+    let streamBase = stableHash("\(populationName)#\(streamIdentifier)")
+    patientGenerator = Xoshiro256(seed: seed, stream: streamBase)
+    noiseGenerator = Xoshiro256(seed: seed, stream: streamBase ^ 0x6E6F_6973_6500_0001)
+    startEpisodes()
+    return observations()
+  }
+
+  /// Replaces the patients of the current episode (for evaluation on a
+  /// fixed cohort or for tests). Only allowed before the first decision.
+  /// - Throws: `VancomycinEnvironmentError` when the count differs from
+  ///   `batchSize`, a decision was already taken, or parameters are invalid
+  ///   or of a different compartment count than the site's model.
+  public func setPatients(_ newPatients: [VirtualPatient]) throws(VancomycinEnvironmentError) {
+    guard newPatients.count == batchSize else {
+      throw .patientCountMismatch(expected: batchSize, received: newPatients.count)
+    }
+    guard decisionIndex == 0 else { throw .patientsOutsideEpisodeStart(decisionIndex: decisionIndex) }
+    let expectedPeripherals = sampler.model.compartments - 1
+    for (index, patient) in newPatients.enumerated() {
+      do {
+        try patient.parameters.validate()
+      } catch {
+        throw .invalidPatient(index: index, reason: "\(error)")
+      }
+      if patient.parameters.peripheralCount != expectedPeripherals
+        || patient.parameters.absorptionRatePerHour != nil
+        || patient.parameters.effectSiteRatePerHour != nil
+      {
+        throw .invalidPatient(
+          index: index,
+          reason: "expected an IV model with \(expectedPeripherals) peripheral compartment(s)")
+      }
+    }
+    install(newPatients)
+  }
+
+  public func step(actions: [Float]) -> EnvironmentStep {
+    precondition(
+      actions.count == batchSize, "expected \(batchSize) actions, got \(actions.count)")
+    var rewards = [Float](repeating: 0, count: batchSize)
+    var costs = [Float](repeating: 0, count: batchSize)
+    administerDoses(actions)
+    simulateInterval(rewards: &rewards, costs: &costs)
+    decisionIndex += 1
+
+    var terminated = [Bool](repeating: false, count: batchSize)
+    var finalObservations = [Float](repeating: 0, count: batchSize * observationSize)
+    if decisionIndex == rules.decisionsPerEpisode {
+      finalObservations = observations()
+      recordEndedEpisodes()
+      terminated = [Bool](repeating: true, count: batchSize)
+      startEpisodes()
+    }
+    return EnvironmentStep(
+      observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
+      truncated: [Bool](repeating: false, count: batchSize),
+      finalObservations: finalObservations)
+  }
+
+  public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {
+    defer { tally = EpisodeOutcomeTally() }
+    return tally
+  }
+
+  public func drainOutcomeTable() -> OutcomeTable {
+    defer { table = OutcomeTable(columnNames: table.columnNames) }
+    return table
+  }
+
+  // MARK: Episode start
+
+  /// Draws new patients and starts an episode for all of them.
+  private func startEpisodes() {
+    var newPatients: [VirtualPatient] = []
+    newPatients.reserveCapacity(batchSize)
+    for _ in 0..<batchSize {
+      newPatients.append(sampler.samplePatient(using: &patientGenerator))
+    }
+    install(newPatients)
+  }
+
+  private func install(_ newPatients: [VirtualPatient]) {
+    patients = newPatients
+    decisionIndex = 0
+    do {
+      batch = try PharmacokineticBatch(
+        parameters: newPatients.map(\.parameters), stepHours: rules.simulationStepHours)
+    } catch {
+      preconditionFailure("sampled parameters were rejected: \(error)")
+    }
+    state.clearEpisodeState()
+    let age = state.pointer(.ageYears)
+    let weight = state.pointer(.weightKilograms)
+    let female = state.pointer(.female)
+    let creatinine = state.pointer(.serumCreatinine)
+    let clearance = state.pointer(.creatinineClearance)
+    let dialysis = state.pointer(.haemodialysis)
+    for (p, patient) in newPatients.enumerated() {
+      age[p] = patient.ageYears
+      weight[p] = patient.weightKilograms
+      female[p] = patient.isFemale ? 1 : 0
+      creatinine[p] = patient.serumCreatinineMilligramsPerDeciliter
+      clearance[p] = patient.creatinineClearanceMillilitersPerMinute
+      dialysis[p] = patient.onHaemodialysis ? 1 : 0
+    }
+  }
+}
+
+/// FNV-1a 64-bit hash: a stream identifier that is stable across runs and
+/// platforms (Swift's `Hasher` is seeded per process).
+func stableHash(_ text: String) -> UInt64 {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  for byte in text.utf8 {
+    hash ^= UInt64(byte)
+    hash = hash &* 0x0000_0100_0000_01b3
+  }
+  return hash
+}

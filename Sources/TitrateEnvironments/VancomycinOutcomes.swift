@@ -1,0 +1,78 @@
+// Per-episode clinical outcomes of `VancomycinEnvironment`: the tally that
+// learners log and the per-patient table that evaluation reports.
+extension VancomycinEnvironment {
+  /// Outcome column names for an episode of `days` days, in table order.
+  ///
+  /// `dayNAUC` (mg h/L) and `dayNInTarget` (0/1) per day; `allDaysInTarget`;
+  /// `maximumTrueTroughMilligramsPerLiter`; `troughsAboveLimit` (count) and
+  /// `anyTroughAboveLimit` (0/1); `totalDoseMilligrams`; `episodeReturn`
+  /// and `episodeCost`; actuator interventions by kind (counts);
+  /// `measurementsReportedAsZero`; the covariates; and the true clearance
+  /// (L/h) and central volume (L).
+  public static func outcomeColumnNames(days: Int) -> [String] {
+    var names: [String] = []
+    for day in 1...days { names.append("day\(day)AUC") }
+    for day in 1...days { names.append("day\(day)InTarget") }
+    names += [
+      "allDaysInTarget", "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
+      "anyTroughAboveLimit", "totalDoseMilligrams", "episodeReturn", "episodeCost",
+      "interventionsRounded", "interventionsClampedToSingleMaximum",
+      "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
+      "measurementsReportedAsZero", "ageYears", "weightKilograms", "female",
+      "serumCreatinineMilligramsPerDeciliter", "creatinineClearanceMillilitersPerMinute",
+      "haemodialysis", "clearanceLitersPerHour", "centralVolumeLiters",
+    ]
+    return names
+  }
+
+  /// Adds every patient's ended episode to the tally (and to the table when
+  /// `recordsOutcomeTable` is on).
+  func recordEndedEpisodes() {
+    let count = batchSize
+    let days = state.dayCount
+    let reward = definition.reward
+    let perPatient: [PatientStateColumns.Column] = [
+      .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .totalDose, .episodeReturn,
+      .episodeCost, .rounded, .clampedToSingleMaximum, .clampedToDailyMaximum, .nonFinite,
+      .negative, .measurementsReportedAsZero, .ageYears, .weightKilograms, .female,
+      .serumCreatinine, .creatinineClearance, .haemodialysis,
+    ]
+    let names = table.columnNames
+    var row = [Double](repeating: 0, count: names.count)
+    var sums = [Double](repeating: 0, count: names.count)
+    for p in 0..<count {
+      var column = 0
+      var allInTarget = 1.0
+      for day in 0..<days {
+        row[column] = state.dayAUC[day * count + p]
+        column += 1
+      }
+      for day in 0..<days {
+        let auc = state.dayAUC[day * count + p]
+        let inTarget =
+          auc >= reward.dailyAUCLowerMilligramHoursPerLiter
+          && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
+        row[column] = inTarget ? 1 : 0
+        if !inTarget { allInTarget = 0 }
+        column += 1
+      }
+      row[column] = allInTarget
+      column += 1
+      for (offset, source) in perPatient.enumerated() {
+        var value = state.pointer(source)[p]
+        // The second troughsAboveLimit entry is the any-trough indicator.
+        if offset == 2 { value = value > 0 ? 1 : 0 }
+        row[column] = value
+        column += 1
+      }
+      row[column] = patients[p].parameters.clearanceLitersPerHour
+      row[column + 1] = patients[p].parameters.centralVolumeLiters
+      for index in 0..<row.count { sums[index] += row[index] }
+      if recordsOutcomeTable { table.appendRow(row) }
+    }
+    var ended = EpisodeOutcomeTally()
+    ended.episodes = count
+    for (name, sum) in zip(names, sums) { ended.add(name, sum) }
+    tally.merge(ended)
+  }
+}

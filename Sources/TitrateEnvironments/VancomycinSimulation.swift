@@ -1,0 +1,218 @@
+import TitratePKPD
+
+// The hot path of `VancomycinEnvironment.step`: dosing through the actuator,
+// exact simulation of one decision interval, draws, reward and cost. Loops
+// run over unsafe per-patient columns and allocate nothing per patient.
+extension VancomycinEnvironment {
+  /// Turns actions into delivered doses and starts their infusions.
+  func administerDoses(_ actions: [Float]) {
+    let step = rules.stepsPerDecision
+    let gridHours = rules.simulationStepHours
+    let peakOffsetSteps = (definition.measurements.peakHoursAfterInfusionEnd / gridHours).rounded()
+    let levelMilligrams = rules.doseLevelStepMilligrams
+    let rate = state.pointer(.infusionRate)
+    let infusionSteps = state.pointer(.infusionSteps)
+    let peakStep = state.pointer(.peakStep)
+    let totalDose = state.pointer(.totalDose)
+    let counters: [(DoseInterventions, UnsafeMutablePointer<Double>)] = [
+      (.rounded, state.pointer(.rounded)),
+      (.clampedToSingleMaximum, state.pointer(.clampedToSingleMaximum)),
+      (.clampedToDailyMaximum, state.pointer(.clampedToDailyMaximum)),
+      (.nonFinite, state.pointer(.nonFinite)), (.negative, state.pointer(.negative)),
+    ]
+    let history = state.recentDoses.baseAddress!
+    let count = batchSize
+    for p in 0..<count {
+      let action = Double(actions[p])
+      let requested = actionMode == .discreteLevels ? action * levelMilligrams : action
+      var previous24Hours = 0.0
+      for k in 0..<windowDoseCount { previous24Hours += history[k * count + p] }
+      let (dose, interventions) = actuator.deliver(
+        requestedMilligrams: requested, milligramsInPrevious24Hours: previous24Hours)
+      if !interventions.isEmpty {
+        for (kind, counter) in counters where interventions.contains(kind) { counter[p] += 1 }
+      }
+      // Shift the dose history by one decision.
+      for k in stride(from: state.historyLength - 1, to: 0, by: -1) {
+        history[k * count + p] = history[(k - 1) * count + p]
+      }
+      history[p] = dose
+      totalDose[p] += dose
+      let steps = rules.infusionSteps(doseMilligrams: dose)
+      precondition(steps < step, "an infusion must end before the next decision")
+      infusionSteps[p] = Double(steps)
+      rate[p] = steps > 0 ? dose / (Double(steps) * gridHours) : 0
+      peakStep[p] = steps > 0 ? Double(steps) + peakOffsetSteps : -1
+    }
+  }
+
+  /// Simulates one decision interval for all patients: infusions, draws,
+  /// then the true trough and (at day ends) the daily AUC terms.
+  func simulateInterval(rewards: inout [Float], costs: inout [Float]) {
+    let count = batchSize
+    let gridHours = rules.simulationStepHours
+    let stepsPerDecision = rules.stepsPerDecision
+    let startHours = hoursSinceStart
+    let schedule = definition.measurements
+    let troughStep =
+      stepsPerDecision - Int((schedule.troughHoursBeforeDose / gridHours).rounded())
+    // The next dose is number decisionIndex + 2 (1-based); no trough is
+    // drawn before the episode end.
+    let drawsTrough =
+      decisionIndex + 2 >= schedule.firstTroughBeforeDoseNumber
+      && decisionIndex + 1 < rules.decisionsPerEpisode
+
+    let rate = state.pointer(.infusionRate)
+    let infusionSteps = state.pointer(.infusionSteps)
+    let peakStep = state.pointer(.peakStep)
+    let rateScratch = state.buffer(.rateScratch)
+    let concentration = state.buffer(.concentration)
+    var firstPeak = Double.infinity
+    var lastPeak = -Double.infinity
+    for p in 0..<count where peakStep[p] > 0 {
+      firstPeak = min(firstPeak, peakStep[p])
+      lastPeak = max(lastPeak, peakStep[p])
+    }
+
+    for k in 0..<stepsPerDecision {
+      let stepIndex = Double(k)
+      for p in 0..<count { rateScratch[p] = stepIndex < infusionSteps[p] ? rate[p] : 0 }
+      batch.advance(infusionRatesMilligramsPerHour: UnsafeBufferPointer(rateScratch))
+      let done = Double(k + 1)
+      let timeHours = startHours + done * gridHours
+      if done >= firstPeak && done <= lastPeak {
+        batch.centralConcentrations(into: concentration)
+        for p in 0..<count where peakStep[p] == done {
+          record(draw: .peak, patient: p, concentration: concentration[p], timeHours: timeHours)
+        }
+      }
+      if drawsTrough && k + 1 == troughStep {
+        batch.centralConcentrations(into: concentration)
+        for p in 0..<count {
+          record(draw: .trough, patient: p, concentration: concentration[p], timeHours: timeHours)
+        }
+      }
+    }
+
+    batch.centralConcentrations(into: concentration)
+    scoreTroughs(concentration: concentration, rewards: &rewards, costs: &costs)
+    let endHours = startHours + Double(stepsPerDecision) * gridHours
+    let dayEnds = endHours / 24
+    if abs(dayEnds - dayEnds.rounded()) < 1e-9 {
+      scoreDay(Int(dayEnds.rounded()) - 1, rewards: &rewards, costs: &costs)
+    }
+  }
+
+  enum Draw { case trough, peak }
+
+  private func record(draw: Draw, patient p: Int, concentration: Double, timeHours: Double) {
+    let measurement = residualError.measure(
+      concentrationMilligramsPerLiter: concentration, using: &noiseGenerator)
+    if measurement.wasNegativeReportedAsZero {
+      state.pointer(.measurementsReportedAsZero)[p] += 1
+    }
+    let columns: (PatientStateColumns.Column, PatientStateColumns.Column, PatientStateColumns.Column) =
+      draw == .trough
+      ? (.troughMeasured, .troughAvailable, .troughTimeHours)
+      : (.peakMeasured, .peakAvailable, .peakTimeHours)
+    state.pointer(columns.0)[p] = measurement.valueMilligramsPerLiter
+    state.pointer(columns.1)[p] = 1
+    state.pointer(columns.2)[p] = timeHours
+  }
+
+  /// Penalises and costs true troughs above the limit (the concentration
+  /// just before the next dose, or at the episode end).
+  private func scoreTroughs(
+    concentration: UnsafeMutableBufferPointer<Double>, rewards: inout [Float],
+    costs: inout [Float]
+  ) {
+    let reward = definition.reward
+    let maximumTrough = state.pointer(.maximumTrueTrough)
+    let troughsAbove = state.pointer(.troughsAboveLimit)
+    let episodeReturn = state.pointer(.episodeReturn)
+    let episodeCost = state.pointer(.episodeCost)
+    for p in 0..<batchSize {
+      let trough = concentration[p]
+      maximumTrough[p] = max(maximumTrough[p], trough)
+      if trough > reward.troughLimitMilligramsPerLiter {
+        troughsAbove[p] += 1
+        rewards[p] -= Float(reward.penaltyPerTroughAboveLimit)
+        costs[p] += Float(definition.cost.perTroughAboveLimit)
+      }
+      episodeReturn[p] += Double(rewards[p])
+      episodeCost[p] += Double(costs[p])
+    }
+  }
+
+  /// Adds the weighted score of day `day` (0-based) and its cost.
+  private func scoreDay(_ day: Int, rewards: inout [Float], costs: inout [Float]) {
+    let reward = definition.reward
+    let auc = batch.centralAUC()
+    let aucAtDayStart = state.pointer(.aucAtDayStart)
+    let episodeReturn = state.pointer(.episodeReturn)
+    let episodeCost = state.pointer(.episodeCost)
+    let weight = reward.dayWeights[day]
+    for p in 0..<batchSize {
+      let dayAUC = auc[p] - aucAtDayStart[p]
+      aucAtDayStart[p] = auc[p]
+      state.dayAUC[day * batchSize + p] = dayAUC
+      let score: Double
+      if dayAUC < reward.dailyAUCLowerMilligramHoursPerLiter {
+        let distance = reward.dailyAUCLowerMilligramHoursPerLiter - dayAUC
+        score = -min(reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterBelow * distance)
+      } else if dayAUC > reward.dailyAUCUpperMilligramHoursPerLiter {
+        let distance = dayAUC - reward.dailyAUCUpperMilligramHoursPerLiter
+        score = -min(reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterAbove * distance)
+        costs[p] += Float(definition.cost.perDayAboveAUCUpper)
+        episodeCost[p] += definition.cost.perDayAboveAUCUpper
+      } else {
+        score = reward.inTargetReward
+      }
+      rewards[p] += Float(weight * score)
+      episodeReturn[p] += weight * score
+    }
+  }
+
+  /// The current observation rows (see `VancomycinObservation`).
+  func observations() -> [Float] {
+    let count = batchSize
+    let width = observationSize
+    var rows = [Float](repeating: 0, count: count * width)
+    let now = hoursSinceStart
+    let columns: [(Int, PatientStateColumns.Column)] = [
+      (VancomycinObservation.ageYears, .ageYears),
+      (VancomycinObservation.weightKilograms, .weightKilograms),
+      (VancomycinObservation.female, .female),
+      (VancomycinObservation.serumCreatinineMilligramsPerDeciliter, .serumCreatinine),
+      (VancomycinObservation.creatinineClearanceMillilitersPerMinute, .creatinineClearance),
+      (VancomycinObservation.haemodialysis, .haemodialysis),
+      (VancomycinObservation.troughMilligramsPerLiter, .troughMeasured),
+      (VancomycinObservation.troughAvailable, .troughAvailable),
+      (VancomycinObservation.peakMilligramsPerLiter, .peakMeasured),
+      (VancomycinObservation.peakAvailable, .peakAvailable),
+    ]
+    let troughAvailable = state.pointer(.troughAvailable)
+    let troughTime = state.pointer(.troughTimeHours)
+    let peakAvailable = state.pointer(.peakAvailable)
+    let peakTime = state.pointer(.peakTimeHours)
+    let history = state.recentDoses.baseAddress!
+    rows.withUnsafeMutableBufferPointer { buffer in
+      for (index, column) in columns {
+        let source = state.pointer(column)
+        for p in 0..<count { buffer[p * width + index] = Float(source[p]) }
+      }
+      for p in 0..<count {
+        let row = p * width
+        buffer[row + VancomycinObservation.hoursSinceStart] = Float(now)
+        buffer[row + VancomycinObservation.previousDoseMilligrams] = Float(history[p])
+        buffer[row + VancomycinObservation.secondPreviousDoseMilligrams] =
+          Float(history[count + p])
+        buffer[row + VancomycinObservation.hoursSinceTrough] =
+          troughAvailable[p] > 0 ? Float(now - troughTime[p]) : 0
+        buffer[row + VancomycinObservation.hoursSincePeak] =
+          peakAvailable[p] > 0 ? Float(now - peakTime[p]) : 0
+      }
+    }
+    return rows
+  }
+}
