@@ -18,7 +18,7 @@ final class ContextualBandit: VectorizedEnvironment {
     contexts = [Int](repeating: 0, count: batchSize)
   }
 
-  /// An independent environment in the same state.
+  /// Returns an independent environment in the same state.
   func copy() -> ContextualBandit {
     let clone = ContextualBandit(batchSize: batchSize)
     clone.generator = generator
@@ -84,7 +84,7 @@ final class ContinuousBandit: VectorizedEnvironment {
     positions = [Float](repeating: 0, count: batchSize)
   }
 
-  /// An independent environment in the same state.
+  /// Returns an independent environment in the same state.
   func copy() -> ContinuousBandit {
     let clone = ContinuousBandit(batchSize: batchSize)
     clone.generator = generator
