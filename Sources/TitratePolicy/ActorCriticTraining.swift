@@ -1,7 +1,8 @@
 import TitrateEnvironments
 import TitrateLinearAlgebra
 
-/// What `ActorCritic.evaluatePolicy` keeps for the backward pass.
+/// Activations and buffers that `ActorCritic.evaluatePolicy` keeps for
+/// the backward pass.
 public struct PolicyTrace: Sendable {
   var network = MLPTrace()
   var actions = Matrix(rows: 0, columns: 0)

@@ -3,7 +3,7 @@ import TitrateRandom
 
 /// A fully connected layer `y = x W^T + b` over a batch of row vectors.
 public struct DenseLayer: Sendable, Equatable {
-  /// `outputSize x inputSize`, so row `j` holds the weights into output `j`
+  /// `outputSize x inputSize`, so row `j` contains the weights into output `j`
   /// (the PyTorch `nn.Linear` layout, readable by numpy as `x @ W.T + b`).
   public var weight: Matrix
   /// One bias per output.

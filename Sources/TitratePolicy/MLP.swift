@@ -150,7 +150,7 @@ public struct MLP: Sendable, Equatable {
       position += layer.parameterCount
     }
 
-    // `delta` holds dLoss/d(pre-activation) of the current layer.
+    // `delta` is dLoss/d(pre-activation) of the current layer.
     trace.delta = outputGradient
     for index in layers.indices.reversed() {
       let layer = layers[index]

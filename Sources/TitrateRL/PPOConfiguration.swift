@@ -1,7 +1,7 @@
 /// Hyperparameters of proximal policy optimisation (Schulman et al. 2017,
 /// "Proximal Policy Optimization Algorithms"). Defaults follow
 /// Stable-Baselines3 2.x and CleanRL's `ppo_continuous_action.py` except
-/// where a line says otherwise.
+/// where a property names another source.
 public struct PPOConfiguration: Codable, Sendable, Equatable {
   /// Environment steps collected per environment in one rollout; >= 1.
   public var stepsPerRollout: Int = 128
@@ -20,7 +20,7 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
   public var iterations: Int = 100
   /// Discount factor per environment step, in [0, 1].
   public var gamma: Float = 0.99
-  /// GAE lambda, in [0, 1]; 1 gives Monte Carlo advantages, 0 one-step TD.
+  /// GAE lambda, in [0, 1]. 1 gives Monte Carlo advantages, 0 one-step TD.
   public var gaeLambda: Float = 0.95
   /// Probability-ratio clip epsilon of the surrogate objective, in (0, 1).
   public var clipRange: Float = 0.2
@@ -37,7 +37,7 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
   /// Standardise observations with running statistics from rollouts, and
   /// clip them to [-10, 10].
   public var normalizeObservations: Bool = true
-  /// Adam epsilon; > 0. PPO practice uses 1e-5, not the paper's 1e-8.
+  /// Adam epsilon, > 0. PPO practice uses 1e-5, not the 1e-8 of Kingma and Ba.
   public var adamEpsilon: Float = 1e-5
   /// Seed of the learner's generator (initial weights, sampling,
   /// shuffling, environment reset seeds) unless the learner is given one.

@@ -1,6 +1,6 @@
 import TitrateEnvironments
 
-/// What one `PPOLearner.trainIteration` call measured. Loss terms are
+/// Measurements of one `PPOLearner.trainIteration` call. Loss terms are
 /// means over every minibatch of every epoch.
 public struct PPOIterationMetrics: Sendable, Equatable {
   /// Mean undiscounted return of the episodes that ended during the

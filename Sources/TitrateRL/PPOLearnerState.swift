@@ -43,7 +43,7 @@ public struct PPOLearnerState: Sendable, Equatable, Codable {
 
 /// Raised when a stored learner state does not fit the learner.
 public struct PPOLearnerStateError: Error, Equatable, CustomStringConvertible {
-  /// What does not fit, with stored and expected values.
+  /// Description of the mismatch, with stored and expected values.
   public var reason: String
 
   public var description: String {

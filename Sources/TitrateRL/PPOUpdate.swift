@@ -78,7 +78,7 @@ extension PPOLearner {
     }
   }
 
-  /// One gradient step on a gathered minibatch.
+  /// Takes one gradient step on a gathered minibatch.
   private func minibatchStep(scratch: inout MinibatchScratch, totals: inout LossTotals) {
     let rows = scratch.advantages.count
     let inverseRows = 1 / Float(rows)
@@ -172,7 +172,7 @@ struct MinibatchScratch {
     gradient = [Float](repeating: 0, count: parameterCount)
   }
 
-  /// Sizes the per-row derivative buffers; only the last, shorter
+  /// Sizes the per-row derivative buffers. Only the last, shorter
   /// minibatch of an epoch changes their length.
   mutating func sizePerRowGradients(rows: Int) {
     guard logProbabilityGradients.count != rows else { return }
