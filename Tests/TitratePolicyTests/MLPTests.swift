@@ -87,3 +87,20 @@ import TitrateRandom
     #expect(a == b)
   }
 }
+
+@Suite struct FastTanhTests {
+  @Test func matchesDoubleTanhInAbsoluteError() {
+    var worst = 0.0
+    var x: Float = -12
+    while x <= 12 {
+      worst = max(worst, abs(Double(fastTanh(x)) - Foundation.tanh(Double(x))))
+      x += 0.001
+    }
+    // About 2 ulps of 1 in Float (ulp = 1.2e-7).
+    #expect(worst <= 2.5e-7)
+    #expect(fastTanh(0) == 0)
+    #expect(fastTanh(100) == 1)
+    #expect(fastTanh(-100) == -1)
+    #expect(fastTanh(.nan).isNaN)
+  }
+}
