@@ -2,10 +2,11 @@
 """Check that the NumPy and PyTorch evaluations agree and match solve_ivp.
 
 Runs `evaluate_numpy.py --check` and `evaluate_torch.py --check` with the
-same seed and compares their output: the first 5 patients' doses must be
-equal, their day-3 AUC24 and the sums over all patients equal within a
-relative 1e-9, and each program's PK stepping within 1e-6 of solve_ivp.
-Prints one line per comparison and exits with status 1 if any fails.
+same seed and compares their output. The first 5 patients' doses and the
+dose sum must be equal. Their day-3 AUC24 and its sum must agree within a
+relative 1e-9. Each program's PK stepping must be within a relative 1e-6
+of solve_ivp. Prints one line per comparison and exits with status 1 if
+any fails.
 """
 
 import argparse

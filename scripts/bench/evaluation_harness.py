@@ -1,6 +1,6 @@
 """Command line, timing and JSON report shared by the evaluation programs.
 
-This module imports numpy only inside `run_evaluation`, so a program can
+This module imports numpy only inside its functions, so a program can
 parse its arguments and limit the thread pools before numpy loads.
 """
 
@@ -13,12 +13,13 @@ import statistics
 import sys
 import time
 
-CHECK_PATIENTS_SHOWN = 5
+CHECK_PATIENTS_PRINTED = 5
 
 
 def parse_arguments(description):
     """Parse the options common to both evaluation programs."""
     parser = argparse.ArgumentParser(description=description)
+
     parser.add_argument(
         "--threads",
         type=int,
@@ -59,12 +60,15 @@ def parse_arguments(description):
         "AUC24, plus the PK stepping error against solve_ivp, instead of timing",
     )
     arguments = parser.parse_args()
+
     if arguments.patients < 1:
         parser.error(f"invalid --patients {arguments.patients}: expected 1 or more")
     if arguments.repeats < 1:
         parser.error(f"invalid --repeats {arguments.repeats}: expected 1 or more")
     if arguments.warmup < 0:
         parser.error(f"invalid --warmup {arguments.warmup}: expected 0 or more")
+    if arguments.weights and not os.path.isfile(arguments.weights):
+        parser.error(f"--weights file not found: {arguments.weights}")
     return arguments
 
 
@@ -93,12 +97,12 @@ def _check_report(backend, arguments):
     import vancomycin_workload as workload
 
     result = backend.run_episode(workload.noise_generator(arguments.seed))
-    shown = min(CHECK_PATIENTS_SHOWN, arguments.patients)
+    printed_count = min(CHECK_PATIENTS_PRINTED, arguments.patients)
     doses = result["dose_levels"] * workload.DOSE_INCREMENT_MILLIGRAMS
     day3_auc = result["day_auc"][:, 2]
     patients = [
         {"doses_milligrams": doses[i].tolist(), "day3_auc24": float(day3_auc[i])}
-        for i in range(shown)
+        for i in range(printed_count)
     ]
 
     forced = backend.run_episode(

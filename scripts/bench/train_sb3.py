@@ -2,10 +2,10 @@
 """Time Stable-Baselines3 PPO training on the vancomycin environment.
 
 For each --envs count, trains PPO on a DummyVecEnv of that many
-single-patient environments for --total-timesteps steps and prints one JSON
-report on stdout with environment steps per second of `model.learn` (the
-PPO update included), the time split between rollout collection and
-updates, the environment alone, and the peak resident memory.
+single-patient environments for --total-timesteps steps. Prints one JSON
+report on stdout: environment steps per second of `model.learn` (PPO
+updates included), its split into rollout collection and updates, the
+environment's own steps per second, and the peak resident memory.
 """
 
 import argparse
@@ -86,7 +86,7 @@ def check_environment(seed):
     states = []
     for level in pk_reference.CHECK_DOSE_LEVELS:
         environment.step(level)
-        states.append(list(environment._amounts))
+        states.append(environment.amounts)
     import numpy as np
 
     comparison = pk_reference.compare_with_reference(patient, np.array(states))

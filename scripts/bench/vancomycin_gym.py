@@ -7,8 +7,8 @@ level `action` (0-12, times 250 mg), then 12 h on the 0.25 h grid. An
 episode is 6 decisions (72 h) and ends with `terminated`.
 
 Reward per step: -0.5 when the true concentration just before the next
-dose (or at 72 h) exceeds 20 mg/L, and +1 at the end of each day (after
-decisions 2, 4 and 6) whose AUC24 lies in [400, 600] mg*h/L.
+dose (or at 72 h) exceeds 20 mg/L. At the end of each day (after decisions
+2, 4 and 6), +1 when that day's AUC24 lies in [400, 600] mg*h/L.
 """
 
 from typing import ClassVar
@@ -60,6 +60,11 @@ class VancomycinDosingEnv(gym.Env):
         self._peak = None
         self._auc_at_day_start = 0.0
         return self._observation(), {}
+
+    @property
+    def amounts(self):
+        """Current A1 (mg), A2 (mg) and AUC since 0 h (mg*h/L) of the patient."""
+        return tuple(self._amounts)
 
     def _observation(self):
         """Return the normalised float32 observation at the current decision."""

@@ -48,8 +48,9 @@ INFUSION_STEPS_BY_LEVEL = np.array(
 )
 MAX_INFUSION_STEPS = int(INFUSION_STEPS_BY_LEVEL.max())
 
-# Measurement schedule. A peak is drawn 1 h after the end of each infusion
-# (none for a 0 mg dose); a trough 0.5 h before each dose from the second.
+# Measurement schedule. A peak is drawn 1 h after the end of each infusion,
+# but none after a 0 mg dose. A trough is drawn 0.5 h before each dose from
+# the second on.
 PEAK_DELAY_STEPS = 4
 NO_PEAK_STEP = -1
 PEAK_STEP_BY_LEVEL = np.where(
