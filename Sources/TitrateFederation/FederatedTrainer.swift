@@ -65,6 +65,8 @@ public final class FederatedTrainer {
   let sites: [FederatedSite]
   public let observationSize: Int
   public let actionSpace: ActionSpace
+  /// Outcome whose per-episode mean is reported as target attainment.
+  public static let attainmentOutcome = "day3InTarget"
 
   /// Random stream identifiers, so that streams never overlap.
   static let globalInitialisationStream: UInt64 = 0xF00D
@@ -228,7 +230,10 @@ public final class FederatedTrainer {
       site: site.configuration.name, accepted: true, rejectionReason: nil,
       environmentSteps: steps,
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
-      targetAttainment: outcomes.mean("attained_day3"),
+      targetAttainment: outcomes.mean(attainmentOutcome),
+      outcomeMeans: Dictionary(
+        uniqueKeysWithValues: outcomes.sums.keys.map { ($0, outcomes.mean($0)!) }),
+      episodes: outcomes.episodes,
       secondsTraining: Date().timeIntervalSince(started))
     return SiteResult(update: update, record: record)
   }
@@ -246,11 +251,19 @@ public final class FederatedTrainer {
       }
       return weight > 0 ? sum / weight : nil
     }
+    var pooled = EpisodeOutcomeTally()
+    for site in sites {
+      pooled.episodes += site.episodes
+      for (name, mean) in site.outcomeMeans { pooled.add(name, mean * Double(site.episodes)) }
+    }
     return RoundRecord(
       round: round, sites: sites, acceptedSites: sites.filter(\.accepted).count,
       rejectedSites: sites.filter { !$0.accepted }.count,
       meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
-      targetAttainment: weightedMean(\.targetAttainment), environmentSteps: steps,
+      targetAttainment: pooled.mean(Self.attainmentOutcome),
+      outcomeMeans: Dictionary(
+        uniqueKeysWithValues: pooled.sums.keys.map { ($0, pooled.mean($0)!) }),
+      environmentSteps: steps,
       stepsPerSecond: elapsed > 0 ? Double(steps) / elapsed : 0, secondsElapsed: elapsed)
   }
 }

@@ -10,6 +10,11 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.
   public var targetAttainment: Double?
+  /// Per-episode means of every outcome the environment tallies (for
+  /// vancomycin: `day3InTarget`, `anyTroughAboveLimit`, ...).
+  public var outcomeMeans: [String: Double]
+  /// Episodes that ended during the round.
+  public var episodes: Int
   public var secondsTraining: Double
 }
 
@@ -23,6 +28,8 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// episode count.
   public var meanEpisodeReturn: Double?
   public var targetAttainment: Double?
+  /// Outcome means pooled over all sites' episodes.
+  public var outcomeMeans: [String: Double]
   public var environmentSteps: Int
   /// Environment steps (including the PPO update) per wall-clock second.
   public var stepsPerSecond: Double

@@ -56,7 +56,7 @@ final class MatchingEnvironment: VectorizedEnvironment {
       if stepsTaken[index] == 4 {
         terminated[index] = true
         tally.episodes += 1
-        tally.add("attained_day3", episodeRewards[index] == 4 ? 1 : 0)
+        tally.add("day3InTarget", episodeRewards[index] == 4 ? 1 : 0)
         stepsTaken[index] = 0
         episodeRewards[index] = 0
       }

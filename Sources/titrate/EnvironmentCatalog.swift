@@ -1,0 +1,86 @@
+import Foundation
+import TitrateEnvironments
+import TitrateFederation
+
+/// Finds and loads environment definitions for the CLI.
+///
+/// A name such as `vancomycin` is looked up as `<name>.json` in the
+/// environments folder: `--environments-dir`, else `$TITRATE_ENVIRONMENTS`,
+/// else `./Environments`, else the `Environments` folder of the source tree
+/// the executable was built in. A value ending in `.json` is a file path.
+struct EnvironmentCatalog {
+  let directory: URL
+
+  init(explicitDirectory: String?) throws {
+    let fileManager = FileManager.default
+    var candidates: [URL] = []
+    if let explicitDirectory {
+      candidates.append(URL(fileURLWithPath: explicitDirectory))
+    } else {
+      if let fromEnvironment = ProcessInfo.processInfo.environment["TITRATE_ENVIRONMENTS"] {
+        candidates.append(URL(fileURLWithPath: fromEnvironment))
+      }
+      candidates.append(URL(fileURLWithPath: "Environments"))
+      // .build/<configuration>/titrate -> source root/Environments
+      let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+      candidates.append(
+        executable.deletingLastPathComponent().deletingLastPathComponent()
+          .deletingLastPathComponent().deletingLastPathComponent()
+          .appendingPathComponent("Environments"))
+    }
+    var isDirectory: ObjCBool = false
+    guard
+      let found = candidates.first(where: {
+        fileManager.fileExists(atPath: $0.path, isDirectory: &isDirectory) && isDirectory.boolValue
+      })
+    else {
+      throw CommandError.invalidInput(
+        "environments folder not found (looked in: \(candidates.map(\.path).joined(separator: ", "))); "
+          + "pass --environments-dir or set TITRATE_ENVIRONMENTS")
+    }
+    directory = found
+  }
+
+  /// Returns the definition file for a name or path.
+  func url(for nameOrPath: String) -> URL {
+    if nameOrPath.hasSuffix(".json") { return URL(fileURLWithPath: nameOrPath) }
+    return directory.appendingPathComponent("\(nameOrPath).json")
+  }
+
+  /// Loads and validates a definition, with its exact text for checkpoints.
+  func load(_ nameOrPath: String) throws -> (EnvironmentDefinition, StoredEnvironment) {
+    let url = url(for: nameOrPath)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      let known = (try? EnvironmentDefinition.definitionFiles(in: directory))?
+        .map { $0.deletingPathExtension().lastPathComponent } ?? []
+      throw CommandError.invalidInput(
+        "environment '\(nameOrPath)' not found at \(url.path); known environments: "
+          + (known.isEmpty ? "none" : known.joined(separator: ", ")))
+    }
+    do {
+      let definition = try EnvironmentDefinition.load(from: url)
+      let text = try String(contentsOf: url, encoding: .utf8)
+      return (definition, StoredEnvironment(name: definition.name, definitionJSON: text))
+    } catch {
+      throw CommandError.invalidInput("\(url.path): \(error)")
+    }
+  }
+}
+
+/// Decodes a stored definition (from a checkpoint) back into its type.
+func decodeStoredDefinition(_ stored: StoredEnvironment) throws -> EnvironmentDefinition {
+  do {
+    return try EnvironmentDefinition.decode(from: Data(stored.definitionJSON.utf8))
+  } catch {
+    throw CommandError.invalidInput(
+      "the environment definition stored in the checkpoint does not load: \(error)")
+  }
+}
+
+/// The site populations used when `--sites N` is given without
+/// `--populations`: the definition's populations in file order, repeated
+/// when N is larger.
+func defaultPopulations(_ definition: EnvironmentDefinition, siteCount: Int) -> [String] {
+  let names = definition.populationNames
+  return (0..<siteCount).map { names[$0 % names.count] }
+}

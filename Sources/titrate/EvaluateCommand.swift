@@ -1,0 +1,165 @@
+import Foundation
+import TitrateEnvironments
+import TitrateEvaluation
+import TitrateFederation
+import TitratePolicy
+
+/// `titrate evaluate CHECKPOINT`: the learned policy and the baselines on
+/// held-out virtual patients of every site, per site and pooled.
+enum EvaluateCommand {
+  static let usage = "titrate evaluate CHECKPOINT [--patients N] [--seed N] [--json]"
+
+  static let options: [OptionSpecification] = [
+    .init(name: "patients", valueName: "N", help: "held-out virtual patients per site, 1-10000000", defaultValue: "5000"),
+    .init(name: "batch-size", valueName: "N", help: "patients simulated together, 1-1000000", defaultValue: "20000"),
+    .init(name: "seed", valueName: "N", help: "seed of the held-out cohort (training never uses these streams)", defaultValue: "20201"),
+    .init(name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'", defaultValue: "guideline,oracle"),
+    .init(name: "json", valueName: nil, help: "print the summaries as JSON instead of tables", defaultValue: nil),
+  ]
+
+  /// Environment streams for evaluation start here, far from the training
+  /// streams (site index + 1).
+  static let evaluationStreamOffset: UInt64 = 1_000_000
+
+  static func run(_ arguments: [String]) throws {
+    if arguments.contains("--help") {
+      print(helpText(usage: usage, summary: "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.", options: options, details: "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."))
+      return
+    }
+    let parsed = try ParsedOptions(command: "evaluate", arguments: arguments, specifications: options)
+    try parsed.checkPositionals(maximum: 1, usage: usage)
+    guard let path = parsed.positionals.first else {
+      throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")
+    }
+    let patients = try parsed.integer("patients", in: 1...10_000_000)
+    let batchSize = try parsed.integer("batch-size", in: 1...1_000_000)
+    let seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
+    let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
+    let definition = try decodeStoredDefinition(policy.environment)
+    let baselines = try baselineNames(parsed)
+
+    let report = try evaluate(
+      policy: policy, definition: definition, patients: patients, batchSize: batchSize,
+      seed: seed, baselines: baselines)
+    if parsed.flag("json") {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    } else {
+      print("checkpoint \(path): environment \(policy.environment.name), round \(policy.round), \(patients) held-out patients per site, seed \(seed)")
+      for cohort in report.cohorts {
+        print("")
+        print(cohort.title)
+        print(formatTable(cohort.summaries))
+      }
+    }
+  }
+
+  static func baselineNames(_ parsed: ParsedOptions) throws -> [String] {
+    let text = try parsed.requiredString("baselines")
+    if text == "none" { return [] }
+    let names = text.split(separator: ",").map(String.init)
+    for name in names where !["guideline", "oracle"].contains(name) {
+      throw CommandError.usage("--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
+    }
+    return names
+  }
+
+  struct Cohort: Codable {
+    var title: String
+    var name: String
+    var summaries: [OutcomeSummary]
+  }
+
+  struct Report: Codable {
+    var environment: String
+    var round: Int
+    var patientsPerSite: Int
+    var seed: UInt64
+    var cohorts: [Cohort]
+  }
+
+  static func evaluate(
+    policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
+    seed: UInt64, baselines: [String]
+  ) throws -> Report {
+    let days = Int((definition.dosing.episodeHours / 24).rounded())
+    var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
+    var cohorts: [Cohort] = []
+    for (index, site) in policy.configuration.sites.enumerated() {
+      var normalizer: RunningNormalizer?
+      if policy.configuration.ppo.normalizeObservations {
+        var restored = RunningNormalizer(featureCount: policy.network.observationSize)
+        restored.restore(try policy.normalizerState(site: site.name, featureCount: policy.network.observationSize))
+        normalizer = restored
+      }
+      let policies: [EvaluatedPolicy] =
+        [.learned(network: policy.network, normalizer: normalizer)] + baselines.map { .baseline($0) }
+      let tables: [OutcomeTable]
+      do {
+        tables = try evaluatePolicies(
+          policies, patientCount: patients, batchSize: batchSize, seed: seed &+ UInt64(index)
+        ) { size in
+          let environment = try VancomycinEnvironment(
+            definition: definition, populationName: site.population, batchSize: size,
+            streamIdentifier: evaluationStreamOffset + UInt64(index))
+          environment.recordsOutcomeTable = true
+          return environment
+        }
+      } catch {
+        throw CommandError.failure("evaluation of site \(site.name) failed: \(error)")
+      }
+      let model = definition.populations[site.population]?.model ?? "?"
+      cohorts.append(
+        Cohort(
+          title: "site \(site.name) (population \(site.population), model \(model))", name: site.name,
+          summaries: zip(policies, tables).map {
+            OutcomeSummary(policy: $0.name, cohort: site.name, table: $1, days: days)
+          }))
+      for (slot, table) in tables.enumerated() {
+        if pooled[slot] == nil { pooled[slot] = table } else { pooled[slot]!.append(contentsOf: table) }
+      }
+    }
+    let names = ["learned"] + baselines
+    cohorts.append(
+      Cohort(
+        title: "pooled over \(policy.configuration.sites.count) sites", name: "pooled",
+        summaries: zip(names, pooled).map {
+          OutcomeSummary(policy: $0, cohort: "pooled", table: $1!, days: days)
+        }))
+    return Report(
+      environment: policy.environment.name, round: policy.round, patientsPerSite: patients,
+      seed: seed, cohorts: cohorts)
+  }
+
+  static func formatTable(_ summaries: [OutcomeSummary]) -> String {
+    func percent(_ value: Double) -> String { String(format: "%5.1f%%", value * 100) }
+    func interval(_ proportion: Proportion) -> String {
+      let bounds = proportion.wilsonInterval
+      return String(format: "%@ [%4.1f-%4.1f]", percent(proportion.fraction), bounds.lower * 100, bounds.upper * 100)
+    }
+    let header = [
+      "policy".padding(toLength: 10, withPad: " ", startingAt: 0),
+      "day-3 in target [95% CI]", "day-3 AUC24 median [p5-p95]",
+      "AUC>600", "AUC<400", "trough>20 [95% CI]", "clamped", "mean dose",
+    ]
+    var lines = [header.joined(separator: "  ")]
+    for summary in summaries {
+      let auc = summary.lastDayAUC
+      let fields = [
+        summary.policy.padding(toLength: 10, withPad: " ", startingAt: 0),
+        interval(summary.targetAttainment).padding(toLength: 24, withPad: " ", startingAt: 0),
+        String(format: "%6.0f [%4.0f-%4.0f]", auc.median, auc.p05, auc.p95).padding(toLength: 27, withPad: " ", startingAt: 0),
+        percent(summary.lastDayAUCAbove600.fraction).padding(toLength: 7, withPad: " ", startingAt: 0),
+        percent(summary.lastDayAUCBelow400.fraction).padding(toLength: 7, withPad: " ", startingAt: 0),
+        interval(summary.anyTroughAboveLimit).padding(toLength: 18, withPad: " ", startingAt: 0),
+        String(format: "%7d", summary.patientsClamped),
+        String(format: "%6.0f mg", summary.meanTotalDoseMilligrams),
+      ]
+      lines.append(fields.joined(separator: "  "))
+    }
+    return lines.joined(separator: "\n")
+  }
+}

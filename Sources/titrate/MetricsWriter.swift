@@ -1,0 +1,60 @@
+import Foundation
+import TitrateFederation
+
+/// Appends one record per round to a CSV or JSON-lines file. Keys carry
+/// their unit or meaning (`rollout/mean_return`, `time/steps_per_second`).
+final class MetricsWriter {
+  let handle: FileHandle
+  let isCSV: Bool
+  let siteNames: [String]
+
+  init(path: String, siteNames: [String]) throws {
+    let url = URL(fileURLWithPath: path)
+    switch url.pathExtension {
+    case "csv": isCSV = true
+    case "jsonl", "json": isCSV = false
+    default:
+      throw CommandError.usage("--metrics \(path): use a .csv or .jsonl file name")
+    }
+    self.siteNames = siteNames
+    let fileManager = FileManager.default
+    let isNew = !fileManager.fileExists(atPath: url.path)
+    if isNew { fileManager.createFile(atPath: url.path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: url.path) else {
+      throw CommandError.failure("cannot open metrics file \(path) for writing")
+    }
+    self.handle = handle
+    handle.seekToEndOfFile()
+    if isNew && isCSV {
+      handle.write(Data((Self.keys(siteNames).joined(separator: ",") + "\n").utf8))
+    }
+  }
+
+  static func keys(_ siteNames: [String]) -> [String] {
+    ["round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
+     "time/steps_per_second", "time/seconds", "federation/accepted_sites", "federation/rejected_sites"]
+      + siteNames.map { "sites/\($0)/target_attainment" }
+  }
+
+  func values(_ record: RoundRecord) -> [Double] {
+    [Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
+     Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
+     Double(record.acceptedSites), Double(record.rejectedSites)]
+      + siteNames.map { name in record.sites.first { $0.site == name }?.targetAttainment ?? .nan }
+  }
+
+  func append(_ record: RoundRecord) throws {
+    let keys = Self.keys(siteNames)
+    let values = values(record)
+    let line: String
+    if isCSV {
+      line = values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
+    } else {
+      let fields = zip(keys, values).map { key, value in
+        "\"\(key)\": " + (value.isNaN ? "null" : "\(value)")
+      }
+      line = "{" + fields.joined(separator: ", ") + "}"
+    }
+    handle.write(Data((line + "\n").utf8))
+  }
+}

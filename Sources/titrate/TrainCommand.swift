@@ -1,0 +1,213 @@
+import Foundation
+import TitrateCheckpoint
+import TitrateEnvironments
+import TitrateFederation
+import TitrateRL
+
+/// `titrate train`: federated PPO across simulated sites.
+enum TrainCommand {
+  static let usage = "titrate train [--environment NAME] [--sites N] [--rounds N] [--output FILE] [options]"
+
+  static let options: [OptionSpecification] = [
+    .init(name: "environment", valueName: "NAME|FILE", help: "environment name under Environments/ or a .json path", defaultValue: "vancomycin"),
+    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil),
+    .init(name: "sites", valueName: "N", help: "number of simulated sites, 1-64", defaultValue: "4"),
+    .init(name: "populations", valueName: "A,B,...", help: "site populations in order (default: the definition's populations, cycled)", defaultValue: nil),
+    .init(name: "patients-per-site", valueName: "N", help: "virtual patients each site steps together, 1-1000000", defaultValue: "512"),
+    .init(name: "rounds", valueName: "N", help: "federated rounds, 1-100000", defaultValue: "60"),
+    .init(name: "local-iterations", valueName: "N", help: "PPO iterations (rollout + update) per site per round, 1-1000", defaultValue: "1"),
+    .init(name: "steps-per-rollout", valueName: "N", help: "decisions per environment per rollout, 1-100000", defaultValue: "6"),
+    .init(name: "update-epochs", valueName: "N", help: "PPO epochs over each rollout, 1-1000", defaultValue: "8"),
+    .init(name: "minibatch-size", valueName: "N", help: "transitions per PPO minibatch, 1-10000000", defaultValue: "512"),
+    .init(name: "learning-rate", valueName: "RATE", help: "local Adam step size, 1e-7-1", defaultValue: "0.001"),
+    .init(name: "entropy-coefficient", valueName: "C", help: "entropy bonus weight, 0-1", defaultValue: "0.003"),
+    .init(name: "gamma", valueName: "G", help: "discount factor per decision, 0-1", defaultValue: "1"),
+    .init(name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks", defaultValue: "64,64"),
+    .init(name: "server-optimizer", valueName: "sgd|adam", help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
+    .init(name: "server-learning-rate", valueName: "RATE", help: "server step size (1 with sgd is plain FedAvg)", defaultValue: "1"),
+    .init(name: "seed", valueName: "N", help: "seed of every random stream, 0-2^63", defaultValue: "1"),
+    .init(name: "threads", valueName: "N", help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
+    .init(name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)", defaultValue: "Checkpoints/vancomycin-4site.h5"),
+    .init(name: "checkpoint-every", valueName: "N", help: "also write the checkpoint every N rounds, 0 for only at the end", defaultValue: "10"),
+    .init(name: "resume", valueName: "FILE", help: "continue the run stored in this checkpoint up to --rounds", defaultValue: nil),
+    .init(name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)", defaultValue: nil),
+    .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
+  ]
+
+  static func run(_ arguments: [String]) throws {
+    if arguments.contains("--help") {
+      print(helpText(usage: usage, summary: "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.", options: options, details: "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."))
+      return
+    }
+    let parsed = try ParsedOptions(command: "train", arguments: arguments, specifications: options)
+    try parsed.checkPositionals(maximum: 0, usage: usage)
+    let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
+    let output = URL(fileURLWithPath: try parsed.requiredString("output"))
+    let quiet = parsed.flag("quiet")
+
+    let trainer: FederatedTrainer
+    let stored: StoredEnvironment
+    let targetRounds = try parsed.integer("rounds", in: 1...100_000)
+    if let resumePath = parsed.string("resume") {
+      let contents = try readCheckpoint(resumePath)
+      let policy = try loadTrainedPolicy(contents, path: resumePath)
+      stored = policy.environment
+      let definition = try decodeStoredDefinition(stored)
+      trainer = try FederatedTrainer.resume(
+        from: contents, makeEnvironment: environmentFactory(definition))
+      if !quiet {
+        print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
+      }
+    } else {
+      let (definition, loaded) = try catalog.load(try parsed.requiredString("environment"))
+      stored = loaded
+      let configuration = try makeConfiguration(parsed, definition: definition, rounds: targetRounds)
+      do {
+        trainer = try FederatedTrainer(
+          configuration: configuration, makeEnvironment: environmentFactory(definition))
+      } catch let error as FederationError {
+        throw CommandError.usage("\(error)")
+      }
+    }
+    guard targetRounds >= trainer.completedRounds else {
+      throw CommandError.usage(
+        "--rounds \(targetRounds) is below the \(trainer.completedRounds) rounds already in the checkpoint")
+    }
+    if !quiet { printConfiguration(trainer.configuration, environment: stored) }
+
+    let metricsWriter = try parsed.string("metrics").map { try MetricsWriter(path: $0, siteNames: trainer.siteNames) }
+    let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
+    let started = Date()
+    while trainer.completedRounds < targetRounds {
+      let record: RoundRecord
+      do {
+        record = try trainer.runRound()
+      } catch let error as FederationError {
+        throw CommandError.failure("\(error)")
+      }
+      if !quiet { print(progressLine(record, totalRounds: targetRounds)) }
+      for site in record.sites where !site.accepted {
+        printError("round \(record.round): rejected update from site \(site.site): \(site.rejectionReason ?? "")")
+      }
+      try metricsWriter?.append(record)
+      if checkpointEvery > 0 && record.round % checkpointEvery == 0 && record.round < targetRounds {
+        try writeCheckpoint(trainer, environment: stored, to: output)
+      }
+    }
+    try writeCheckpoint(trainer, environment: stored, to: output)
+    let seconds = Date().timeIntervalSince(started)
+    let steps = trainer.history.reduce(0) { $0 + $1.environmentSteps }
+    print(String(format: "trained %d rounds in %.1f s; checkpoint written to %@", trainer.completedRounds, seconds, output.path))
+    _ = steps
+  }
+
+  static func makeConfiguration(
+    _ parsed: ParsedOptions, definition: EnvironmentDefinition, rounds: Int
+  ) throws -> FederationConfiguration {
+    var configuration = FederationConfiguration()
+    configuration.environment = definition.name
+    let siteCount = try parsed.integer("sites", in: 1...64)
+    var populations = defaultPopulations(definition, siteCount: siteCount)
+    if let list = parsed.string("populations") {
+      populations = list.split(separator: ",").map(String.init)
+      guard populations.count == siteCount else {
+        throw CommandError.usage("--populations lists \(populations.count) populations but --sites is \(siteCount); give one population per site")
+      }
+      for name in populations where definition.populations[name] == nil {
+        throw CommandError.usage("--populations: unknown population '\(name)'; known: \(definition.populationNames.joined(separator: ", "))")
+      }
+    }
+    let patients = try parsed.integer("patients-per-site", in: 1...1_000_000)
+    var counts: [String: Int] = [:]
+    configuration.sites = populations.map { population in
+      counts[population, default: 0] += 1
+      let suffix = counts[population]! > 1 ? "_\(counts[population]!)" : ""
+      return SiteConfiguration(name: population + suffix, population: population, patientsPerBatch: patients)
+    }
+    configuration.rounds = rounds
+    configuration.localIterations = try parsed.integer("local-iterations", in: 1...1_000)
+    configuration.threads = try parsed.integer("threads", in: 1...256)
+    configuration.seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
+    let serverRate = try parsed.double("server-learning-rate", in: 1e-6...100)
+    switch try parsed.choice("server-optimizer", from: ["sgd", "adam"]) {
+    case "adam":
+      configuration.serverOptimizer = .adam(learningRate: serverRate, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
+    default:
+      configuration.serverOptimizer = .sgd(learningRate: serverRate)
+    }
+    var ppo = PPOConfiguration()
+    ppo.stepsPerRollout = try parsed.integer("steps-per-rollout", in: 1...100_000)
+    ppo.updateEpochs = try parsed.integer("update-epochs", in: 1...1_000)
+    ppo.minibatchSize = try parsed.integer("minibatch-size", in: 1...10_000_000)
+    ppo.learningRate = Float(try parsed.double("learning-rate", in: 1e-7...1))
+    ppo.entropyCoefficient = Float(try parsed.double("entropy-coefficient", in: 0...1))
+    ppo.gamma = Float(try parsed.double("gamma", in: 0...1))
+    ppo.iterations = rounds * configuration.localIterations
+    let hidden = try parsed.requiredString("hidden-sizes").split(separator: ",").map { part -> Int in
+      guard let width = Int(part), (1...4096).contains(width) else {
+        throw CommandError.usage("--hidden-sizes '\(part)' is not a layer width in 1...4096; for example --hidden-sizes 64,64")
+      }
+      return width
+    }
+    ppo.hiddenSizes = hidden
+    configuration.ppo = ppo
+    let problems = configuration.problems()
+    guard problems.isEmpty else {
+      throw CommandError.usage("invalid training configuration:\n  " + problems.joined(separator: "\n  "))
+    }
+    return configuration
+  }
+
+  static func environmentFactory(_ definition: EnvironmentDefinition) -> EnvironmentFactory {
+    { site, index in
+      try VancomycinEnvironment(
+        definition: definition, populationName: site.population, batchSize: site.patientsPerBatch,
+        streamIdentifier: UInt64(index) + 1)
+    }
+  }
+
+  static func printConfiguration(_ configuration: FederationConfiguration, environment: StoredEnvironment) {
+    let sites = configuration.sites.map { "\($0.name) (\($0.patientsPerBatch) patients)" }.joined(separator: ", ")
+    print("environment \(environment.name) (sha256 \(environment.sha256.prefix(12))); sites: \(sites)")
+    print("rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)")
+  }
+
+  static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
+    func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+    let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(separator: ", ")
+    return String(
+      format: "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  steps/s %.0f  rejected %d",
+      record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
+      perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), record.stepsPerSecond,
+      record.rejectedSites)
+  }
+
+  static func writeCheckpoint(_ trainer: FederatedTrainer, environment: StoredEnvironment, to url: URL) throws {
+    let directory = url.deletingLastPathComponent()
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    do {
+      let contents = try trainer.checkpointContents(environment: environment, programVersion: titrateVersion)
+      try CheckpointFile.write(contents, to: url)
+    } catch {
+      throw CommandError.failure("could not write checkpoint \(url.path): \(error)")
+    }
+  }
+}
+
+/// Reads a checkpoint file, turning its errors into input errors.
+func readCheckpoint(_ path: String) throws -> CheckpointContents {
+  do {
+    return try CheckpointFile.read(from: URL(fileURLWithPath: path))
+  } catch {
+    throw CommandError.invalidInput("\(error)")
+  }
+}
+
+/// Validates the training content of a checkpoint.
+func loadTrainedPolicy(_ contents: CheckpointContents, path: String) throws -> TrainedPolicy {
+  do {
+    return try TrainedPolicy(contents: contents)
+  } catch {
+    throw CommandError.invalidInput("\(path): \(error)")
+  }
+}
