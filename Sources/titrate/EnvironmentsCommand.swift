@@ -1,1 +1,55 @@
-enum EnvironmentsCommand { static func run(_ arguments: [String]) throws { throw CommandError.failure("not yet built") } }
+import Foundation
+import TitrateEnvironments
+
+/// `titrate environments`: the definitions in the environments folder.
+enum EnvironmentsCommand {
+  static let usage = "titrate environments [--environments-dir DIR]"
+
+  static let options: [OptionSpecification] = [
+    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil)
+  ]
+
+  static func run(_ arguments: [String]) throws {
+    if arguments.contains("--help") {
+      print(helpText(usage: usage, summary: "List the environment definitions, their site populations with the population PK model each uses, and the dosing schedule. Invalid files are listed with the reason.", options: options))
+      return
+    }
+    let parsed = try ParsedOptions(command: "environments", arguments: arguments, specifications: options)
+    try parsed.checkPositionals(maximum: 0, usage: usage)
+    let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
+    let files: [URL]
+    do {
+      files = try EnvironmentDefinition.definitionFiles(in: catalog.directory)
+    } catch {
+      throw CommandError.invalidInput("\(error)")
+    }
+    print("environments in \(catalog.directory.path):")
+    var invalid = 0
+    for file in files {
+      let stem = file.deletingPathExtension().lastPathComponent
+      do {
+        let definition = try EnvironmentDefinition.load(from: file)
+        let dosing = definition.dosing
+        print("")
+        print("\(stem): \(definition.description)")
+        print(String(format: "  decisions every %g h over %g h; doses 0-%g mg in %g mg steps; sha256 %@",
+                     dosing.decisionIntervalHours, dosing.episodeHours, dosing.maximumDoseLevelMilligrams,
+                     dosing.doseLevelStepMilligrams, String(definition.contentHashSHA256.prefix(12))))
+        for name in definition.populationNames {
+          let population = definition.populations[name]!
+          print("  population \(name) (model \(population.model))")
+        }
+        for (key, model) in definition.models.sorted(by: { $0.key < $1.key }) {
+          print("  model \(key): \(model.compartments)-compartment, \(model.source)")
+        }
+      } catch {
+        invalid += 1
+        print("")
+        print("\(stem): invalid: \(error)")
+      }
+    }
+    if invalid > 0 {
+      throw CommandError.invalidInput("\(invalid) of \(files.count) environment definitions are invalid")
+    }
+  }
+}
