@@ -4,8 +4,8 @@ import CHDF5
 ///
 /// Files are created with object formats from HDF5 1.8 onward
 /// (`H5Pset_libver_bounds(V18, V110)`), which puts checksums on the
-/// superblock and object headers, so HDF5 detects corrupted metadata on open.
-/// HDF5 1.8 and later, and h5py, read such files.
+/// superblock and object headers, so HDF5 detects much corrupted metadata.
+/// h5py 3.16 and the HDF5 1.10.8 tools read such files.
 public final class HDF5File {
   /// How to open an existing file.
   public enum AccessMode: Sendable {
