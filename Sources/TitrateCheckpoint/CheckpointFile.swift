@@ -52,7 +52,8 @@ public enum CheckpointFile {
       directory + "/." + url.lastPathComponent + "." + UUID().uuidString + ".tmp"
     do throws(CheckpointError) {
       try writeHDF5(
-        contents, to: temporaryPath, failingAfterEntryCount: failingAfterEntryCount, sealed: sealed)
+        contents, to: temporaryPath, targetPath: targetPath,
+        failingAfterEntryCount: failingAfterEntryCount, sealed: sealed)
       try syncFile(atPath: temporaryPath, targetPath: targetPath)
       if rename(temporaryPath, targetPath) != 0 {
         throw CheckpointError.writeFailed(
@@ -70,7 +71,8 @@ public enum CheckpointFile {
   }
 
   private static func writeHDF5(
-    _ contents: CheckpointContents, to path: String, failingAfterEntryCount: Int?, sealed: Bool
+    _ contents: CheckpointContents, to path: String, targetPath: String,
+    failingAfterEntryCount: Int?, sealed: Bool
   ) throws(CheckpointError) {
     do {
       let file = try HDF5File.create(
@@ -80,7 +82,7 @@ public enum CheckpointFile {
       try file.close()
     } catch {
       throw .writeFailed(
-        filePath: path, reason: "HDF5 failed to \(error.operation) (\(error.cause))",
+        filePath: targetPath, reason: "HDF5 failed to \(error.operation) (\(error.cause))",
         detail: error.description)
     }
     guard sealed else { return }
@@ -88,7 +90,7 @@ public enum CheckpointFile {
       try CheckpointSeal.seal(fileAtPath: path)
     } catch {
       throw .writeFailed(
-        filePath: path, reason: "writing the seal header failed (\(error.localizedDescription))",
+        filePath: targetPath, reason: "writing the seal header failed (\(error.localizedDescription))",
         detail: "")
     }
   }

@@ -5,9 +5,9 @@ import Foundation
 ///
 /// It records the file's length and the SHA-256 of every byte after the
 /// header. Reading checks both before HDF5 parses the file, so a truncated
-/// or corrupted file is rejected even where HDF5 itself has no checksum:
-/// HDF5 1.10.8 crashed reading a variable-length string whose global heap
-/// entry had one flipped byte in its size field.
+/// or corrupted file is rejected even where HDF5 itself has no checksum.
+/// This matters because HDF5 1.10.8 crashed reading a variable-length string
+/// whose global heap entry had one flipped byte in its size field.
 ///
 /// The header is ASCII text padded with zero bytes:
 ///
@@ -26,7 +26,7 @@ struct CheckpointSeal: Equatable {
   /// SHA-256 of the bytes after the header, as lower-case hexadecimal.
   var sha256Hex: String
 
-  /// The 512 header bytes.
+  /// Returns the 512 header bytes.
   func headerBytes() -> [UInt8] {
     let text = Self.firstLine + "length \(fileByteCount)\n" + "sha256 \(sha256Hex)\n"
     var bytes = Array(text.utf8)

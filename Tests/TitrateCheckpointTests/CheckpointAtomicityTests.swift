@@ -19,6 +19,7 @@ struct CheckpointAtomicityTests {
           sampleContents(), to: url, failingAfterEntryCount: failingAfter, sealed: true)
       }
       #expect(error?.description.contains("injected failure") == true)
+      #expect(error?.description.hasPrefix("Writing checkpoint '\(url.path)' failed") == true)
       #expect(error?.description.contains("left unchanged") == true)
       #expect(try Data(contentsOf: url) == oldBytes, "after failing at entry \(failingAfter)")
       #expect(try directory.fileNames() == ["checkpoint.h5"], "temporary file left behind")
