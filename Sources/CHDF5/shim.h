@@ -26,3 +26,4 @@ static inline hid_t titrate_H5P_GROUP_CREATE(void) { return H5P_GROUP_CREATE; }
 static inline hid_t titrate_H5T_NATIVE_CHAR(void) { return H5T_NATIVE_CHAR; }
 static inline unsigned titrate_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline unsigned titrate_H5F_OBJ_ALL_LOCAL(void) { return H5F_OBJ_ALL | H5F_OBJ_LOCAL; }
+static inline hid_t titrate_H5P_FILE_CREATE(void) { return H5P_FILE_CREATE; }

@@ -12,8 +12,9 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
   /// Reading one entry or group failed, which in a file that opened means
   /// corruption (for example a Fletcher-32 checksum mismatch).
   case corruptedEntry(filePath: String, entryPath: String, reason: String, detail: String)
-  /// The SHA-256 of the contents differs from the digest stored at writing.
-  case digestMismatch(filePath: String, storedHex: String, computedHex: String)
+  /// The seal header's length or SHA-256 does not match the file, so the
+  /// file was truncated, corrupted or changed after writing.
+  case integrityCheckFailed(filePath: String, reason: String)
   /// An entry has a type or rank this format does not store.
   case unsupportedEntry(filePath: String, entryPath: String, reason: String)
   /// Contents break a rule of the format; see `CheckpointContents.validate()`.
@@ -47,10 +48,8 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     case .corruptedEntry(let filePath, let entryPath, let reason, let detail):
       return "Checkpoint '\(filePath)' is corrupted: reading '\(entryPath)' failed "
         + "(\(reason)). \(restore)" + Self.appendDetail(detail)
-    case .digestMismatch(let filePath, let storedHex, let computedHex):
-      return "Checkpoint '\(filePath)' is corrupted or was changed after writing: the "
-        + "SHA-256 of its contents is \(computedHex), but the file records \(storedHex). "
-        + restore
+    case .integrityCheckFailed(let filePath, let reason):
+      return "Checkpoint '\(filePath)' failed its integrity check: \(reason). \(restore)"
     case .unsupportedEntry(let filePath, let entryPath, let reason):
       return "Checkpoint '\(filePath)' has an unsupported entry '\(entryPath)': \(reason). "
         + "Store float32, float64, int64 or uint64 arrays, one string or a list of strings."

@@ -28,13 +28,14 @@ public enum CheckpointFile {
   ///   fails, `CheckpointError.writeFailed` when the directory is missing or
   ///   writing, syncing or renaming fails.
   public static func write(_ contents: CheckpointContents, to url: URL) throws(CheckpointError) {
-    try write(contents, to: url, failingAfterEntryCount: nil)
+    try write(contents, to: url, failingAfterEntryCount: nil, sealed: true)
   }
 
-  /// `write(_:to:)` with a failure injected after writing
-  /// `failingAfterEntryCount` entries, for testing atomicity.
+  /// `write(_:to:)` for tests: injects a failure after writing
+  /// `failingAfterEntryCount` entries, and omits the seal header (as files
+  /// from other tools do) unless `sealed`.
   static func write(
-    _ contents: CheckpointContents, to url: URL, failingAfterEntryCount: Int?
+    _ contents: CheckpointContents, to url: URL, failingAfterEntryCount: Int?, sealed: Bool
   ) throws(CheckpointError) {
     try contents.validate()
     let targetPath = url.path
@@ -50,7 +51,9 @@ public enum CheckpointFile {
     let temporaryPath =
       directory + "/." + url.lastPathComponent + "." + UUID().uuidString + ".tmp"
     do throws(CheckpointError) {
-      try writeHDF5(contents, to: temporaryPath, failingAfterEntryCount: failingAfterEntryCount)
+      try writeHDF5(
+        contents, to: temporaryPath, targetPath: targetPath,
+        failingAfterEntryCount: failingAfterEntryCount, sealed: sealed)
       try syncFile(atPath: temporaryPath, targetPath: targetPath)
       if rename(temporaryPath, targetPath) != 0 {
         throw CheckpointError.writeFailed(
@@ -68,17 +71,27 @@ public enum CheckpointFile {
   }
 
   private static func writeHDF5(
-    _ contents: CheckpointContents, to path: String, failingAfterEntryCount: Int?
+    _ contents: CheckpointContents, to path: String, targetPath: String,
+    failingAfterEntryCount: Int?, sealed: Bool
   ) throws(CheckpointError) {
     do {
-      let file = try HDF5File.create(at: path)
+      let file = try HDF5File.create(
+        at: path, userBlockBytes: sealed ? CheckpointSeal.headerByteCount : 0)
       // The groups and datasets must be released before `close()`.
       try writeEntries(contents, into: file, failingAfterEntryCount: failingAfterEntryCount)
       try file.close()
     } catch {
       throw .writeFailed(
-        filePath: path, reason: "HDF5 failed to \(error.operation) (\(error.cause))",
+        filePath: targetPath, reason: "HDF5 failed to \(error.operation) (\(error.cause))",
         detail: error.description)
+    }
+    guard sealed else { return }
+    do {
+      try CheckpointSeal.seal(fileAtPath: path)
+    } catch {
+      throw .writeFailed(
+        filePath: targetPath, reason: "writing the seal header failed (\(error.localizedDescription))",
+        detail: "")
     }
   }
 
@@ -104,7 +117,6 @@ public enum CheckpointFile {
         try root.createStringDataset(path, shape: [texts.count], values: texts)
       }
     }
-    try root.setAttribute(CheckpointDigest.attributeName, string: CheckpointDigest.hexDigest(of: contents))
   }
 
   /// Flushes a file's or directory's data to the storage device (`fsync`).

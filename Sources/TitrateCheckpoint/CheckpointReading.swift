@@ -4,15 +4,17 @@ import TitrateHDF5
 extension CheckpointFile {
   /// Reads and checks the checkpoint at `url`.
   ///
-  /// Every entry is read, which verifies the Fletcher-32 checksum of every
-  /// numeric chunk. When the file has a `content_sha256` root attribute the
-  /// digest of the contents must match it; files written by other tools may
-  /// omit it.
+  /// A file written by `write(_:to:)` starts with a seal header that
+  /// records its length and SHA-256, which are checked before HDF5 parses
+  /// the file. Files from other tools have no seal. For them the checks are
+  /// HDF5's own: superblock and object header checksums where the file has
+  /// them, and the Fletcher-32 checksum of chunks, verified as every entry
+  /// is read.
   ///
   /// - Throws: `CheckpointError.fileNotFound`; `.unreadableFile` for an
   ///   empty, truncated or non-HDF5 file; `.notACheckpoint` when
-  ///   `format_version` or `program_version` is missing; `.corruptedEntry`
-  ///   or `.digestMismatch` for corrupted contents; `.unsupportedEntry` for
+  ///   `format_version` or `program_version` is missing;
+  ///   `.integrityCheckFailed` or `.corruptedEntry` for corrupted contents; `.unsupportedEntry` for
   ///   element types or ranks the format does not store.
   public static func read(from url: URL) throws(CheckpointError) -> CheckpointContents {
     let path = url.path
@@ -27,20 +29,6 @@ extension CheckpointFile {
     var contents = try readRootAttributes(root, filePath: path)
     try readGroup(root, prefix: "", into: &contents, filePath: path)
 
-    if (try? root.hasAttribute(CheckpointDigest.attributeName)) == true {
-      let stored: String
-      do {
-        stored = try root.stringAttribute(CheckpointDigest.attributeName)
-      } catch {
-        throw .corruptedEntry(
-          filePath: path, entryPath: "/@\(CheckpointDigest.attributeName)", reason: error.cause,
-          detail: error.description)
-      }
-      let computed = CheckpointDigest.hexDigest(of: contents)
-      if stored != computed {
-        throw .digestMismatch(filePath: path, storedHex: stored, computedHex: computed)
-      }
-    }
     return contents
   }
 
@@ -56,6 +44,7 @@ extension CheckpointFile {
         filePath: path, reason: "the file is empty (0 bytes), so it was never written completely",
         detail: "")
     }
+    try checkSeal(path)
     do {
       return try HDF5File.open(at: path)
     } catch {
@@ -68,6 +57,54 @@ extension CheckpointFile {
         reason = "the file is damaged or not an HDF5 file (HDF5: \(error.cause))"
       }
       throw .unreadableFile(filePath: path, reason: reason, detail: error.description)
+    }
+  }
+
+  /// Checks the seal header, or lets a file without one through when it
+  /// starts with the HDF5 signature.
+  private static func checkSeal(_ path: String) throws(CheckpointError) {
+    let bytes: Data
+    do {
+      bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+      throw .unreadableFile(
+        filePath: path, reason: "reading it failed (\(error.localizedDescription))", detail: "")
+    }
+    let sealPrefix = Data(CheckpointSeal.firstLine.utf8)
+    if bytes.starts(with: CheckpointSeal.hdf5Signature) {
+      // NOTE: a file without a seal relies on HDF5's checks alone, which do
+      // not cover variable-length strings; see `CheckpointSeal`.
+      return
+    }
+    if bytes.count < CheckpointSeal.headerByteCount && sealPrefix.starts(with: bytes.prefix(sealPrefix.count)) {
+      throw .integrityCheckFailed(
+        filePath: path,
+        reason: "the file is \(bytes.count) bytes, shorter than its \(CheckpointSeal.headerByteCount)-byte "
+          + "header, so it is truncated")
+    }
+    guard bytes.starts(with: sealPrefix) else {
+      throw .unreadableFile(
+        filePath: path,
+        reason: "it starts with neither the Titrate checkpoint header nor the HDF5 signature, "
+          + "so it is damaged or not a checkpoint", detail: "")
+    }
+    guard let seal = CheckpointSeal.parse(bytes) else {
+      throw .integrityCheckFailed(
+        filePath: path, reason: "its \(CheckpointSeal.headerByteCount)-byte header is damaged")
+    }
+    if bytes.count != seal.fileByteCount {
+      let cause = bytes.count < seal.fileByteCount ? "truncated" : "extended after writing"
+      throw .integrityCheckFailed(
+        filePath: path,
+        reason: "the file is \(bytes.count) bytes but was written with \(seal.fileByteCount), "
+          + "so it was \(cause)")
+    }
+    let computed = CheckpointSeal.computed(forFile: bytes)
+    if computed.sha256Hex != seal.sha256Hex {
+      throw .integrityCheckFailed(
+        filePath: path,
+        reason: "the SHA-256 of its contents is \(computed.sha256Hex), but its header records "
+          + "\(seal.sha256Hex), so it was corrupted or changed after writing")
     }
   }
 
