@@ -60,6 +60,9 @@ public final class FederatedTrainer {
   public let configuration: FederationConfiguration
   public internal(set) var globalParameters: [Float]
   public internal(set) var serverState: ServerOptimizerState
+  /// Observation statistics broadcast with the model under federated
+  /// normalisation (count 0 before the first round).
+  public internal(set) var globalNormalizer: RunningNormalizer.State
   public internal(set) var completedRounds = 0
   public internal(set) var history: [RoundRecord] = []
   let sites: [FederatedSite]
@@ -119,6 +122,17 @@ public final class FederatedTrainer {
       actionSpace: actionSpace, seed: initialisation.next())
     globalParameters = initialLearner.parameterVector()
     serverState = ServerOptimizerState(parameterCount: globalParameters.count)
+    globalNormalizer = initialLearner.normalizer.state
+  }
+
+  /// The observation statistics the global policy uses at `site`: the
+  /// broadcast statistics under federated normalisation, the site's own
+  /// otherwise.
+  public func normalizerState(site: String) -> RunningNormalizer.State? {
+    switch configuration.observationNormalization {
+    case .federated: return globalNormalizer
+    case .perSite: return sites.first { $0.configuration.name == site }?.learner.normalizer.state
+    }
   }
 
   /// Site names in configuration order.
@@ -137,7 +151,8 @@ public final class FederatedTrainer {
     let round = completedRounds + 1
     let started = Date()
     let broadcast = globalParameters
-    let results = trainSites(round: round, broadcast: broadcast)
+    let results = trainSites(
+      round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer)
 
     let maximumSampleCount =
       configuration.localIterations * configuration.ppo.stepsPerRollout
@@ -147,9 +162,18 @@ public final class FederatedTrainer {
     for result in results {
       var update = result.update
       if let updateFilter { update = updateFilter(update) }
-      let rejection = validate(
+      var rejection = validate(
         update, expectedParameterCount: broadcast.count, round: round,
         maximumSampleCount: maximumSampleCount)
+      if rejection == nil, configuration.observationNormalization == .federated {
+        if let statistics = update.observationStatistics {
+          if let problem = statisticsProblem(statistics, featureCount: observationSize) {
+            rejection = .invalidObservationStatistics(problem)
+          }
+        } else {
+          rejection = .invalidObservationStatistics("observation statistics: none sent")
+        }
+      }
       if rejection == nil { accepted.append(update) }
       var record = result.record
       record.accepted = rejection == nil
@@ -165,6 +189,12 @@ public final class FederatedTrainer {
     applyServerStep(
       configuration.serverOptimizer, state: &serverState, averageDelta: averageDelta,
       parameters: &globalParameters)
+    if configuration.observationNormalization == .federated {
+      var merged = RunningNormalizer(featureCount: observationSize)
+      merged.restore(globalNormalizer)
+      for update in accepted { merged.merge(update.observationStatistics!) }
+      globalNormalizer = merged.state
+    }
     completedRounds = round
 
     let elapsed = Date().timeIntervalSince(started)
@@ -179,7 +209,9 @@ public final class FederatedTrainer {
   }
 
   /// Trains every site on the broadcast model, `threads` sites at a time.
-  func trainSites(round: Int, broadcast: [Float]) -> [SiteResult] {
+  func trainSites(
+    round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State
+  ) -> [SiteResult] {
     let box = ResultBox(count: sites.count)
     let sites = self.sites
     let configuration = self.configuration
@@ -193,7 +225,8 @@ public final class FederatedTrainer {
     for site in sites {
       queue.addOperation {
         let result = Self.trainSite(
-          site, round: round, broadcast: broadcast, configuration: configuration)
+          site, round: round, broadcast: broadcast, broadcastNormalizer: broadcastNormalizer,
+          configuration: configuration)
         box.store(result, at: site.index)
       }
     }
@@ -202,10 +235,13 @@ public final class FederatedTrainer {
   }
 
   static func trainSite(
-    _ site: FederatedSite, round: Int, broadcast: [Float], configuration: FederationConfiguration
+    _ site: FederatedSite, round: Int, broadcast: [Float],
+    broadcastNormalizer: RunningNormalizer.State, configuration: FederationConfiguration
   ) -> SiteResult {
     let started = Date()
     site.learner.setParameterVector(broadcast)
+    let federatedNormalization = configuration.observationNormalization == .federated
+    if federatedNormalization { site.learner.restoreNormalizer(broadcastNormalizer) }
     site.learner.resetEnvironment(
       site.environment,
       seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
@@ -225,7 +261,9 @@ public final class FederatedTrainer {
     let update = ModelUpdate(
       siteName: site.configuration.name, round: round,
       localParameters: site.learner.parameterVector(), globalParameters: broadcast,
-      sampleCount: steps)
+      sampleCount: steps,
+      observationStatistics: federatedNormalization
+        ? statisticsIncrement(from: broadcastNormalizer, to: site.learner.normalizer.state) : nil)
     let record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil,
       environmentSteps: steps,

@@ -34,6 +34,8 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   public var seed: UInt64 = 1
   /// Sites trained at the same time, 1...256. Results do not depend on it.
   public var threads: Int = 2
+  /// Where the policy's observation statistics come from.
+  public var observationNormalization: ObservationNormalization = .federated
   public var ppo: PPOConfiguration = PPOConfiguration()
 
   public init() {}

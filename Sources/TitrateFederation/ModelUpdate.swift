@@ -1,3 +1,5 @@
+import TitratePolicy
+
 /// What a site returns after local training in one round: the change of
 /// its local model relative to the global model it received, and how many
 /// environment steps (patient decisions) produced it.
@@ -11,19 +13,26 @@ public struct ModelUpdate: Sendable {
   public var round: Int
   public var delta: [Double]
   public var sampleCount: Int
+  /// Statistics of the observations the site saw this round, merged into
+  /// the global normaliser under federated normalisation; nil otherwise.
+  public var observationStatistics: RunningNormalizer.State?
 
-  public init(siteName: String, round: Int, delta: [Double], sampleCount: Int) {
+  public init(
+    siteName: String, round: Int, delta: [Double], sampleCount: Int,
+    observationStatistics: RunningNormalizer.State? = nil
+  ) {
     self.siteName = siteName
     self.round = round
     self.delta = delta
     self.sampleCount = sampleCount
+    self.observationStatistics = observationStatistics
   }
 
   /// Builds the delta between a site's trained parameters and the global
   /// parameters it started from.
   public init(
     siteName: String, round: Int, localParameters: [Float], globalParameters: [Float],
-    sampleCount: Int
+    sampleCount: Int, observationStatistics: RunningNormalizer.State? = nil
   ) {
     precondition(
       localParameters.count == globalParameters.count,
@@ -32,7 +41,9 @@ public struct ModelUpdate: Sendable {
     for index in delta.indices {
       delta[index] = Double(localParameters[index]) - Double(globalParameters[index])
     }
-    self.init(siteName: siteName, round: round, delta: delta, sampleCount: sampleCount)
+    self.init(
+      siteName: siteName, round: round, delta: delta, sampleCount: sampleCount,
+      observationStatistics: observationStatistics)
   }
 }
 
@@ -44,6 +55,7 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
   case nonPositiveSampleCount(Int)
   case implausibleSampleCount(received: Int, maximum: Int)
   case staleRound(received: Int, expected: Int)
+  case invalidObservationStatistics(String)
 
   public var description: String {
     switch self {
@@ -57,6 +69,8 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
       return "update reports sample count \(received), above the \(maximum) steps a site can run in one round"
     case .staleRound(let received, let expected):
       return "update is for round \(received), expected round \(expected)"
+    case .invalidObservationStatistics(let problem):
+      return "update has invalid \(problem)"
     }
   }
 }

@@ -40,6 +40,7 @@ enum CheckpointPath {
   static let serverStep = "optimizer/server/step"
   static let serverFirstMoment = "optimizer/server/first_moment"
   static let serverSecondMoment = "optimizer/server/second_moment"
+  static let globalNormalizer = "normalizer/global"
   static func site(_ name: String) -> String { "sites/\(name)" }
 }
 
@@ -78,6 +79,7 @@ extension FederatedTrainer {
       CheckpointPath.serverSecondMoment, shape: [serverState.secondMoment.count],
       values: serverState.secondMoment)
 
+    setNormalizer(globalNormalizer, at: CheckpointPath.globalNormalizer, in: &contents)
     for site in sites {
       let prefix = CheckpointPath.site(site.configuration.name)
       let state = site.learner.state()
@@ -88,13 +90,7 @@ extension FederatedTrainer {
         "\(prefix)/optimizer/second_moment", shape: [state.optimizer.secondMoment.count],
         values: state.optimizer.secondMoment)
       contents.set("\(prefix)/optimizer/step", shape: [], values: [Int64(state.optimizer.step)])
-      contents.set(
-        "\(prefix)/normalizer/mean", shape: [state.normalizer.mean.count],
-        values: state.normalizer.mean)
-      contents.set(
-        "\(prefix)/normalizer/variance", shape: [state.normalizer.variance.count],
-        values: state.normalizer.variance)
-      contents.set("\(prefix)/normalizer/count", shape: [], values: [state.normalizer.count])
+      setNormalizer(state.normalizer, at: "\(prefix)/normalizer", in: &contents)
       contents.set("\(prefix)/rng/state", shape: [4], values: state.generator)
       contents.set(
         "\(prefix)/completed_iterations", shape: [], values: [Int64(state.completedIterations)])
@@ -108,6 +104,14 @@ extension FederatedTrainer {
       contents.set("metrics/\(name)", shape: [values.count], values: values)
     }
     return contents
+  }
+
+  func setNormalizer(
+    _ state: RunningNormalizer.State, at prefix: String, in contents: inout CheckpointContents
+  ) {
+    contents.set("\(prefix)/mean", shape: [state.mean.count], values: state.mean)
+    contents.set("\(prefix)/variance", shape: [state.variance.count], values: state.variance)
+    contents.set("\(prefix)/count", shape: [], values: [state.count])
   }
 
   /// The global model as a network.
@@ -172,6 +176,8 @@ extension FederatedTrainer {
         CheckpointPath.serverFirstMoment, shape: [parameterCount]),
       secondMoment: try contents.requireFloat64(
         CheckpointPath.serverSecondMoment, shape: [parameterCount]))
+    trainer.globalNormalizer = try stored.readNormalizer(
+      at: CheckpointPath.globalNormalizer, featureCount: trainer.observationSize)
     trainer.completedRounds = stored.round
     trainer.history = stored.history
 
@@ -186,7 +192,8 @@ extension FederatedTrainer {
         step: Int(try contents.requireScalar("\(prefix)/optimizer/step") as Int64))
       let state = PPOLearnerState(
         parameters: trainer.globalParameters, optimizer: optimizer,
-        normalizer: try stored.normalizerState(site: site.configuration.name, featureCount: featureCount),
+        normalizer: try stored.readNormalizer(
+          at: "\(prefix)/normalizer", featureCount: featureCount),
         generator: try contents.requireUInt64("\(prefix)/rng/state", shape: [4]),
         completedIterations: Int(
           try contents.requireScalar("\(prefix)/completed_iterations") as Int64),
@@ -271,13 +278,23 @@ public struct TrainedPolicy {
     }
   }
 
-  /// The observation normaliser statistics a site trained with.
-  public func normalizerState(site: String, featureCount: Int) throws -> RunningNormalizer.State {
-    let prefix = CheckpointPath.site(site)
-    return RunningNormalizer.State(
-      mean: try contents.requireFloat64("\(prefix)/normalizer/mean", shape: [featureCount]),
-      variance: try contents.requireFloat64(
-        "\(prefix)/normalizer/variance", shape: [featureCount]),
-      count: try contents.requireScalar("\(prefix)/normalizer/count") as Double)
+  /// The observation statistics the policy uses at `site`: the global
+  /// ones under federated normalisation, the site's own otherwise.
+  public func normalizerState(site: String) throws -> RunningNormalizer.State {
+    switch configuration.observationNormalization {
+    case .federated:
+      return try readNormalizer(
+        at: CheckpointPath.globalNormalizer, featureCount: network.observationSize)
+    case .perSite:
+      return try readNormalizer(
+        at: "\(CheckpointPath.site(site))/normalizer", featureCount: network.observationSize)
+    }
+  }
+
+  func readNormalizer(at prefix: String, featureCount: Int) throws -> RunningNormalizer.State {
+    RunningNormalizer.State(
+      mean: try contents.requireFloat64("\(prefix)/mean", shape: [featureCount]),
+      variance: try contents.requireFloat64("\(prefix)/variance", shape: [featureCount]),
+      count: try contents.requireScalar("\(prefix)/count") as Double)
   }
 }

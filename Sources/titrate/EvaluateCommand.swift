@@ -92,7 +92,7 @@ enum EvaluateCommand {
       var normalizer: RunningNormalizer?
       if policy.configuration.ppo.normalizeObservations {
         var restored = RunningNormalizer(featureCount: policy.network.observationSize)
-        restored.restore(try policy.normalizerState(site: site.name, featureCount: policy.network.observationSize))
+        restored.restore(try policy.normalizerState(site: site.name))
         normalizer = restored
       }
       let policies: [EvaluatedPolicy] =

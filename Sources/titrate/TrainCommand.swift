@@ -25,6 +25,7 @@ enum TrainCommand {
     .init(name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks", defaultValue: "64,64"),
     .init(name: "server-optimizer", valueName: "sgd|adam", help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
     .init(name: "server-learning-rate", valueName: "RATE", help: "server step size (1 with sgd is plain FedAvg)", defaultValue: "1"),
+    .init(name: "normalization", valueName: "federated|per-site", help: "observation statistics shared through the aggregator, or kept at each site", defaultValue: "federated"),
     .init(name: "seed", valueName: "N", help: "seed of every random stream, 0-2^63", defaultValue: "1"),
     .init(name: "threads", valueName: "N", help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
     .init(name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)", defaultValue: "Checkpoints/vancomycin-4site.h5"),
@@ -127,6 +128,9 @@ enum TrainCommand {
     configuration.rounds = rounds
     configuration.localIterations = try parsed.integer("local-iterations", in: 1...1_000)
     configuration.threads = try parsed.integer("threads", in: 1...256)
+    configuration.observationNormalization =
+      try parsed.choice("normalization", from: ["federated", "per-site"]) == "federated"
+      ? .federated : .perSite
     configuration.seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
     let serverRate = try parsed.double("server-learning-rate", in: 1e-6...100)
     switch try parsed.choice("server-optimizer", from: ["sgd", "adam"]) {
