@@ -27,10 +27,14 @@ extension EnvironmentDefinition {
       let population = populations[name]!
       let path = "populations.\(name)"
       if models[population.model] == nil {
-        issues.add(
-          "\(path).model",
+        let known = models.keys.sorted()
+        var message =
           "is \"\(population.model)\", which is not a model of this file. Use one of: "
-            + models.keys.sorted().joined(separator: ", ") + ".")
+          + known.joined(separator: ", ") + "."
+        if let guess = closestName(to: population.model, among: known) {
+          message += " Did you mean \"\(guess)\"?"
+        }
+        issues.add("\(path).model", message)
       }
       population.covariates.validate(path: "\(path).covariates", &issues)
     }
