@@ -96,7 +96,8 @@ struct PatientSampler {
       parameters: parameters)
   }
 
-  /// The model's creatinine clearance in mL/min after its caps and floors.
+  /// Computes the model's creatinine clearance in mL/min, caps and floors
+  /// applied.
   func modelCreatinineClearance(
     ageYears: Double, weightKilograms: Double, isFemale: Bool,
     serumCreatinineMilligramsPerDeciliter: Double

@@ -8,7 +8,8 @@ let gotiTypical = CompartmentalParameters(
   clearanceLitersPerHour: 4.5, centralVolumeLiters: 58.4,
   intercompartmentalClearancesLitersPerHour: [6.5], peripheralVolumesLiters: [38.4])
 
-/// A patient with given weight and parameters (other covariates fixed).
+/// Returns a patient with the given weight and parameters (other covariates
+/// fixed).
 func makePatient(
   weightKilograms: Double = 70, parameters: CompartmentalParameters = gotiTypical
 ) -> VirtualPatient {
@@ -26,8 +27,8 @@ struct Infusion {
 
 /// AUC of the central concentration over [from, to] (mg h/L) for a two-
 /// compartment model, by superposition of closed-form bi-exponential
-/// infusion responses (Gibaldi and Perrier, Pharmacokinetics, 2nd ed.,
-/// ch. 2). Written independently of the environment and the PK core.
+/// infusion responses. Written independently of the environment and the PK
+/// core.
 func closedFormAUC(
   _ parameters: CompartmentalParameters, infusions: [Infusion], from: Double, to: Double
 ) -> Double {

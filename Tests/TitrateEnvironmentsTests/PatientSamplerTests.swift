@@ -36,7 +36,8 @@ import TitrateRandom
     let ages = patients.map(\.ageYears)
     // Standard error 15.9 / sqrt(20000) = 0.11 years; 0.5 is 4.5 SE.
     #expect(abs(mean(ages) - expectedAge) < 0.5)
-    #expect(ages.allSatisfy { $0 >= 18 && $0 <= 90 })
+    #expect(ages.min()! >= 18)
+    #expect(ages.max()! <= 90)
     let femaleFraction = mean(patients.map { $0.isFemale ? 1 : 0 })
     // Standard error 0.0035.
     #expect(abs(femaleFraction - 0.447) < 0.015)

@@ -267,7 +267,9 @@ public struct VariabilityDefinition: Codable, Sendable, Equatable {
 
 /// Correlation between the etas of two parameters of the same model.
 public struct ParameterCorrelation: Codable, Sendable, Equatable {
+  /// One parameter; it must have `variability`.
   public var first: PharmacokineticParameterName
+  /// The other parameter, different from `first`, with `variability`.
   public var second: PharmacokineticParameterName
   /// Pearson correlation of the two etas, in (-1, 1).
   public var coefficient: Double
