@@ -120,6 +120,9 @@ public struct ParameterModelDefinition: Codable, Sendable, Equatable {
   /// Free text: source table, conversions.
   public var note: String?
 
+  /// True when the typical value is per kg of total body weight (`L/kg`).
+  public var isPerKilogram: Bool { unit == "L/kg" }
+
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(typicalValue, forKey: .typicalValue)
