@@ -112,7 +112,7 @@ public struct DoseActuator: Sendable, Equatable {
     counts.record(interventions)
   }
 
-  /// The rules of the type's documentation, without counting.
+  /// Applies the rules of the type's documentation without counting.
   @inline(__always)
   public func limited(_ requestedMilligrams: Double, milligramsInPrevious24Hours: Double)
     -> (doseMilligrams: Double, interventions: DoseInterventions)

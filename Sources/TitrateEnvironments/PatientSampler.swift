@@ -77,15 +77,13 @@ struct PatientSampler {
   /// Draws one patient. Consumes a fixed number of draws per covariate
   /// attempt, so the stream depends only on the seed.
   func samplePatient(using generator: inout Xoshiro256) -> VirtualPatient {
-    var values: [CovariateName: Double] = [:]
-    for (name, distribution) in population.covariates.ordered {
-      values[name] = sample(distribution, using: &generator)
-    }
-    let age = values[.ageYears]!
-    let weight = values[.weightKilograms]!
-    let female = values[.female]! >= 0.5
-    let creatinine = values[.serumCreatinineMilligramsPerDeciliter]!
-    let dialysis = values[.haemodialysis]! >= 0.5
+    // Drawn in `CovariateDistributions.ordered` order.
+    let covariates = population.covariates
+    let age = sample(covariates.ageYears, using: &generator)
+    let weight = sample(covariates.weightKilograms, using: &generator)
+    let female = sample(covariates.female, using: &generator) >= 0.5
+    let creatinine = sample(covariates.serumCreatinineMilligramsPerDeciliter, using: &generator)
+    let dialysis = sample(covariates.haemodialysis, using: &generator) >= 0.5
     let etas = variability.sampleEtas(using: &generator)
     let parameters = individualParameters(
       ageYears: age, weightKilograms: weight, isFemale: female,
@@ -96,7 +94,8 @@ struct PatientSampler {
       parameters: parameters)
   }
 
-  /// The model's creatinine clearance in mL/min after its caps and floors.
+  /// Computes the model's creatinine clearance in mL/min, caps and floors
+  /// applied.
   func modelCreatinineClearance(
     ageYears: Double, weightKilograms: Double, isFemale: Bool,
     serumCreatinineMilligramsPerDeciliter: Double
@@ -123,31 +122,45 @@ struct PatientSampler {
     ageYears: Double, weightKilograms: Double, isFemale: Bool,
     serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool, etas: [Double]
   ) -> CompartmentalParameters {
-    let covariates: [CovariateName: Double] = [
-      .ageYears: ageYears, .weightKilograms: weightKilograms, .female: isFemale ? 1 : 0,
-      .serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter,
-      .haemodialysis: onHaemodialysis ? 1 : 0,
-      .creatinineClearanceMillilitersPerMinute: modelCreatinineClearance(
-        ageYears: ageYears, weightKilograms: weightKilograms, isFemale: isFemale,
-        serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter),
-    ]
-    var values: [PharmacokineticParameterName: Double] = [:]
+    let creatinineClearance = modelCreatinineClearance(
+      ageYears: ageYears, weightKilograms: weightKilograms, isFemale: isFemale,
+      serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter)
+    func value(of covariate: CovariateName) -> Double {
+      switch covariate {
+      case .ageYears: ageYears
+      case .weightKilograms: weightKilograms
+      case .female: isFemale ? 1 : 0
+      case .serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter
+      case .haemodialysis: onHaemodialysis ? 1 : 0
+      case .creatinineClearanceMillilitersPerMinute: creatinineClearance
+      }
+    }
+
+    // Values in `PharmacokineticParameterName` order: CL, V1, Q, V2.
+    var values = (0.0, 0.0, 0.0, 0.0)
     for (index, (name, parameter)) in parameterModels.enumerated() {
       var typical = parameter.typicalValue
-      if parameter.unit == "L/kg" { typical *= weightKilograms }
+      if parameter.isPerKilogram { typical *= weightKilograms }
       for effect in parameter.covariateEffects {
-        typical *= effect.factor(covariates[effect.covariate]!)
+        typical *= effect.factor(value(of: effect.covariate))
       }
       if let floor = parameter.typicalValueFloor { typical = max(typical, floor) }
-      values[name] = typical * Foundation.exp(etas[index])
+      let individual = typical * Foundation.exp(etas[index])
+      switch name {
+      case .clearance: values.0 = individual
+      case .centralVolume: values.1 = individual
+      case .intercompartmentalClearance: values.2 = individual
+      case .peripheralVolume: values.3 = individual
+      }
     }
-    var parameters = CompartmentalParameters(
-      clearanceLitersPerHour: values[.clearance]!, centralVolumeLiters: values[.centralVolume]!)
-    if let q = values[.intercompartmentalClearance], let v2 = values[.peripheralVolume] {
-      parameters.intercompartmentalClearancesLitersPerHour = [q]
-      parameters.peripheralVolumesLiters = [v2]
+    if model.compartments == 2 {
+      return CompartmentalParameters(
+        clearanceLitersPerHour: values.0, centralVolumeLiters: values.1,
+        intercompartmentalClearancesLitersPerHour: [values.2],
+        peripheralVolumesLiters: [values.3])
     }
-    return parameters
+    return CompartmentalParameters(
+      clearanceLitersPerHour: values.0, centralVolumeLiters: values.1)
   }
 
   private func sample(_ distribution: CovariateDistribution, using generator: inout Xoshiro256)

@@ -49,7 +49,7 @@ final class PatientStateColumns {
     storage.baseAddress! + column.rawValue * patientCount
   }
 
-  /// A column as a buffer (for APIs that take one).
+  /// Returns a column as a buffer (for APIs that take one).
   func buffer(_ column: Column) -> UnsafeMutableBufferPointer<Double> {
     UnsafeMutableBufferPointer(start: pointer(column), count: patientCount)
   }

@@ -10,8 +10,8 @@ extension VancomycinEnvironment {
   ///   `baselines.guideline` (shipped: a 25 mg/kg loading dose capped at
   ///   3000 mg at t = 0, then 15 mg/kg every decision, total body weight),
   ///   rounded to the dose increment.
-  /// - `oracle`: knows the patient's true parameters and current drug
-  ///   amounts; among the doses the actuator would deliver unchanged, picks
+  /// - `oracle`: uses the patient's true parameters and current drug
+  ///   amounts. Among the doses the actuator would deliver unchanged, picks
   ///   the one whose predicted AUC over the next interval is closest to
   ///   `targetDailyAUC` x interval / 24 h (250 mg h/L for q12h and 500).
   ///   The prediction is closed-form (`IntervalAUCPredictor`), with the

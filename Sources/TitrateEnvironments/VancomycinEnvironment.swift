@@ -1,7 +1,7 @@
 import TitratePKPD
 import TitrateRandom
 
-/// How `VancomycinEnvironment.step(actions:)` reads an action.
+/// The meaning of an action passed to `VancomycinEnvironment.step(actions:)`.
 public enum DoseActionMode: Sendable, Equatable {
   /// Action = dose level index i (dose i x level step, 250 mg in the shipped
   /// file); the action space is `.discrete(count: levels)`.
@@ -11,12 +11,17 @@ public enum DoseActionMode: Sendable, Equatable {
   case continuousMilligrams
 }
 
-/// Why a `VancomycinEnvironment` could not be created or given patients.
+/// Errors from creating a `VancomycinEnvironment` or setting its patients.
 public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The population name is not a key of the definition's `populations`.
   case unknownPopulation(name: String, known: [String])
+  /// The batch size is below 1.
   case invalidBatchSize(Int)
+  /// `setPatients` received a number of patients other than `batchSize`.
   case patientCountMismatch(expected: Int, received: Int)
+  /// `setPatients` was called after the first decision of an episode.
   case patientsOutsideEpisodeStart(decisionIndex: Int)
+  /// A patient's parameters are invalid or have the wrong structure.
   case invalidPatient(index: Int, reason: String)
 
   public var description: String {
@@ -40,7 +45,7 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
 /// Vancomycin dosing for a batch of virtual patients of one site
 /// population, defined by an `EnvironmentDefinition`.
 ///
-/// Each environment of the batch holds one patient, drawn at every reset
+/// Each environment of the batch contains one patient, drawn at every reset
 /// (covariates, then true PK parameters with BSV). A step is one dose
 /// decision followed by exact simulation on the definition's grid to the
 /// next decision (12 h in the shipped file). All environments run in
@@ -67,7 +72,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
   public let batchSize: Int
   public let observationSize = VancomycinObservation.count
   public let actionSpace: ActionSpace
-  /// How actions are read.
+  /// The meaning of actions (level index or mg).
   public let actionMode: DoseActionMode
   /// Extra stream identifier mixed into every seed (for example a site id).
   public let streamIdentifier: UInt64

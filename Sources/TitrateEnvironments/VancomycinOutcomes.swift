@@ -40,6 +40,7 @@ extension VancomycinEnvironment {
     let names = table.columnNames
     var row = [Double](repeating: 0, count: names.count)
     var sums = [Double](repeating: 0, count: names.count)
+
     for p in 0..<count {
       var column = 0
       var allInTarget = 1.0
@@ -58,6 +59,7 @@ extension VancomycinEnvironment {
       }
       row[column] = allInTarget
       column += 1
+
       for (offset, source) in perPatient.enumerated() {
         var value = state.pointer(source)[p]
         // The second troughsAboveLimit entry is the any-trough indicator.
@@ -70,6 +72,7 @@ extension VancomycinEnvironment {
       for index in 0..<row.count { sums[index] += row[index] }
       if recordsOutcomeTable { table.appendRow(row) }
     }
+
     var ended = EpisodeOutcomeTally()
     ended.episodes = count
     for (name, sum) in zip(names, sums) { ended.add(name, sum) }

@@ -22,6 +22,7 @@ extension VancomycinEnvironment {
     ]
     let history = state.recentDoses.baseAddress!
     let count = batchSize
+
     for p in 0..<count {
       let action = Double(actions[p])
       let requested = actionMode == .discreteLevels ? action * levelMilligrams : action
@@ -32,12 +33,14 @@ extension VancomycinEnvironment {
       if !interventions.isEmpty {
         for (kind, counter) in counters where interventions.contains(kind) { counter[p] += 1 }
       }
+
       // Shift the dose history by one decision.
       for k in stride(from: state.historyLength - 1, to: 0, by: -1) {
         history[k * count + p] = history[(k - 1) * count + p]
       }
       history[p] = dose
       totalDose[p] += dose
+
       let steps = rules.infusionSteps(doseMilligrams: dose)
       precondition(steps < step, "an infusion must end before the next decision")
       infusionSteps[p] = Double(steps)
@@ -173,7 +176,7 @@ extension VancomycinEnvironment {
     }
   }
 
-  /// The current observation rows (see `VancomycinObservation`).
+  /// Returns the current observation rows (see `VancomycinObservation`).
   func observations() -> [Float] {
     let count = batchSize
     let width = observationSize
@@ -196,11 +199,13 @@ extension VancomycinEnvironment {
     let peakAvailable = state.pointer(.peakAvailable)
     let peakTime = state.pointer(.peakTimeHours)
     let history = state.recentDoses.baseAddress!
+
     rows.withUnsafeMutableBufferPointer { buffer in
       for (index, column) in columns {
         let source = state.pointer(column)
         for p in 0..<count { buffer[p * width + index] = Float(source[p]) }
       }
+
       for p in 0..<count {
         let row = p * width
         buffer[row + VancomycinObservation.hoursSinceStart] = Float(now)

@@ -16,7 +16,7 @@ func decodeKeyword<Keyword: RawRepresentable & CaseIterable>(
   return keyword
 }
 
-/// The issue for a string that is not one of the allowed keywords.
+/// Returns the issue for a string that is not one of the allowed keywords.
 func unknownKeyword(_ text: String, allowed: [String], path: String) -> DefinitionIssue {
   var message = "is \"\(text)\", which is not allowed. Use one of: "
     + allowed.joined(separator: ", ") + "."

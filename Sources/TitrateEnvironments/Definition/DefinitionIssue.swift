@@ -17,7 +17,7 @@ public struct DefinitionIssue: Error, Equatable, Sendable, CustomStringConvertib
   public var description: String { "\(path): \(message)" }
 }
 
-/// Why an environment definition could not be loaded.
+/// Errors from loading an environment definition.
 public enum EnvironmentDefinitionError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The file could not be read (missing, unreadable).
   case unreadableFile(path: String, reason: String)

@@ -16,10 +16,12 @@ extension EnvironmentDefinition {
     }
     if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
     validateSources(&issues)
+
     if models.isEmpty { issues.add("models", "is empty. Define at least one PK model.") }
     for key in models.keys.sorted() {
       models[key]!.validate(path: "models.\(key)", sourceKeys: sources.map(\.key), &issues)
     }
+
     if populations.isEmpty {
       issues.add("populations", "is empty. Define at least one site population.")
     }
@@ -27,13 +29,18 @@ extension EnvironmentDefinition {
       let population = populations[name]!
       let path = "populations.\(name)"
       if models[population.model] == nil {
-        issues.add(
-          "\(path).model",
+        let known = models.keys.sorted()
+        var message =
           "is \"\(population.model)\", which is not a model of this file. Use one of: "
-            + models.keys.sorted().joined(separator: ", ") + ".")
+          + known.joined(separator: ", ") + "."
+        if let guess = closestName(to: population.model, among: known) {
+          message += " Did you mean \"\(guess)\"?"
+        }
+        issues.add("\(path).model", message)
       }
       population.covariates.validate(path: "\(path).covariates", &issues)
     }
+
     validateDosing(&issues)
     validateRewardAndCost(&issues)
     validateBaselines(&issues)
@@ -134,6 +141,7 @@ extension EnvironmentDefinition {
         schedule.peakHoursAfterInfusionEnd, of: rules.simulationStepHours,
         "measurements.peakHoursAfterInfusionEnd", "the simulation step", &issues)
     }
+
     let decisions = rules.decisionsPerEpisode
     if schedule.firstTroughBeforeDoseNumber < 2 || schedule.firstTroughBeforeDoseNumber > decisions
     {
@@ -142,6 +150,7 @@ extension EnvironmentDefinition {
         "is \(schedule.firstTroughBeforeDoseNumber), but must be in [2, \(decisions)] "
           + "(no trough exists before the first dose). Set 2 for a trough before dose 2.")
     }
+
     // The peak of the largest dose must be drawn before the next trough.
     guard rules.simulationStepHours > 0, rules.maximumInfusionRateMilligramsPerMinute > 0
     else { return }

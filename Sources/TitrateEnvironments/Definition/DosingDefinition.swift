@@ -122,6 +122,15 @@ public struct ActuatorLimits: Codable, Sendable, Equatable {
   public var maximumSingleDoseMilligrams: Double
   /// Largest total of doses started within any 24 h, in mg.
   public var maximumDosePer24HoursMilligrams: Double
+
+  public init(
+    doseIncrementMilligrams: Double, maximumSingleDoseMilligrams: Double,
+    maximumDosePer24HoursMilligrams: Double
+  ) {
+    self.doseIncrementMilligrams = doseIncrementMilligrams
+    self.maximumSingleDoseMilligrams = maximumSingleDoseMilligrams
+    self.maximumDosePer24HoursMilligrams = maximumDosePer24HoursMilligrams
+  }
 }
 
 /// Parameters of the built-in baseline policies.

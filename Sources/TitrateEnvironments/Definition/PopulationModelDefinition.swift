@@ -120,6 +120,9 @@ public struct ParameterModelDefinition: Codable, Sendable, Equatable {
   /// Free text: source table, conversions.
   public var note: String?
 
+  /// True when the typical value is per kg of total body weight (`L/kg`).
+  public var isPerKilogram: Bool { unit == "L/kg" }
+
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(typicalValue, forKey: .typicalValue)
@@ -267,7 +270,9 @@ public struct VariabilityDefinition: Codable, Sendable, Equatable {
 
 /// Correlation between the etas of two parameters of the same model.
 public struct ParameterCorrelation: Codable, Sendable, Equatable {
+  /// One parameter; it must have `variability`.
   public var first: PharmacokineticParameterName
+  /// The other parameter, different from `first`, with `variability`.
   public var second: PharmacokineticParameterName
   /// Pearson correlation of the two etas, in (-1, 1).
   public var coefficient: Double
