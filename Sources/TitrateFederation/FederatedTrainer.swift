@@ -70,6 +70,12 @@ public final class FederatedTrainer {
   public let actionSpace: ActionSpace
   /// Outcome whose per-episode mean is reported as target attainment.
   public static let attainmentOutcome = "day3InTarget"
+  /// Outcomes kept in round records (and so in checkpoints); the others
+  /// an environment tallies, such as covariate sums, are dropped.
+  public static let reportedOutcomes: Set<String> = [
+    "day1InTarget", "day2InTarget", "day3InTarget", "allDaysInTarget", "anyTroughAboveLimit",
+    "troughsAboveLimit", "episodeCost", "totalDoseMilligrams",
+  ]
 
   /// Random stream identifiers, so that streams never overlap.
   static let globalInitialisationStream: UInt64 = 0xF00D
@@ -270,7 +276,8 @@ public final class FederatedTrainer {
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
       targetAttainment: outcomes.mean(attainmentOutcome),
       outcomeMeans: Dictionary(
-        uniqueKeysWithValues: outcomes.sums.keys.map { ($0, outcomes.mean($0)!) }),
+        uniqueKeysWithValues: outcomes.sums.keys.filter { reportedOutcomes.contains($0) }
+          .map { ($0, outcomes.mean($0)!) }),
       episodes: outcomes.episodes,
       secondsTraining: Date().timeIntervalSince(started))
     return SiteResult(update: update, record: record)
