@@ -8,6 +8,13 @@ Subcommands:
                        variable-length UTF-8 strings, no seal header) and print
                        its expected contents as JSON, in the format of
                        `dump --json`.
+  policy-actions FILE --observations JSON [--site NAME]
+                       Recompute the policy's logits and most likely actions
+                       for raw observations (a JSON list of rows) with NumPy,
+                       from the training layout: normalise with the global
+                       statistics (or the site's, under per-site
+                       normalisation), clip to [-10, 10], then
+                       tanh(x @ W.T + b) per hidden layer and a linear output.
 
 In the JSON output every number is a string (Python's repr for floats, decimal
 for integers), so 64-bit integers and NaN survive exactly. New subcommands,
@@ -119,9 +126,53 @@ def command_write_sample(arguments):
     return 0
 
 
+def command_policy_actions(arguments):
+    """Print {"logits": [[...]], "actions": [...]} for the given observations."""
+    with h5py.File(arguments.file, "r") as file:
+        configuration = json.loads(file["configuration"].asstr()[()])
+        observations = np.asarray(json.loads(arguments.observations), dtype=np.float32)
+        if configuration.get("ppo", {}).get("normalizeObservations", True):
+            if configuration.get("observationNormalization", "federated") == "federated":
+                prefix = "normalizer/global"
+            else:
+                site = arguments.site or configuration["sites"][0]["name"]
+                prefix = f"sites/{site}/normalizer"
+            mean = file[f"{prefix}/mean"][()]
+            variance = file[f"{prefix}/variance"][()]
+            # Same arithmetic as RunningNormalizer.normalize: float32 scale
+            # 1 / sqrt(variance + 1e-8) computed in float64.
+            scale = (1.0 / np.sqrt(variance + 1e-8)).astype(np.float32)
+            activations = np.clip(
+                (observations - mean.astype(np.float32)) * scale, -10.0, 10.0
+            ).astype(np.float32)
+        else:
+            activations = observations
+        layer_count = len([name for name in file["policy"] if name.startswith("layer_")])
+        for index in range(layer_count):
+            weight = file[f"policy/layer_{index}/weight"][()]
+            bias = file[f"policy/layer_{index}/bias"][()]
+            activations = activations @ weight.T + bias
+            if index < layer_count - 1:
+                activations = np.tanh(activations)
+    logits = activations.astype(np.float64)
+    print(
+        json.dumps(
+            {
+                "logits": [[repr(float(value)) for value in row] for row in logits],
+                "actions": [int(np.argmax(row)) for row in logits],
+            }
+        )
+    )
+    return 0
+
+
 COMMANDS = {
     "dump": (command_dump, "print a checkpoint's seal, attributes and entries"),
     "write-sample": (command_write_sample, "write a sample checkpoint with h5py"),
+    "policy-actions": (
+        command_policy_actions,
+        "recompute a trained policy's logits and actions with NumPy",
+    ),
 }
 
 
@@ -133,6 +184,11 @@ def main():
         subparser.add_argument("file", help="path of the checkpoint file")
         if name == "dump":
             subparser.add_argument("--json", action="store_true", help="print exact JSON")
+        if name == "policy-actions":
+            subparser.add_argument(
+                "--observations", required=True, help="JSON list of raw observation rows"
+            )
+            subparser.add_argument("--site", help="site whose statistics to use (per-site)")
     arguments = parser.parse_args()
     return COMMANDS[arguments.command][0](arguments)
 
