@@ -79,6 +79,6 @@ let package = Package(
       ]),
     .testTarget(
       name: "TitrateEvaluationTests", dependencies: ["TitrateEvaluation"]),
-    .testTarget(name: "TitrateCLITests", dependencies: []),
+    .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
   ]
 )

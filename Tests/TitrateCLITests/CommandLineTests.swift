@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+
+/// End-to-end runs of the `titrate` executable with tiny budgets: exit
+/// codes, pinned error text and the files each command writes.
+@Suite(.serialized) struct CommandLineTests {
+  static let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  struct Run {
+    var status: Int32
+    var output: String
+    var errors: String
+  }
+
+  /// The executable built next to the test bundle (`.build/<config>/titrate`).
+  static var executable: URL {
+    var directory = Bundle.main.bundleURL
+    if directory.pathExtension == "xctest" { directory.deleteLastPathComponent() }
+    let candidate = directory.appendingPathComponent("titrate")
+    if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+    return repositoryRoot.appendingPathComponent(".build/debug/titrate")
+  }
+
+  func titrate(_ arguments: [String]) throws -> Run {
+    let process = Process()
+    process.executableURL = Self.executable
+    process.arguments = arguments
+    process.currentDirectoryURL = Self.repositoryRoot
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+      errors: String(decoding: errorData, as: UTF8.self))
+  }
+
+  func temporaryFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "titrate-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
+  static let tinyTraining = [
+    "--sites", "2", "--patients-per-site", "16", "--minibatch-size", "32", "--update-epochs", "2",
+    "--hidden-sizes", "16,16", "--checkpoint-every", "0",
+  ]
+
+  @Test func helpListsCommands() throws {
+    let run = try titrate(["--help"])
+    #expect(run.status == 0)
+    for command in ["train", "evaluate", "simulate", "inspect", "environments", "bench"] {
+      #expect(run.output.contains("  \(command) "), "help should list \(command)")
+    }
+  }
+
+  @Test func everyCommandHasHelp() throws {
+    for command in ["train", "evaluate", "simulate", "inspect", "environments", "bench"] {
+      let run = try titrate([command, "--help"])
+      #expect(run.status == 0, "\(command) --help")
+      #expect(run.output.hasPrefix("usage: titrate \(command)"), "\(command) --help")
+    }
+  }
+
+  @Test func unknownCommandIsUsageError() throws {
+    let run = try titrate(["trian"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("unknown command 'trian'"))
+  }
+
+  @Test func unknownOptionNamesItAndTheHelp() throws {
+    let run = try titrate(["train", "--round", "3"])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains(
+        "unknown option '--round' for 'titrate train'; run 'titrate train --help' for the options"))
+  }
+
+  @Test func malformedNumberNamesValueAndRange() throws {
+    let run = try titrate(["train", "--rounds", "ten"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("--rounds 'ten' is not an integer; give a whole number in 1...100000"))
+    let outOfRange = try titrate(["train", "--sites", "0"])
+    #expect(outOfRange.status == 2)
+    #expect(outOfRange.errors.contains("--sites 0 is out of range; give a value in 1...64"))
+  }
+
+  @Test func missingEnvironmentListsKnownOnes() throws {
+    let run = try titrate(["train", "--environment", "vancomicin"])
+    #expect(run.status == 3)
+    #expect(run.errors.contains("environment 'vancomicin' not found"))
+    #expect(run.errors.contains("known environments: vancomycin"))
+  }
+
+  @Test func malformedEnvironmentFileNamesTheField() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let source = Self.repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    var text = try String(contentsOf: source, encoding: .utf8)
+    text = text.replacingOccurrences(
+      of: "\"maximumSingleDoseMilligrams\": 3000", with: "\"maximumSingleDoseMilligrams\": -5")
+    let broken = folder.appendingPathComponent("broken.json")
+    try text.write(to: broken, atomically: true, encoding: .utf8)
+    let run = try titrate(["train", "--environment", broken.path, "--rounds", "1"])
+    #expect(run.status == 3)
+    #expect(run.errors.contains("actuatorLimits.maximumSingleDoseMilligrams"))
+  }
+
+  @Test func trainEvaluateInspectRoundTrip() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("tiny.h5").path
+    let metrics = folder.appendingPathComponent("metrics.csv").path
+    let train = try titrate(
+      ["train", "--rounds", "2", "--output", checkpoint, "--metrics", metrics] + Self.tinyTraining)
+    #expect(train.status == 0, "\(train.errors)")
+    #expect(train.output.contains("round 1/2"))
+    #expect(train.output.contains("round 2/2"))
+    let csv = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+    #expect(csv.count == 3)
+    #expect(csv.first?.hasPrefix("round,rollout/mean_return,rollout/target_attainment") == true)
+
+    let inspect = try titrate(["inspect", checkpoint])
+    #expect(inspect.status == 0)
+    #expect(inspect.output.contains("rounds completed 2 of 2"))
+    #expect(inspect.output.contains("policy network 15x16 -> 16x16 -> 16x13"))
+
+    let evaluate = try titrate(["evaluate", checkpoint, "--patients", "200", "--json"])
+    #expect(evaluate.status == 0, "\(evaluate.errors)")
+    struct Summary: Decodable {
+      struct Share: Decodable {
+        var events: Int
+        var total: Int
+      }
+      var policy: String
+      var patients: Int
+      var targetAttainment: Share
+    }
+    struct Cohort: Decodable {
+      var name: String
+      var summaries: [Summary]
+    }
+    struct Report: Decodable { var cohorts: [Cohort] }
+    let report = try JSONDecoder().decode(Report.self, from: Data(evaluate.output.utf8))
+    #expect(report.cohorts.map(\.name) == ["elderly_renal", "haematology", "pooled"])
+    let pooled = try #require(report.cohorts.last)
+    #expect(pooled.summaries.map(\.policy) == ["learned", "guideline", "oracle"])
+    #expect(pooled.summaries.allSatisfy { $0.patients == 400 })
+    // The oracle knows each patient's PK parameters (Docs/environments).
+    let oracle = try #require(pooled.summaries.last)
+    #expect(Double(oracle.targetAttainment.events) / 400 > 0.9)
+  }
+
+  @Test func resumeContinuesToTheRequestedRound() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("run.h5").path
+    let first = try titrate(["train", "--rounds", "1", "--output", checkpoint] + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    let resumed = try titrate(["train", "--resume", checkpoint, "--rounds", "2", "--output", checkpoint])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    #expect(resumed.output.contains("resuming \(checkpoint) after round 1 of 2"))
+    #expect(resumed.output.contains("round 2/2"))
+    #expect(!resumed.output.contains("round 1/2"))
+  }
+
+  @Test func truncatedCheckpointIsInvalidInput() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("cut.h5")
+    let train = try titrate(["train", "--rounds", "1", "--output", checkpoint.path] + Self.tinyTraining)
+    #expect(train.status == 0, "\(train.errors)")
+    let bytes = try Data(contentsOf: checkpoint)
+    try bytes.prefix(bytes.count / 2).write(to: checkpoint)
+    for command in ["evaluate", "inspect"] {
+      let run = try titrate([command, checkpoint.path])
+      #expect(run.status == 3, "\(command)")
+      #expect(run.errors.contains(checkpoint.path), "\(command): \(run.errors)")
+    }
+  }
+
+  @Test func simulateReachesSteadyStateAUC() throws {
+    // After 20 days of 1000 mg q12h the daily AUC is daily dose / CL
+    // (2000 mg / CL) for any linear model; CL is printed on the PK line.
+    let run = try titrate([
+      "simulate", "--dose-mg", "1000", "--interval-hours", "12", "--infusion-hours", "1",
+      "--hours", "480", "--age", "50", "--weight", "70", "--creatinine", "1.0",
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    let pkLine = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("typical PK:") })
+    let clearanceText = try #require(pkLine.split(separator: " ").dropFirst(3).first)
+    let clearance = try #require(Double(clearanceText))
+    let lastDay = try #require(run.output.split(separator: "\n").first { $0.hasPrefix(" 20 ") })
+    let auc = try #require(Double(lastDay.split(separator: " ")[1]))
+    // CL is printed with 2 decimals, so compare to 0.5% rather than exactly.
+    #expect(abs(auc - 2000 / clearance) / auc < 0.005, "AUC \(auc), CL \(clearance)")
+  }
+
+  @Test func simulateWarnsAboutFastInfusion() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("course.csv").path
+    let svg = folder.appendingPathComponent("course.svg").path
+    let run = try titrate([
+      "simulate", "--dose-mg", "1250", "--interval-hours", "12", "--infusion-hours", "1.5",
+      "--csv", csv, "--svg", svg,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.errors.contains("1250 mg over 1.5 h is 13.9 mg/min, above the 10 mg/min limit"))
+    let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+    #expect(rows.first == "time_h,concentration_mg_per_l,cumulative_auc_mg_h_per_l")
+    #expect(rows.count == 1 + 72 * 4 + 1)
+    #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<polyline"))
+  }
+
+  @Test func simulateRejectsImpossibleCovariates() throws {
+    let run = try titrate(["simulate", "--dose-mg", "1000", "--age", "400"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("age 400.0 is invalid; give a value in 18-120 years"))
+  }
+
+  @Test func environmentsListsPopulations() throws {
+    let run = try titrate(["environments"])
+    #expect(run.status == 0)
+    for population in ["elderly_renal", "haematology", "icu_arc", "obese"] {
+      #expect(run.output.contains("population \(population)"))
+    }
+  }
+}
