@@ -8,6 +8,8 @@ final class PatientStateColumns {
     case infusionRate, infusionSteps, peakStep
     case troughMeasured, troughAvailable, troughTimeHours
     case peakMeasured, peakAvailable, peakTimeHours
+    case previousTroughMeasured, previousTroughAvailable, previousTroughTimeHours
+    case previousPeakMeasured, previousPeakAvailable, previousPeakTimeHours
     case aucAtDayStart, maximumTrueTrough, troughsAboveLimit, totalDose
     case episodeReturn, episodeCost
     case rounded, clampedToSingleMaximum, clampedToDailyMaximum, nonFinite, negative

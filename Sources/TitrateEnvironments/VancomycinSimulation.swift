@@ -114,13 +114,25 @@ extension VancomycinEnvironment {
     if measurement.wasNegativeReportedAsZero {
       state.pointer(.measurementsReportedAsZero)[p] += 1
     }
-    let columns: (PatientStateColumns.Column, PatientStateColumns.Column, PatientStateColumns.Column) =
+    typealias Columns = (
+      measured: PatientStateColumns.Column, available: PatientStateColumns.Column,
+      time: PatientStateColumns.Column
+    )
+    let latest: Columns =
       draw == .trough
       ? (.troughMeasured, .troughAvailable, .troughTimeHours)
       : (.peakMeasured, .peakAvailable, .peakTimeHours)
-    state.pointer(columns.0)[p] = measurement.valueMilligramsPerLiter
-    state.pointer(columns.1)[p] = 1
-    state.pointer(columns.2)[p] = timeHours
+    let previous: Columns =
+      draw == .trough
+      ? (.previousTroughMeasured, .previousTroughAvailable, .previousTroughTimeHours)
+      : (.previousPeakMeasured, .previousPeakAvailable, .previousPeakTimeHours)
+    // The latest draw of this kind becomes the previous one.
+    for (from, to) in [(latest.measured, previous.measured), (latest.available, previous.available), (latest.time, previous.time)] {
+      state.pointer(to)[p] = state.pointer(from)[p]
+    }
+    state.pointer(latest.measured)[p] = measurement.valueMilligramsPerLiter
+    state.pointer(latest.available)[p] = 1
+    state.pointer(latest.time)[p] = timeHours
   }
 
   /// Penalises and costs true troughs above the limit (the concentration
@@ -193,11 +205,19 @@ extension VancomycinEnvironment {
       (VancomycinObservation.troughAvailable, .troughAvailable),
       (VancomycinObservation.peakMilligramsPerLiter, .peakMeasured),
       (VancomycinObservation.peakAvailable, .peakAvailable),
+      (VancomycinObservation.previousTroughMilligramsPerLiter, .previousTroughMeasured),
+      (VancomycinObservation.previousTroughAvailable, .previousTroughAvailable),
+      (VancomycinObservation.previousPeakMilligramsPerLiter, .previousPeakMeasured),
+      (VancomycinObservation.previousPeakAvailable, .previousPeakAvailable),
     ]
     let troughAvailable = state.pointer(.troughAvailable)
     let troughTime = state.pointer(.troughTimeHours)
     let peakAvailable = state.pointer(.peakAvailable)
     let peakTime = state.pointer(.peakTimeHours)
+    let previousTroughAvailable = state.pointer(.previousTroughAvailable)
+    let previousTroughTime = state.pointer(.previousTroughTimeHours)
+    let previousPeakAvailable = state.pointer(.previousPeakAvailable)
+    let previousPeakTime = state.pointer(.previousPeakTimeHours)
     let history = state.recentDoses.baseAddress!
 
     rows.withUnsafeMutableBufferPointer { buffer in
@@ -216,6 +236,10 @@ extension VancomycinEnvironment {
           troughAvailable[p] > 0 ? Float(now - troughTime[p]) : 0
         buffer[row + VancomycinObservation.hoursSincePeak] =
           peakAvailable[p] > 0 ? Float(now - peakTime[p]) : 0
+        buffer[row + VancomycinObservation.hoursSincePreviousTrough] =
+          previousTroughAvailable[p] > 0 ? Float(now - previousTroughTime[p]) : 0
+        buffer[row + VancomycinObservation.hoursSincePreviousPeak] =
+          previousPeakAvailable[p] > 0 ? Float(now - previousPeakTime[p]) : 0
       }
     }
     return rows

@@ -14,6 +14,7 @@ enum EvaluateCommand {
     .init(name: "batch-size", valueName: "N", help: "patients simulated together, 1-1000000", defaultValue: "20000"),
     .init(name: "seed", valueName: "N", help: "seed of the held-out cohort (training never uses these streams)", defaultValue: "20201"),
     .init(name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'", defaultValue: "guideline,oracle"),
+    .init(name: "patients-csv", valueName: "FILE", help: "also write every patient's outcomes (one row per patient and policy) as CSV", defaultValue: nil),
     .init(name: "json", valueName: nil, help: "print the summaries as JSON instead of tables", defaultValue: nil),
   ]
 
@@ -41,6 +42,9 @@ enum EvaluateCommand {
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
       seed: seed, baselines: baselines)
+    if let csvPath = parsed.string("patients-csv") {
+      try writePatientRows(report, to: csvPath)
+    }
     if parsed.flag("json") {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -71,6 +75,10 @@ enum EvaluateCommand {
     var title: String
     var name: String
     var summaries: [OutcomeSummary]
+    /// Per-patient tables in `summaries` order; not part of the JSON.
+    var tables: [OutcomeTable] = []
+
+    enum CodingKeys: String, CodingKey { case title, name, summaries }
   }
 
   struct Report: Codable {
@@ -117,7 +125,7 @@ enum EvaluateCommand {
           title: "site \(site.name) (population \(site.population), model \(model))", name: site.name,
           summaries: zip(policies, tables).map {
             OutcomeSummary(policy: $0.name, cohort: site.name, table: $1, days: days)
-          }))
+          }, tables: tables))
       for (slot, table) in tables.enumerated() {
         if pooled[slot] == nil { pooled[slot] = table } else { pooled[slot]!.append(contentsOf: table) }
       }
@@ -132,6 +140,24 @@ enum EvaluateCommand {
     return Report(
       environment: policy.environment.name, round: policy.round, patientsPerSite: patients,
       seed: seed, cohorts: cohorts)
+  }
+
+  static func writePatientRows(_ report: Report, to path: String) throws {
+    guard let columns = report.cohorts.first?.tables.first?.columnNames else { return }
+    var lines = [(["site", "policy"] + columns).joined(separator: ",")]
+    for cohort in report.cohorts where cohort.name != "pooled" {
+      for (summary, table) in zip(cohort.summaries, cohort.tables) {
+        for row in 0..<table.rowCount {
+          let values = columns.map { name in "\(table[column: name]![row])" }
+          lines.append(([cohort.name, summary.policy] + values).joined(separator: ","))
+        }
+      }
+    }
+    do {
+      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+      throw CommandError.failure("cannot write \(path): \(error.localizedDescription)")
+    }
   }
 
   static func formatTable(_ summaries: [OutcomeSummary]) -> String {
