@@ -222,6 +222,40 @@ import TitratePKPD
     #expect(environment.actuatorCounts.total == 24)
   }
 
+  @Test func latestLevelsMoveToPreviousOnTheNextDraw() throws {
+    let environment = try VancomycinEnvironment(
+      definition: shippedDefinition, populationName: "icu_arc", batchSize: 3)
+    _ = environment.reset(seed: 5)
+    let width = VancomycinObservation.count
+    var rows: [[Float]] = []
+    for _ in 0..<3 { rows.append(environment.step(actions: [4, 4, 4]).observations) }
+    for p in 0..<3 {
+      let first = rows[0][(p * width)..<((p + 1) * width)].map { $0 }
+      let second = rows[1][(p * width)..<((p + 1) * width)].map { $0 }
+      let third = rows[2][(p * width)..<((p + 1) * width)].map { $0 }
+      // After dose 1: one peak, no trough yet (first trough before dose 2
+      // is drawn at 11.5 h, so it is already in the first row).
+      #expect(first[VancomycinObservation.peakAvailable] == 1)
+      #expect(first[VancomycinObservation.previousPeakAvailable] == 0)
+      #expect(first[VancomycinObservation.previousTroughAvailable] == 0)
+      // The peak of dose 1 becomes the previous peak after dose 2, and the
+      // trough before dose 2 the previous trough after the next draw.
+      #expect(second[VancomycinObservation.previousPeakAvailable] == 1)
+      #expect(
+        second[VancomycinObservation.previousPeakMilligramsPerLiter]
+          == first[VancomycinObservation.peakMilligramsPerLiter])
+      #expect(
+        second[VancomycinObservation.hoursSincePreviousPeak]
+          == first[VancomycinObservation.hoursSincePeak] + 12)
+      #expect(
+        third[VancomycinObservation.previousTroughMilligramsPerLiter]
+          == second[VancomycinObservation.troughMilligramsPerLiter])
+      #expect(
+        third[VancomycinObservation.hoursSincePreviousTrough]
+          == second[VancomycinObservation.hoursSinceTrough] + 12)
+    }
+  }
+
   @Test func continuousModeRoundsMilligrams() throws {
     let environment = try VancomycinEnvironment(
       definition: shippedDefinition, populationName: "haematology", batchSize: 1,
