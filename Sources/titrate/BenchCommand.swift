@@ -53,14 +53,14 @@ enum BenchCommand {
 
     if !json {
       print("evaluation: \(population) patients, 2x64 tanh policy, \(threads) BLAS thread(s), median of \(repeats)")
-      print("patients     reset (s)   episode (s)   patient-decisions/s   peak RSS (MiB)")
+      print("patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)")
     }
     for size in sizes {
       let result = try measureEvaluation(definition: definition, population: population, patients: size, repeats: repeats)
       if json {
-        print("{\"measurement\": \"evaluation\", \"patients\": \(size), \"threads\": \(threads), \"reset_seconds\": \(result.resetSeconds), \"episode_seconds\": \(result.episodeSeconds), \"patient_decisions_per_second\": \(result.decisionsPerSecond), \"peak_rss_mib\": \(peakResidentMebibytes())}")
+        print("{\"measurement\": \"evaluation\", \"patients\": \(size), \"threads\": \(threads), \"reset_seconds\": \(result.resetSeconds), \"episode_seconds\": \(result.episodeSeconds), \"patient_decisions_per_second\": \(result.decisionsPerSecond), \"policy_seconds\": \(result.policySeconds), \"environment_seconds\": \(result.environmentSeconds), \"peak_rss_mib\": \(peakResidentMebibytes())}")
       } else {
-        print(String(format: "%8d   %10.3f   %11.4f   %19.0f   %14.0f", size, result.resetSeconds, result.episodeSeconds, result.decisionsPerSecond, peakResidentMebibytes()))
+        print(String(format: "%8d   %10.3f   %11.4f   %10.4f   %15.4f   %19.0f   %14.0f", size, result.resetSeconds, result.episodeSeconds, result.policySeconds, result.environmentSeconds, result.decisionsPerSecond, peakResidentMebibytes()))
       }
     }
 
@@ -82,6 +82,10 @@ enum BenchCommand {
     var resetSeconds: Double
     var episodeSeconds: Double
     var decisionsPerSecond: Double
+    /// Parts of the episode: normalisation plus policy forward pass, and
+    /// environment steps.
+    var policySeconds: Double
+    var environmentSeconds: Double
   }
 
   static func measureEvaluation(
@@ -96,6 +100,8 @@ enum BenchCommand {
     normalizer.update(observations: environment.reset(seed: 1), rows: patients)
     var resets: [Double] = []
     var episodes: [Double] = []
+    var policyParts: [Double] = []
+    var environmentParts: [Double] = []
     var decisions = 0
     for repeat_ in 0..<repeats {
       let resetStart = monotonicSeconds()
@@ -103,20 +109,27 @@ enum BenchCommand {
       resets.append(monotonicSeconds() - resetStart)
       let start = monotonicSeconds()
       decisions = 0
+      var policySeconds = 0.0
       while true {
+        let policyStart = monotonicSeconds()
         let input = normalizer.normalize(observations)
         let actions = network.actions(observations: input, count: patients, deterministic: true, generator: &generator)
+        policySeconds += monotonicSeconds() - policyStart
         let step = environment.step(actions: actions)
         decisions += patients
         if step.terminated[0] || step.truncated[0] { break }
         observations = step.observations
       }
-      episodes.append(monotonicSeconds() - start)
+      let episode = monotonicSeconds() - start
+      episodes.append(episode)
+      policyParts.append(policySeconds)
+      environmentParts.append(episode - policySeconds)
     }
     let episode = quantile(episodes, 0.5)
     return EvaluationResult(
       resetSeconds: quantile(resets, 0.5), episodeSeconds: episode,
-      decisionsPerSecond: Double(decisions) / episode)
+      decisionsPerSecond: Double(decisions) / episode,
+      policySeconds: quantile(policyParts, 0.5), environmentSeconds: quantile(environmentParts, 0.5))
   }
 
   struct TrainingResult {
