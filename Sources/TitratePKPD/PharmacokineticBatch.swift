@@ -141,6 +141,44 @@ public final class PharmacokineticBatch {
     swap(&state, &scratch)
   }
 
+  /// Advances only the patients in `patients` by one grid step; the others
+  /// keep their state. Callers that step a cache-sized block of patients
+  /// through many grid steps before moving to the next block use this, so
+  /// the block's transition matrices stay in cache. Gives the same result
+  /// for each patient as the whole-batch `advance`.
+  ///
+  /// - Parameter rates: infusion rate of every patient of the batch, mg/h,
+  ///   indexed by patient (only the block's entries are read).
+  public func advance(
+    infusionRatesMilligramsPerHour rates: UnsafePointer<Double>, patients: Range<Int>
+  ) {
+    precondition(
+      patients.lowerBound >= 0 && patients.upperBound <= patientCount,
+      "patient range \(patients) outside 0..<\(patientCount)")
+    let count = patientCount
+    let n = dimension
+    guard let x = state.baseAddress, let next = scratch.baseAddress,
+      let phi = UnsafePointer(transitions.baseAddress),
+      let gamma = UnsafePointer(inputs.baseAddress)
+    else { return }
+    let start = patients.lowerBound
+    let end = patients.upperBound
+    for i in 0..<n {
+      let row = next + i * count
+      let gammaRow = gamma + i * count
+      for p in start..<end { row[p] = gammaRow[p] * rates[p] }
+      for j in 0..<n {
+        let coefficients = phi + (i * n + j) * count
+        let source = x + j * count
+        for p in start..<end { row[p] += coefficients[p] * source[p] }
+      }
+    }
+    for i in 0..<n {
+      let offset = i * count
+      for p in start..<end { x[offset + p] = next[offset + p] }
+    }
+  }
+
   /// Array overload of `advance(infusionRatesMilligramsPerHour:)`.
   public func advance(infusionRatesMilligramsPerHour rates: [Double]) {
     rates.withUnsafeBufferPointer { advance(infusionRatesMilligramsPerHour: $0) }

@@ -36,6 +36,31 @@ import Testing
     }
   }
 
+  @Test func blockAdvanceEqualsWholeBatchAdvance() throws {
+    var slow = Self.vancomycin
+    slow.clearanceLitersPerHour = 1.1
+    let patients = (0..<7).map { index -> CompartmentalParameters in
+      var parameters = index % 2 == 0 ? Self.vancomycin : slow
+      parameters.centralVolumeLiters += Double(index)
+      return parameters
+    }
+    let whole = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    let blocked = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    let rates = (0..<7).map { Double($0) * 150 }
+    // Blocks of 3, 3 and 1 patients, each stepped 20 times before the next.
+    for _ in 0..<20 { whole.advance(infusionRatesMilligramsPerHour: rates) }
+    rates.withUnsafeBufferPointer { buffer in
+      for block in [0..<3, 3..<6, 6..<7] {
+        for _ in 0..<20 {
+          blocked.advance(infusionRatesMilligramsPerHour: buffer.baseAddress!, patients: block)
+        }
+      }
+    }
+    #expect(blocked.amounts(of: .central) == whole.amounts(of: .central))
+    #expect(blocked.amounts(of: .peripheral(0)) == whole.amounts(of: .peripheral(0)))
+    #expect(blocked.centralAUC() == whole.centralAUC())
+  }
+
   @Test func replaceParametersAffectsOnePatient() throws {
     var reduced = Self.vancomycin
     reduced.clearanceLitersPerHour = 2.0
