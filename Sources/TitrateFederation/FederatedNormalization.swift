@@ -44,8 +44,12 @@ func statisticsIncrement(
   return RunningNormalizer.State(mean: mean, variance: variance, count: addedCount)
 }
 
-/// Returns a problem description when an increment is not usable.
-func statisticsProblem(_ increment: RunningNormalizer.State, featureCount: Int) -> String? {
+/// Returns a problem description when an increment is not usable: wrong
+/// shape, non-finite values, a negative variance, or a count that differs
+/// from the update's sample count (each sample is one observation row).
+func statisticsProblem(
+  _ increment: RunningNormalizer.State, featureCount: Int, sampleCount: Int
+) -> String? {
   guard increment.mean.count == featureCount, increment.variance.count == featureCount else {
     return "observation statistics have \(increment.mean.count) features, expected \(featureCount)"
   }
@@ -54,6 +58,12 @@ func statisticsProblem(_ increment: RunningNormalizer.State, featureCount: Int) 
   }
   if let bad = (increment.mean + increment.variance).first(where: { !$0.isFinite }) {
     return "observation statistics contain non-finite value \(bad)"
+  }
+  if let negative = increment.variance.first(where: { $0 < 0 }) {
+    return "observation statistics contain negative variance \(negative)"
+  }
+  guard increment.count == Double(sampleCount) else {
+    return "observation statistics count \(increment.count), expected the sample count \(sampleCount)"
   }
   return nil
 }

@@ -15,6 +15,7 @@ public enum FederationError: Error, CustomStringConvertible {
   case invalidConfiguration([String])
   case environmentMismatch(site: String, detail: String)
   case allUpdatesRejected(round: Int, reasons: [String])
+  case nonFiniteGlobalModel(round: Int, parameterIndex: Int)
 
   public var description: String {
     switch self {
@@ -22,6 +23,10 @@ public enum FederationError: Error, CustomStringConvertible {
       return "invalid federation configuration:\n  " + problems.joined(separator: "\n  ")
     case .environmentMismatch(let site, let detail):
       return "site \(site): \(detail); every site must use the same observation and action layout"
+    case .nonFiniteGlobalModel(let round, let parameterIndex):
+      return "round \(round): the averaged update makes global parameter \(parameterIndex) "
+        + "non-finite in Float, so the round was discarded and the global model is unchanged; "
+        + "lower the server learning rate or the local learning rate"
     case .allUpdatesRejected(let round, let reasons):
       return "round \(round): every site update was rejected, so the global model is unchanged:\n  "
         + reasons.joined(separator: "\n  ")
@@ -160,20 +165,24 @@ public final class FederatedTrainer {
     let results = trainSites(
       round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer)
 
-    let maximumSampleCount =
-      configuration.localIterations * configuration.ppo.stepsPerRollout
-      * (configuration.sites.map(\.patientsPerBatch).max() ?? 0)
     var accepted: [ModelUpdate] = []
     var records: [SiteRoundRecord] = []
-    for result in results {
+    for (index, result) in results.enumerated() {
       var update = result.update
       if let updateFilter { update = updateFilter(update) }
+      // A site steps each of its patients once per rollout step, so it can
+      // report at most this many samples; a larger count would buy weight.
+      let maximumSampleCount =
+        configuration.localIterations * configuration.ppo.stepsPerRollout
+        * configuration.sites[index].patientsPerBatch
       var rejection = validate(
         update, expectedParameterCount: broadcast.count, round: round,
         maximumSampleCount: maximumSampleCount)
       if rejection == nil, configuration.observationNormalization == .federated {
         if let statistics = update.observationStatistics {
-          if let problem = statisticsProblem(statistics, featureCount: observationSize) {
+          if let problem = statisticsProblem(
+            statistics, featureCount: observationSize, sampleCount: update.sampleCount)
+          {
             rejection = .invalidObservationStatistics(problem)
           }
         } else {
@@ -192,9 +201,18 @@ public final class FederatedTrainer {
         reasons: records.map { "\($0.site): \($0.rejectionReason ?? "accepted")" })
     }
     let averageDelta = try federatedAverage(accepted)
+    var nextParameters = globalParameters
+    var nextServerState = serverState
     applyServerStep(
-      configuration.serverOptimizer, state: &serverState, averageDelta: averageDelta,
-      parameters: &globalParameters)
+      configuration.serverOptimizer, state: &nextServerState, averageDelta: averageDelta,
+      parameters: &nextParameters)
+    // A finite Double delta can still overflow Float; such a step would
+    // poison every later round, so the round is rejected as a whole.
+    if let index = nextParameters.firstIndex(where: { !$0.isFinite }) {
+      throw FederationError.nonFiniteGlobalModel(round: round, parameterIndex: index)
+    }
+    globalParameters = nextParameters
+    serverState = nextServerState
     if configuration.observationNormalization == .federated {
       var merged = RunningNormalizer(featureCount: observationSize)
       merged.restore(globalNormalizer)

@@ -24,7 +24,9 @@ public enum ServerOptimizerConfiguration: Codable, Sendable, Equatable {
       }
       if !(0..<1).contains(beta1) { found.append("server beta1 \(beta1) must be in [0, 1)") }
       if !(0..<1).contains(beta2) { found.append("server beta2 \(beta2) must be in [0, 1)") }
-      if !(epsilon > 0) { found.append("server epsilon \(epsilon) must be positive") }
+      if !(epsilon > 0 && epsilon.isFinite) {
+        found.append("server epsilon \(epsilon) must be positive and finite")
+      }
       return found
     }
   }

@@ -256,6 +256,19 @@ public struct TrainedPolicy {
         reason: "checkpoint has no 2-D 'policy/layer_0/weight'; it holds no policy network")
     }
     let observationSize = inputLayer.shape[1]
+    // Check the configured widths against the stored tensors before any
+    // network is built, so a damaged configuration cannot request a huge
+    // allocation.
+    let hiddenSizes = configuration.ppo.hiddenSizes
+    for (index, width) in hiddenSizes.enumerated() {
+      let weight = tensors.first { $0.name == "policy/layer_\(index)/weight" }
+      guard let weight, weight.shape.count == 2, weight.shape[0] == width else {
+        throw TrainingCheckpointError(
+          reason:
+            "checkpoint configuration lists hidden sizes \(hiddenSizes) but 'policy/layer_\(index)/weight' "
+            + "has shape \(weight?.shape ?? []); the configuration and the network disagree")
+      }
+    }
     let actionSpaceText = try contents.requireString(CheckpointPath.actionSpace)
     let actionSpace: ActionSpace
     do {
@@ -291,10 +304,25 @@ public struct TrainedPolicy {
     }
   }
 
+  /// Reads observation statistics and checks that they can normalise:
+  /// finite means, finite non-negative variances and count.
   func readNormalizer(at prefix: String, featureCount: Int) throws -> RunningNormalizer.State {
-    RunningNormalizer.State(
+    let state = RunningNormalizer.State(
       mean: try contents.requireFloat64("\(prefix)/mean", shape: [featureCount]),
       variance: try contents.requireFloat64("\(prefix)/variance", shape: [featureCount]),
       count: try contents.requireScalar("\(prefix)/count") as Double)
+    if let bad = state.mean.first(where: { !$0.isFinite }) {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry '\(prefix)/mean' contains \(bad); observation means must be finite")
+    }
+    if let bad = state.variance.first(where: { !($0.isFinite && $0 >= 0) }) {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry '\(prefix)/variance' contains \(bad); variances must be finite and at least 0")
+    }
+    guard state.count.isFinite, state.count >= 0 else {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry '\(prefix)/count' is \(state.count); it must be a finite count of at least 0")
+    }
+    return state
   }
 }

@@ -48,6 +48,8 @@ struct ParsedOptions {
   let command: String
   var values: [String: String] = [:]
   var flags: Set<String> = []
+  /// Options given on the command line (not filled in from defaults).
+  var given: Set<String> = []
   var positionals: [String] = []
 
   init(command: String, arguments: [String], specifications: [OptionSpecification]) throws {
@@ -76,8 +78,10 @@ struct ParsedOptions {
           throw CommandError.usage("option '--\(name)' takes no value, got '\(inlineValue!)'")
         }
         flags.insert(name)
+        given.insert(name)
         continue
       }
+      given.insert(name)
       if let inlineValue {
         values[name] = inlineValue
       } else {

@@ -26,10 +26,11 @@ enum TrainCommand {
     .init(name: "server-optimizer", valueName: "sgd|adam", help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
     .init(name: "server-learning-rate", valueName: "RATE", help: "server step size (1 with sgd is plain FedAvg)", defaultValue: "1"),
     .init(name: "normalization", valueName: "federated|per-site", help: "observation statistics shared through the aggregator, or kept at each site", defaultValue: "federated"),
-    .init(name: "seed", valueName: "N", help: "seed of every random stream, 0-2^63", defaultValue: "1"),
+    .init(name: "seed", valueName: "N", help: "seed of every random stream, 0-9223372036854775807", defaultValue: "1"),
     .init(name: "threads", valueName: "N", help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
     .init(name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)", defaultValue: "Checkpoints/vancomycin-4site.h5"),
     .init(name: "checkpoint-every", valueName: "N", help: "also write the checkpoint every N rounds, 0 for only at the end", defaultValue: "10"),
+    .init(name: "pause-after", valueName: "N", help: "stop after round N and write the checkpoint; continue later with --resume", defaultValue: nil),
     .init(name: "resume", valueName: "FILE", help: "continue the run stored in this checkpoint up to --rounds", defaultValue: nil),
     .init(name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)", defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
@@ -48,14 +49,34 @@ enum TrainCommand {
 
     let trainer: FederatedTrainer
     let stored: StoredEnvironment
-    let targetRounds = try parsed.integer("rounds", in: 1...100_000)
+    var targetRounds = try parsed.integer("rounds", in: 1...100_000)
     if let resumePath = parsed.string("resume") {
+      // The run's configuration comes from the checkpoint; options that
+      // would change it are rejected rather than ignored.
+      let allowed: Set<String> = [
+        "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
+        "pause-after",
+      ]
+      if let conflicting = parsed.given.subtracting(allowed).sorted().first {
+        throw CommandError.usage(
+          "--\(conflicting) cannot be combined with --resume: the run continues with the configuration stored in the checkpoint; start a new run to change it")
+      }
       let contents = try readCheckpoint(resumePath)
       let policy = try loadTrainedPolicy(contents, path: resumePath)
       stored = policy.environment
+      let storedRounds = policy.configuration.rounds
+      if !parsed.given.contains("rounds") { targetRounds = storedRounds }
+      guard targetRounds == storedRounds else {
+        throw CommandError.usage(
+          "--rounds \(targetRounds) differs from the \(storedRounds) rounds the checkpoint's run was configured for (its learning-rate schedule ends there); omit --rounds to finish the run, or start a new run")
+      }
       let definition = try decodeStoredDefinition(stored)
-      trainer = try FederatedTrainer.resume(
-        from: contents, makeEnvironment: environmentFactory(definition))
+      do {
+        trainer = try FederatedTrainer.resume(
+          from: contents, makeEnvironment: environmentFactory(definition))
+      } catch {
+        throw CommandError.invalidInput("\(resumePath): \(error)")
+      }
       if !quiet {
         print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
       }
@@ -78,8 +99,9 @@ enum TrainCommand {
 
     let metricsWriter = try parsed.string("metrics").map { try MetricsWriter(path: $0, siteNames: trainer.siteNames) }
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
+    let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
     let started = Date()
-    while trainer.completedRounds < targetRounds {
+    while trainer.completedRounds < min(targetRounds, pauseAfter) {
       let record: RoundRecord
       do {
         record = try trainer.runRound()
@@ -91,15 +113,15 @@ enum TrainCommand {
         printError("round \(record.round): rejected update from site \(site.site): \(site.rejectionReason ?? "")")
       }
       try metricsWriter?.append(record)
-      if checkpointEvery > 0 && record.round % checkpointEvery == 0 && record.round < targetRounds {
+      if checkpointEvery > 0 && record.round % checkpointEvery == 0
+        && record.round < min(targetRounds, pauseAfter)
+      {
         try writeCheckpoint(trainer, environment: stored, to: output)
       }
     }
     try writeCheckpoint(trainer, environment: stored, to: output)
     let seconds = Date().timeIntervalSince(started)
-    let steps = trainer.history.reduce(0) { $0 + $1.environmentSteps }
     print(String(format: "trained %d rounds in %.1f s; checkpoint written to %@", trainer.completedRounds, seconds, output.path))
-    _ = steps
   }
 
   static func makeConfiguration(

@@ -129,7 +129,7 @@ import Testing
     let inspect = try titrate(["inspect", checkpoint])
     #expect(inspect.status == 0)
     #expect(inspect.output.contains("rounds completed 2 of 2"))
-    #expect(inspect.output.contains("policy network 15x16 -> 16x16 -> 16x13"))
+    #expect(inspect.output.contains("policy network 21x16 -> 16x16 -> 16x13"))
 
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "200", "--json"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
@@ -161,9 +161,16 @@ import Testing
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = folder.appendingPathComponent("run.h5").path
-    let first = try titrate(["train", "--rounds", "1", "--output", checkpoint] + Self.tinyTraining)
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--output", checkpoint] + Self.tinyTraining)
     #expect(first.status == 0, "\(first.errors)")
-    let resumed = try titrate(["train", "--resume", checkpoint, "--rounds", "2", "--output", checkpoint])
+    let extend = try titrate(["train", "--resume", checkpoint, "--rounds", "3", "--output", checkpoint])
+    #expect(extend.status == 2)
+    #expect(extend.errors.contains("--rounds 3 differs from the 2 rounds the checkpoint's run was configured for"))
+    let conflicting = try titrate(["train", "--resume", checkpoint, "--learning-rate", "0.1"])
+    #expect(conflicting.status == 2)
+    #expect(conflicting.errors.contains("--learning-rate cannot be combined with --resume"))
+    let resumed = try titrate(["train", "--resume", checkpoint, "--output", checkpoint])
     #expect(resumed.status == 0, "\(resumed.errors)")
     #expect(resumed.output.contains("resuming \(checkpoint) after round 1 of 2"))
     #expect(resumed.output.contains("round 2/2"))

@@ -106,6 +106,57 @@ import TitrateRandom
     #expect(poisoned.globalParameters == siteZeroOnly.globalParameters)
   }
 
+  @Test func rejectsBadObservationStatistics() throws {
+    let trainer = try FederatedTrainer(
+      configuration: configuration(sites: 3), makeEnvironment: factory)
+    let record = try trainer.runRound { update in
+      var bad = update
+      switch update.siteName {
+      case "site_1": bad.observationStatistics?.variance[0] = -1
+      case "site_2": bad.observationStatistics?.count = 1e300
+      default: break
+      }
+      return bad
+    }
+    let reasons = Dictionary(uniqueKeysWithValues: record.sites.map { ($0.site, $0.rejectionReason) })
+    #expect(reasons["site_0"] == .some(nil))
+    #expect(reasons["site_1"]??.contains("negative variance -1.0") == true)
+    #expect(reasons["site_2"]??.contains("count 1e+300, expected the sample count 256") == true)
+    #expect(trainer.globalNormalizer.variance.allSatisfy { $0 >= 0 })
+    #expect(trainer.globalNormalizer.count == 256)
+  }
+
+  @Test func rejectsSampleCountAboveTheSiteCapacity() throws {
+    // Each site runs 2 iterations of 8 steps over 16 patients: 256 samples.
+    let trainer = try FederatedTrainer(
+      configuration: configuration(sites: 2), makeEnvironment: factory)
+    let record = try trainer.runRound { update in
+      var inflated = update
+      if update.siteName == "site_1" { inflated.sampleCount = 257 }
+      return inflated
+    }
+    #expect(record.sites[0].environmentSteps == 256)
+    #expect(
+      record.sites[1].rejectionReason
+        == "update reports sample count 257, above the 256 steps a site can run in one round")
+  }
+
+  @Test func roundThatOverflowsFloatIsDiscarded() throws {
+    let trainer = try FederatedTrainer(
+      configuration: configuration(sites: 2), makeEnvironment: factory)
+    let before = trainer.globalParameters
+    #expect(throws: FederationError.self) {
+      try trainer.runRound { update in
+        var huge = update
+        huge.delta[0] = 1e39
+        return huge
+      }
+    }
+    #expect(trainer.globalParameters == before)
+    #expect(trainer.completedRounds == 0)
+    #expect(trainer.serverState.step == 0)
+  }
+
   @Test func allRejectedRoundLeavesModelUnchanged() throws {
     let trainer = try FederatedTrainer(
       configuration: configuration(sites: 2), makeEnvironment: factory)
