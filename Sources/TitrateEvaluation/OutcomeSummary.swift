@@ -29,7 +29,10 @@ public struct OutcomeSummary: Sendable, Codable, Equatable {
 
   /// Summarises `table`; `days` is the number of simulated days, so the
   /// last day's columns are `day<days>AUC` and `day<days>InTarget`.
-  public init(policy: String, cohort: String, table: OutcomeTable, days: Int, auc600: Double = 600, auc400: Double = 400) {
+  public init(
+    policy: String, cohort: String, table: OutcomeTable, days: Int, auc600: Double = 600,
+    auc400: Double = 400
+  ) {
     self.policy = policy
     self.cohort = cohort
     let patientCount = table.rowCount
@@ -42,8 +45,10 @@ public struct OutcomeSummary: Sendable, Codable, Equatable {
     targetAttainment = count("day\(days)InTarget")
     allDaysInTarget = count("allDaysInTarget")
     lastDayAUC = DistributionSummary(lastAUC)
-    lastDayAUCAbove600 = Proportion(events: lastAUC.filter { $0 > auc600 }.count, total: patientCount)
-    lastDayAUCBelow400 = Proportion(events: lastAUC.filter { $0 < auc400 }.count, total: patientCount)
+    lastDayAUCAbove600 = Proportion(
+      events: lastAUC.filter { $0 > auc600 }.count, total: patientCount)
+    lastDayAUCBelow400 = Proportion(
+      events: lastAUC.filter { $0 < auc400 }.count, total: patientCount)
     anyTroughAboveLimit = count("anyTroughAboveLimit")
     maximumTrough = DistributionSummary(column("maximumTrueTroughMilligramsPerLiter"))
     let doses = column("totalDoseMilligrams")

@@ -78,7 +78,9 @@ public struct SVGLinePlot {
     let yMaximum = max((allY.max() ?? 1) * 1.05, yMinimum + 1e-9)
 
     func px(_ x: Double) -> Double { left + (x - xMinimum) / (xMaximum - xMinimum) * plotWidth }
-    func py(_ y: Double) -> Double { top + (1 - (y - yMinimum) / (yMaximum - yMinimum)) * plotHeight }
+    func py(_ y: Double) -> Double {
+      top + (1 - (y - yMinimum) / (yMaximum - yMinimum)) * plotHeight
+    }
     func format(_ value: Double) -> String { String(format: "%.1f", value) }
 
     var svg: [String] = [
@@ -126,7 +128,8 @@ public struct SVGLinePlot {
       let points = zip(item.x, item.y).filter { $0.0.isFinite && $0.1.isFinite }
         .map { "\(format(px($0.0))),\(format(py($0.1)))" }.joined(separator: " ")
       svg.append(
-        "<polyline fill=\"none\" stroke=\"\(item.color)\" stroke-width=\"1.5\" points=\"\(points)\"/>")
+        "<polyline fill=\"none\" stroke=\"\(item.color)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
+      )
       svg.append(
         "<text x=\"\(format(left + 8))\" y=\"\(format(top + 16 + 15 * Double(index)))\" fill=\"\(item.color)\">\(escape(item.label))</text>"
       )

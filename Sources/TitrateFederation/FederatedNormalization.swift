@@ -63,7 +63,8 @@ func statisticsProblem(
     return "observation statistics contain negative variance \(negative)"
   }
   guard increment.count == Double(sampleCount) else {
-    return "observation statistics count \(increment.count), expected the sample count \(sampleCount)"
+    return
+      "observation statistics count \(increment.count), expected the sample count \(sampleCount)"
   }
   return nil
 }

@@ -12,9 +12,14 @@ public typealias EnvironmentFactory =
 
 /// Errors that stop a federated run.
 public enum FederationError: Error, CustomStringConvertible {
+  /// The configuration has the listed problems.
   case invalidConfiguration([String])
+  /// A site's environment differs in observation or action layout.
   case environmentMismatch(site: String, detail: String)
+  /// No update of the round passed validation; the model is unchanged.
   case allUpdatesRejected(round: Int, reasons: [String])
+  /// The round's server step would make a parameter infinite in Float; the
+  /// round was discarded.
   case nonFiniteGlobalModel(round: Int, parameterIndex: Int)
 
   public var description: String {
@@ -62,16 +67,23 @@ final class FederatedSite: @unchecked Sendable {
 /// Results are the same for any `threads` value: each site draws from its
 /// own random streams and updates are averaged in site order.
 public final class FederatedTrainer {
+  /// The validated run configuration.
   public let configuration: FederationConfiguration
+  /// The global actor-critic parameters in `ActorCritic` flat order.
   public internal(set) var globalParameters: [Float]
+  /// Server optimiser state.
   public internal(set) var serverState: ServerOptimizerState
   /// Observation statistics broadcast with the model under federated
   /// normalisation (count 0 before the first round).
   public internal(set) var globalNormalizer: RunningNormalizer.State
+  /// Rounds applied so far.
   public internal(set) var completedRounds = 0
+  /// One record per completed round.
   public internal(set) var history: [RoundRecord] = []
   let sites: [FederatedSite]
+  /// Features per observation, the same at every site.
   public let observationSize: Int
+  /// The action space, the same at every site.
   public let actionSpace: ActionSpace
   /// Outcome whose per-episode mean is reported as target attainment.
   public static let attainmentOutcome = "day3InTarget"
@@ -90,6 +102,11 @@ public final class FederatedTrainer {
     return generator.next()
   }
 
+  /// Builds every site's environment and learner and the initial global
+  /// model (orthogonal initialisation from the run seed).
+  /// - Throws: `FederationError.invalidConfiguration` listing every problem,
+  ///   `.environmentMismatch` when sites disagree on observation or action
+  ///   layout, or the factory's error.
   public init(configuration: FederationConfiguration, makeEnvironment: EnvironmentFactory) throws {
     let problems = configuration.problems()
     guard problems.isEmpty else { throw FederationError.invalidConfiguration(problems) }
@@ -127,7 +144,8 @@ public final class FederatedTrainer {
     observationSize = first.observationSize
     actionSpace = first.actionSpace
 
-    var initialisation = Xoshiro256(seed: configuration.seed, stream: Self.globalInitialisationStream)
+    var initialisation = Xoshiro256(
+      seed: configuration.seed, stream: Self.globalInitialisationStream)
     let initialLearner = try PPOLearner(
       configuration: configuration.ppo, observationSize: observationSize,
       actionSpace: actionSpace, seed: initialisation.next())
@@ -239,11 +257,9 @@ public final class FederatedTrainer {
     let box = ResultBox(count: sites.count)
     let sites = self.sites
     let configuration = self.configuration
-    if configuration.threads > 1 && sites.count > 1 {
-      // Each concurrent site gets one BLAS thread, so the sgemm results do
-      // not depend on how many sites run at once.
-      BLASThreads.set(1)
-    }
+    // One BLAS thread per site in every case, so sgemm's blocking (and so
+    // the result) does not depend on how many sites run at once.
+    BLASThreads.set(1)
     let queue = OperationQueue()
     queue.maxConcurrentOperationCount = min(configuration.threads, sites.count)
     for site in sites {
@@ -263,6 +279,10 @@ public final class FederatedTrainer {
     broadcastNormalizer: RunningNormalizer.State, configuration: FederationConfiguration
   ) -> SiteResult {
     let started = Date()
+    // NOTE: the site's Adam moments carry over from its previous round
+    // while its weights are replaced by the global model, so the first
+    // local steps use moments gathered at another point; this is the
+    // usual FedAvg-with-local-Adam practice and keeps the state local.
     site.learner.setParameterVector(broadcast)
     let federatedNormalization = configuration.observationNormalization == .federated
     if federatedNormalization { site.learner.restoreNormalizer(broadcastNormalizer) }

@@ -23,21 +23,26 @@ public struct SiteConfiguration: Codable, Sendable, Equatable {
 public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// Environment name, the file stem under `Environments/`.
   public var environment: String = "vancomycin"
+  /// The sites, in the order their updates are averaged.
   public var sites: [SiteConfiguration] = []
   /// Federated rounds, 1...100,000.
   public var rounds: Int = 40
   /// PPO iterations (rollout plus update epochs) each site runs per round
   /// before it returns its model delta, 1...1,000.
   public var localIterations: Int = 1
+  /// How the aggregator applies the averaged delta.
   public var serverOptimizer: ServerOptimizerConfiguration = .sgd(learningRate: 1)
   /// Seed of every random stream in the run.
   public var seed: UInt64 = 1
-  /// Sites trained at the same time, 1...256. Results do not depend on it.
+  /// Sites trained at the same time, 1...256. Results do not depend on it:
+  /// every site uses one OpenBLAS thread whatever this value is.
   public var threads: Int = 2
   /// Where the policy's observation statistics come from.
   public var observationNormalization: ObservationNormalization = .federated
+  /// Local PPO hyperparameters, the same at every site.
   public var ppo: PPOConfiguration = PPOConfiguration()
 
+  /// Creates the default configuration (no sites yet).
   public init() {}
 
   /// Lists every invalid setting; empty when the configuration is valid.

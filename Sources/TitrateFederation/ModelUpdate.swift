@@ -5,13 +5,21 @@ import TitratePolicy
 /// environment steps (patient decisions) produced it.
 ///
 /// The delta is in `Double`: `Double(local) - Double(global)` is exact
-/// whenever the two `Float` values are within a factor of 2^29 of each
-/// other (53 - 24 mantissa bits), which any training step satisfies, so
-/// adding the delta back reproduces the local model bit for bit.
+/// whenever the two `Float` values have exponents within 29 binary orders of
+/// each other (53 - 24 mantissa bits). Then adding the delta back
+/// reproduces the local model bit for bit, as the one-site test checks.
+/// NOTE: a parameter that moves from about 1e-20 to order 1 in one round
+/// breaks that condition; the rounding error is then below one Float ulp
+/// of the new value.
 public struct ModelUpdate: Sendable {
+  /// Name of the site that trained the update.
   public var siteName: String
+  /// Round the update belongs to (1-based).
   public var round: Int
+  /// Local parameters minus the broadcast global parameters, flat order.
   public var delta: [Double]
+  /// Environment steps (patient decisions) behind the update; the FedAvg
+  /// weight.
   public var sampleCount: Int
   /// Statistics of the observations the site saw this round, merged into
   /// the global normaliser under federated normalisation; nil otherwise.
@@ -36,7 +44,8 @@ public struct ModelUpdate: Sendable {
   ) {
     precondition(
       localParameters.count == globalParameters.count,
-      "local and global parameter counts differ: \(localParameters.count) vs \(globalParameters.count)")
+      "local and global parameter counts differ: \(localParameters.count) vs \(globalParameters.count)"
+    )
     var delta = [Double](repeating: 0, count: localParameters.count)
     for index in delta.indices {
       delta[index] = Double(localParameters[index]) - Double(globalParameters[index])
@@ -60,13 +69,15 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
   public var description: String {
     switch self {
     case .wrongParameterCount(let received, let expected):
-      return "update has \(received) parameters, expected \(expected) (the site runs a different network shape)"
+      return
+        "update has \(received) parameters, expected \(expected) (the site runs a different network shape)"
     case .nonFiniteValue(let index, let value):
       return "update has non-finite value \(value) at parameter \(index) (local training diverged)"
     case .nonPositiveSampleCount(let count):
       return "update reports sample count \(count), expected a positive count"
     case .implausibleSampleCount(let received, let maximum):
-      return "update reports sample count \(received), above the \(maximum) steps a site can run in one round"
+      return
+        "update reports sample count \(received), above the \(maximum) steps a site can run in one round"
     case .staleRound(let received, let expected):
       return "update is for round \(received), expected round \(expected)"
     case .invalidObservationStatistics(let problem):

@@ -1,11 +1,14 @@
 /// What one site reported in one round.
 public struct SiteRoundRecord: Sendable, Codable, Equatable {
+  /// Site name.
   public var site: String
   /// True when the update passed validation and entered the average.
   public var accepted: Bool
   /// Why the update was rejected, nil when accepted.
   public var rejectionReason: String?
+  /// Environment steps (patient decisions) the site ran this round.
   public var environmentSteps: Int
+  /// Mean undiscounted return of the episodes that ended, reward units.
   public var meanEpisodeReturn: Double?
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.
@@ -15,23 +18,31 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   public var outcomeMeans: [String: Double]
   /// Episodes that ended during the round.
   public var episodes: Int
+  /// Wall-clock seconds of local training.
   public var secondsTraining: Double
 }
 
 /// One federated round: per-site records and pooled figures.
 public struct RoundRecord: Sendable, Codable, Equatable {
+  /// Round number (1-based).
   public var round: Int
+  /// One record per site, in configuration order.
   public var sites: [SiteRoundRecord]
+  /// Updates that entered the average.
   public var acceptedSites: Int
+  /// Updates rejected by validation.
   public var rejectedSites: Int
   /// Episode return averaged over the sites' finished episodes, weighted by
   /// episode count.
   public var meanEpisodeReturn: Double?
+  /// Pooled fraction of finished episodes in the target window on day 3.
   public var targetAttainment: Double?
   /// Outcome means pooled over all sites' episodes.
   public var outcomeMeans: [String: Double]
+  /// Environment steps of all sites.
   public var environmentSteps: Int
   /// Environment steps (including the PPO update) per wall-clock second.
   public var stepsPerSecond: Double
+  /// Wall-clock seconds of the whole round.
   public var secondsElapsed: Double
 }

@@ -35,16 +35,21 @@ public enum ServerOptimizerConfiguration: Codable, Sendable, Equatable {
 /// Server optimiser state: moments for Adam and the step count. Stored in
 /// checkpoints so that a resumed run continues identically.
 public struct ServerOptimizerState: Sendable, Equatable {
+  /// Server steps taken (rounds applied).
   public var step: Int
+  /// Adam first moment per parameter (zeros for SGD).
   public var firstMoment: [Double]
+  /// Adam second moment per parameter (zeros for SGD).
   public var secondMoment: [Double]
 
+  /// Creates the state before the first round: step 0, zero moments.
   public init(parameterCount: Int) {
     step = 0
     firstMoment = [Double](repeating: 0, count: parameterCount)
     secondMoment = [Double](repeating: 0, count: parameterCount)
   }
 
+  /// Restores a stored state.
   public init(step: Int, firstMoment: [Double], secondMoment: [Double]) {
     self.step = step
     self.firstMoment = firstMoment

@@ -166,7 +166,8 @@ extension FederatedTrainer {
         reason:
           "checkpoint network expects \(stored.network.observationSize) observations and "
           + "\(stored.network.actionSpace), the environment provides \(trainer.observationSize) "
-          + "and \(trainer.actionSpace); resume with the environment definition stored in the checkpoint")
+          + "and \(trainer.actionSpace); resume with the environment definition stored in the checkpoint"
+      )
     }
     trainer.globalParameters = stored.network.parameterVector()
     let parameterCount = trainer.globalParameters.count
@@ -275,7 +276,8 @@ public struct TrainedPolicy {
       actionSpace = try JSONDecoder().decode(ActionSpace.self, from: Data(actionSpaceText.utf8))
     } catch {
       throw TrainingCheckpointError(
-        reason: "checkpoint entry '\(CheckpointPath.actionSpace)' is not a valid action space: \(error)")
+        reason:
+          "checkpoint entry '\(CheckpointPath.actionSpace)' is not a valid action space: \(error)")
     }
     do {
       network = try ActorCritic(
@@ -313,15 +315,20 @@ public struct TrainedPolicy {
       count: try contents.requireScalar("\(prefix)/count") as Double)
     if let bad = state.mean.first(where: { !$0.isFinite }) {
       throw TrainingCheckpointError(
-        reason: "checkpoint entry '\(prefix)/mean' contains \(bad); observation means must be finite")
+        reason:
+          "checkpoint entry '\(prefix)/mean' contains \(bad); observation means must be finite")
     }
     if let bad = state.variance.first(where: { !($0.isFinite && $0 >= 0) }) {
       throw TrainingCheckpointError(
-        reason: "checkpoint entry '\(prefix)/variance' contains \(bad); variances must be finite and at least 0")
+        reason:
+          "checkpoint entry '\(prefix)/variance' contains \(bad); variances must be finite and at least 0"
+      )
     }
     guard state.count.isFinite, state.count >= 0 else {
       throw TrainingCheckpointError(
-        reason: "checkpoint entry '\(prefix)/count' is \(state.count); it must be a finite count of at least 0")
+        reason:
+          "checkpoint entry '\(prefix)/count' is \(state.count); it must be a finite count of at least 0"
+      )
     }
     return state
   }

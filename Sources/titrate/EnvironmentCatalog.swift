@@ -51,7 +51,8 @@ struct EnvironmentCatalog {
   func load(_ nameOrPath: String) throws -> (EnvironmentDefinition, StoredEnvironment) {
     let url = url(for: nameOrPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
-      let known = (try? EnvironmentDefinition.definitionFiles(in: directory))?
+      let known =
+        (try? EnvironmentDefinition.definitionFiles(in: directory))?
         .map { $0.deletingPathExtension().lastPathComponent } ?? []
       throw CommandError.invalidInput(
         "environment '\(nameOrPath)' not found at \(url.path); known environments: "

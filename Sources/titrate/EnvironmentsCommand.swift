@@ -6,15 +6,23 @@ enum EnvironmentsCommand {
   static let usage = "titrate environments [--environments-dir DIR]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil)
+    .init(
+      name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",
+      defaultValue: nil)
   ]
 
   static func run(_ arguments: [String]) throws {
     if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "List the environment definitions, their site populations with the population PK model each uses, and the dosing schedule. Invalid files are listed with the reason.", options: options))
+      print(
+        helpText(
+          usage: usage,
+          summary:
+            "List the environment definitions, their site populations with the population PK model each uses, and the dosing schedule. Invalid files are listed with the reason.",
+          options: options))
       return
     }
-    let parsed = try ParsedOptions(command: "environments", arguments: arguments, specifications: options)
+    let parsed = try ParsedOptions(
+      command: "environments", arguments: arguments, specifications: options)
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let files: [URL]
@@ -32,9 +40,11 @@ enum EnvironmentsCommand {
         let dosing = definition.dosing
         print("")
         print("\(stem): \(definition.description)")
-        print(String(format: "  decisions every %g h over %g h; doses 0-%g mg in %g mg steps; sha256 %@",
-                     dosing.decisionIntervalHours, dosing.episodeHours, dosing.maximumDoseLevelMilligrams,
-                     dosing.doseLevelStepMilligrams, String(definition.contentHashSHA256.prefix(12))))
+        print(
+          String(
+            format: "  decisions every %g h over %g h; doses 0-%g mg in %g mg steps; sha256 %@",
+            dosing.decisionIntervalHours, dosing.episodeHours, dosing.maximumDoseLevelMilligrams,
+            dosing.doseLevelStepMilligrams, String(definition.contentHashSHA256.prefix(12))))
         for name in definition.populationNames {
           let population = definition.populations[name]!
           print("  population \(name) (model \(population.model))")
@@ -49,7 +59,8 @@ enum EnvironmentsCommand {
       }
     }
     if invalid > 0 {
-      throw CommandError.invalidInput("\(invalid) of \(files.count) environment definitions are invalid")
+      throw CommandError.invalidInput(
+        "\(invalid) of \(files.count) environment definitions are invalid")
     }
   }
 }

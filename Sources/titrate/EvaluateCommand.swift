@@ -10,12 +10,26 @@ enum EvaluateCommand {
   static let usage = "titrate evaluate CHECKPOINT [--patients N] [--seed N] [--json]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "patients", valueName: "N", help: "held-out virtual patients per site, 1-10000000", defaultValue: "5000"),
-    .init(name: "batch-size", valueName: "N", help: "patients simulated together, 1-1000000", defaultValue: "20000"),
-    .init(name: "seed", valueName: "N", help: "seed of the held-out cohort (training never uses these streams)", defaultValue: "20201"),
-    .init(name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'", defaultValue: "guideline,oracle"),
-    .init(name: "patients-csv", valueName: "FILE", help: "also write every patient's outcomes (one row per patient and policy) as CSV", defaultValue: nil),
-    .init(name: "json", valueName: nil, help: "print the summaries as JSON instead of tables", defaultValue: nil),
+    .init(
+      name: "patients", valueName: "N", help: "held-out virtual patients per site, 1-10000000",
+      defaultValue: "5000"),
+    .init(
+      name: "batch-size", valueName: "N", help: "patients simulated together, 1-1000000",
+      defaultValue: "20000"),
+    .init(
+      name: "seed", valueName: "N",
+      help: "seed of the held-out cohort (training never uses these streams)", defaultValue: "20201"
+    ),
+    .init(
+      name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'",
+      defaultValue: "guideline,oracle"),
+    .init(
+      name: "patients-csv", valueName: "FILE",
+      help: "also write every patient's outcomes (one row per patient and policy) as CSV",
+      defaultValue: nil),
+    .init(
+      name: "json", valueName: nil, help: "print the summaries as JSON instead of tables",
+      defaultValue: nil),
   ]
 
   /// Environment streams for evaluation start here, far from the training
@@ -24,10 +38,19 @@ enum EvaluateCommand {
 
   static func run(_ arguments: [String]) throws {
     if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.", options: options, details: "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."))
+      print(
+        helpText(
+          usage: usage,
+          summary:
+            "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.",
+          options: options,
+          details:
+            "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."
+        ))
       return
     }
-    let parsed = try ParsedOptions(command: "evaluate", arguments: arguments, specifications: options)
+    let parsed = try ParsedOptions(
+      command: "evaluate", arguments: arguments, specifications: options)
     try parsed.checkPositionals(maximum: 1, usage: usage)
     guard let path = parsed.positionals.first else {
       throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")
@@ -52,7 +75,9 @@ enum EvaluateCommand {
         positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     } else {
-      print("checkpoint \(path): environment \(policy.environment.name), round \(policy.round), \(patients) held-out patients per site, seed \(seed)")
+      print(
+        "checkpoint \(path): environment \(policy.environment.name), round \(policy.round), \(patients) held-out patients per site, seed \(seed)"
+      )
       for cohort in report.cohorts {
         print("")
         print(cohort.title)
@@ -66,7 +91,8 @@ enum EvaluateCommand {
     if text == "none" { return [] }
     let names = text.split(separator: ",").map(String.init)
     for name in names where !["guideline", "oracle"].contains(name) {
-      throw CommandError.usage("--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
+      throw CommandError.usage(
+        "--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
     }
     return names
   }
@@ -104,7 +130,8 @@ enum EvaluateCommand {
         normalizer = restored
       }
       let policies: [EvaluatedPolicy] =
-        [.learned(network: policy.network, normalizer: normalizer)] + baselines.map { .baseline($0) }
+        [.learned(network: policy.network, normalizer: normalizer)]
+        + baselines.map { .baseline($0) }
       let tables: [OutcomeTable]
       do {
         tables = try evaluatePolicies(
@@ -122,12 +149,17 @@ enum EvaluateCommand {
       let model = definition.populations[site.population]?.model ?? "?"
       cohorts.append(
         Cohort(
-          title: "site \(site.name) (population \(site.population), model \(model))", name: site.name,
+          title: "site \(site.name) (population \(site.population), model \(model))",
+          name: site.name,
           summaries: zip(policies, tables).map {
             OutcomeSummary(policy: $0.name, cohort: site.name, table: $1, days: days)
           }, tables: tables))
       for (slot, table) in tables.enumerated() {
-        if pooled[slot] == nil { pooled[slot] = table } else { pooled[slot]!.append(contentsOf: table) }
+        if pooled[slot] == nil {
+          pooled[slot] = table
+        } else {
+          pooled[slot]!.append(contentsOf: table)
+        }
       }
     }
     let names = ["learned"] + baselines
@@ -154,7 +186,8 @@ enum EvaluateCommand {
       }
     }
     do {
-      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+      try (lines.joined(separator: "\n") + "\n").write(
+        toFile: path, atomically: true, encoding: .utf8)
     } catch {
       throw CommandError.failure("cannot write \(path): \(error.localizedDescription)")
     }
@@ -164,7 +197,9 @@ enum EvaluateCommand {
     func percent(_ value: Double) -> String { String(format: "%5.1f%%", value * 100) }
     func interval(_ proportion: Proportion) -> String {
       let bounds = proportion.wilsonInterval
-      return String(format: "%@ [%4.1f-%4.1f]", percent(proportion.fraction), bounds.lower * 100, bounds.upper * 100)
+      return String(
+        format: "%@ [%4.1f-%4.1f]", percent(proportion.fraction), bounds.lower * 100,
+        bounds.upper * 100)
     }
     let header = [
       "policy".padding(toLength: 10, withPad: " ", startingAt: 0),
@@ -177,9 +212,12 @@ enum EvaluateCommand {
       let fields = [
         summary.policy.padding(toLength: 10, withPad: " ", startingAt: 0),
         interval(summary.targetAttainment).padding(toLength: 24, withPad: " ", startingAt: 0),
-        String(format: "%6.0f [%4.0f-%4.0f]", auc.median, auc.p05, auc.p95).padding(toLength: 27, withPad: " ", startingAt: 0),
-        percent(summary.lastDayAUCAbove600.fraction).padding(toLength: 7, withPad: " ", startingAt: 0),
-        percent(summary.lastDayAUCBelow400.fraction).padding(toLength: 7, withPad: " ", startingAt: 0),
+        String(format: "%6.0f [%4.0f-%4.0f]", auc.median, auc.p05, auc.p95).padding(
+          toLength: 27, withPad: " ", startingAt: 0),
+        percent(summary.lastDayAUCAbove600.fraction).padding(
+          toLength: 7, withPad: " ", startingAt: 0),
+        percent(summary.lastDayAUCBelow400.fraction).padding(
+          toLength: 7, withPad: " ", startingAt: 0),
         interval(summary.anyTroughAboveLimit).padding(toLength: 18, withPad: " ", startingAt: 0),
         String(format: "%7d", summary.patientsClamped),
         String(format: "%6.0f mg", summary.meanTotalDoseMilligrams),

@@ -7,15 +7,23 @@ enum InspectCommand {
   static let usage = "titrate inspect CHECKPOINT [--entries]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "entries", valueName: nil, help: "also list every stored entry with its type and shape", defaultValue: nil)
+    .init(
+      name: "entries", valueName: nil, help: "also list every stored entry with its type and shape",
+      defaultValue: nil)
   ]
 
   static func run(_ arguments: [String]) throws {
     if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "Print a checkpoint's versions, environment and hash, training configuration, network, round and the last round's metrics. The file is fully validated first (header digest, HDF5 checksums, training layout).", options: options))
+      print(
+        helpText(
+          usage: usage,
+          summary:
+            "Print a checkpoint's versions, environment and hash, training configuration, network, round and the last round's metrics. The file is fully validated first (header digest, HDF5 checksums, training layout).",
+          options: options))
       return
     }
-    let parsed = try ParsedOptions(command: "inspect", arguments: arguments, specifications: options)
+    let parsed = try ParsedOptions(
+      command: "inspect", arguments: arguments, specifications: options)
     try parsed.checkPositionals(maximum: 1, usage: usage)
     guard let path = parsed.positionals.first else {
       throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")
@@ -24,20 +32,37 @@ enum InspectCommand {
     let policy = try loadTrainedPolicy(contents, path: path)
     let configuration = policy.configuration
     print("checkpoint \(path)")
-    print("  format version \(contents.formatVersion), written by titrate \(contents.programVersion) at \(contents.createdUTC)")
-    print("  environment \(policy.environment.name), definition sha256 \(policy.environment.sha256)")
-    print("  rounds completed \(policy.round) of \(configuration.rounds), seed \(configuration.seed)")
-    print("  sites: " + configuration.sites.map { "\($0.name) (population \($0.population), \($0.patientsPerBatch) patients)" }.joined(separator: ", "))
-    print("  server optimiser \(configuration.serverOptimizer), local iterations \(configuration.localIterations), observation normalisation \(configuration.observationNormalization.rawValue)")
+    print(
+      "  format version \(contents.formatVersion), written by titrate \(contents.programVersion) at \(contents.createdUTC)"
+    )
+    print(
+      "  environment \(policy.environment.name), definition sha256 \(policy.environment.sha256)")
+    print(
+      "  rounds completed \(policy.round) of \(configuration.rounds), seed \(configuration.seed)")
+    print(
+      "  sites: "
+        + configuration.sites.map {
+          "\($0.name) (population \($0.population), \($0.patientsPerBatch) patients)"
+        }.joined(separator: ", "))
+    print(
+      "  server optimiser \(configuration.serverOptimizer), local iterations \(configuration.localIterations), observation normalisation \(configuration.observationNormalization.rawValue)"
+    )
     let ppo = configuration.ppo
-    print("  PPO: \(ppo.stepsPerRollout) steps per rollout, \(ppo.updateEpochs) epochs, minibatch \(ppo.minibatchSize), learning rate \(ppo.learningRate), gamma \(ppo.gamma), GAE lambda \(ppo.gaeLambda), clip \(ppo.clipRange), entropy \(ppo.entropyCoefficient)")
+    print(
+      "  PPO: \(ppo.stepsPerRollout) steps per rollout, \(ppo.updateEpochs) epochs, minibatch \(ppo.minibatchSize), learning rate \(ppo.learningRate), gamma \(ppo.gamma), GAE lambda \(ppo.gaeLambda), clip \(ppo.clipRange), entropy \(ppo.entropyCoefficient)"
+    )
     let network = policy.network
-    let layers = network.policy.layers.map { "\($0.inputSize)x\($0.outputSize)" }.joined(separator: " -> ")
-    print("  policy network \(layers) (tanh hidden), \(network.actionSpace), \(network.parameterCount) parameters with the value network")
+    let layers = network.policy.layers.map { "\($0.inputSize)x\($0.outputSize)" }.joined(
+      separator: " -> ")
+    print(
+      "  policy network \(layers) (tanh hidden), \(network.actionSpace), \(network.parameterCount) parameters with the value network"
+    )
     if let last = policy.history.last {
       let attainment = last.targetAttainment.map { String(format: "%.3f", $0) } ?? "-"
       let meanReturn = last.meanEpisodeReturn.map { String(format: "%.3f", $0) } ?? "-"
-      print("  last round \(last.round): mean return \(meanReturn), training target attainment \(attainment), \(last.acceptedSites) accepted and \(last.rejectedSites) rejected updates")
+      print(
+        "  last round \(last.round): mean return \(meanReturn), training target attainment \(attainment), \(last.acceptedSites) accepted and \(last.rejectedSites) rejected updates"
+      )
     }
     if parsed.flag("entries") {
       print("entries:")

@@ -31,15 +31,20 @@ final class MetricsWriter {
   }
 
   static func keys(_ siteNames: [String]) -> [String] {
-    ["round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
-     "time/steps_per_second", "time/seconds", "federation/accepted_sites", "federation/rejected_sites"]
+    [
+      "round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
+      "time/steps_per_second", "time/seconds", "federation/accepted_sites",
+      "federation/rejected_sites",
+    ]
       + siteNames.map { "sites/\($0)/target_attainment" }
   }
 
   func values(_ record: RoundRecord) -> [Double] {
-    [Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
-     Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
-     Double(record.acceptedSites), Double(record.rejectedSites)]
+    [
+      Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
+      Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
+      Double(record.acceptedSites), Double(record.rejectedSites),
+    ]
       + siteNames.map { name in record.sites.first { $0.site == name }?.targetAttainment ?? .nan }
   }
 

@@ -71,7 +71,8 @@ struct ParsedOptions {
       }
       guard let specification = byName[name] else {
         throw CommandError.usage(
-          "unknown option '--\(name)' for 'titrate \(command)'; run 'titrate \(command) --help' for the options")
+          "unknown option '--\(name)' for 'titrate \(command)'; run 'titrate \(command) --help' for the options"
+        )
       }
       if specification.valueName == nil {
         guard inlineValue == nil else {
@@ -87,7 +88,8 @@ struct ParsedOptions {
       } else {
         guard index < arguments.count else {
           throw CommandError.usage(
-            "option '--\(name)' needs a value (\(specification.valueName!)); for example '--\(name) \(specification.defaultValue ?? "VALUE")'")
+            "option '--\(name)' needs a value (\(specification.valueName!)); for example '--\(name) \(specification.defaultValue ?? "VALUE")'"
+          )
         }
         values[name] = arguments[index]
         index += 1
@@ -114,10 +116,14 @@ struct ParsedOptions {
   func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int {
     let text = try requiredString(name)
     guard let value = Int(text) else {
-      throw CommandError.usage("--\(name) '\(text)' is not an integer; give a whole number in \(range.lowerBound)...\(range.upperBound)")
+      throw CommandError.usage(
+        "--\(name) '\(text)' is not an integer; give a whole number in \(range.lowerBound)...\(range.upperBound)"
+      )
     }
     guard range.contains(value) else {
-      throw CommandError.usage("--\(name) \(value) is out of range; give a value in \(range.lowerBound)...\(range.upperBound)")
+      throw CommandError.usage(
+        "--\(name) \(value) is out of range; give a value in \(range.lowerBound)...\(range.upperBound)"
+      )
     }
     return value
   }
@@ -129,10 +135,14 @@ struct ParsedOptions {
   func double(_ name: String, in range: ClosedRange<Double>) throws -> Double {
     let text = try requiredString(name)
     guard let value = Double(text), value.isFinite else {
-      throw CommandError.usage("--\(name) '\(text)' is not a finite number; give a value in \(range.lowerBound)...\(range.upperBound)")
+      throw CommandError.usage(
+        "--\(name) '\(text)' is not a finite number; give a value in \(range.lowerBound)...\(range.upperBound)"
+      )
     }
     guard range.contains(value) else {
-      throw CommandError.usage("--\(name) \(value) is out of range; give a value in \(range.lowerBound)...\(range.upperBound)")
+      throw CommandError.usage(
+        "--\(name) \(value) is out of range; give a value in \(range.lowerBound)...\(range.upperBound)"
+      )
     }
     return value
   }
@@ -144,7 +154,8 @@ struct ParsedOptions {
   func choice(_ name: String, from allowed: [String]) throws -> String {
     let value = try requiredString(name)
     guard allowed.contains(value) else {
-      throw CommandError.usage("--\(name) '\(value)' is not one of: \(allowed.joined(separator: ", "))")
+      throw CommandError.usage(
+        "--\(name) '\(value)' is not one of: \(allowed.joined(separator: ", "))")
     }
     return value
   }

@@ -13,31 +13,72 @@ enum SimulateCommand {
     "titrate simulate (--dose-mg MG --interval-hours H --infusion-hours H | --checkpoint FILE) [covariates] [--csv FILE] [--svg FILE]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "environment", valueName: "NAME|FILE", help: "environment for the patient model (ignored with --checkpoint)", defaultValue: "vancomycin"),
-    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil),
-    .init(name: "population", valueName: "NAME", help: "population whose PK model describes the patient", defaultValue: "icu_arc"),
+    .init(
+      name: "environment", valueName: "NAME|FILE",
+      help: "environment for the patient model (ignored with --checkpoint)",
+      defaultValue: "vancomycin"),
+    .init(
+      name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",
+      defaultValue: nil),
+    .init(
+      name: "population", valueName: "NAME",
+      help: "population whose PK model describes the patient", defaultValue: "icu_arc"),
     .init(name: "age", valueName: "YEARS", help: "age, 18-120 years", defaultValue: "60"),
-    .init(name: "weight", valueName: "KG", help: "total body weight, 20-400 kg", defaultValue: "80"),
-    .init(name: "sex", valueName: "male|female", help: "sex for the Cockcroft-Gault equation", defaultValue: "male"),
-    .init(name: "creatinine", valueName: "MG/DL", help: "serum creatinine, 0.1-20 mg/dL", defaultValue: "1.0"),
-    .init(name: "haemodialysis", valueName: nil, help: "the patient is on intermittent haemodialysis", defaultValue: nil),
-    .init(name: "dose-mg", valueName: "MG", help: "maintenance dose, 0-10000 mg", defaultValue: nil),
-    .init(name: "loading-dose-mg", valueName: "MG", help: "first dose when it differs from the maintenance dose, 0-10000 mg", defaultValue: nil),
-    .init(name: "interval-hours", valueName: "H", help: "dosing interval, 1-168 h (q12h: 12)", defaultValue: "12"),
-    .init(name: "infusion-hours", valueName: "H", help: "infusion duration of each dose, 0.25-24 h", defaultValue: "1"),
-    .init(name: "checkpoint", valueName: "FILE", help: "dose with this checkpoint's learned policy instead of a fixed regimen", defaultValue: nil),
-    .init(name: "site", valueName: "NAME", help: "with --checkpoint: site whose observation statistics to use (per-site normalisation only)", defaultValue: nil),
+    .init(
+      name: "weight", valueName: "KG", help: "total body weight, 20-400 kg", defaultValue: "80"),
+    .init(
+      name: "sex", valueName: "male|female", help: "sex for the Cockcroft-Gault equation",
+      defaultValue: "male"),
+    .init(
+      name: "creatinine", valueName: "MG/DL", help: "serum creatinine, 0.1-20 mg/dL",
+      defaultValue: "1.0"),
+    .init(
+      name: "haemodialysis", valueName: nil, help: "the patient is on intermittent haemodialysis",
+      defaultValue: nil),
+    .init(
+      name: "dose-mg", valueName: "MG", help: "maintenance dose, 0-10000 mg", defaultValue: nil),
+    .init(
+      name: "loading-dose-mg", valueName: "MG",
+      help: "first dose when it differs from the maintenance dose, 0-10000 mg", defaultValue: nil),
+    .init(
+      name: "interval-hours", valueName: "H", help: "dosing interval, 1-168 h (q12h: 12)",
+      defaultValue: "12"),
+    .init(
+      name: "infusion-hours", valueName: "H", help: "infusion duration of each dose, 0.25-24 h",
+      defaultValue: "1"),
+    .init(
+      name: "checkpoint", valueName: "FILE",
+      help: "dose with this checkpoint's learned policy instead of a fixed regimen",
+      defaultValue: nil),
+    .init(
+      name: "site", valueName: "NAME",
+      help:
+        "with --checkpoint: site whose observation statistics to use (per-site normalisation only)",
+      defaultValue: nil),
     .init(name: "hours", valueName: "H", help: "simulated time, 1-2000 h", defaultValue: "72"),
-    .init(name: "csv", valueName: "FILE", help: "write the concentration-time course as CSV", defaultValue: nil),
-    .init(name: "svg", valueName: "FILE", help: "write a plot of the course with the target window", defaultValue: nil),
+    .init(
+      name: "csv", valueName: "FILE", help: "write the concentration-time course as CSV",
+      defaultValue: nil),
+    .init(
+      name: "svg", valueName: "FILE", help: "write a plot of the course with the target window",
+      defaultValue: nil),
   ]
 
   static func run(_ arguments: [String]) throws {
     if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 1.5 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.", options: options, details: "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 1.5 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"))
+      print(
+        helpText(
+          usage: usage,
+          summary:
+            "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 1.5 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.",
+          options: options,
+          details:
+            "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 1.5 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"
+        ))
       return
     }
-    let parsed = try ParsedOptions(command: "simulate", arguments: arguments, specifications: options)
+    let parsed = try ParsedOptions(
+      command: "simulate", arguments: arguments, specifications: options)
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let hours = try parsed.double("hours", in: 1...2000)
 
@@ -70,12 +111,14 @@ enum SimulateCommand {
     let stepHours = definition.dosing.simulationStepHours
     var doses: [ScheduledDose]
     if let trained {
-      doses = try policyDoses(trained, definition: definition, patient: patient, site: parsed.string("site"))
+      doses = try policyDoses(
+        trained, definition: definition, patient: patient, site: parsed.string("site"))
     } else {
       doses = try regimenDoses(parsed, hours: hours, stepHours: stepHours, definition: definition)
     }
     doses = doses.filter { $0.startHours < hours }
-    let course = try simulateCourse(patient: patient, doses: doses, hours: hours, stepHours: stepHours)
+    let course = try simulateCourse(
+      patient: patient, doses: doses, hours: hours, stepHours: stepHours)
     printSummary(patient: patient, doses: doses, course: course, definition: definition)
     if let path = parsed.string("csv") { try writeCSV(course, to: path) }
     if let path = parsed.string("svg") { try writeSVG(course, definition: definition, to: path) }
@@ -97,7 +140,9 @@ enum SimulateCommand {
     _ parsed: ParsedOptions, hours: Double, stepHours: Double, definition: EnvironmentDefinition
   ) throws -> [ScheduledDose] {
     guard parsed.string("dose-mg") != nil else {
-      throw CommandError.usage("give --dose-mg (with --interval-hours and --infusion-hours) or --checkpoint; usage: \(usage)")
+      throw CommandError.usage(
+        "give --dose-mg (with --interval-hours and --infusion-hours) or --checkpoint; usage: \(usage)"
+      )
     }
     let dose = try parsed.double("dose-mg", in: 0...10_000)
     let loading = try parsed.optionalDouble("loading-dose-mg", in: 0...10_000) ?? dose
@@ -106,23 +151,33 @@ enum SimulateCommand {
     for (name, value) in [("interval-hours", interval), ("infusion-hours", infusion)] {
       let steps = value / stepHours
       guard abs(steps - steps.rounded()) < 1e-9 else {
-        throw CommandError.usage("--\(name) \(value) is not a multiple of the \(stepHours) h simulation step; round it to one")
+        throw CommandError.usage(
+          "--\(name) \(value) is not a multiple of the \(stepHours) h simulation step; round it to one"
+        )
       }
     }
     guard infusion <= interval else {
-      throw CommandError.usage("--infusion-hours \(infusion) is longer than --interval-hours \(interval); infusions must not overlap")
+      throw CommandError.usage(
+        "--infusion-hours \(infusion) is longer than --interval-hours \(interval); infusions must not overlap"
+      )
     }
     let limit = definition.dosing.maximumInfusionRateMilligramsPerMinute
     for milligrams in Set([dose, loading]) {
       let rate = milligrams / (infusion * 60)
       if rate > limit {
-        printError(String(format: "titrate simulate: warning: %.0f mg over %g h is %.1f mg/min, above the %g mg/min limit; simulated as given (infuse over %.2f h or longer to respect it)", milligrams, infusion, rate, limit, milligrams / (limit * 60)))
+        printError(
+          String(
+            format:
+              "titrate simulate: warning: %.0f mg over %g h is %.1f mg/min, above the %g mg/min limit; simulated as given (infuse over %.2f h or longer to respect it)",
+            milligrams, infusion, rate, limit, milligrams / (limit * 60)))
       }
     }
     var doses: [ScheduledDose] = []
     var start = 0.0
     while start < hours {
-      doses.append(ScheduledDose(startHours: start, milligrams: doses.isEmpty ? loading : dose, infusionHours: infusion))
+      doses.append(
+        ScheduledDose(
+          startHours: start, milligrams: doses.isEmpty ? loading : dose, infusionHours: infusion))
       start += interval
     }
     return doses
@@ -131,11 +186,15 @@ enum SimulateCommand {
   /// Runs the checkpoint's policy on the patient through the environment,
   /// so doses pass the same actuator as in training and evaluation.
   static func policyDoses(
-    _ policy: TrainedPolicy, definition: EnvironmentDefinition, patient: VirtualPatient, site: String?
+    _ policy: TrainedPolicy, definition: EnvironmentDefinition, patient: VirtualPatient,
+    site: String?
   ) throws -> [ScheduledDose] {
     let siteName = site ?? policy.configuration.sites[0].name
-    guard let siteConfiguration = policy.configuration.sites.first(where: { $0.name == siteName }) else {
-      throw CommandError.usage("--site \(siteName) is not a site of the checkpoint; sites: \(policy.configuration.sites.map(\.name).joined(separator: ", "))")
+    guard let siteConfiguration = policy.configuration.sites.first(where: { $0.name == siteName })
+    else {
+      throw CommandError.usage(
+        "--site \(siteName) is not a site of the checkpoint; sites: \(policy.configuration.sites.map(\.name).joined(separator: ", "))"
+      )
     }
     let environment = try VancomycinEnvironment(
       definition: definition, populationName: siteConfiguration.population, batchSize: 1)
@@ -148,14 +207,19 @@ enum SimulateCommand {
     var doses: [ScheduledDose] = []
     let interval = definition.dosing.decisionIntervalHours
     for decision in 0..<Int((definition.dosing.episodeHours / interval).rounded()) {
-      let input = policy.configuration.ppo.normalizeObservations ? normalizer.normalize(observations) : observations
-      let action = policy.network.actions(observations: input, count: 1, deterministic: true, generator: &generator)
+      let input =
+        policy.configuration.ppo.normalizeObservations
+        ? normalizer.normalize(observations) : observations
+      let action = policy.network.actions(
+        observations: input, count: 1, deterministic: true, generator: &generator)
       let result = environment.step(actions: action)
       let next = result.terminated[0] ? result.finalObservations : result.observations
       let delivered = Double(next[VancomycinObservation.previousDoseMilligrams])
-      doses.append(ScheduledDose(
-        startHours: Double(decision) * interval, milligrams: delivered,
-        infusionHours: Double(definition.dosing.infusionSteps(doseMilligrams: delivered)) * definition.dosing.simulationStepHours))
+      doses.append(
+        ScheduledDose(
+          startHours: Double(decision) * interval, milligrams: delivered,
+          infusionHours: Double(definition.dosing.infusionSteps(doseMilligrams: delivered))
+            * definition.dosing.simulationStepHours))
       observations = result.observations
     }
     return doses
@@ -175,7 +239,8 @@ enum SimulateCommand {
     for step in 0..<steps {
       let time = Double(step) * stepHours
       var rate = 0.0
-      for dose in doses where time + 1e-9 >= dose.startHours && time + 1e-9 < dose.startHours + dose.infusionHours {
+      for dose in doses
+      where time + 1e-9 >= dose.startHours && time + 1e-9 < dose.startHours + dose.infusionHours {
         rate += dose.milligrams / dose.infusionHours
       }
       batch.advance(infusionRatesMilligramsPerHour: [rate])
@@ -186,20 +251,33 @@ enum SimulateCommand {
     return course
   }
 
-  static func printSummary(patient: VirtualPatient, doses: [ScheduledDose], course: Course, definition: EnvironmentDefinition) {
+  static func printSummary(
+    patient: VirtualPatient, doses: [ScheduledDose], course: Course,
+    definition: EnvironmentDefinition
+  ) {
     let parameters = patient.parameters
-    print(String(format: "patient: %.0f y, %.0f kg, %@, SCr %.2f mg/dL, CrCl %.0f mL/min%@",
-                 patient.ageYears, patient.weightKilograms, patient.isFemale ? "female" : "male",
-                 patient.serumCreatinineMilligramsPerDeciliter, patient.creatinineClearanceMillilitersPerMinute,
-                 patient.onHaemodialysis ? ", haemodialysis" : ""))
-    var model = String(format: "typical PK: CL %.2f L/h, V1 %.1f L", parameters.clearanceLitersPerHour, parameters.centralVolumeLiters)
-    for (q, v) in zip(parameters.intercompartmentalClearancesLitersPerHour, parameters.peripheralVolumesLiters) {
+    print(
+      String(
+        format: "patient: %.0f y, %.0f kg, %@, SCr %.2f mg/dL, CrCl %.0f mL/min%@",
+        patient.ageYears, patient.weightKilograms, patient.isFemale ? "female" : "male",
+        patient.serumCreatinineMilligramsPerDeciliter,
+        patient.creatinineClearanceMillilitersPerMinute,
+        patient.onHaemodialysis ? ", haemodialysis" : ""))
+    var model = String(
+      format: "typical PK: CL %.2f L/h, V1 %.1f L", parameters.clearanceLitersPerHour,
+      parameters.centralVolumeLiters)
+    for (q, v) in zip(
+      parameters.intercompartmentalClearancesLitersPerHour, parameters.peripheralVolumesLiters)
+    {
       model += String(format: ", Q %.2f L/h, V2 %.1f L", q, v)
     }
     print(model)
     print("doses:")
     for dose in doses {
-      print(String(format: "  %6.2f h  %6.0f mg over %.2f h", dose.startHours, dose.milligrams, dose.infusionHours))
+      print(
+        String(
+          format: "  %6.2f h  %6.0f mg over %.2f h", dose.startHours, dose.milligrams,
+          dose.infusionHours))
     }
     let reward = definition.reward
     let stepsPerDay = Int((24 / (course.timesHours[1] - course.timesHours[0])).rounded())
@@ -209,8 +287,13 @@ enum SimulateCommand {
       let range = (day * stepsPerDay)...((day + 1) * stepsPerDay)
       let auc = course.cumulativeAUC[range.upperBound] - course.cumulativeAUC[range.lowerBound]
       let window = course.concentrations[range]
-      let inTarget = auc >= reward.dailyAUCLowerMilligramHoursPerLiter && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
-      print(String(format: "%3d   %14.1f   %11.2f   %11.2f   %@", day + 1, auc, window.max()!, window.min()!, inTarget ? "yes" : "no"))
+      let inTarget =
+        auc >= reward.dailyAUCLowerMilligramHoursPerLiter
+        && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
+      print(
+        String(
+          format: "%3d   %14.1f   %11.2f   %11.2f   %@", day + 1, auc, window.max()!, window.min()!,
+          inTarget ? "yes" : "no"))
       day += 1
     }
     var troughs: [String] = []
@@ -221,29 +304,45 @@ enum SimulateCommand {
       }
     }
     if !troughs.isEmpty {
-      print("troughs before doses 2...: \(troughs.joined(separator: ", ")) mg/L (limit \(reward.troughLimitMilligramsPerLiter))")
+      print(
+        "troughs before doses 2...: \(troughs.joined(separator: ", ")) mg/L (limit \(reward.troughLimitMilligramsPerLiter))"
+      )
     }
   }
 
   static func writeCSV(_ course: Course, to path: String) throws {
     var lines = ["time_h,concentration_mg_per_l,cumulative_auc_mg_h_per_l"]
     for index in course.timesHours.indices {
-      lines.append(String(format: "%.4f,%.6f,%.6f", course.timesHours[index], course.concentrations[index], course.cumulativeAUC[index]))
+      lines.append(
+        String(
+          format: "%.4f,%.6f,%.6f", course.timesHours[index], course.concentrations[index],
+          course.cumulativeAUC[index]))
     }
     do {
-      try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+      try (lines.joined(separator: "\n") + "\n").write(
+        toFile: path, atomically: true, encoding: .utf8)
     } catch {
       throw CommandError.failure("cannot write \(path): \(error.localizedDescription)")
     }
   }
 
-  static func writeSVG(_ course: Course, definition: EnvironmentDefinition, to path: String) throws {
+  static func writeSVG(_ course: Course, definition: EnvironmentDefinition, to path: String) throws
+  {
     let reward = definition.reward
-    var plot = SVGLinePlot(title: "Vancomycin concentration", xLabel: "time (h)", yLabel: "concentration (mg/L)")
-    plot.series.append(.init(label: "central concentration", x: course.timesHours, y: course.concentrations))
+    var plot = SVGLinePlot(
+      title: "Vancomycin concentration", xLabel: "time (h)", yLabel: "concentration (mg/L)")
+    plot.series.append(
+      .init(label: "central concentration", x: course.timesHours, y: course.concentrations))
     // An AUC24 of 400-600 mg*h/L is an average concentration of 16.7-25 mg/L.
-    plot.bands.append(.init(label: "average concentration for AUC24 400-600 mg*h/L", lower: reward.dailyAUCLowerMilligramHoursPerLiter / 24, upper: reward.dailyAUCUpperMilligramHoursPerLiter / 24))
-    plot.referenceLines.append(.init(label: "trough limit \(reward.troughLimitMilligramsPerLiter) mg/L", y: reward.troughLimitMilligramsPerLiter))
+    plot.bands.append(
+      .init(
+        label: "average concentration for AUC24 400-600 mg*h/L",
+        lower: reward.dailyAUCLowerMilligramHoursPerLiter / 24,
+        upper: reward.dailyAUCUpperMilligramHoursPerLiter / 24))
+    plot.referenceLines.append(
+      .init(
+        label: "trough limit \(reward.troughLimitMilligramsPerLiter) mg/L",
+        y: reward.troughLimitMilligramsPerLiter))
     do {
       try plot.render().write(toFile: path, atomically: true, encoding: .utf8)
     } catch {

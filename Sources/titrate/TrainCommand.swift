@@ -6,39 +6,95 @@ import TitrateRL
 
 /// `titrate train`: federated PPO across simulated sites.
 enum TrainCommand {
-  static let usage = "titrate train [--environment NAME] [--sites N] [--rounds N] [--output FILE] [options]"
+  static let usage =
+    "titrate train [--environment NAME] [--sites N] [--rounds N] [--output FILE] [options]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "environment", valueName: "NAME|FILE", help: "environment name under Environments/ or a .json path", defaultValue: "vancomycin"),
-    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil),
-    .init(name: "sites", valueName: "N", help: "number of simulated sites, 1-64", defaultValue: "4"),
-    .init(name: "populations", valueName: "A,B,...", help: "site populations in order (default: the definition's populations, cycled)", defaultValue: nil),
-    .init(name: "patients-per-site", valueName: "N", help: "virtual patients each site steps together, 1-1000000", defaultValue: "512"),
+    .init(
+      name: "environment", valueName: "NAME|FILE",
+      help: "environment name under Environments/ or a .json path", defaultValue: "vancomycin"),
+    .init(
+      name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",
+      defaultValue: nil),
+    .init(
+      name: "sites", valueName: "N", help: "number of simulated sites, 1-64", defaultValue: "4"),
+    .init(
+      name: "populations", valueName: "A,B,...",
+      help: "site populations in order (default: the definition's populations, cycled)",
+      defaultValue: nil),
+    .init(
+      name: "patients-per-site", valueName: "N",
+      help: "virtual patients each site steps together, 1-1000000", defaultValue: "512"),
     .init(name: "rounds", valueName: "N", help: "federated rounds, 1-100000", defaultValue: "60"),
-    .init(name: "local-iterations", valueName: "N", help: "PPO iterations (rollout + update) per site per round, 1-1000", defaultValue: "1"),
-    .init(name: "steps-per-rollout", valueName: "N", help: "decisions per environment per rollout, 1-100000", defaultValue: "6"),
-    .init(name: "update-epochs", valueName: "N", help: "PPO epochs over each rollout, 1-1000", defaultValue: "8"),
-    .init(name: "minibatch-size", valueName: "N", help: "transitions per PPO minibatch, 1-10000000", defaultValue: "512"),
-    .init(name: "learning-rate", valueName: "RATE", help: "local Adam step size, 1e-7-1", defaultValue: "0.001"),
-    .init(name: "entropy-coefficient", valueName: "C", help: "entropy bonus weight, 0-1", defaultValue: "0.003"),
-    .init(name: "gamma", valueName: "G", help: "discount factor per decision, 0-1", defaultValue: "1"),
-    .init(name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks", defaultValue: "64,64"),
-    .init(name: "server-optimizer", valueName: "sgd|adam", help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
-    .init(name: "server-learning-rate", valueName: "RATE", help: "server step size (1 with sgd is plain FedAvg)", defaultValue: "1"),
-    .init(name: "normalization", valueName: "federated|per-site", help: "observation statistics shared through the aggregator, or kept at each site", defaultValue: "federated"),
-    .init(name: "seed", valueName: "N", help: "seed of every random stream, 0-9223372036854775807", defaultValue: "1"),
-    .init(name: "threads", valueName: "N", help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
-    .init(name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)", defaultValue: "Checkpoints/vancomycin-4site.h5"),
-    .init(name: "checkpoint-every", valueName: "N", help: "also write the checkpoint every N rounds, 0 for only at the end", defaultValue: "10"),
-    .init(name: "pause-after", valueName: "N", help: "stop after round N and write the checkpoint; continue later with --resume", defaultValue: nil),
-    .init(name: "resume", valueName: "FILE", help: "continue the run stored in this checkpoint up to --rounds", defaultValue: nil),
-    .init(name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)", defaultValue: nil),
+    .init(
+      name: "local-iterations", valueName: "N",
+      help: "PPO iterations (rollout + update) per site per round, 1-1000", defaultValue: "1"),
+    .init(
+      name: "steps-per-rollout", valueName: "N",
+      help: "decisions per environment per rollout, 1-100000", defaultValue: "6"),
+    .init(
+      name: "update-epochs", valueName: "N", help: "PPO epochs over each rollout, 1-1000",
+      defaultValue: "8"),
+    .init(
+      name: "minibatch-size", valueName: "N", help: "transitions per PPO minibatch, 1-10000000",
+      defaultValue: "512"),
+    .init(
+      name: "learning-rate", valueName: "RATE", help: "local Adam step size, 1e-7-1",
+      defaultValue: "0.001"),
+    .init(
+      name: "entropy-coefficient", valueName: "C", help: "entropy bonus weight, 0-1",
+      defaultValue: "0.003"),
+    .init(
+      name: "gamma", valueName: "G", help: "discount factor per decision, 0-1", defaultValue: "1"),
+    .init(
+      name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks",
+      defaultValue: "64,64"),
+    .init(
+      name: "server-optimizer", valueName: "sgd|adam",
+      help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
+    .init(
+      name: "server-learning-rate", valueName: "RATE",
+      help: "server step size (1 with sgd is plain FedAvg)", defaultValue: "1"),
+    .init(
+      name: "normalization", valueName: "federated|per-site",
+      help: "observation statistics shared through the aggregator, or kept at each site",
+      defaultValue: "federated"),
+    .init(
+      name: "seed", valueName: "N", help: "seed of every random stream, 0-9223372036854775807",
+      defaultValue: "1"),
+    .init(
+      name: "threads", valueName: "N",
+      help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
+    .init(
+      name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)",
+      defaultValue: "Checkpoints/vancomycin-4site.h5"),
+    .init(
+      name: "checkpoint-every", valueName: "N",
+      help: "also write the checkpoint every N rounds, 0 for only at the end", defaultValue: "10"),
+    .init(
+      name: "pause-after", valueName: "N",
+      help: "stop after round N and write the checkpoint; continue later with --resume",
+      defaultValue: nil),
+    .init(
+      name: "resume", valueName: "FILE",
+      help: "continue the run stored in this checkpoint up to --rounds", defaultValue: nil),
+    .init(
+      name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)",
+      defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
   ]
 
   static func run(_ arguments: [String]) throws {
     if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.", options: options, details: "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."))
+      print(
+        helpText(
+          usage: usage,
+          summary:
+            "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
+          options: options,
+          details:
+            "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."
+        ))
       return
     }
     let parsed = try ParsedOptions(command: "train", arguments: arguments, specifications: options)
@@ -59,7 +115,8 @@ enum TrainCommand {
       ]
       if let conflicting = parsed.given.subtracting(allowed).sorted().first {
         throw CommandError.usage(
-          "--\(conflicting) cannot be combined with --resume: the run continues with the configuration stored in the checkpoint; start a new run to change it")
+          "--\(conflicting) cannot be combined with --resume: the run continues with the configuration stored in the checkpoint; start a new run to change it"
+        )
       }
       let contents = try readCheckpoint(resumePath)
       let policy = try loadTrainedPolicy(contents, path: resumePath)
@@ -68,7 +125,8 @@ enum TrainCommand {
       if !parsed.given.contains("rounds") { targetRounds = storedRounds }
       guard targetRounds == storedRounds else {
         throw CommandError.usage(
-          "--rounds \(targetRounds) differs from the \(storedRounds) rounds the checkpoint's run was configured for (its learning-rate schedule ends there); omit --rounds to finish the run, or start a new run")
+          "--rounds \(targetRounds) differs from the \(storedRounds) rounds the checkpoint's run was configured for (its learning-rate schedule ends there); omit --rounds to finish the run, or start a new run"
+        )
       }
       let definition = try decodeStoredDefinition(stored)
       do {
@@ -83,7 +141,8 @@ enum TrainCommand {
     } else {
       let (definition, loaded) = try catalog.load(try parsed.requiredString("environment"))
       stored = loaded
-      let configuration = try makeConfiguration(parsed, definition: definition, rounds: targetRounds)
+      let configuration = try makeConfiguration(
+        parsed, definition: definition, rounds: targetRounds)
       do {
         trainer = try FederatedTrainer(
           configuration: configuration, makeEnvironment: environmentFactory(definition))
@@ -93,11 +152,14 @@ enum TrainCommand {
     }
     guard targetRounds >= trainer.completedRounds else {
       throw CommandError.usage(
-        "--rounds \(targetRounds) is below the \(trainer.completedRounds) rounds already in the checkpoint")
+        "--rounds \(targetRounds) is below the \(trainer.completedRounds) rounds already in the checkpoint"
+      )
     }
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
 
-    let metricsWriter = try parsed.string("metrics").map { try MetricsWriter(path: $0, siteNames: trainer.siteNames) }
+    let metricsWriter = try parsed.string("metrics").map {
+      try MetricsWriter(path: $0, siteNames: trainer.siteNames)
+    }
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
     let started = Date()
@@ -110,7 +172,9 @@ enum TrainCommand {
       }
       if !quiet { print(progressLine(record, totalRounds: targetRounds)) }
       for site in record.sites where !site.accepted {
-        printError("round \(record.round): rejected update from site \(site.site): \(site.rejectionReason ?? "")")
+        printError(
+          "round \(record.round): rejected update from site \(site.site): \(site.rejectionReason ?? "")"
+        )
       }
       try metricsWriter?.append(record)
       if checkpointEvery > 0 && record.round % checkpointEvery == 0
@@ -121,7 +185,10 @@ enum TrainCommand {
     }
     try writeCheckpoint(trainer, environment: stored, to: output)
     let seconds = Date().timeIntervalSince(started)
-    print(String(format: "trained %d rounds in %.1f s; checkpoint written to %@", trainer.completedRounds, seconds, output.path))
+    print(
+      String(
+        format: "trained %d rounds in %.1f s; checkpoint written to %@", trainer.completedRounds,
+        seconds, output.path))
   }
 
   static func makeConfiguration(
@@ -134,10 +201,14 @@ enum TrainCommand {
     if let list = parsed.string("populations") {
       populations = list.split(separator: ",").map(String.init)
       guard populations.count == siteCount else {
-        throw CommandError.usage("--populations lists \(populations.count) populations but --sites is \(siteCount); give one population per site")
+        throw CommandError.usage(
+          "--populations lists \(populations.count) populations but --sites is \(siteCount); give one population per site"
+        )
       }
       for name in populations where definition.populations[name] == nil {
-        throw CommandError.usage("--populations: unknown population '\(name)'; known: \(definition.populationNames.joined(separator: ", "))")
+        throw CommandError.usage(
+          "--populations: unknown population '\(name)'; known: \(definition.populationNames.joined(separator: ", "))"
+        )
       }
     }
     let patients = try parsed.integer("patients-per-site", in: 1...1_000_000)
@@ -145,7 +216,8 @@ enum TrainCommand {
     configuration.sites = populations.map { population in
       counts[population, default: 0] += 1
       let suffix = counts[population]! > 1 ? "_\(counts[population]!)" : ""
-      return SiteConfiguration(name: population + suffix, population: population, patientsPerBatch: patients)
+      return SiteConfiguration(
+        name: population + suffix, population: population, patientsPerBatch: patients)
     }
     configuration.rounds = rounds
     configuration.localIterations = try parsed.integer("local-iterations", in: 1...1_000)
@@ -157,7 +229,8 @@ enum TrainCommand {
     let serverRate = try parsed.double("server-learning-rate", in: 1e-6...100)
     switch try parsed.choice("server-optimizer", from: ["sgd", "adam"]) {
     case "adam":
-      configuration.serverOptimizer = .adam(learningRate: serverRate, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
+      configuration.serverOptimizer = .adam(
+        learningRate: serverRate, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
     default:
       configuration.serverOptimizer = .sgd(learningRate: serverRate)
     }
@@ -169,9 +242,12 @@ enum TrainCommand {
     ppo.entropyCoefficient = Float(try parsed.double("entropy-coefficient", in: 0...1))
     ppo.gamma = Float(try parsed.double("gamma", in: 0...1))
     ppo.iterations = rounds * configuration.localIterations
-    let hidden = try parsed.requiredString("hidden-sizes").split(separator: ",").map { part -> Int in
+    let hidden = try parsed.requiredString("hidden-sizes").split(separator: ",").map {
+      part -> Int in
       guard let width = Int(part), (1...4096).contains(width) else {
-        throw CommandError.usage("--hidden-sizes '\(part)' is not a layer width in 1...4096; for example --hidden-sizes 64,64")
+        throw CommandError.usage(
+          "--hidden-sizes '\(part)' is not a layer width in 1...4096; for example --hidden-sizes 64,64"
+        )
       }
       return width
     }
@@ -179,7 +255,8 @@ enum TrainCommand {
     configuration.ppo = ppo
     let problems = configuration.problems()
     guard problems.isEmpty else {
-      throw CommandError.usage("invalid training configuration:\n  " + problems.joined(separator: "\n  "))
+      throw CommandError.usage(
+        "invalid training configuration:\n  " + problems.joined(separator: "\n  "))
     }
     return configuration
   }
@@ -192,15 +269,22 @@ enum TrainCommand {
     }
   }
 
-  static func printConfiguration(_ configuration: FederationConfiguration, environment: StoredEnvironment) {
-    let sites = configuration.sites.map { "\($0.name) (\($0.patientsPerBatch) patients)" }.joined(separator: ", ")
-    print("environment \(environment.name) (sha256 \(environment.sha256.prefix(12))); sites: \(sites)")
-    print("rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)")
+  static func printConfiguration(
+    _ configuration: FederationConfiguration, environment: StoredEnvironment
+  ) {
+    let sites = configuration.sites.map { "\($0.name) (\($0.patientsPerBatch) patients)" }.joined(
+      separator: ", ")
+    print(
+      "environment \(environment.name) (sha256 \(environment.sha256.prefix(12))); sites: \(sites)")
+    print(
+      "rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)"
+    )
   }
 
   static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
     func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
-    let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(separator: ", ")
+    let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(
+      separator: ", ")
     return String(
       format: "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  steps/s %.0f  rejected %d",
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
@@ -208,11 +292,14 @@ enum TrainCommand {
       record.rejectedSites)
   }
 
-  static func writeCheckpoint(_ trainer: FederatedTrainer, environment: StoredEnvironment, to url: URL) throws {
+  static func writeCheckpoint(
+    _ trainer: FederatedTrainer, environment: StoredEnvironment, to url: URL
+  ) throws {
     let directory = url.deletingLastPathComponent()
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     do {
-      let contents = try trainer.checkpointContents(environment: environment, programVersion: titrateVersion)
+      let contents = try trainer.checkpointContents(
+        environment: environment, programVersion: titrateVersion)
       try CheckpointFile.write(contents, to: url)
     } catch {
       throw CommandError.failure("could not write checkpoint \(url.path): \(error)")

@@ -35,7 +35,8 @@ func runCommand(_ name: String, _ arguments: [String]) throws {
   case "help", "--help", "-h": print(topLevelHelp)
   default:
     throw CommandError.usage(
-      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, environments, bench, version")
+      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, environments, bench, version"
+    )
   }
 }
 
