@@ -27,20 +27,21 @@ let package = Package(
       providers: [.apt(["libhdf5-dev"])]),
 
     .target(name: "TitrateRandom"),
+    .target(name: "TitrateHashing"),
     .target(name: "TitrateLinearAlgebra", dependencies: ["CBLAS"]),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
 
     .target(name: "TitratePKPD", dependencies: ["TitrateRandom"]),
     .target(
       name: "TitrateEnvironments",
-      dependencies: ["TitratePKPD", "TitrateRandom"]),
+      dependencies: ["TitratePKPD", "TitrateRandom", "TitrateHashing"]),
     .target(
       name: "TitratePolicy",
       dependencies: ["TitrateLinearAlgebra", "TitrateRandom", "TitrateEnvironments"]),
     .target(
       name: "TitrateRL",
       dependencies: ["TitratePolicy", "TitrateEnvironments", "TitrateRandom"]),
-    .target(name: "TitrateCheckpoint", dependencies: ["TitrateHDF5"]),
+    .target(name: "TitrateCheckpoint", dependencies: ["TitrateHDF5", "TitrateHashing"]),
     .target(
       name: "TitrateEvaluation",
       dependencies: ["TitrateEnvironments", "TitratePolicy", "TitrateRandom"]),
@@ -58,6 +59,7 @@ let package = Package(
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
+    .testTarget(name: "TitrateHashingTests", dependencies: ["TitrateHashing"]),
     .testTarget(
       name: "TitrateLinearAlgebraTests", dependencies: ["TitrateLinearAlgebra"]),
     .testTarget(name: "TitratePKPDTests", dependencies: ["TitratePKPD"]),

@@ -1,4 +1,5 @@
 import Foundation
+import TitrateHashing
 
 /// The header Titrate writes into the HDF5 user block, the first 512 bytes
 /// of every checkpoint file, which HDF5 leaves to the application.

@@ -3,6 +3,7 @@ import TitrateCheckpoint
 import TitrateEnvironments
 import TitratePolicy
 import TitrateRL
+import TitrateHashing
 
 /// Layout version of training checkpoints written by this program; see
 /// Docs/checkpoint-format.md.

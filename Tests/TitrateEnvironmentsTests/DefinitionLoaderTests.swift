@@ -26,18 +26,12 @@ import Testing
     }
   }
 
-  @Test func sha256MatchesStandardVectors() {
-    // FIPS 180-2 appendix B examples.
-    #expect(
-      sha256Hex(Data("abc".utf8))
-        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    #expect(
-      sha256Hex(Data())
-        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    let twoBlocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
-    #expect(
-      sha256Hex(Data(twoBlocks.utf8))
-        == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+  @Test func contentHashIsSHA256OfTheFileBytes() throws {
+    // sha256sum Environments/vancomycin.json gives the same hex digest.
+    let url = repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    let bytes = try Data(contentsOf: url)
+    let definition = try EnvironmentDefinition.load(from: url)
+    #expect(definition.contentHashSHA256 == sha256sum(bytes))
   }
 
   @Test func encodingRoundTrips() throws {
@@ -187,4 +181,22 @@ import Testing
       _ = try EnvironmentDefinition.load(from: url)
     }
   }
+}
+
+/// Hex SHA-256 of `bytes` computed by coreutils' `sha256sum`, an
+/// implementation independent of Titrate's.
+private func sha256sum(_ bytes: Data) -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = ["sha256sum"]
+  let input = Pipe()
+  let output = Pipe()
+  process.standardInput = input
+  process.standardOutput = output
+  guard (try? process.run()) != nil else { return "sha256sum not available" }
+  input.fileHandleForWriting.write(bytes)
+  try? input.fileHandleForWriting.close()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(String(decoding: data, as: UTF8.self).prefix(64))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TitrateHashing
 
 /// A dosing environment defined as data: population PK models, site
 /// populations, dosing rules, measurements, reward, cost, actuator limits
@@ -45,7 +46,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
-  public var contentHashSHA256: String { sha256Hex(sourceJSON) }
+  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
 
   /// Population names in sorted order.
   public var populationNames: [String] { populations.keys.sorted() }

@@ -1,5 +1,5 @@
 import Testing
-import TitrateCheckpoint
+import TitrateHashing
 
 /// Example vectors from FIPS 180-4's companion examples (NIST, "SHA256.pdf"
 /// and "SHA2_Additional.pdf").
