@@ -7,6 +7,7 @@
 //   TitrateRandom ─────────────────────────────┘               ├─> TitrateRL ─> TitrateFederation ─┐
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
+//   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 import PackageDescription
