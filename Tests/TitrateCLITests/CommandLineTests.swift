@@ -177,6 +177,48 @@ import Testing
     #expect(!resumed.output.contains("round 1/2"))
   }
 
+  @Test func pausedAndResumedRunEqualsUninterruptedRun() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let paused = folder.appendingPathComponent("paused.h5").path
+    let straight = folder.appendingPathComponent("straight.h5").path
+    let first = try titrate(
+      ["train", "--rounds", "3", "--pause-after", "1", "--output", paused] + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    let resumed = try titrate(["train", "--resume", paused, "--output", paused, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    let uninterrupted = try titrate(
+      ["train", "--rounds", "3", "--output", straight, "--quiet"] + Self.tinyTraining)
+    #expect(uninterrupted.status == 0, "\(uninterrupted.errors)")
+    // Every stored array (networks, optimiser moments, normalisers,
+    // generator states) must be bit-identical; h5py dumps them exactly.
+    let dumps = try [paused, straight].map { path -> [String: String] in
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = [
+        "python3", Self.repositoryRoot.appendingPathComponent("scripts/checkpoint_interop.py").path,
+        "dump", path, "--json",
+      ]
+      let output = Pipe()
+      process.standardOutput = output
+      try process.run()
+      let data = output.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      struct Dump: Decodable {
+        struct Entry: Decodable { var values: [String] }
+        var entries: [String: Entry]
+      }
+      let dump = try JSONDecoder().decode(Dump.self, from: data)
+      return dump.entries.filter { !$0.key.hasPrefix("metrics") }
+        .mapValues { $0.values.joined(separator: ",") }
+    }
+    #expect(dumps[0].count > 20)
+    #expect(dumps[0].keys.sorted() == dumps[1].keys.sorted())
+    for (path, values) in dumps[0] {
+      #expect(values == dumps[1][path], "entry \(path) differs")
+    }
+  }
+
   @Test func truncatedCheckpointIsInvalidInput() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
