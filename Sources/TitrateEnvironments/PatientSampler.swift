@@ -163,45 +163,28 @@ struct PatientSampler {
       clearanceLitersPerHour: values.0, centralVolumeLiters: values.1)
   }
 
+  /// Draws one covariate value with the PK core's sampler, so truncation
+  /// and the log-normal CV convention are defined in one place.
   private func sample(_ distribution: CovariateDistribution, using generator: inout Xoshiro256)
     -> Double
   {
+    let equivalent: TitratePKPD.CovariateDistribution
     switch distribution {
     case .normal(let mean, let standardDeviation, let minimum, let maximum):
-      return truncated(minimum, maximum) {
-        mean + standardDeviation * generator.nextStandardNormal()
-      }
+      equivalent = .normal(
+        mean: mean, standardDeviation: standardDeviation, lowerBound: minimum,
+        upperBound: maximum)
     case .logNormal(let median, let coefficientOfVariation, let minimum, let maximum):
-      let sigma = Foundation.log(1 + coefficientOfVariation * coefficientOfVariation)
-        .squareRoot()
-      return truncated(minimum, maximum) {
-        median * Foundation.exp(sigma * generator.nextStandardNormal())
-      }
+      equivalent = .logNormal(
+        median: median, coefficientOfVariation: coefficientOfVariation, lowerBound: minimum,
+        upperBound: maximum)
     case .uniform(let minimum, let maximum):
-      return minimum + (maximum - minimum) * generator.nextUniform()
+      equivalent = .uniform(lowerBound: minimum, upperBound: maximum)
     case .bernoulli(let probability):
-      return generator.nextUniform() < probability ? 1 : 0
+      equivalent = .bernoulli(probability: probability)
     case .categorical(let values, let probabilities):
-      let draw = generator.nextUniform()
-      var cumulative = 0.0
-      for (value, probability) in zip(values, probabilities) {
-        cumulative += probability
-        if draw < cumulative { return value }
-      }
-      return values[values.count - 1]
+      equivalent = .categorical(values: values, probabilities: probabilities)
     }
-  }
-
-  /// Redraws until the value lies in [minimum, maximum]. Validation keeps at
-  /// least 1 % of the mass inside, so 10,000 attempts fail with probability
-  /// below 1e-43; the last draw is then clamped.
-  private func truncated(_ minimum: Double, _ maximum: Double, _ draw: () -> Double) -> Double {
-    var value = draw()
-    var attempts = 1
-    while (value < minimum || value > maximum) && attempts < 10_000 {
-      value = draw()
-      attempts += 1
-    }
-    return min(max(value, minimum), maximum)
+    return equivalent.sample(using: &generator)
   }
 }
