@@ -107,7 +107,7 @@ extension MAPParameterEstimator {
         for k in 0..<parameterCount { eta[k] = trial[k] }
         for j in 0..<levels { space.predictions[j] = space.trialPredictions[j] }
         damping = max(damping / 10, 1e-12)
-        if largestStep < 1e-9 { break }
+        if largestStep < 1e-5 { break }
       } else {
         damping = min(damping * 10, 1e10)
       }
@@ -214,8 +214,32 @@ extension MAPParameterEstimator {
   ) {
     let model = response(patient: patient, etas: eta)
     let times = levelTimeHours.baseAddress! + patient * maximumLevelCount
-    for j in 0..<levelCounts[patient] {
-      output[j] = concentration(patient: patient, response: model, timeHours: times[j])
+    let levels = levelCounts[patient]
+    for j in 0..<levels { output[j] = 0 }
+    let first = patient * maximumInfusionCount
+    let (rate0, rate1) = model.rates
+    let twoExponentials = model.exponentialCount == 2
+    for slot in first..<(first + infusionCounts[patient]) {
+      let start = infusionStartHours[slot]
+      let duration = infusionDurationHours[slot]
+      let rate = infusionRates[slot]
+      // After the infusion ends, each exponential decays from the amplitude
+      // it reached, so one exp per level and exponential suffices there.
+      let amplitude0 = -rate * model.coefficients.0 / rate0 * expm1(-rate0 * duration)
+      let amplitude1 =
+        twoExponentials ? -rate * model.coefficients.1 / rate1 * expm1(-rate1 * duration) : 0
+      for j in 0..<levels {
+        let elapsed = times[j] - start
+        if elapsed >= duration {
+          let after = elapsed - duration
+          var value = amplitude0 * exp(-rate0 * after)
+          if twoExponentials { value += amplitude1 * exp(-rate1 * after) }
+          output[j] += value
+        } else if elapsed > 0 {
+          output[j] += model.concentration(
+            rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: elapsed)
+        }
+      }
     }
   }
 

@@ -38,7 +38,7 @@ import TitrateRandom
       peripheralVolumesLiters: [38.4 * exp(etas[3])])
   }
 
-  /// Records the dose course and returns the true concentration at `time`.
+  /// Records the q12h course of `doseTimes` for one patient.
   static func dose(_ estimator: MAPParameterEstimator, patient: Int = 0) {
     for start in doseTimes {
       estimator.addInfusion(
@@ -46,6 +46,7 @@ import TitrateRandom
     }
   }
 
+  /// Returns the concentration of that course at `time` for `parameters`.
   static func trueConcentration(_ parameters: CompartmentalParameters, at time: Double)
     -> Double
   {
