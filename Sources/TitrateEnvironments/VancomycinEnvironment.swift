@@ -70,7 +70,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
   /// The site population patients are drawn from.
   public let populationName: String
   public let batchSize: Int
-  public let observationSize = VancomycinObservation.count
+  /// Entries per observation row: 21, or 28 with a `bayesianEstimate`
+  /// section (see `VancomycinObservation`).
+  public let observationSize: Int
   public let actionSpace: ActionSpace
   /// The meaning of actions (level index or mg).
   public let actionMode: DoseActionMode
@@ -99,6 +101,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
   var table: OutcomeTable
   /// Previous decisions whose doses count towards the rolling 24-h limit.
   let windowDoseCount: Int
+  /// MAP estimation for observation entries 21 to 27; nil without a
+  /// `bayesianEstimate` section.
+  let bayesianEstimate: VancomycinBayesianEstimate?
 
   /// Creates a batch of environments and starts their first episode with
   /// seed 0 (call `reset(seed:)` to choose the seed).
@@ -123,6 +128,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
     self.batchSize = batchSize
     self.streamIdentifier = streamIdentifier
     self.actionMode = actionMode
+    observationSize = VancomycinObservation.count(for: definition)
     rules = definition.dosing
     switch actionMode {
     case .discreteLevels: actionSpace = .discrete(count: rules.doseLevelCount)
@@ -143,6 +149,11 @@ public final class VancomycinEnvironment: DosingEnvironment {
     table = OutcomeTable(columnNames: Self.outcomeColumnNames(days: state.dayCount))
     patientGenerator = Xoshiro256(seed: 0)
     noiseGenerator = Xoshiro256(seed: 0)
+    bayesianEstimate =
+      definition.bayesianEstimate == nil
+      ? nil
+      : VancomycinBayesianEstimate(
+        definition: definition, populationName: populationName, batchSize: batchSize)
     // A placeholder batch; `reset(seed:)` replaces it with sampled patients.
     let placeholder = CompartmentalParameters(clearanceLitersPerHour: 1, centralVolumeLiters: 1)
     batch = try! PharmacokineticBatch(parameters: [placeholder], stepHours: 1)
@@ -196,6 +207,8 @@ public final class VancomycinEnvironment: DosingEnvironment {
     var costs = [Float](repeating: 0, count: batchSize)
     administerDoses(actions)
     simulateInterval(rewards: &rewards, costs: &costs)
+    // Refits only the patients that had a level drawn in this interval.
+    bayesianEstimate?.estimator.update()
     decisionIndex += 1
 
     var terminated = [Bool](repeating: false, count: batchSize)
@@ -244,6 +257,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
       preconditionFailure("sampled parameters were rejected: \(error)")
     }
     state.clearEpisodeState()
+    bayesianEstimate?.reset(patients: newPatients)
     let age = state.pointer(.ageYears)
     let weight = state.pointer(.weightKilograms)
     let female = state.pointer(.female)

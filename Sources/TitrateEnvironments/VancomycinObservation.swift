@@ -25,6 +25,25 @@
 /// | 19 | that peak available | 0 or 1 |
 /// | 20 | hours since that peak was drawn (0 before) | h |
 ///
+/// With a `bayesianEstimate` section in the definition, each row continues
+/// with the MAP estimate of the patient's parameters under the prior model,
+/// refitted after every interval that brought new levels (the prior's
+/// typical values for the patient's covariates until the first level):
+///
+/// | index | content | unit |
+/// |---|---|---|
+/// | 21 | estimated CL | L/h |
+/// | 22 | estimated V1 | L |
+/// | 23 | estimated V2 (0 for a one-compartment prior) | L |
+/// | 24 | predicted AUC over the next 24 h of the doses given, no further dose | mg h/L |
+/// | 25 | predicted AUC over the next 24 h of 1000 mg given now (its infusion time per the dosing rules), doses given excluded | mg h/L |
+/// | 26 | predicted concentration at the next decision, no further dose | mg/L |
+/// | 27 | predicted concentration at the next decision of 1000 mg given now, doses given excluded | mg/L |
+///
+/// By linearity, a dose D now predicts an AUC24 of entry 24 + entry 25 x
+/// D / 1000 (exact up to the longer infusion of larger doses) and a next
+/// trough of entry 26 + entry 27 x D / 1000.
+///
 /// Two levels of each kind let a policy average out part of the residual
 /// error (22.7% proportional in Goti 2018) instead of reacting to one draw.
 public enum VancomycinObservation {
@@ -49,10 +68,40 @@ public enum VancomycinObservation {
   public static let previousPeakMilligramsPerLiter = 18
   public static let previousPeakAvailable = 19
   public static let hoursSincePreviousPeak = 20
-  /// Entries per observation row.
+  /// Entries per observation row without a `bayesianEstimate` section.
   public static let count = 21
 
-  /// Names of the entries in index order (for logs and feature reports).
+  public static let estimatedClearanceLitersPerHour = 21
+  public static let estimatedCentralVolumeLiters = 22
+  public static let estimatedPeripheralVolumeLiters = 23
+  public static let predictedAUC24WithoutDoseMilligramHoursPerLiter = 24
+  public static let predictedAUC24Per1000MilligramsMilligramHoursPerLiter = 25
+  public static let predictedNextTroughWithoutDoseMilligramsPerLiter = 26
+  public static let predictedNextTroughPer1000MilligramsMilligramsPerLiter = 27
+  /// Entries per observation row with a `bayesianEstimate` section.
+  public static let countWithBayesianEstimate = 28
+
+  /// Returns the entries per row for a definition.
+  public static func count(for definition: EnvironmentDefinition) -> Int {
+    definition.bayesianEstimate == nil ? count : countWithBayesianEstimate
+  }
+
+  /// Returns the entry names in index order for a definition.
+  public static func names(for definition: EnvironmentDefinition) -> [String] {
+    definition.bayesianEstimate == nil ? names : names + bayesianEstimateNames
+  }
+
+  /// Names of entries 21 to 27, present with a `bayesianEstimate` section.
+  public static let bayesianEstimateNames = [
+    "estimatedClearanceLitersPerHour", "estimatedCentralVolumeLiters",
+    "estimatedPeripheralVolumeLiters", "predictedAUC24WithoutDoseMilligramHoursPerLiter",
+    "predictedAUC24Per1000MilligramsMilligramHoursPerLiter",
+    "predictedNextTroughWithoutDoseMilligramsPerLiter",
+    "predictedNextTroughPer1000MilligramsMilligramsPerLiter",
+  ]
+
+  /// Names of entries 0 to 20 in index order (for logs and feature
+  /// reports); see `names(for:)` for the full row.
   public static let names = [
     "ageYears", "weightKilograms", "female", "serumCreatinineMilligramsPerDeciliter",
     "creatinineClearanceMillilitersPerMinute", "haemodialysis", "hoursSinceStart",

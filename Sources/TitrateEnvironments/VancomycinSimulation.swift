@@ -46,6 +46,9 @@ extension VancomycinEnvironment {
       infusionSteps[p] = Double(steps)
       rate[p] = steps > 0 ? dose / (Double(steps) * gridHours) : 0
       peakStep[p] = steps > 0 ? Double(steps) + peakOffsetSteps : -1
+      bayesianEstimate?.estimator.addInfusion(
+        patient: p, startHours: hoursSinceStart, durationHours: Double(steps) * gridHours,
+        doseMilligrams: dose)
     }
   }
 
@@ -114,6 +117,9 @@ extension VancomycinEnvironment {
     if measurement.wasNegativeReportedAsZero {
       state.pointer(.measurementsReportedAsZero)[p] += 1
     }
+    bayesianEstimate?.estimator.addLevel(
+      patient: p, timeHours: timeHours,
+      concentrationMilligramsPerLiter: measurement.valueMilligramsPerLiter)
     typealias Columns = (
       measured: PatientStateColumns.Column, available: PatientStateColumns.Column,
       time: PatientStateColumns.Column
@@ -241,6 +247,8 @@ extension VancomycinEnvironment {
         buffer[row + VancomycinObservation.hoursSincePreviousPeak] =
           previousPeakAvailable[p] > 0 ? Float(now - previousPeakTime[p]) : 0
       }
+      bayesianEstimate?.writeFeatures(
+        into: buffer, width: width, nowHours: now, intervalHours: rules.decisionIntervalHours)
     }
     return rows
   }

@@ -82,7 +82,7 @@ import TitratePKPD
     let first = environment.reset(seed: 3)
     let patient = environment.patients[0]
     typealias O = VancomycinObservation
-    #expect(first.count == O.count)
+    #expect(first.count == O.countWithBayesianEstimate)
     #expect(first[O.ageYears] == Float(patient.ageYears))
     #expect(first[O.weightKilograms] == Float(patient.weightKilograms))
     #expect(first[O.female] == (patient.isFemale ? 1 : 0))
@@ -130,7 +130,7 @@ import TitratePKPD
       #expect(step.truncated == [Bool](repeating: false, count: 4))
     }
     let last = episode.steps[5]
-    let width = VancomycinObservation.count
+    let width = environment.observationSize
     for p in 0..<4 {
       #expect(last.finalObservations[p * width + VancomycinObservation.hoursSinceStart] == 72)
       #expect(last.observations[p * width + VancomycinObservation.hoursSinceStart] == 0)
@@ -207,7 +207,7 @@ import TitratePKPD
     // NaN, level 20 (5000 mg), level -1, level 4.4 (1100 mg).
     let actions: [Float] = [.nan, 20, -1, 4.4]
     let first = environment.step(actions: actions).observations
-    let width = VancomycinObservation.count
+    let width = environment.observationSize
     let doses = (0..<4).map { first[$0 * width + VancomycinObservation.previousDoseMilligrams] }
     #expect(doses == [0, 3000, 0, 1000])
     // 3000 mg every 12 h stays within the 6000 mg 24-h limit.
@@ -226,7 +226,7 @@ import TitratePKPD
     let environment = try VancomycinEnvironment(
       definition: shippedDefinition, populationName: "icu_arc", batchSize: 3)
     _ = environment.reset(seed: 5)
-    let width = VancomycinObservation.count
+    let width = environment.observationSize
     var rows: [[Float]] = []
     for _ in 0..<3 { rows.append(environment.step(actions: [4, 4, 4]).observations) }
     for p in 0..<3 {

@@ -44,6 +44,7 @@ extension EnvironmentDefinition {
     validateDosing(&issues)
     validateRewardAndCost(&issues)
     validateBaselines(&issues)
+    validateBayesianEstimate(&issues)
     try issues.finish()
   }
 

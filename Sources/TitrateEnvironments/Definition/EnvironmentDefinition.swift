@@ -36,13 +36,35 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   public var actuatorLimits: ActuatorLimits
   /// Parameters of the built-in baselines.
   public var baselines: BaselineDefinitions
+  /// MAP estimates as extra observation features; nil (the key absent or
+  /// null) keeps the 21-entry observation.
+  public var bayesianEstimate: BayesianEstimateDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
 
   enum CodingKeys: String, CodingKey {
     case formatVersion, name, description, sources, models, populations, dosing
-    case measurements, reward, cost, actuatorLimits, baselines
+    case measurements, reward, cost, actuatorLimits, baselines, bayesianEstimate
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    // Written by hand so that an absent `bayesianEstimate` is written as
+    // null: the unknown-key check compares the file with this encoding.
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(formatVersion, forKey: .formatVersion)
+    try container.encode(name, forKey: .name)
+    try container.encode(description, forKey: .description)
+    try container.encode(sources, forKey: .sources)
+    try container.encode(models, forKey: .models)
+    try container.encode(populations, forKey: .populations)
+    try container.encode(dosing, forKey: .dosing)
+    try container.encode(measurements, forKey: .measurements)
+    try container.encode(reward, forKey: .reward)
+    try container.encode(cost, forKey: .cost)
+    try container.encode(actuatorLimits, forKey: .actuatorLimits)
+    try container.encode(baselines, forKey: .baselines)
+    try container.encode(bayesianEstimate, forKey: .bayesianEstimate)
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
