@@ -129,7 +129,7 @@ import Testing
     let inspect = try titrate(["inspect", checkpoint])
     #expect(inspect.status == 0)
     #expect(inspect.output.contains("rounds completed 2 of 2"))
-    #expect(inspect.output.contains("policy network 21x16 -> 16x16 -> 16x13"))
+    #expect(inspect.output.contains("policy network 28x16 -> 16x16 -> 16x13"))
 
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "200", "--json"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
