@@ -10,7 +10,7 @@ final class PatientStateColumns {
     case peakMeasured, peakAvailable, peakTimeHours
     case previousTroughMeasured, previousTroughAvailable, previousTroughTimeHours
     case previousPeakMeasured, previousPeakAvailable, previousPeakTimeHours
-    case aucAtDayStart, maximumTrueTrough, troughsAboveLimit, totalDose
+    case aucAtDayStart, maximumTrueTrough, troughsAboveLimit, firstTroughAboveLimitHours, totalDose
     case episodeReturn, episodeCost
     case rounded, clampedToSingleMaximum, clampedToDailyMaximum, nonFinite, negative
     case measurementsReportedAsZero

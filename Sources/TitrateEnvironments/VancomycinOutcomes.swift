@@ -4,8 +4,9 @@ extension VancomycinEnvironment {
   /// Outcome column names for an episode of `days` days, in table order.
   ///
   /// `dayNAUC` (mg h/L) and `dayNInTarget` (0/1) per day; `allDaysInTarget`;
-  /// `maximumTrueTroughMilligramsPerLiter`; `troughsAboveLimit` (count) and
-  /// `anyTroughAboveLimit` (0/1); `totalDoseMilligrams`; `episodeReturn`
+  /// `maximumTrueTroughMilligramsPerLiter`; `troughsAboveLimit` (count),
+  /// `anyTroughAboveLimit` (0/1) and `firstTroughAboveLimitHours` (time of
+  /// the first true trough above the limit, 0 when none); `totalDoseMilligrams`; `episodeReturn`
   /// and `episodeCost`; actuator interventions by kind (counts);
   /// `measurementsReportedAsZero`; the covariates; and the true clearance
   /// (L/h) and central volume (L).
@@ -15,7 +16,7 @@ extension VancomycinEnvironment {
     for day in 1...days { names.append("day\(day)InTarget") }
     names += [
       "allDaysInTarget", "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
-      "anyTroughAboveLimit", "totalDoseMilligrams", "episodeReturn", "episodeCost",
+      "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn", "episodeCost",
       "interventionsRounded", "interventionsClampedToSingleMaximum",
       "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
       "measurementsReportedAsZero", "ageYears", "weightKilograms", "female",
@@ -32,7 +33,8 @@ extension VancomycinEnvironment {
     let days = state.dayCount
     let reward = definition.reward
     let perPatient: [PatientStateColumns.Column] = [
-      .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .totalDose, .episodeReturn,
+      .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .firstTroughAboveLimitHours,
+      .totalDose, .episodeReturn,
       .episodeCost, .rounded, .clampedToSingleMaximum, .clampedToDailyMaximum, .nonFinite,
       .negative, .measurementsReportedAsZero, .ageYears, .weightKilograms, .female,
       .serumCreatinine, .creatinineClearance, .haemodialysis,

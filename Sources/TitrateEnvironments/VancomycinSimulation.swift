@@ -150,12 +150,15 @@ extension VancomycinEnvironment {
     let reward = definition.reward
     let maximumTrough = state.pointer(.maximumTrueTrough)
     let troughsAbove = state.pointer(.troughsAboveLimit)
+    let firstAbove = state.pointer(.firstTroughAboveLimitHours)
     let episodeReturn = state.pointer(.episodeReturn)
     let episodeCost = state.pointer(.episodeCost)
+    let troughHours = hoursSinceStart + rules.decisionIntervalHours
     for p in 0..<batchSize {
       let trough = concentration[p]
       maximumTrough[p] = max(maximumTrough[p], trough)
       if trough > reward.troughLimitMilligramsPerLiter {
+        if troughsAbove[p] == 0 { firstAbove[p] = troughHours }
         troughsAbove[p] += 1
         rewards[p] -= Float(reward.penaltyPerTroughAboveLimit)
         costs[p] += Float(definition.cost.perTroughAboveLimit)
