@@ -81,7 +81,8 @@ let package = Package(
         "TitrateEnvironments", "TitrateRandom",
       ]),
     .testTarget(
-      name: "TitrateEvaluationTests", dependencies: ["TitrateEvaluation"]),
+      name: "TitrateEvaluationTests",
+      dependencies: ["TitrateEvaluation", "TitrateEnvironments", "TitratePolicy", "TitrateRandom"]),
     .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
   ]
 )

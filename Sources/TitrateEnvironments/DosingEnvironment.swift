@@ -13,6 +13,17 @@ public protocol DosingEnvironment: VectorizedEnvironment {
   /// Returns and clears the per-patient table of episodes ended since the
   /// last call (empty unless the environment records it).
   func drainOutcomeTable() -> OutcomeTable
+
+  /// When true, every ended episode adds a row to the outcome table.
+  var recordsOutcomeTable: Bool { get set }
+
+  /// When true (the default), an ended episode restarts in the same step
+  /// (the protocol's auto-reset convention). Evaluation turns it off: it
+  /// resets each batch itself, so sampling a new cohort at the end of every
+  /// episode would be wasted work. With it off, the step that ends the
+  /// episodes returns the final observations as `observations`, and the
+  /// next call must be `reset(seed:)`.
+  var automaticallyResets: Bool { get set }
 }
 
 /// Why a baseline could not be computed.

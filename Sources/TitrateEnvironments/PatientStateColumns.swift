@@ -14,7 +14,7 @@ final class PatientStateColumns {
     case episodeReturn, episodeCost
     case rounded, clampedToSingleMaximum, clampedToDailyMaximum, nonFinite, negative
     case measurementsReportedAsZero
-    case concentration, rateScratch
+    case concentration, rateScratch, peakConcentrationScratch, troughConcentrationScratch
   }
 
   let patientCount: Int

@@ -81,6 +81,8 @@ public final class VancomycinEnvironment: DosingEnvironment {
   /// When true, every ended episode adds a row to the outcome table
   /// (`drainOutcomeTable()`); off by default to bound memory in training.
   public var recordsOutcomeTable = false
+  /// See `DosingEnvironment.automaticallyResets`.
+  public var automaticallyResets = true
 
   /// Dose requests and interventions of all environments since creation.
   public var actuatorCounts: DoseInterventionCounts { actuator.counts }
@@ -203,6 +205,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
   public func step(actions: [Float]) -> EnvironmentStep {
     precondition(
       actions.count == batchSize, "expected \(batchSize) actions, got \(actions.count)")
+    precondition(
+      decisionIndex < rules.decisionsPerEpisode,
+      "the episodes ended and automatic reset is off; call reset(seed:) first")
     var rewards = [Float](repeating: 0, count: batchSize)
     var costs = [Float](repeating: 0, count: batchSize)
     administerDoses(actions)
@@ -217,6 +222,12 @@ public final class VancomycinEnvironment: DosingEnvironment {
       finalObservations = observations()
       recordEndedEpisodes()
       terminated = [Bool](repeating: true, count: batchSize)
+      guard automaticallyResets else {
+        return EnvironmentStep(
+          observations: finalObservations, rewards: rewards, costs: costs,
+          terminated: terminated, truncated: [Bool](repeating: false, count: batchSize),
+          finalObservations: finalObservations)
+      }
       startEpisodes()
     }
     return EnvironmentStep(

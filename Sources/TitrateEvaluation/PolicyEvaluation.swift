@@ -47,6 +47,9 @@ public func evaluateEpisode(
   _ environment: any DosingEnvironment, policy: EvaluatedPolicy, seed: UInt64,
   maximumSteps: Int = 100_000
 ) throws -> OutcomeTable {
+  let resets = environment.automaticallyResets
+  environment.automaticallyResets = false
+  defer { environment.automaticallyResets = resets }
   _ = environment.drainOutcomeTable()
   var observations = environment.reset(seed: seed)
   var unusedGenerator = Xoshiro256(seed: seed)

@@ -198,6 +198,12 @@ public final class PharmacokineticBatch {
     for p in 0..<patientCount { state[offset + p] += milligrams[p] }
   }
 
+  /// Returns one patient's central concentration A1 / V1, mg/L.
+  @inline(__always)
+  public func centralConcentration(patient: Int) -> Double {
+    state[centralIndex * patientCount + patient] / centralVolumesLiters[patient]
+  }
+
   /// Returns each patient's central concentration A1 / V1, mg/L.
   public func centralConcentrationsMilligramsPerLiter() -> [Double] {
     var result = [Double](repeating: 0, count: patientCount)

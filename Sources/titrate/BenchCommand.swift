@@ -92,6 +92,8 @@ enum BenchCommand {
     definition: EnvironmentDefinition, population: String, patients: Int, repeats: Int
   ) throws -> EvaluationResult {
     let environment = try VancomycinEnvironment(definition: definition, populationName: population, batchSize: patients)
+    // Each measured episode starts from an explicit reset (timed apart).
+    environment.automaticallyResets = false
     var generator = Xoshiro256(seed: 7)
     let network = ActorCritic(
       observationSize: environment.observationSize, actionSpace: environment.actionSpace,
