@@ -46,7 +46,7 @@ public struct PolicyEvaluator: Sendable {
   private let parameters: [Float]
   private let weightOffsets: [Int]
   private let biasOffsets: [Int]
-  // Float coefficients of the normaliser; empty without one.
+  // Float coefficients of the normaliser, empty without one.
   private let normalizationMeans: [Float]
   private let normalizationScales: [Float]
   // The normalised input tile, then two activation tiles of the widest
@@ -58,7 +58,7 @@ public struct PolicyEvaluator: Sendable {
   ///
   /// - Parameters:
   ///   - normalizer: observation statistics applied before the network,
-  ///     exactly as `RunningNormalizer.normalize` applies them; nil feeds
+  ///     exactly as `RunningNormalizer.normalize` applies them. Nil feeds
   ///     observations unchanged.
   ///   - tileRows: observations per tile, at least 1.
   /// - Precondition: the normaliser has `network.observationSize` features.
@@ -139,8 +139,8 @@ public struct PolicyEvaluator: Sendable {
     }
   }
 
-  /// Returns one deterministic environment action per observation; see
-  /// `actions(observations:count:into:)`, which reuses an array instead.
+  /// Returns one deterministic environment action per observation, as
+  /// `actions(observations:count:into:)` writes them into a reused array.
   public mutating func actions(observations: [Float], count: Int) -> [Float] {
     var result = [Float]()
     actions(observations: observations, count: count, into: &result)
