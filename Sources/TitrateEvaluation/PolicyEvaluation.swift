@@ -52,15 +52,16 @@ public func evaluateEpisode(
   defer { environment.automaticallyResets = resets }
   _ = environment.drainOutcomeTable()
   var observations = environment.reset(seed: seed)
-  var unusedGenerator = Xoshiro256(seed: seed)
+  var evaluator: PolicyEvaluator?
+  if case .learned(let network, let normalizer) = policy {
+    evaluator = PolicyEvaluator(network: network, normalizer: normalizer)
+  }
+  var actions = [Float]()
   for step in 0..<maximumSteps {
-    let actions: [Float]
     switch policy {
-    case .learned(let network, let normalizer):
-      let input = normalizer?.normalize(observations) ?? observations
-      actions = network.actions(
-        observations: input, count: environment.batchSize, deterministic: true,
-        generator: &unusedGenerator)
+    case .learned:
+      evaluator!.actions(
+        observations: observations, count: environment.batchSize, into: &actions)
     case .baseline(let name):
       do {
         actions = try environment.baselineActions(named: name)

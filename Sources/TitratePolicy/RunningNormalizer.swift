@@ -100,14 +100,22 @@ public struct RunningNormalizer: Sendable, Equatable {
     state = merged
   }
 
+  /// Returns the per-feature Float mean and `1 / sqrt(variance + epsilon)`
+  /// that `normalize` applies as `(x - mean) * scale`, so that other
+  /// normalising code (`PolicyEvaluator`) rounds exactly as it does.
+  public func floatCoefficients() -> (means: [Float], scales: [Float]) {
+    let means = state.mean.map { Float($0) }
+    let scales = state.variance.map { Float(1 / ($0 + Self.epsilon).squareRoot()) }
+    return (means, scales)
+  }
+
   /// Returns `(x - mean) / sqrt(variance + epsilon)` per feature, clipped
   /// to `[-clipRange, clipRange]`, for row-major observations.
   public func normalize(_ observations: [Float]) -> [Float] {
     precondition(
       observations.count % featureCount == 0,
       "\(observations.count) values are not whole rows of \(featureCount) features")
-    let scales = state.variance.map { Float(1 / ($0 + Self.epsilon).squareRoot()) }
-    let means = state.mean.map { Float($0) }
+    let (means, scales) = floatCoefficients()
     var result = observations
     let features = featureCount
     result.withUnsafeMutableBufferPointer { buffer in

@@ -100,6 +100,8 @@ enum BenchCommand {
       hiddenSizes: [64, 64], generator: &generator)
     var normalizer = RunningNormalizer(featureCount: environment.observationSize)
     normalizer.update(observations: environment.reset(seed: 1), rows: patients)
+    var evaluator = PolicyEvaluator(network: network, normalizer: normalizer)
+    var actions = [Float]()
     var resets: [Double] = []
     var episodes: [Double] = []
     var policyParts: [Double] = []
@@ -114,8 +116,7 @@ enum BenchCommand {
       var policySeconds = 0.0
       while true {
         let policyStart = monotonicSeconds()
-        let input = normalizer.normalize(observations)
-        let actions = network.actions(observations: input, count: patients, deterministic: true, generator: &generator)
+        evaluator.actions(observations: observations, count: patients, into: &actions)
         policySeconds += monotonicSeconds() - policyStart
         let step = environment.step(actions: actions)
         decisions += patients

@@ -103,4 +103,26 @@ import TitrateRandom
     #expect(fastTanh(-100) == -1)
     #expect(fastTanh(.nan).isNaN)
   }
+
+  @Test func keepsSignOfZeroAndOddSymmetry() {
+    #expect(fastTanh(-0.0).sign == .minus)
+    var x: Float = 0.0001
+    while x <= 20 {
+      #expect(fastTanh(-x) == -fastTanh(x), "x = \(x)")
+      x *= 1.37
+    }
+  }
+
+  @Test func biasKernelMatchesScalarTanh() {
+    var values: [Float] = (0..<60).map { Float($0) * 0.37 - 11 }
+    let bias: [Float] = [0.5, -0.25, 3, 0, -7, 1e-3]
+    let expected = values.indices.map { fastTanh(values[$0] + bias[$0 % 6]) }
+    values.withUnsafeMutableBufferPointer { buffer in
+      bias.withUnsafeBufferPointer { biasBuffer in
+        addBiasAndApplyFastTanh(
+          buffer.baseAddress!, rows: 10, columns: 6, bias: biasBuffer.baseAddress!)
+      }
+    }
+    #expect(values.map(\.bitPattern) == expected.map(\.bitPattern))
+  }
 }
