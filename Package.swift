@@ -10,7 +10,16 @@
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
+import Foundation
 import PackageDescription
+
+// `TITRATE_TARGET_CPU=haswell swift build -c release` compiles the numeric
+// targets for that CPU (AVX2 and FMA on x86-64), which lets the element-wise
+// loops use wider vectors. Unset, the build runs on any x86-64 machine.
+let targetCPUSettings: [SwiftSetting] =
+  ProcessInfo.processInfo.environment["TITRATE_TARGET_CPU"].map {
+    [.unsafeFlags(["-target-cpu", $0])]
+  } ?? []
 
 let package = Package(
   name: "Titrate",
@@ -29,19 +38,24 @@ let package = Package(
 
     .target(name: "TitrateRandom"),
     .target(name: "TitrateHashing"),
-    .target(name: "TitrateLinearAlgebra", dependencies: ["CBLAS"]),
+    .target(
+      name: "TitrateLinearAlgebra", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
 
-    .target(name: "TitratePKPD", dependencies: ["TitrateRandom"]),
+    .target(
+      name: "TitratePKPD", dependencies: ["TitrateRandom"], swiftSettings: targetCPUSettings),
     .target(
       name: "TitrateEnvironments",
-      dependencies: ["TitratePKPD", "TitrateRandom", "TitrateHashing"]),
+      dependencies: ["TitratePKPD", "TitrateRandom", "TitrateHashing"],
+      swiftSettings: targetCPUSettings),
     .target(
       name: "TitratePolicy",
-      dependencies: ["TitrateLinearAlgebra", "TitrateRandom", "TitrateEnvironments"]),
+      dependencies: ["TitrateLinearAlgebra", "TitrateRandom", "TitrateEnvironments"],
+      swiftSettings: targetCPUSettings),
     .target(
       name: "TitrateRL",
-      dependencies: ["TitratePolicy", "TitrateEnvironments", "TitrateRandom"]),
+      dependencies: ["TitratePolicy", "TitrateEnvironments", "TitrateRandom"],
+      swiftSettings: targetCPUSettings),
     .target(name: "TitrateCheckpoint", dependencies: ["TitrateHDF5", "TitrateHashing"]),
     .target(
       name: "TitrateEvaluation",
