@@ -264,6 +264,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
     do {
       batch = try PharmacokineticBatch(
         parameters: newPatients.map(\.parameters), stepHours: rules.simulationStepHours)
+      batch.prepareJumps(maximumSteps: rules.stepsPerDecision)
     } catch {
       preconditionFailure("sampled parameters were rejected: \(error)")
     }

@@ -52,10 +52,6 @@ extension VancomycinEnvironment {
     }
   }
 
-  /// Patients simulated together through a decision interval; about 100 kB
-  /// of transition matrices and states, which fits a core's L2 cache.
-  static let simulationBlockSize = 512
-
   /// Simulates one decision interval for all patients: infusions, draws,
   /// then the true trough and (at day ends) the daily AUC terms.
   func simulateInterval(rewards: inout [Float], costs: inout [Float]) {
@@ -75,26 +71,42 @@ extension VancomycinEnvironment {
     let rate = state.pointer(.infusionRate)
     let infusionSteps = state.pointer(.infusionSteps)
     let peakStep = state.pointer(.peakStep)
-    let rateScratch = state.pointer(.rateScratch)
     let peakTrue = state.pointer(.peakConcentrationScratch)
     let troughTrue = state.pointer(.troughConcentrationScratch)
     let concentration = state.buffer(.concentration)
 
-    // Patients advance in cache-sized blocks through every grid step of the
-    // interval, so a block's transition matrices stay in cache instead of
-    // streaming the whole batch from memory 48 times.
-    for blockStart in stride(from: 0, to: count, by: Self.simulationBlockSize) {
-      let block = blockStart..<min(count, blockStart + Self.simulationBlockSize)
-      for k in 0..<stepsPerDecision {
-        let stepIndex = Double(k)
-        for p in block { rateScratch[p] = stepIndex < infusionSteps[p] ? rate[p] : 0 }
-        batch.advance(infusionRatesMilligramsPerHour: rateScratch, patients: block)
-        let done = Double(k + 1)
-        for p in block where peakStep[p] == done {
-          peakTrue[p] = batch.centralConcentration(patient: p)
+    // Each patient jumps from event to event (end of infusion, peak draw,
+    // trough draw, end of interval) with the batch's stored powers of two
+    // of its transition, instead of stepping all 48 grid steps.
+    let decisionSteps = stepsPerDecision
+    withUnsafeTemporaryAllocation(of: (step: Int, kind: Int).self, capacity: 4) { events in
+      for p in 0..<count {
+        let infusionEnd = Int(infusionSteps[p])
+        var eventCount = 0
+        func insert(_ step: Int, _ kind: Int) {
+          // Insertion into the sorted list; at most four entries.
+          var index = eventCount
+          while index > 0 && events[index - 1].step > step {
+            events[index] = events[index - 1]
+            index -= 1
+          }
+          events[index] = (step, kind)
+          eventCount += 1
         }
-        if drawsTrough && k + 1 == troughStep {
-          for p in block { troughTrue[p] = batch.centralConcentration(patient: p) }
+        if infusionEnd > 0 { insert(infusionEnd, 0) }
+        // A peak due after the next decision is not drawn (as before).
+        if peakStep[p] > 0 && Int(peakStep[p]) <= decisionSteps { insert(Int(peakStep[p]), 1) }
+        if drawsTrough { insert(troughStep, 2) }
+        insert(decisionSteps, 3)
+        var position = 0
+        for index in 0..<eventCount {
+          let event = events[index]
+          let segmentRate = position < infusionEnd ? rate[p] : 0
+          batch.advance(
+            patient: p, steps: event.step - position, infusionRateMilligramsPerHour: segmentRate)
+          position = event.step
+          if event.kind == 1 { peakTrue[p] = batch.centralConcentration(patient: p) }
+          if event.kind == 2 { troughTrue[p] = batch.centralConcentration(patient: p) }
         }
       }
     }
@@ -102,7 +114,7 @@ extension VancomycinEnvironment {
     // Measurement noise is drawn in patient order after the simulation, so
     // the draws do not depend on the block size.
     for p in 0..<count {
-      if peakStep[p] > 0 {
+      if peakStep[p] > 0 && Int(peakStep[p]) <= stepsPerDecision {
         record(
           draw: .peak, patient: p, concentration: peakTrue[p],
           timeHours: startHours + peakStep[p] * gridHours)

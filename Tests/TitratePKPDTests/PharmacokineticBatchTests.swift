@@ -61,6 +61,49 @@ import Testing
     #expect(blocked.centralAUC() == whole.centralAUC())
   }
 
+  @Test func jumpsEqualRepeatedSingleSteps() throws {
+    var slow = Self.vancomycin
+    slow.clearanceLitersPerHour = 0.8
+    slow.peripheralVolumesLiters = [120]
+    let patients = [Self.vancomycin, slow]
+    let stepped = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    let jumped = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    jumped.prepareJumps(maximumSteps: 48)
+    #expect(jumped.jumpLevels == 6)
+    // Infusion for 7 steps, decay for 4, then 35, then 2: one 12-h interval.
+    for (steps, rate) in [(7, 857.0), (4, 0.0), (35, 0.0), (2, 0.0), (48, 300.0), (1, 0.0)] {
+      for _ in 0..<steps {
+        stepped.advance(infusionRatesMilligramsPerHour: [rate, rate])
+      }
+      for patient in 0..<2 {
+        jumped.advance(patient: patient, steps: steps, infusionRateMilligramsPerHour: rate)
+      }
+      for component in [StateComponent.central, .peripheral(0), .centralAUC] {
+        let expected = stepped.stateValues(of: component)
+        let actual = jumped.stateValues(of: component)
+        for patient in 0..<2 {
+          let scale = max(1, abs(expected[patient]))
+          #expect(
+            abs(actual[patient] - expected[patient]) <= 1e-12 * scale,
+            "\(component) patient \(patient) after \(steps) steps")
+        }
+      }
+    }
+  }
+
+  @Test func jumpsFollowReplacedParameters() throws {
+    let batch = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: 0.5)
+    batch.prepareJumps(maximumSteps: 10)
+    var faster = Self.vancomycin
+    faster.clearanceLitersPerHour = 9
+    try batch.replaceParameters(at: 0, with: faster)
+    let reference = try PharmacokineticBatch(parameters: [faster], stepHours: 0.5)
+    batch.advance(patient: 0, steps: 10, infusionRateMilligramsPerHour: 500)
+    for _ in 0..<10 { reference.advance(infusionRatesMilligramsPerHour: [500]) }
+    let expected = reference.centralAUC()[0]
+    #expect(abs(batch.centralAUC()[0] - expected) <= 1e-12 * expected)
+  }
+
   @Test func replaceParametersAffectsOnePatient() throws {
     var reduced = Self.vancomycin
     reduced.clearanceLitersPerHour = 2.0
