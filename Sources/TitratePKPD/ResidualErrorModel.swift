@@ -48,8 +48,7 @@ public struct ResidualErrorModel: Codable, Sendable, Equatable {
   public func measure(
     concentrationMilligramsPerLiter concentration: Double, using generator: inout Xoshiro256
   ) -> ConcentrationMeasurement {
-    let proportionalError = generator.nextStandardNormal()
-    let additiveError = generator.nextStandardNormal()
+    let (proportionalError, additiveError) = generator.nextStandardNormalPair()
     let observed =
       concentration * (1 + proportionalFraction * proportionalError)
       + additiveMilligramsPerLiter * additiveError

@@ -67,14 +67,28 @@ extension RandomNumberGenerator {
     let u2 = nextUniform()
     return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
   }
+
+  /// Returns two independent standard normal draws from one Box-Muller
+  /// transform (both the cosine and the sine branch), for half the cost of
+  /// two `nextStandardNormal()` calls. The first value equals what
+  /// `nextStandardNormal()` returns from the same generator state.
+  public mutating func nextStandardNormalPair() -> (Double, Double) {
+    let u1 = nextUniform()
+    let u2 = nextUniform()
+    let radius = (-2 * _log(u1)).squareRoot()
+    let angle = 2 * Double.pi * u2
+    return (radius * _cos(angle), radius * _sin(angle))
+  }
 }
 
 #if canImport(Glibc)
   import Glibc
   @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
   @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+  @inline(__always) func _sin(_ x: Double) -> Double { Glibc.sin(x) }
 #else
   import Foundation
   @inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
   @inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+  @inline(__always) func _sin(_ x: Double) -> Double { Foundation.sin(x) }
 #endif

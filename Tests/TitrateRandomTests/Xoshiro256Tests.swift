@@ -25,6 +25,30 @@ import Testing
     #expect(siteZero.next() != siteOne.next())
   }
 
+  @Test func normalPairIsUncorrelatedWithUnitMoments() {
+    var generator = Xoshiro256(seed: 9)
+    var single = Xoshiro256(seed: 9)
+    let count = 200_000
+    var sums = (0.0, 0.0, 0.0, 0.0, 0.0)
+    for index in 0..<count {
+      let (first, second) = generator.nextStandardNormalPair()
+      if index == 0 { #expect(first == single.nextStandardNormal()) }
+      sums.0 += first
+      sums.1 += second
+      sums.2 += first * first
+      sums.3 += second * second
+      sums.4 += first * second
+    }
+    let n = Double(count)
+    // 5 standard errors: 0.011 for means and the correlation, 0.016 for
+    // variances.
+    #expect(abs(sums.0 / n) < 0.011)
+    #expect(abs(sums.1 / n) < 0.011)
+    #expect(abs(sums.2 / n - 1) < 0.016)
+    #expect(abs(sums.3 / n - 1) < 0.016)
+    #expect(abs(sums.4 / n) < 0.011)
+  }
+
   @Test func normalDrawsHaveUnitMoments() {
     var generator = Xoshiro256(seed: 3)
     let count = 200_000
