@@ -217,9 +217,8 @@ public final class VancomycinEnvironment: DosingEnvironment {
     decisionIndex += 1
 
     var terminated = [Bool](repeating: false, count: batchSize)
-    var finalObservations = [Float](repeating: 0, count: batchSize * observationSize)
     if decisionIndex == rules.decisionsPerEpisode {
-      finalObservations = observations()
+      let finalObservations = observations()
       recordEndedEpisodes()
       terminated = [Bool](repeating: true, count: batchSize)
       guard automaticallyResets else {
@@ -229,11 +228,17 @@ public final class VancomycinEnvironment: DosingEnvironment {
           finalObservations: finalObservations)
       }
       startEpisodes()
+      return EnvironmentStep(
+        observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
+        truncated: [Bool](repeating: false, count: batchSize),
+        finalObservations: finalObservations)
     }
+    // No episode ended, so no row of `finalObservations` is meaningful; the
+    // observation array is shared instead of allocating a second one.
+    let next = observations()
     return EnvironmentStep(
-      observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
-      truncated: [Bool](repeating: false, count: batchSize),
-      finalObservations: finalObservations)
+      observations: next, rewards: rewards, costs: costs, terminated: terminated,
+      truncated: [Bool](repeating: false, count: batchSize), finalObservations: next)
   }
 
   public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {

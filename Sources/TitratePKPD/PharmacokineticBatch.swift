@@ -138,6 +138,31 @@ public final class PharmacokineticBatch {
     let count = patientCount
     let x = state.baseAddress!
     let table = jumps.baseAddress! + patient * jumpLevels * (n + 1) * n
+    if n == 3 {
+      // The common case (two compartments plus AUC, or one compartment with
+      // an effect site), kept in registers.
+      var a = x[patient]
+      var b = x[count + patient]
+      var c = x[2 * count + patient]
+      var remaining = steps
+      var matrix = table
+      while remaining > 0 {
+        if remaining & 1 == 1 {
+          let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
+          let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
+          let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
+          a = nextA
+          b = nextB
+          c = nextC
+        }
+        remaining >>= 1
+        matrix += 12
+      }
+      x[patient] = a
+      x[count + patient] = b
+      x[2 * count + patient] = c
+      return
+    }
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n) { buffer in
       let current = buffer.baseAddress!
       let next = current + n
