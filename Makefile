@@ -7,7 +7,7 @@
 SWIFT ?= swift
 CHECKPOINT ?= Checkpoints/vancomycin-4site.h5
 
-.PHONY: run test setup build release bench clean
+.PHONY: run test setup build bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -16,17 +16,26 @@ build: setup
 	$(SWIFT) build -c release
 
 run: build
-	.build/release/titrate train --environment vancomycin --sites 4 \
+	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1000 \
 	  --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 
 test:
 	bash scripts/setup.sh --python
-	$(SWIFT) build -c release --product titrate
 	$(SWIFT) test
 
+# Speed figures for Docs/benchmarks.md: the portable build and one compiled
+# for AVX2/FMA (Haswell and later x86-64), on the environment without the
+# MAP features so that the NumPy and PyTorch references compute the same.
 bench: build
-	.build/release/titrate bench
+	TITRATE_TARGET_CPU=haswell $(SWIFT) build -c release --scratch-path .build-haswell
+	python3 -c "import json; d = json.load(open('Environments/vancomycin.json')); \
+	  d.pop('bayesianEstimate'); json.dump(d, open('.build/vancomycin-plain.json', 'w'))"
+	for binary in .build/release/titrate .build-haswell/release/titrate; do \
+	  for threads in 1 2; do \
+	    $$binary bench --environment .build/vancomycin-plain.json --threads $$threads; \
+	  done; \
+	done
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-haswell

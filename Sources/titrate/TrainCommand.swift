@@ -25,7 +25,7 @@ enum TrainCommand {
     .init(
       name: "patients-per-site", valueName: "N",
       help: "virtual patients each site steps together, 1-1000000", defaultValue: "512"),
-    .init(name: "rounds", valueName: "N", help: "federated rounds, 1-100000", defaultValue: "60"),
+    .init(name: "rounds", valueName: "N", help: "federated rounds, 1-100000", defaultValue: "1000"),
     .init(
       name: "local-iterations", valueName: "N",
       help: "PPO iterations (rollout + update) per site per round, 1-1000", defaultValue: "1"),

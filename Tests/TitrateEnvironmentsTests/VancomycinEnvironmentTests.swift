@@ -47,7 +47,7 @@ import TitratePKPD
         expectedReturn += reward.dayWeights[day - 1] * score
       }
       let troughsAbove = table[column: "troughsAboveLimit"]![p]
-      expectedReturn -= 0.25 * troughsAbove
+      expectedReturn -= reward.penaltyPerTroughAboveLimit * troughsAbove
       let stepReturn = episode.rewards.reduce(0.0) { $0 + Double($1[p]) }
       #expect(abs(stepReturn - expectedReturn) < 1e-4)
       #expect(abs(table[column: "episodeReturn"]![p] - expectedReturn) < 1e-9)
