@@ -70,14 +70,20 @@ extension ActorCritic {
 
   /// Maps policy actions (`batch x 1`) to environment actions: level
   /// indices pass through, and a continuous `u` becomes
-  /// `low + (u + 1) / 2 * (high - low)`.
+  /// `low + (u + 1) / 2 * (high - low)`, clipped to `[low, high]`.
   public func environmentActions(fromPolicyActions policyActions: Matrix) -> [Float] {
     switch actionSpace {
     case .discrete:
       return policyActions.values
     case .continuous(let low, let high):
+      // Clipped only on the way to the environment (the stored sample stays
+      // unclipped), so the environment never sees an action outside its
+      // declared space; NaN passes through for the actuator to reject.
       let halfWidth = (high - low) / 2
-      return policyActions.values.map { low + ($0 + 1) * halfWidth }
+      return policyActions.values.map { value in
+        let action = low + (value + 1) * halfWidth
+        return action.isNaN ? action : min(max(action, low), high)
+      }
     }
   }
 

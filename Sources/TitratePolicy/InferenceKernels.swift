@@ -67,6 +67,7 @@ func writeContinuousActions(
 ) {
   for row in 0..<rows {
     let mean = meansWithoutBias[row] + bias
-    actions[row] = low + (mean + 1) * halfWidth
+    let action = low + (mean + 1) * halfWidth
+    actions[row] = action.isNaN ? action : min(max(action, low), low + 2 * halfWidth)
   }
 }

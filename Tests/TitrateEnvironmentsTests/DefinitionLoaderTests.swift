@@ -120,6 +120,16 @@ import Testing
         + "one dose increment (250 mg); raise it or lower the increment.")
   }
 
+  @Test func intervalThatDoesNotDivideTheDayIsRejected() {
+    let tree = setting(shippedJSONTree(), ["dosing", "decisionIntervalHours"], to: 36)
+    let issues = decodeError(tree)?.issues ?? []
+    let intervalIssue = issues.first { $0.path == "dosing.decisionIntervalHours" }
+    #expect(
+      intervalIssue?.message
+        == "is 36, which does not divide 24 h, so some day boundaries would fall inside an "
+        + "interval and their AUC24 would not be scored. Use 1, 2, 3, 4, 6, 8, 12 or 24.")
+  }
+
   @Test func unknownModelInPopulationIsRejected() {
     let tree = setting(shippedJSONTree(), ["populations", "obese", "model"], to: "goti2019")
     let issues = decodeError(tree)?.issues ?? []

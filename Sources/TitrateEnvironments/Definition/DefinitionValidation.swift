@@ -72,6 +72,19 @@ extension EnvironmentDefinition {
         "dosing.decisionIntervalHours", "the simulation step", &issues)
     }
     requireMultiple(rules.episodeHours, of: 24, "dosing.episodeHours", "24 h", &issues)
+    // Daily AUC24 is scored at the end of the decision interval that ends a
+    // day, so every day boundary must be a decision time (intervals of 1, 2,
+    // 3, 4, 6, 8, 12 or 24 h).
+    let interval = rules.decisionIntervalHours
+    if interval > 0 && interval.isFinite {
+      let perDay = 24 / interval
+      if abs(perDay - perDay.rounded()) > 1e-9 {
+        issues.add(
+          "dosing.decisionIntervalHours",
+          "is \(format(interval)), which does not divide 24 h, so some day boundaries would fall "
+            + "inside an interval and their AUC24 would not be scored. Use 1, 2, 3, 4, 6, 8, 12 or 24.")
+      }
+    }
     if rules.decisionIntervalHours > 0 {
       requireMultiple(
         rules.episodeHours, of: rules.decisionIntervalHours, "dosing.episodeHours",
