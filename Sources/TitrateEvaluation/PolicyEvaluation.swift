@@ -85,7 +85,7 @@ public func evaluateEpisode(
 }
 
 /// Evaluates `policies` on `patientCount` virtual patients, in batches of
-/// at most `batchSize` built by `makeEnvironment`. Every policy sees the
+/// at most `batchSize` built by `makeEnvironment`. Every policy runs on the
 /// same patients: batch `k` is reset with a seed derived from `seed` and
 /// `k` only.
 ///

@@ -1,6 +1,6 @@
 import TitratePolicy
 
-/// Where the observation statistics the policy sees come from.
+/// Source of the observation statistics that normalise the policy's input.
 public enum ObservationNormalization: String, Codable, Sendable, Equatable {
   /// Each site's statistics are merged at the aggregator every round (by
   /// count, Chan et al.'s parallel formula) and broadcast with the model,

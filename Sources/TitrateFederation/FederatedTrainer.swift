@@ -58,10 +58,10 @@ final class FederatedSite: @unchecked Sendable {
   }
 }
 
-/// The federated loop, in one process: each round the aggregator
-/// broadcasts the global policy, every site trains locally (concurrently,
-/// one BLAS thread each) and returns its model delta with its sample count,
-/// and the aggregator validates the updates, averages the accepted ones by
+/// The federated loop, in one process. Each round the aggregator
+/// broadcasts the global policy, and every site trains locally (concurrently,
+/// one BLAS thread each) and returns its model delta with its sample count.
+/// The aggregator then validates the updates, averages the accepted ones by
 /// sample count and applies the server optimiser.
 ///
 /// Results are the same for any `threads` value: each site draws from its
@@ -154,8 +154,8 @@ public final class FederatedTrainer {
     globalNormalizer = initialLearner.normalizer.state
   }
 
-  /// The observation statistics the global policy uses at `site`: the
-  /// broadcast statistics under federated normalisation, the site's own
+  /// Returns the observation statistics the global policy uses at `site`:
+  /// the broadcast statistics under federated normalisation, the site's own
   /// otherwise.
   public func normalizerState(site: String) -> RunningNormalizer.State? {
     switch configuration.observationNormalization {
@@ -189,7 +189,7 @@ public final class FederatedTrainer {
       var update = result.update
       if let updateFilter { update = updateFilter(update) }
       // A site steps each of its patients once per rollout step, so it can
-      // report at most this many samples; a larger count would buy weight.
+      // report at most this many samples. A larger count would buy weight.
       let maximumSampleCount =
         configuration.localIterations * configuration.ppo.stepsPerRollout
         * configuration.sites[index].patientsPerBatch
@@ -281,8 +281,8 @@ public final class FederatedTrainer {
     let started = Date()
     // NOTE: the site's Adam moments carry over from its previous round
     // while its weights are replaced by the global model, so the first
-    // local steps use moments gathered at another point; this is the
-    // usual FedAvg-with-local-Adam practice and keeps the state local.
+    // local steps use moments gathered at another point. This is the usual
+    // FedAvg-with-local-Adam practice, and it keeps the state local.
     site.learner.setParameterVector(broadcast)
     let federatedNormalization = configuration.observationNormalization == .federated
     if federatedNormalization { site.learner.restoreNormalizer(broadcastNormalizer) }

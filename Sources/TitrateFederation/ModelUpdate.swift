@@ -9,7 +9,7 @@ import TitratePolicy
 /// each other (53 - 24 mantissa bits). Then adding the delta back
 /// reproduces the local model bit for bit, as the one-site test checks.
 /// NOTE: a parameter that moves from about 1e-20 to order 1 in one round
-/// breaks that condition; the rounding error is then below one Float ulp
+/// breaks that condition. The rounding error is then below one Float ulp
 /// of the new value.
 public struct ModelUpdate: Sendable {
   /// Name of the site that trained the update.
@@ -56,8 +56,8 @@ public struct ModelUpdate: Sendable {
   }
 }
 
-/// Why the aggregator rejected an update. A rejected update never reaches
-/// the average.
+/// Reason the aggregator rejected an update. A rejected update never
+/// reaches the average.
 public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible {
   case wrongParameterCount(received: Int, expected: Int)
   case nonFiniteValue(index: Int, value: Double)

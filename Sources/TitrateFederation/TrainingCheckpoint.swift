@@ -115,7 +115,7 @@ extension FederatedTrainer {
     contents.set("\(prefix)/count", shape: [], values: [state.count])
   }
 
-  /// The global model as a network.
+  /// Builds the global model as a network.
   public func globalNetwork() -> ActorCritic {
     var network = try! ActorCritic(
       observationSize: observationSize, actionSpace: actionSpace,
@@ -206,8 +206,8 @@ extension FederatedTrainer {
   }
 }
 
-/// What evaluation needs from a checkpoint: the global network, each site's
-/// observation normaliser, the configuration and the environment definition.
+/// The parts of a checkpoint that evaluation needs: the global network, the
+/// observation statistics, the configuration and the environment definition.
 public struct TrainedPolicy {
   public var configuration: FederationConfiguration
   public var network: ActorCritic
@@ -294,8 +294,8 @@ public struct TrainedPolicy {
     }
   }
 
-  /// The observation statistics the policy uses at `site`: the global
-  /// ones under federated normalisation, the site's own otherwise.
+  /// Returns the observation statistics the policy uses at `site`: the
+  /// global ones under federated normalisation, the site's own otherwise.
   public func normalizerState(site: String) throws -> RunningNormalizer.State {
     switch configuration.observationNormalization {
     case .federated:

@@ -211,6 +211,7 @@ enum TrainCommand {
         )
       }
     }
+
     let patients = try parsed.integer("patients-per-site", in: 1...1_000_000)
     var counts: [String: Int] = [:]
     configuration.sites = populations.map { population in
@@ -219,6 +220,7 @@ enum TrainCommand {
       return SiteConfiguration(
         name: population + suffix, population: population, patientsPerBatch: patients)
     }
+
     configuration.rounds = rounds
     configuration.localIterations = try parsed.integer("local-iterations", in: 1...1_000)
     configuration.threads = try parsed.integer("threads", in: 1...256)
@@ -234,6 +236,7 @@ enum TrainCommand {
     default:
       configuration.serverOptimizer = .sgd(learningRate: serverRate)
     }
+
     var ppo = PPOConfiguration()
     ppo.stepsPerRollout = try parsed.integer("steps-per-rollout", in: 1...100_000)
     ppo.updateEpochs = try parsed.integer("update-epochs", in: 1...1_000)
@@ -253,6 +256,7 @@ enum TrainCommand {
     }
     ppo.hiddenSizes = hidden
     configuration.ppo = ppo
+
     let problems = configuration.problems()
     guard problems.isEmpty else {
       throw CommandError.usage(
