@@ -307,6 +307,15 @@ public struct TrainedPolicy {
     }
   }
 
+  /// Builds the normaliser the policy uses at `site`, or returns nil when
+  /// the run trained without observation normalisation.
+  public func observationNormalizer(site: String) throws -> RunningNormalizer? {
+    guard configuration.ppo.normalizeObservations else { return nil }
+    var normalizer = RunningNormalizer(featureCount: network.observationSize)
+    normalizer.restore(try normalizerState(site: site))
+    return normalizer
+  }
+
   /// Reads observation statistics and checks that they can normalise:
   /// finite means, finite non-negative variances and count.
   func readNormalizer(at prefix: String, featureCount: Int) throws -> RunningNormalizer.State {

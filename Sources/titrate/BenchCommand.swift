@@ -13,32 +13,56 @@ import TitrateRandom
 
 /// `titrate bench`: evaluation and training throughput on this machine.
 enum BenchCommand {
-  static let usage = "titrate bench [--patients N,N,...] [--threads N] [--training-steps N] [--json]"
+  static let usage =
+    "titrate bench [--patients N,N,...] [--threads N] [--training-steps N] [--json]"
 
   static let options: [OptionSpecification] = [
-    .init(name: "environment", valueName: "NAME|FILE", help: "environment to measure", defaultValue: "vancomycin"),
-    .init(name: "environments-dir", valueName: "DIR", help: "folder of environment definitions", defaultValue: nil),
-    .init(name: "population", valueName: "NAME", help: "site population of the virtual patients", defaultValue: "icu_arc"),
-    .init(name: "patients", valueName: "N,N,...", help: "evaluation batch sizes to measure", defaultValue: "1000,10000,100000,1000000"),
+    .init(
+      name: "environment", valueName: "NAME|FILE", help: "environment to measure",
+      defaultValue: "vancomycin"),
+    .init(
+      name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",
+      defaultValue: nil),
+    .init(
+      name: "population", valueName: "NAME", help: "site population of the virtual patients",
+      defaultValue: "icu_arc"),
+    .init(
+      name: "patients", valueName: "N,N,...", help: "evaluation batch sizes to measure",
+      defaultValue: "1000,10000,100000,1000000"),
     .init(name: "threads", valueName: "N", help: "OpenBLAS threads, 1-64", defaultValue: "1"),
-    .init(name: "repeats", valueName: "N", help: "timed episodes per batch size (the median is reported), 1-100", defaultValue: "3"),
-    .init(name: "training-steps", valueName: "N", help: "environment steps of the training measurement, 0 to skip", defaultValue: "65536"),
-    .init(name: "training-envs", valueName: "N", help: "environments of the training measurement (SB3 comparison: 8)", defaultValue: "8"),
-    .init(name: "json", valueName: nil, help: "print one JSON object per measurement", defaultValue: nil),
+    .init(
+      name: "repeats", valueName: "N",
+      help: "timed episodes per batch size (the median is reported), 1-100", defaultValue: "3"),
+    .init(
+      name: "training-steps", valueName: "N",
+      help: "environment steps of the training measurement, 0 to skip", defaultValue: "65536"),
+    .init(
+      name: "training-envs", valueName: "N",
+      help: "environments of the training measurement (SB3 comparison: 8)", defaultValue: "8"),
+    .init(
+      name: "json", valueName: nil, help: "print one JSON object per measurement", defaultValue: nil
+    ),
   ]
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(helpText(usage: usage, summary: "Measure evaluation throughput (patient-decisions per second: policy forward pass plus environment step, for each batch size) and PPO training throughput (environment steps per second including the update), with peak resident memory.", options: options, details: "The policy is a freshly initialised 2x64 tanh network; timing does not depend on its weights. Reset (patient sampling and one matrix exponential per patient) is timed separately."))
-      return
-    }
-    let parsed = try ParsedOptions(command: "bench", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "bench", arguments: arguments, usage: usage,
+        summary:
+          "Measure evaluation throughput (patient-decisions per second: policy forward pass plus environment step, for each batch size) and PPO training throughput (environment steps per second including the update), with peak resident memory.",
+        options: options,
+        details:
+          "The policy is a freshly initialised 2x64 tanh network; timing does not depend on its weights. Reset (patient sampling and one matrix exponential per patient) is timed separately."
+      )
+    else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let definition = try catalog.load(try parsed.requiredString("environment")).0
     let population = try parsed.requiredString("population")
     guard definition.populations[population] != nil else {
-      throw CommandError.usage("--population \(population) is unknown; known: \(definition.populationNames.joined(separator: ", "))")
+      throw CommandError.usage(
+        "--population \(population) is unknown; known: \(definition.populationNames.joined(separator: ", "))"
+      )
     }
     let sizes = try parsed.requiredString("patients").split(separator: ",").map { part -> Int in
       guard let size = Int(part), (1...10_000_000).contains(size) else {
@@ -52,28 +76,49 @@ enum BenchCommand {
     BLASThreads.set(threads)
 
     if !json {
-      print("evaluation: \(population) patients, 2x64 tanh policy, \(threads) BLAS thread(s), median of \(repeats)")
-      print("patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)")
+      print(
+        "evaluation: \(population) patients, 2x64 tanh policy, \(threads) BLAS thread(s), median of \(repeats)"
+      )
+      print(
+        "patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)"
+      )
     }
     for size in sizes {
-      let result = try measureEvaluation(definition: definition, population: population, patients: size, repeats: repeats)
+      let result = try measureEvaluation(
+        definition: definition, population: population, patients: size, repeats: repeats)
       if json {
-        print("{\"measurement\": \"evaluation\", \"patients\": \(size), \"threads\": \(threads), \"reset_seconds\": \(result.resetSeconds), \"episode_seconds\": \(result.episodeSeconds), \"patient_decisions_per_second\": \(result.decisionsPerSecond), \"policy_seconds\": \(result.policySeconds), \"environment_seconds\": \(result.environmentSeconds), \"peak_rss_mib\": \(peakResidentMebibytes())}")
+        print(
+          "{\"measurement\": \"evaluation\", \"patients\": \(size), \"threads\": \(threads), \"reset_seconds\": \(result.resetSeconds), \"episode_seconds\": \(result.episodeSeconds), \"patient_decisions_per_second\": \(result.decisionsPerSecond), \"policy_seconds\": \(result.policySeconds), \"environment_seconds\": \(result.environmentSeconds), \"peak_rss_mib\": \(peakResidentMebibytes())}"
+        )
       } else {
-        print(String(format: "%8d   %10.3f   %11.4f   %10.4f   %15.4f   %19.0f   %14.0f", size, result.resetSeconds, result.episodeSeconds, result.policySeconds, result.environmentSeconds, result.decisionsPerSecond, peakResidentMebibytes()))
+        print(
+          String(
+            format: "%8d   %10.3f   %11.4f   %10.4f   %15.4f   %19.0f   %14.0f", size,
+            result.resetSeconds, result.episodeSeconds, result.policySeconds,
+            result.environmentSeconds, result.decisionsPerSecond, peakResidentMebibytes()))
       }
     }
 
     let trainingSteps = try parsed.integer("training-steps", in: 0...100_000_000)
     if trainingSteps > 0 {
       let environments = try parsed.integer("training-envs", in: 1...1_000_000)
-      let result = try measureTraining(definition: definition, population: population, environments: environments, steps: trainingSteps)
+      let result = try measureTraining(
+        definition: definition, population: population, environments: environments,
+        steps: trainingSteps)
       if json {
-        print("{\"measurement\": \"training\", \"environments\": \(environments), \"threads\": \(threads), \"steps\": \(result.steps), \"seconds\": \(result.seconds), \"steps_per_second\": \(result.stepsPerSecond), \"peak_rss_mib\": \(peakResidentMebibytes())}")
+        print(
+          "{\"measurement\": \"training\", \"environments\": \(environments), \"threads\": \(threads), \"steps\": \(result.steps), \"seconds\": \(result.seconds), \"steps_per_second\": \(result.stepsPerSecond), \"peak_rss_mib\": \(peakResidentMebibytes())}"
+        )
       } else {
         print("")
-        print("training: PPO with the Stable-Baselines3 defaults (2048 steps per environment per rollout, minibatch 64, 10 epochs, lr 3e-4, gamma 0.99, GAE lambda 0.95, clip 0.2, 2x64 tanh), \(environments) environments")
-        print(String(format: "%d environment steps in %.2f s: %.0f steps/s including the PPO update; peak RSS %.0f MiB", result.steps, result.seconds, result.stepsPerSecond, peakResidentMebibytes()))
+        print(
+          "training: PPO with the Stable-Baselines3 defaults (2048 steps per environment per rollout, minibatch 64, 10 epochs, lr 3e-4, gamma 0.99, GAE lambda 0.95, clip 0.2, 2x64 tanh), \(environments) environments"
+        )
+        print(
+          String(
+            format:
+              "%d environment steps in %.2f s: %.0f steps/s including the PPO update; peak RSS %.0f MiB",
+            result.steps, result.seconds, result.stepsPerSecond, peakResidentMebibytes()))
       }
     }
   }
@@ -91,7 +136,8 @@ enum BenchCommand {
   static func measureEvaluation(
     definition: EnvironmentDefinition, population: String, patients: Int, repeats: Int
   ) throws -> EvaluationResult {
-    let environment = try VancomycinEnvironment(definition: definition, populationName: population, batchSize: patients)
+    let environment = try VancomycinEnvironment(
+      definition: definition, populationName: population, batchSize: patients)
     // Each measured episode starts from an explicit reset (timed apart).
     environment.automaticallyResets = false
     var generator = Xoshiro256(seed: 7)
@@ -132,7 +178,8 @@ enum BenchCommand {
     return EvaluationResult(
       resetSeconds: quantile(resets, 0.5), episodeSeconds: episode,
       decisionsPerSecond: Double(decisions) / episode,
-      policySeconds: quantile(policyParts, 0.5), environmentSeconds: quantile(environmentParts, 0.5))
+      policySeconds: quantile(policyParts, 0.5), environmentSeconds: quantile(environmentParts, 0.5)
+    )
   }
 
   struct TrainingResult {
@@ -157,7 +204,8 @@ enum BenchCommand {
     configuration.valueCoefficient = 0.5
     configuration.maxGradientNorm = 0.5
     configuration.hiddenSizes = [64, 64]
-    let environment = try VancomycinEnvironment(definition: definition, populationName: population, batchSize: environments)
+    let environment = try VancomycinEnvironment(
+      definition: definition, populationName: population, batchSize: environments)
     let learner = try PPOLearner(
       configuration: configuration, observationSize: environment.observationSize,
       actionSpace: environment.actionSpace, seed: 3)

@@ -12,17 +12,13 @@ enum EnvironmentsCommand {
   ]
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(
-        helpText(
-          usage: usage,
-          summary:
-            "List the environment definitions, their site populations with the population PK model each uses, and the dosing schedule. Invalid files are listed with the reason.",
-          options: options))
-      return
-    }
-    let parsed = try ParsedOptions(
-      command: "environments", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "environments", arguments: arguments, usage: usage,
+        summary:
+          "List the environment definitions, their site populations with the population PK model each uses, and the dosing schedule. Invalid files are listed with the reason.",
+        options: options)
+    else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let files: [URL]

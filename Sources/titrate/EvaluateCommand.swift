@@ -37,20 +37,16 @@ enum EvaluateCommand {
   static let evaluationStreamOffset: UInt64 = 1_000_000
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(
-        helpText(
-          usage: usage,
-          summary:
-            "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.",
-          options: options,
-          details:
-            "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."
-        ))
-      return
-    }
-    let parsed = try ParsedOptions(
-      command: "evaluate", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "evaluate", arguments: arguments, usage: usage,
+        summary:
+          "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.",
+        options: options,
+        details:
+          "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."
+      )
+    else { return }
     try parsed.checkPositionals(maximum: 1, usage: usage)
     guard let path = parsed.positionals.first else {
       throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")
@@ -123,12 +119,7 @@ enum EvaluateCommand {
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
     var cohorts: [Cohort] = []
     for (index, site) in policy.configuration.sites.enumerated() {
-      var normalizer: RunningNormalizer?
-      if policy.configuration.ppo.normalizeObservations {
-        var restored = RunningNormalizer(featureCount: policy.network.observationSize)
-        restored.restore(try policy.normalizerState(site: site.name))
-        normalizer = restored
-      }
+      let normalizer = try policy.observationNormalizer(site: site.name)
       let policies: [EvaluatedPolicy] =
         [.learned(network: policy.network, normalizer: normalizer)]
         + baselines.map { .baseline($0) }

@@ -13,17 +13,13 @@ enum InspectCommand {
   ]
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(
-        helpText(
-          usage: usage,
-          summary:
-            "Print a checkpoint's versions, environment and hash, training configuration, network, round and the last round's metrics. The file is fully validated first (header digest, HDF5 checksums, training layout).",
-          options: options))
-      return
-    }
-    let parsed = try ParsedOptions(
-      command: "inspect", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "inspect", arguments: arguments, usage: usage,
+        summary:
+          "Print a checkpoint's versions, environment and hash, training configuration, network, round and the last round's metrics. The file is fully validated first (header digest, HDF5 checksums, training layout).",
+        options: options)
+    else { return }
     try parsed.checkPositionals(maximum: 1, usage: usage)
     guard let path = parsed.positionals.first else {
       throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")

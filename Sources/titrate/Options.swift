@@ -195,3 +195,16 @@ func helpText(
 func printError(_ message: String) {
   FileHandle.standardError.write(Data((message + "\n").utf8))
 }
+
+/// Parses a subcommand's arguments, or prints its help and returns nil when
+/// `--help` is among them.
+func parseCommandLine(
+  command: String, arguments: [String], usage: String, summary: String,
+  options: [OptionSpecification], details: String = ""
+) throws -> ParsedOptions? {
+  if arguments.contains("--help") {
+    print(helpText(usage: usage, summary: summary, options: options, details: details))
+    return nil
+  }
+  return try ParsedOptions(command: command, arguments: arguments, specifications: options)
+}

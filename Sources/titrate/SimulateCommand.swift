@@ -65,20 +65,16 @@ enum SimulateCommand {
   ]
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(
-        helpText(
-          usage: usage,
-          summary:
-            "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 1.5 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.",
-          options: options,
-          details:
-            "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 1.5 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"
-        ))
-      return
-    }
-    let parsed = try ParsedOptions(
-      command: "simulate", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "simulate", arguments: arguments, usage: usage,
+        summary:
+          "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 1.5 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.",
+        options: options,
+        details:
+          "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 1.5 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"
+      )
+    else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let hours = try parsed.double("hours", in: 1...2000)
 
@@ -200,16 +196,13 @@ enum SimulateCommand {
       definition: definition, populationName: siteConfiguration.population, batchSize: 1)
     _ = environment.reset(seed: 0)
     try environment.setPatients([patient])
-    var normalizer = RunningNormalizer(featureCount: policy.network.observationSize)
-    normalizer.restore(try policy.normalizerState(site: siteName))
+    let normalizer = try policy.observationNormalizer(site: siteName)
     var observations = environment.currentObservations()
     var generator = Xoshiro256(seed: 0)
     var doses: [ScheduledDose] = []
     let interval = definition.dosing.decisionIntervalHours
     for decision in 0..<Int((definition.dosing.episodeHours / interval).rounded()) {
-      let input =
-        policy.configuration.ppo.normalizeObservations
-        ? normalizer.normalize(observations) : observations
+      let input = normalizer?.normalize(observations) ?? observations
       let action = policy.network.actions(
         observations: input, count: 1, deterministic: true, generator: &generator)
       let result = environment.step(actions: action)

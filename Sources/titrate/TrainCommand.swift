@@ -85,19 +85,16 @@ enum TrainCommand {
   ]
 
   static func run(_ arguments: [String]) throws {
-    if arguments.contains("--help") {
-      print(
-        helpText(
-          usage: usage,
-          summary:
-            "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
-          options: options,
-          details:
-            "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."
-        ))
-      return
-    }
-    let parsed = try ParsedOptions(command: "train", arguments: arguments, specifications: options)
+    guard
+      let parsed = try parseCommandLine(
+        command: "train", arguments: arguments, usage: usage,
+        summary:
+          "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
+        options: options,
+        details:
+          "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."
+      )
+    else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let output = URL(fileURLWithPath: try parsed.requiredString("output"))
