@@ -78,6 +78,15 @@ func decodeStoredDefinition(_ stored: StoredEnvironment) throws -> EnvironmentDe
   }
 }
 
+/// The dose action mode that produces `actionSpace` (a checkpoint stores
+/// the space, the environment is built from the mode).
+func doseActionMode(for actionSpace: ActionSpace) -> DoseActionMode {
+  switch actionSpace {
+  case .discrete: return .discreteLevels
+  case .continuous: return .continuousMilligrams
+  }
+}
+
 /// The site populations used when `--sites N` is given without
 /// `--populations`: the definition's populations in file order, repeated
 /// when N is larger.

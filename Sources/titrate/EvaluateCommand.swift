@@ -130,7 +130,8 @@ enum EvaluateCommand {
         ) { size in
           let environment = try VancomycinEnvironment(
             definition: definition, populationName: site.population, batchSize: size,
-            streamIdentifier: evaluationStreamOffset + UInt64(index))
+            streamIdentifier: evaluationStreamOffset + UInt64(index),
+            actionMode: doseActionMode(for: policy.network.actionSpace))
           environment.recordsOutcomeTable = true
           return environment
         }

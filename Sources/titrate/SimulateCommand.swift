@@ -193,7 +193,8 @@ enum SimulateCommand {
       )
     }
     let environment = try VancomycinEnvironment(
-      definition: definition, populationName: siteConfiguration.population, batchSize: 1)
+      definition: definition, populationName: siteConfiguration.population, batchSize: 1,
+      actionMode: doseActionMode(for: policy.network.actionSpace))
     _ = environment.reset(seed: 0)
     try environment.setPatients([patient])
     let normalizer = try policy.observationNormalizer(site: siteName)

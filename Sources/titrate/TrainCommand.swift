@@ -47,6 +47,10 @@ enum TrainCommand {
     .init(
       name: "gamma", valueName: "G", help: "discount factor per decision, 0-1", defaultValue: "1"),
     .init(
+      name: "action-mode", valueName: "levels|milligrams",
+      help: "dose levels with a categorical policy, or mg with a Gaussian policy",
+      defaultValue: "levels"),
+    .init(
       name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks",
       defaultValue: "64,64"),
     .init(
@@ -128,7 +132,9 @@ enum TrainCommand {
       let definition = try decodeStoredDefinition(stored)
       do {
         trainer = try FederatedTrainer.resume(
-          from: contents, makeEnvironment: environmentFactory(definition))
+          from: contents,
+          makeEnvironment: environmentFactory(
+            definition, mode: doseActionMode(for: policy.network.actionSpace)))
       } catch {
         throw CommandError.invalidInput("\(resumePath): \(error)")
       }
@@ -140,9 +146,13 @@ enum TrainCommand {
       stored = loaded
       let configuration = try makeConfiguration(
         parsed, definition: definition, rounds: targetRounds)
+      let mode: DoseActionMode =
+        try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
+        ? .discreteLevels : .continuousMilligrams
       do {
         trainer = try FederatedTrainer(
-          configuration: configuration, makeEnvironment: environmentFactory(definition))
+          configuration: configuration,
+          makeEnvironment: environmentFactory(definition, mode: mode))
       } catch let error as FederationError {
         throw CommandError.usage("\(error)")
       }
@@ -262,11 +272,13 @@ enum TrainCommand {
     return configuration
   }
 
-  static func environmentFactory(_ definition: EnvironmentDefinition) -> EnvironmentFactory {
+  static func environmentFactory(
+    _ definition: EnvironmentDefinition, mode: DoseActionMode
+  ) -> EnvironmentFactory {
     { site, index in
       try VancomycinEnvironment(
         definition: definition, populationName: site.population, batchSize: site.patientsPerBatch,
-        streamIdentifier: UInt64(index) + 1)
+        streamIdentifier: UInt64(index) + 1, actionMode: mode)
     }
   }
 

@@ -192,6 +192,29 @@ import Testing
     #expect(learned.patientsClamped == 0)
   }
 
+  @Test func continuousDoseRunEvaluatesAndSimulates() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("continuous.h5").path
+    let train = try titrate(
+      ["train", "--rounds", "2", "--action-mode", "milligrams", "--output", checkpoint]
+        + Self.tinyTraining)
+    #expect(train.status == 0, "\(train.errors)")
+    let inspect = try titrate(["inspect", checkpoint])
+    #expect(inspect.output.contains("continuous(low: 0.0, high: 3000.0)"))
+    let evaluate = try titrate(["evaluate", checkpoint, "--patients", "50"])
+    #expect(evaluate.status == 0, "\(evaluate.errors)")
+    let simulate = try titrate(["simulate", "--checkpoint", checkpoint, "--age", "50"])
+    #expect(simulate.status == 0, "\(simulate.errors)")
+    // The actuator rounds every delivered dose to 250 mg.
+    let doseLines = simulate.output.split(separator: "\n").filter { $0.contains(" mg over ") }
+    #expect(doseLines.count == 6)
+    for line in doseLines {
+      let dose = Double(line.split(separator: " ").filter { !$0.isEmpty }[2]) ?? -1
+      #expect(dose.truncatingRemainder(dividingBy: 250) == 0, "\(line)")
+    }
+  }
+
   @Test func resumeContinuesToTheRequestedRound() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
