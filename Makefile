@@ -16,7 +16,7 @@ build: setup
 	$(SWIFT) build -c release
 
 run: build
-	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1000 \
+	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1000 --overwrite \
 	  --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 

@@ -231,6 +231,11 @@ public struct TrainedPolicy {
       throw TrainingCheckpointError(
         reason: "checkpoint entry 'configuration' is not a valid training configuration: \(error)")
     }
+    let problems = configuration.problems()
+    guard problems.isEmpty else {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry 'configuration' is invalid: " + problems.joined(separator: "; "))
+    }
     environment = StoredEnvironment(
       name: try contents.requireString(CheckpointPath.environmentName),
       definitionJSON: try contents.requireString(CheckpointPath.environmentDefinition))
@@ -241,13 +246,26 @@ public struct TrainedPolicy {
           "checkpoint entry 'environment/sha256' is \(storedHash) but the stored definition "
           + "hashes to \(environment.sha256); the file was modified after it was written")
     }
-    round = Int(try contents.requireScalar(CheckpointPath.round) as Int64)
+    let storedRound = try contents.requireScalar(CheckpointPath.round) as Int64
+    guard storedRound >= 0, storedRound <= Int64(configuration.rounds) else {
+      throw TrainingCheckpointError(
+        reason:
+          "checkpoint entry 'training/round' is \(storedRound), outside 0...\(configuration.rounds) "
+          + "(the run's configured rounds); the file is damaged")
+    }
+    round = Int(storedRound)
 
     let policyPaths = contents.paths.filter { $0.hasPrefix("policy/") || $0.hasPrefix("value/") }
     var tensors: [NamedTensor] = []
     for path in policyPaths {
       guard case .float32(let array) = try contents.requireValue(path) else {
         throw TrainingCheckpointError(reason: "checkpoint entry '\(path)' is not float32")
+      }
+      if let bad = array.values.firstIndex(where: { !$0.isFinite }) {
+        throw TrainingCheckpointError(
+          reason:
+            "checkpoint entry '\(path)' has the non-finite value \(array.values[bad]) at index "
+            + "\(bad); a network with non-finite weights cannot dose, so the file is rejected")
       }
       tensors.append(NamedTensor(name: path, shape: array.shape, values: array.values))
     }
@@ -289,8 +307,19 @@ public struct TrainedPolicy {
     }
 
     let historyText = try contents.requireString(CheckpointPath.history)
-    history = try historyText.split(separator: "\n").map { line in
-      try JSONDecoder().decode(RoundRecord.self, from: Data(line.utf8))
+    do {
+      history = try historyText.split(separator: "\n").map { line in
+        try JSONDecoder().decode(RoundRecord.self, from: Data(line.utf8))
+      }
+    } catch {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entry 'metrics/history_jsonl' is not a valid round history: \(error)")
+    }
+    guard history.count == round else {
+      throw TrainingCheckpointError(
+        reason:
+          "checkpoint entry 'metrics/history_jsonl' has \(history.count) rounds but "
+          + "'training/round' is \(round); the file is damaged")
     }
   }
 

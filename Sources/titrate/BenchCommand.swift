@@ -35,10 +35,13 @@ enum BenchCommand {
       help: "timed episodes per batch size (the median is reported), 1-100", defaultValue: "3"),
     .init(
       name: "training-steps", valueName: "N",
-      help: "environment steps of the training measurement, 0 to skip", defaultValue: "65536"),
+      help:
+        "environment steps of the training measurement, rounded up to whole rollouts of 2048 steps per environment; 0 to skip",
+      defaultValue: "65536"),
     .init(
       name: "training-envs", valueName: "N",
-      help: "environments of the training measurement (SB3 comparison: 8)", defaultValue: "8"),
+      help: "environments of the training measurement, 1-256 (SB3 comparison: 8)",
+      defaultValue: "8"),
     .init(
       name: "json", valueName: nil, help: "print one JSON object per measurement", defaultValue: nil
     ),
@@ -64,7 +67,9 @@ enum BenchCommand {
         "--population \(population) is unknown; known: \(definition.populationNames.joined(separator: ", "))"
       )
     }
-    let sizes = try parsed.requiredString("patients").split(separator: ",").map { part -> Int in
+    let trainingSteps = try parsed.integer("training-steps", in: 0...100_000_000)
+    let trainingEnvironments = try parsed.integer("training-envs", in: 1...256)
+    let sizes = try parsed.list("patients")!.map { part -> Int in
       guard let size = Int(part), (1...10_000_000).contains(size) else {
         throw CommandError.usage("--patients '\(part)' is not a batch size in 1...10000000")
       }
@@ -99,9 +104,8 @@ enum BenchCommand {
       }
     }
 
-    let trainingSteps = try parsed.integer("training-steps", in: 0...100_000_000)
     if trainingSteps > 0 {
-      let environments = try parsed.integer("training-envs", in: 1...1_000_000)
+      let environments = trainingEnvironments
       let result = try measureTraining(
         definition: definition, population: population, environments: environments,
         steps: trainingSteps)

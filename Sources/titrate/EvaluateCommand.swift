@@ -61,7 +61,7 @@ enum EvaluateCommand {
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
       seed: seed, baselines: baselines)
-    if let csvPath = parsed.string("patients-csv") {
+    if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
     }
     if parsed.flag("json") {
@@ -77,15 +77,17 @@ enum EvaluateCommand {
       for cohort in report.cohorts {
         print("")
         print(cohort.title)
-        print(formatTable(cohort.summaries))
+        print(formatTable(cohort.summaries, lastDay: report.lastDay))
       }
     }
   }
 
   static func baselineNames(_ parsed: ParsedOptions) throws -> [String] {
-    let text = try parsed.requiredString("baselines")
-    if text == "none" { return [] }
-    let names = text.split(separator: ",").map(String.init)
+    let names = try parsed.list("baselines") ?? []
+    if names == ["none"] { return [] }
+    if Set(names).count != names.count {
+      throw CommandError.usage("--baselines lists a baseline twice: \(names.joined(separator: ","))")
+    }
     for name in names where !["guideline", "oracle"].contains(name) {
       throw CommandError.usage(
         "--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
@@ -105,6 +107,8 @@ enum EvaluateCommand {
 
   struct Report: Codable {
     var environment: String
+    /// The simulated day whose AUC24 the summaries report.
+    var lastDay: Int
     var round: Int
     var patientsPerSite: Int
     var seed: UInt64
@@ -162,7 +166,7 @@ enum EvaluateCommand {
           OutcomeSummary(policy: $0, cohort: "pooled", table: $1!, days: days)
         }))
     return Report(
-      environment: policy.environment.name, round: policy.round, patientsPerSite: patients,
+      environment: policy.environment.name, lastDay: days, round: policy.round, patientsPerSite: patients,
       seed: seed, cohorts: cohorts)
   }
 
@@ -185,7 +189,14 @@ enum EvaluateCommand {
     }
   }
 
-  static func formatTable(_ summaries: [OutcomeSummary]) -> String {
+  /// Formats one cohort's summaries as an aligned table; `lastDay` names
+  /// the simulated day whose AUC24 the columns report.
+  static func formatTable(_ summaries: [OutcomeSummary], lastDay: Int) -> String {
+    // Pads without truncating, so a wide value shifts the row instead of
+    // losing characters.
+    func padded(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
     func percent(_ value: Double) -> String { String(format: "%5.1f%%", value * 100) }
     func interval(_ proportion: Proportion) -> String {
       let bounds = proportion.wilsonInterval
@@ -194,23 +205,20 @@ enum EvaluateCommand {
         bounds.upper * 100)
     }
     let header = [
-      "policy".padding(toLength: 10, withPad: " ", startingAt: 0),
-      "day-3 in target [95% CI]", "day-3 AUC24 median [p5-p95]",
-      "AUC>600", "AUC<400", "trough>20 [95% CI]", "clamped", "mean dose",
+      padded("policy", 10), padded("day-\(lastDay) in target [95% CI]", 25),
+      padded("day-\(lastDay) AUC24 median [p5-p95]", 27), "AUC>600", "AUC<400",
+      padded("trough>20 [95% CI]", 19), "clamped", "mean dose",
     ]
     var lines = [header.joined(separator: "  ")]
     for summary in summaries {
       let auc = summary.lastDayAUC
       let fields = [
-        summary.policy.padding(toLength: 10, withPad: " ", startingAt: 0),
-        interval(summary.targetAttainment).padding(toLength: 24, withPad: " ", startingAt: 0),
-        String(format: "%6.0f [%4.0f-%4.0f]", auc.median, auc.p05, auc.p95).padding(
-          toLength: 27, withPad: " ", startingAt: 0),
-        percent(summary.lastDayAUCAbove600.fraction).padding(
-          toLength: 7, withPad: " ", startingAt: 0),
-        percent(summary.lastDayAUCBelow400.fraction).padding(
-          toLength: 7, withPad: " ", startingAt: 0),
-        interval(summary.anyTroughAboveLimit).padding(toLength: 18, withPad: " ", startingAt: 0),
+        padded(summary.policy, 10),
+        padded(interval(summary.targetAttainment), 25),
+        padded(String(format: "%6.0f [%4.0f-%4.0f]", auc.median, auc.p05, auc.p95), 27),
+        padded(percent(summary.lastDayAUCAbove600.fraction), 7),
+        padded(percent(summary.lastDayAUCBelow400.fraction), 7),
+        padded(interval(summary.anyTroughAboveLimit), 19),
         String(format: "%7d", summary.patientsClamped),
         String(format: "%6.0f mg", summary.meanTotalDoseMilligrams),
       ]

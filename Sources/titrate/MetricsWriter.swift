@@ -23,6 +23,15 @@ final class MetricsWriter {
     guard let handle = FileHandle(forWritingAtPath: url.path) else {
       throw CommandError.failure("cannot open metrics file \(path) for writing")
     }
+    if !isNew && isCSV {
+      let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+      let header = existing.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+      let expected = Self.keys(siteNames).joined(separator: ",")
+      guard header.isEmpty || header == expected else {
+        throw CommandError.usage(
+          "--metrics \(path) has the columns '\(header)' but this run writes '\(expected)'; use a new file")
+      }
+    }
     self.handle = handle
     handle.seekToEndOfFile()
     if isNew && isCSV {

@@ -69,6 +69,10 @@ struct ParsedOptions {
         inlineValue = String(name[name.index(after: equals)...])
         name = String(name[..<equals])
       }
+      guard !given.contains(name) else {
+        throw CommandError.usage(
+          "option '--\(name)' is given twice; give it once")
+      }
       guard let specification = byName[name] else {
         throw CommandError.usage(
           "unknown option '--\(name)' for 'titrate \(command)'; run 'titrate \(command) --help' for the options"
@@ -132,23 +136,58 @@ struct ParsedOptions {
     values[name] == nil ? nil : try integer(name, in: range)
   }
 
-  func double(_ name: String, in range: ClosedRange<Double>) throws -> Double {
+  func double(_ name: String, in range: ClosedRange<Double>, unit: String = "") throws -> Double {
     let text = try requiredString(name)
+    let allowed =
+      "\(formatNumber(range.lowerBound))-\(formatNumber(range.upperBound))"
+      + (unit.isEmpty ? "" : " \(unit)")
     guard let value = Double(text), value.isFinite else {
-      throw CommandError.usage(
-        "--\(name) '\(text)' is not a finite number; give a value in \(range.lowerBound)...\(range.upperBound)"
-      )
+      throw CommandError.usage("--\(name) '\(text)' is not a finite number; give a value in \(allowed)")
     }
     guard range.contains(value) else {
       throw CommandError.usage(
-        "--\(name) \(value) is out of range; give a value in \(range.lowerBound)...\(range.upperBound)"
-      )
+        "--\(name) \(formatNumber(value)) is out of range; give a value in \(allowed)")
     }
     return value
   }
 
-  func optionalDouble(_ name: String, in range: ClosedRange<Double>) throws -> Double? {
-    values[name] == nil ? nil : try double(name, in: range)
+  func optionalDouble(
+    _ name: String, in range: ClosedRange<Double>, unit: String = ""
+  ) throws -> Double? {
+    values[name] == nil ? nil : try double(name, in: range, unit: unit)
+  }
+
+  /// Returns a comma-separated list, rejecting empty items.
+  func list(_ name: String) throws -> [String]? {
+    guard let text = values[name] else { return nil }
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    if items.contains(where: \.isEmpty) {
+      throw CommandError.usage(
+        "--\(name) '\(text)' has an empty item; separate the items with single commas")
+    }
+    return items
+  }
+
+  /// Returns an output file path whose folder exists and that is not a
+  /// folder itself, checked before any work starts.
+  func outputPath(_ name: String) throws -> String? {
+    guard let path = values[name] else { return nil }
+    let url = URL(fileURLWithPath: path)
+    var isDirectory: ObjCBool = false
+    if path.isEmpty || path.hasSuffix("/")
+      || (FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        && isDirectory.boolValue)
+    {
+      throw CommandError.usage("--\(name) '\(path)' is a folder; give a file path")
+    }
+    let folder = url.deletingLastPathComponent().path
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw CommandError.usage(
+        "--\(name) \(path): folder \(folder) not found; create it first")
+    }
+    return path
   }
 
   func choice(_ name: String, from allowed: [String]) throws -> String {
@@ -207,4 +246,9 @@ func parseCommandLine(
     return nil
   }
   return try ParsedOptions(command: command, arguments: arguments, specifications: options)
+}
+
+/// Formats a number without a trailing ".0" for whole values (400, 0.25).
+func formatNumber(_ value: Double) -> String {
+  value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }

@@ -53,7 +53,7 @@ enum SimulateCommand {
     .init(
       name: "site", valueName: "NAME",
       help:
-        "with --checkpoint: site whose observation statistics to use (per-site normalisation only)",
+        "with --checkpoint: site whose measurement error and (per-site normalisation) observation statistics to use; default: the first site of --population, else the first site",
       defaultValue: nil),
     .init(name: "hours", valueName: "H", help: "simulated time, 1-2000 h", defaultValue: "72"),
     .init(
@@ -76,13 +76,15 @@ enum SimulateCommand {
       )
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
-    let hours = try parsed.double("hours", in: 1...2000)
+    let hours = try parsed.double("hours", in: 1...2000, unit: "h")
 
     var definition: EnvironmentDefinition
     var trained: TrainedPolicy?
     if let path = parsed.string("checkpoint") {
-      if parsed.string("dose-mg") != nil {
-        throw CommandError.usage("give either --checkpoint or --dose-mg, not both")
+      let regimenOptions = ["dose-mg", "loading-dose-mg", "interval-hours", "infusion-hours", "environment"]
+      if let conflicting = regimenOptions.first(where: { parsed.given.contains($0) }) {
+        throw CommandError.usage(
+          "--\(conflicting) cannot be combined with --checkpoint: the checkpoint's policy chooses the doses on the checkpoint's environment")
       }
       let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
       definition = try decodeStoredDefinition(policy.environment)
@@ -91,24 +93,35 @@ enum SimulateCommand {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
       definition = try catalog.load(try parsed.requiredString("environment")).0
     }
+    let patientPopulation = try parsed.requiredString("population")
     let patient: VirtualPatient
     do {
       patient = try definition.typicalPatient(
-        populationName: try parsed.requiredString("population"),
-        ageYears: try parsed.double("age", in: -1e9...1e9),
-        weightKilograms: try parsed.double("weight", in: -1e9...1e9),
+        populationName: patientPopulation,
+        ageYears: try parsed.double("age", in: 18...120, unit: "years"),
+        weightKilograms: try parsed.double("weight", in: 20...400, unit: "kg"),
         isFemale: try parsed.choice("sex", from: ["male", "female"]) == "female",
-        serumCreatinineMilligramsPerDeciliter: try parsed.double("creatinine", in: -1e9...1e9),
+        serumCreatinineMilligramsPerDeciliter: try parsed.double("creatinine", in: 0.1...20, unit: "mg/dL"),
         onHaemodialysis: parsed.flag("haemodialysis"))
     } catch let error as PatientSpecificationError {
       throw CommandError.usage("\(error)")
     }
 
+    if parsed.flag("haemodialysis"), let population = definition.populations[patientPopulation],
+      let model = definition.models[population.model],
+      !model.parameters.present.contains(where: { _, parameter in
+        parameter.covariateEffects.contains { $0.covariate == .haemodialysis }
+      })
+    {
+      printError(
+        "titrate simulate: warning: model \(population.model) has no haemodialysis effect, so --haemodialysis does not change this patient; use a population whose model has one (goti2018)")
+    }
     let stepHours = definition.dosing.simulationStepHours
     var doses: [ScheduledDose]
     if let trained {
       doses = try policyDoses(
-        trained, definition: definition, patient: patient, site: parsed.string("site"))
+        trained, definition: definition, patient: patient, site: parsed.string("site"),
+        population: try parsed.requiredString("population"))
     } else {
       doses = try regimenDoses(parsed, hours: hours, stepHours: stepHours, definition: definition)
     }
@@ -116,8 +129,10 @@ enum SimulateCommand {
     let course = try simulateCourse(
       patient: patient, doses: doses, hours: hours, stepHours: stepHours)
     printSummary(patient: patient, doses: doses, course: course, definition: definition)
-    if let path = parsed.string("csv") { try writeCSV(course, to: path) }
-    if let path = parsed.string("svg") { try writeSVG(course, definition: definition, to: path) }
+    if let path = try parsed.outputPath("csv") { try writeCSV(course, to: path) }
+    if let path = try parsed.outputPath("svg") {
+      try writeSVG(course, definition: definition, to: path)
+    }
   }
 
   struct ScheduledDose {
@@ -140,10 +155,10 @@ enum SimulateCommand {
         "give --dose-mg (with --interval-hours and --infusion-hours) or --checkpoint; usage: \(usage)"
       )
     }
-    let dose = try parsed.double("dose-mg", in: 0...10_000)
-    let loading = try parsed.optionalDouble("loading-dose-mg", in: 0...10_000) ?? dose
-    let interval = try parsed.double("interval-hours", in: 1...168)
-    let infusion = try parsed.double("infusion-hours", in: 0.25...24)
+    let dose = try parsed.double("dose-mg", in: 0...10_000, unit: "mg")
+    let loading = try parsed.optionalDouble("loading-dose-mg", in: 0...10_000, unit: "mg") ?? dose
+    let interval = try parsed.double("interval-hours", in: 1...168, unit: "h")
+    let infusion = try parsed.double("infusion-hours", in: 0.25...24, unit: "h")
     for (name, value) in [("interval-hours", interval), ("infusion-hours", infusion)] {
       let steps = value / stepHours
       guard abs(steps - steps.rounded()) < 1e-9 else {
@@ -183,9 +198,11 @@ enum SimulateCommand {
   /// so doses pass the same actuator as in training and evaluation.
   static func policyDoses(
     _ policy: TrainedPolicy, definition: EnvironmentDefinition, patient: VirtualPatient,
-    site: String?
+    site: String?, population: String
   ) throws -> [ScheduledDose] {
-    let siteName = site ?? policy.configuration.sites[0].name
+    let siteName =
+      site ?? policy.configuration.sites.first { $0.population == population }?.name
+      ?? policy.configuration.sites[0].name
     guard let siteConfiguration = policy.configuration.sites.first(where: { $0.name == siteName })
     else {
       throw CommandError.usage(

@@ -70,8 +70,12 @@ enum TrainCommand {
       name: "threads", valueName: "N",
       help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
     .init(
-      name: "output", valueName: "FILE", help: "checkpoint to write (HDF5)",
-      defaultValue: "Checkpoints/vancomycin-4site.h5"),
+      name: "output", valueName: "FILE",
+      help: "checkpoint to write (HDF5); its folder must exist", defaultValue: nil),
+    .init(
+      name: "overwrite", valueName: nil,
+      help: "replace an existing --output file (not needed when it is the --resume file)",
+      defaultValue: nil),
     .init(
       name: "checkpoint-every", valueName: "N",
       help: "also write the checkpoint every N rounds, 0 for only at the end", defaultValue: "10"),
@@ -81,7 +85,7 @@ enum TrainCommand {
       defaultValue: nil),
     .init(
       name: "resume", valueName: "FILE",
-      help: "continue the run stored in this checkpoint up to --rounds", defaultValue: nil),
+      help: "continue the run stored in this checkpoint to its configured rounds", defaultValue: nil),
     .init(
       name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)",
       defaultValue: nil),
@@ -101,7 +105,22 @@ enum TrainCommand {
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
-    let output = URL(fileURLWithPath: try parsed.requiredString("output"))
+    guard let outputPath = try parsed.outputPath("output") else {
+      throw CommandError.usage("'titrate train' needs '--output FILE' for the checkpoint")
+    }
+    let output = URL(fileURLWithPath: outputPath)
+    let resuming = parsed.string("resume")
+    let sameFileAsResume =
+      resuming.map {
+        URL(fileURLWithPath: $0).standardizedFileURL.path == output.standardizedFileURL.path
+      } ?? false
+    if FileManager.default.fileExists(atPath: outputPath) && !parsed.flag("overwrite")
+      && !sameFileAsResume
+    {
+      throw CommandError.usage(
+        "--output \(outputPath) exists; add --overwrite to replace it or choose another file")
+    }
+    _ = try parsed.outputPath("metrics")
     let quiet = parsed.flag("quiet")
 
     let trainer: FederatedTrainer
@@ -112,7 +131,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed: Set<String> = [
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after",
+        "pause-after", "overwrite",
       ]
       if let conflicting = parsed.given.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -162,6 +181,10 @@ enum TrainCommand {
         "--rounds \(targetRounds) is below the \(trainer.completedRounds) rounds already in the checkpoint"
       )
     }
+    if trainer.completedRounds == targetRounds {
+      print("the run in \(resuming ?? "") already completed its \(targetRounds) rounds; nothing to train")
+      return
+    }
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
 
     let metricsWriter = try parsed.string("metrics").map {
@@ -205,8 +228,8 @@ enum TrainCommand {
     configuration.environment = definition.name
     let siteCount = try parsed.integer("sites", in: 1...64)
     var populations = defaultPopulations(definition, siteCount: siteCount)
-    if let list = parsed.string("populations") {
-      populations = list.split(separator: ",").map(String.init)
+    if let list = try parsed.list("populations") {
+      populations = list
       guard populations.count == siteCount else {
         throw CommandError.usage(
           "--populations lists \(populations.count) populations but --sites is \(siteCount); give one population per site"
@@ -252,7 +275,7 @@ enum TrainCommand {
     ppo.entropyCoefficient = Float(try parsed.double("entropy-coefficient", in: 0...1))
     ppo.gamma = Float(try parsed.double("gamma", in: 0...1))
     ppo.iterations = rounds * configuration.localIterations
-    let hidden = try parsed.requiredString("hidden-sizes").split(separator: ",").map {
+    let hidden = try parsed.list("hidden-sizes")!.map {
       part -> Int in
       guard let width = Int(part), (1...4096).contains(width) else {
         throw CommandError.usage(
@@ -308,8 +331,6 @@ enum TrainCommand {
   static func writeCheckpoint(
     _ trainer: FederatedTrainer, environment: StoredEnvironment, to url: URL
   ) throws {
-    let directory = url.deletingLastPathComponent()
-    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     do {
       let contents = try trainer.checkpointContents(
         environment: environment, programVersion: titrateVersion)

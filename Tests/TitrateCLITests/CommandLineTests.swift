@@ -83,16 +83,45 @@ import Testing
   }
 
   @Test func malformedNumberNamesValueAndRange() throws {
-    let run = try titrate(["train", "--rounds", "ten"])
+    let run = try titrate(["train", "--rounds", "ten", "--output", "/tmp/unused.h5"])
     #expect(run.status == 2)
     #expect(run.errors.contains("--rounds 'ten' is not an integer; give a whole number in 1...100000"))
-    let outOfRange = try titrate(["train", "--sites", "0"])
+    let outOfRange = try titrate(["train", "--sites", "0", "--output", "/tmp/unused.h5"])
     #expect(outOfRange.status == 2)
     #expect(outOfRange.errors.contains("--sites 0 is out of range; give a value in 1...64"))
   }
 
+  @Test func outputIsCheckedBeforeTraining() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let existing = folder.appendingPathComponent("existing.h5")
+    try Data("keep".utf8).write(to: existing)
+    let refused = try titrate(["train", "--rounds", "1", "--output", existing.path])
+    #expect(refused.status == 2)
+    #expect(refused.errors.contains("exists; add --overwrite to replace it"))
+    #expect(try String(contentsOf: existing, encoding: .utf8) == "keep")
+    let missingFolder = folder.appendingPathComponent("no/such/folder/run.h5").path
+    let noFolder = try titrate(["train", "--rounds", "1", "--output", missingFolder])
+    #expect(noFolder.status == 2)
+    #expect(noFolder.errors.contains("not found; create it first"))
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("no").path))
+    let isFolder = try titrate(["train", "--rounds", "1", "--output", folder.path])
+    #expect(isFolder.status == 2)
+    #expect(isFolder.errors.contains("is a folder; give a file path"))
+    let noOutput = try titrate(["train", "--rounds", "1"])
+    #expect(noOutput.status == 2)
+    #expect(noOutput.errors.contains("needs '--output FILE'"))
+  }
+
+  @Test func repeatedOptionIsRejected() throws {
+    let run = try titrate(["simulate", "--dose-mg", "1000", "--age", "70", "--age", "80"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("option '--age' is given twice"))
+  }
+
   @Test func missingEnvironmentListsKnownOnes() throws {
-    let run = try titrate(["train", "--environment", "vancomicin"])
+    let run = try titrate(
+      ["train", "--environment", "vancomicin", "--output", "/tmp/titrate-unused.h5"])
     #expect(run.status == 3)
     #expect(run.errors.contains("environment 'vancomicin' not found"))
     #expect(run.errors.contains("known environments: vancomycin"))
@@ -107,7 +136,9 @@ import Testing
       of: "\"maximumSingleDoseMilligrams\": 3000", with: "\"maximumSingleDoseMilligrams\": -5")
     let broken = folder.appendingPathComponent("broken.json")
     try text.write(to: broken, atomically: true, encoding: .utf8)
-    let run = try titrate(["train", "--environment", broken.path, "--rounds", "1"])
+    let run = try titrate(
+      ["train", "--environment", broken.path, "--rounds", "1", "--output",
+       folder.appendingPathComponent("unused.h5").path])
     #expect(run.status == 3)
     #expect(run.errors.contains("actuatorLimits.maximumSingleDoseMilligrams"))
   }
@@ -225,7 +256,8 @@ import Testing
     let extend = try titrate(["train", "--resume", checkpoint, "--rounds", "3", "--output", checkpoint])
     #expect(extend.status == 2)
     #expect(extend.errors.contains("--rounds 3 differs from the 2 rounds the checkpoint's run was configured for"))
-    let conflicting = try titrate(["train", "--resume", checkpoint, "--learning-rate", "0.1"])
+    let conflicting = try titrate(
+      ["train", "--resume", checkpoint, "--output", checkpoint, "--learning-rate", "0.1"])
     #expect(conflicting.status == 2)
     #expect(conflicting.errors.contains("--learning-rate cannot be combined with --resume"))
     let resumed = try titrate(["train", "--resume", checkpoint, "--output", checkpoint])
@@ -329,7 +361,7 @@ import Testing
   @Test func simulateRejectsImpossibleCovariates() throws {
     let run = try titrate(["simulate", "--dose-mg", "1000", "--age", "400"])
     #expect(run.status == 2)
-    #expect(run.errors.contains("age 400.0 is invalid; give a value in 18-120 years"))
+    #expect(run.errors.contains("--age 400 is out of range; give a value in 18-120 years"))
   }
 
   @Test func environmentsListsPopulations() throws {

@@ -211,6 +211,37 @@ import TitrateRandom
     #expect(resumed.serverState == uninterrupted.serverState)
   }
 
+  @Test func damagedTrainingContentIsRejected() throws {
+    let trainer = try FederatedTrainer(
+      configuration: configuration(sites: 2, rounds: 3), makeEnvironment: factory)
+    try trainer.runRound()
+    let environment = StoredEnvironment(name: "matching", definitionJSON: "{}")
+    let good = try trainer.checkpointContents(environment: environment, programVersion: "test")
+    #expect(try TrainedPolicy(contents: good).round == 1)
+
+    var nonFinite = good
+    if case .float32(let array) = nonFinite["policy/layer_0/weight"] {
+      var values = array.values
+      values[3] = .nan
+      nonFinite.set("policy/layer_0/weight", shape: array.shape, values: values)
+    }
+    #expect {
+      try TrainedPolicy(contents: nonFinite)
+    } throws: { "\($0)".contains("'policy/layer_0/weight' has the non-finite value nan at index 3") }
+
+    var negativeRound = good
+    negativeRound.set("training/round", shape: [], values: [Int64(-5)])
+    #expect {
+      try TrainedPolicy(contents: negativeRound)
+    } throws: { "\($0)".contains("'training/round' is -5, outside 0...3") }
+
+    var aheadOfHistory = good
+    aheadOfHistory.set("training/round", shape: [], values: [Int64(2)])
+    #expect {
+      try TrainedPolicy(contents: aheadOfHistory)
+    } throws: { "\($0)".contains("has 1 rounds but 'training/round' is 2") }
+  }
+
   @Test func learnsTheMatchingTask() throws {
     var longer = configuration(sites: 2, rounds: 12)
     longer.ppo.iterations = 24

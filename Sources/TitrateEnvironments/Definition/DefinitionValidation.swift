@@ -15,6 +15,14 @@ extension EnvironmentDefinition {
           + "\(Self.supportedFormatVersion). Convert the file or use a matching build.")
     }
     if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    // Names become file names, HDF5 group names and CSV fields.
+    for (path, identifier) in [("name", name)] + populationNames.map({ ("populations.\($0)", $0) })
+    where !identifier.isEmpty && !isPlainIdentifier(identifier) {
+      issues.add(
+        path,
+        "uses the name \"\(identifier)\", which has characters other than letters, digits, "
+          + "'_' and '-'. Rename it, for example \"icu_arc\".")
+    }
     validateSources(&issues)
 
     if models.isEmpty { issues.add("models", "is empty. Define at least one PK model.") }
@@ -255,4 +263,14 @@ func requireMultiple(
       "is \(format(value)), which is not a whole multiple of \(unitName) "
         + "(\(format(unitValue))). Round it to a multiple.")
   }
+}
+
+/// True for names made only of ASCII letters, digits, `_` and `-`, which are
+/// safe as file names, HDF5 group names and CSV fields.
+func isPlainIdentifier(_ text: String) -> Bool {
+  !text.isEmpty
+    && text.unicodeScalars.allSatisfy { scalar in
+      scalar.isASCII
+        && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "-")
+    }
 }
