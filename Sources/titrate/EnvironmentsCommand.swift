@@ -27,6 +27,10 @@ enum EnvironmentsCommand {
     } catch {
       throw CommandError.invalidInput("\(error)")
     }
+    guard !files.isEmpty else {
+      throw CommandError.invalidInput(
+        "no environment definitions (*.json) found in \(catalog.directory.path); pass the folder of the definitions with --environments-dir")
+    }
     print("environments in \(catalog.directory.path):")
     var invalid = 0
     for file in files {

@@ -129,6 +129,16 @@ enum SimulateCommand {
     let course = try simulateCourse(
       patient: patient, doses: doses, hours: hours, stepHours: stepHours)
     printSummary(patient: patient, doses: doses, course: course, definition: definition)
+    if let csvPath = parsed.string("csv"), csvPath == parsed.string("svg") {
+      throw CommandError.usage("--csv and --svg name the same file \(csvPath); give two files")
+    }
+    if trained != nil && hours > definition.dosing.episodeHours {
+      printError(
+        "titrate simulate: note: the policy doses during its \(formatNumber(definition.dosing.episodeHours))-h episode only; later hours show the washout")
+    }
+    if hours < 24 {
+      printError("titrate simulate: note: --hours \(formatNumber(hours)) is under 24 h, so no day's AUC24 is complete")
+    }
     if let path = try parsed.outputPath("csv") { try writeCSV(course, to: path) }
     if let path = try parsed.outputPath("svg") {
       try writeSVG(course, definition: definition, to: path)
@@ -292,6 +302,8 @@ enum SimulateCommand {
     }
     let reward = definition.reward
     let stepsPerDay = Int((24 / (course.timesHours[1] - course.timesHours[0])).rounded())
+    // Cmax and Cmin are over the grid points of each day including its
+    // start, so day 1's Cmin is the 0 mg/L before the first dose.
     print("day   AUC24 (mg*h/L)   Cmax (mg/L)   Cmin (mg/L)   in 400-600")
     var day = 0
     while (day + 1) * stepsPerDay < course.timesHours.count {
