@@ -71,6 +71,7 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
+        "TitrateLinearAlgebra",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),

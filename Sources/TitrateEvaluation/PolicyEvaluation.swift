@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import TitrateEnvironments
 import TitratePolicy
 import TitrateRandom
@@ -89,33 +91,80 @@ public func evaluateEpisode(
 /// same patients: batch `k` is reset with a seed derived from `seed` and
 /// `k` only.
 ///
+/// With `threads` above 1, batches run concurrently, each worker with its
+/// own environments; the tables are joined in batch order, so the result is
+/// the same for any thread count. Callers should then give BLAS one thread.
+///
 /// - Returns: one outcome table per policy, in the order given.
 public func evaluatePolicies(
   _ policies: [EvaluatedPolicy], patientCount: Int, batchSize: Int, seed: UInt64,
-  makeEnvironment: (_ batchSize: Int) throws -> any DosingEnvironment
+  threads: Int = 1,
+  makeEnvironment: @escaping @Sendable (_ batchSize: Int) throws -> any DosingEnvironment
 ) throws -> [OutcomeTable] {
   precondition(patientCount > 0 && batchSize > 0, "patient count and batch size must be positive")
-  var tables: [OutcomeTable?] = Array(repeating: nil, count: policies.count)
-  var remaining = patientCount
-  var batchIndex: UInt64 = 0
-  var environment: (any DosingEnvironment)?
-  while remaining > 0 {
-    let size = min(batchSize, remaining)
-    if environment == nil || environment!.batchSize != size {
-      environment = try makeEnvironment(size)
+  precondition(threads >= 1, "threads must be at least 1, got \(threads)")
+  let sizes = stride(from: 0, to: patientCount, by: batchSize).map {
+    min(batchSize, patientCount - $0)
+  }
+  let results = BatchResults(batchCount: sizes.count)
+  let workerCount = min(threads, sizes.count)
+  let evaluateBatches: @Sendable (Int) -> Void = { worker in
+    var environment: (any DosingEnvironment)?
+    for batch in stride(from: worker, to: sizes.count, by: workerCount) {
+      do {
+        if environment == nil || environment!.batchSize != sizes[batch] {
+          environment = try makeEnvironment(sizes[batch])
+        }
+        var seedGenerator = Xoshiro256(seed: seed, stream: 0xE7A1_0000 + UInt64(batch))
+        let batchSeed = seedGenerator.next()
+        let tables = try policies.map { policy in
+          try evaluateEpisode(environment!, policy: policy, seed: batchSeed)
+        }
+        results.store(.success(tables), at: batch)
+      } catch {
+        results.store(.failure(error), at: batch)
+        return
+      }
     }
-    var seedGenerator = Xoshiro256(seed: seed, stream: 0xE7A1_0000 + batchIndex)
-    let batchSeed = seedGenerator.next()
-    for (index, policy) in policies.enumerated() {
-      let table = try evaluateEpisode(environment!, policy: policy, seed: batchSeed)
+  }
+  if workerCount == 1 {
+    evaluateBatches(0)
+  } else {
+    DispatchQueue.concurrentPerform(iterations: workerCount, execute: evaluateBatches)
+  }
+
+  var tables: [OutcomeTable?] = Array(repeating: nil, count: policies.count)
+  for batch in 0..<sizes.count {
+    guard let outcome = results.outcome(at: batch) else { continue }
+    let batchTables = try outcome.get()
+    for (index, table) in batchTables.enumerated() {
       if tables[index] == nil {
         tables[index] = table
       } else {
         tables[index]!.append(contentsOf: table)
       }
     }
-    remaining -= size
-    batchIndex += 1
   }
   return tables.map { $0! }
+}
+
+/// Results of concurrent evaluation work, stored by index under a lock.
+public final class BatchResults: @unchecked Sendable {
+  private var outcomes: [Result<[OutcomeTable], any Error>?]
+  private let lock = NSLock()
+
+  public init(batchCount: Int) { outcomes = Array(repeating: nil, count: batchCount) }
+
+  public func store(_ outcome: Result<[OutcomeTable], any Error>, at batch: Int) {
+    lock.lock()
+    outcomes[batch] = outcome
+    lock.unlock()
+  }
+
+  /// The batch's result; nil when its worker stopped at an earlier error.
+  public func outcome(at batch: Int) -> Result<[OutcomeTable], any Error>? {
+    lock.lock()
+    defer { lock.unlock() }
+    return outcomes[batch]
+  }
 }

@@ -2,6 +2,7 @@ import Foundation
 import TitrateEnvironments
 import TitrateEvaluation
 import TitrateFederation
+import TitrateLinearAlgebra
 import TitratePolicy
 
 /// `titrate evaluate CHECKPOINT`: the learned policy and the baselines on
@@ -23,6 +24,9 @@ enum EvaluateCommand {
     .init(
       name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'",
       defaultValue: "guideline,oracle"),
+    .init(
+      name: "threads", valueName: "N",
+      help: "sites evaluated at once, 1-256; results do not depend on it", defaultValue: "2"),
     .init(
       name: "patients-csv", valueName: "FILE",
       help: "also write every patient's outcomes (one row per patient and policy) as CSV",
@@ -57,10 +61,13 @@ enum EvaluateCommand {
     let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
     let definition = try decodeStoredDefinition(policy.environment)
     let baselines = try baselineNames(parsed)
+    let threads = try parsed.integer("threads", in: 1...256)
+    // Concurrent batches each run their own products on one BLAS thread.
+    if threads > 1 { BLASThreads.set(1) }
 
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
-      seed: seed, baselines: baselines)
+      seed: seed, baselines: baselines, threads: threads)
     if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
     }
@@ -117,28 +124,49 @@ enum EvaluateCommand {
 
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
-    seed: UInt64, baselines: [String]
+    seed: UInt64, baselines: [String], threads: Int
   ) throws -> Report {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
     var cohorts: [Cohort] = []
-    for (index, site) in policy.configuration.sites.enumerated() {
+    let sites = policy.configuration.sites
+    let network = policy.network
+    let actionMode = doseActionMode(for: network.actionSpace)
+    let policiesPerSite: [[EvaluatedPolicy]] = try sites.map { site in
       let normalizer = try policy.observationNormalizer(site: site.name)
-      let policies: [EvaluatedPolicy] =
-        [.learned(network: policy.network, normalizer: normalizer)]
-        + baselines.map { .baseline($0) }
-      let tables: [OutcomeTable]
+      return [.learned(network: network, normalizer: normalizer)] + baselines.map { .baseline($0) }
+    }
+    // Sites are evaluated concurrently; each site's batches and seeds are
+    // the same as in a serial run, so the report does not depend on threads.
+    let siteResults = BatchResults(batchCount: sites.count)
+    let evaluateSite: @Sendable (Int) -> Void = { index in
+      let population = sites[index].population
       do {
-        tables = try evaluatePolicies(
-          policies, patientCount: patients, batchSize: batchSize, seed: seed &+ UInt64(index)
+        let tables = try evaluatePolicies(
+          policiesPerSite[index], patientCount: patients, batchSize: batchSize,
+          seed: seed &+ UInt64(index)
         ) { size in
           let environment = try VancomycinEnvironment(
-            definition: definition, populationName: site.population, batchSize: size,
-            streamIdentifier: evaluationStreamOffset + UInt64(index),
-            actionMode: doseActionMode(for: policy.network.actionSpace))
+            definition: definition, populationName: population, batchSize: size,
+            streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode)
           environment.recordsOutcomeTable = true
           return environment
         }
+        siteResults.store(.success(tables), at: index)
+      } catch {
+        siteResults.store(.failure(error), at: index)
+      }
+    }
+    let queue = OperationQueue()
+    queue.maxConcurrentOperationCount = threads
+    for index in sites.indices { queue.addOperation { evaluateSite(index) } }
+    queue.waitUntilAllOperationsAreFinished()
+
+    for (index, site) in sites.enumerated() {
+      let policies = policiesPerSite[index]
+      let tables: [OutcomeTable]
+      do {
+        tables = try siteResults.outcome(at: index)!.get()
       } catch {
         throw CommandError.failure("evaluation of site \(site.name) failed: \(error)")
       }

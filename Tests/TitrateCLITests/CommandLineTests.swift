@@ -246,6 +246,18 @@ import Testing
     }
   }
 
+  @Test func evaluationIgnoresThreadCount() throws {
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Checkpoints/vancomycin-4site.h5"
+    ).path
+    let reports = try ["1", "3"].map { threads in
+      try titrate(["evaluate", checkpoint, "--patients", "120", "--threads", threads, "--json"])
+    }
+    #expect(reports[0].status == 0, "\(reports[0].errors)")
+    #expect(reports[0].output.count > 1000)
+    #expect(reports[0].output == reports[1].output)
+  }
+
   @Test func resumeContinuesToTheRequestedRound() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -14,7 +14,7 @@ import TitrateRandom
     return try! EnvironmentDefinition.load(from: url)
   }()
 
-  func makeEnvironment(_ size: Int) throws -> any DosingEnvironment {
+  @Sendable func makeEnvironment(_ size: Int) throws -> any DosingEnvironment {
     let environment = try VancomycinEnvironment(
       definition: Self.definition, populationName: "obese", batchSize: size,
       streamIdentifier: 99)
@@ -51,6 +51,18 @@ import TitrateRandom
       [.baseline("guideline")], patientCount: 120, batchSize: 50, seed: 9,
       makeEnvironment: makeEnvironment)
     #expect(first[0][column: "weightKilograms"] != other[0][column: "weightKilograms"])
+  }
+
+  @Test func threadCountDoesNotChangeTables() throws {
+    let policies: [EvaluatedPolicy] = [.baseline("guideline"), .baseline("oracle")]
+    let serial = try evaluatePolicies(
+      policies, patientCount: 230, batchSize: 50, seed: 4, threads: 1,
+      makeEnvironment: makeEnvironment)
+    let parallel = try evaluatePolicies(
+      policies, patientCount: 230, batchSize: 50, seed: 4, threads: 3,
+      makeEnvironment: makeEnvironment)
+    #expect(serial == parallel)
+    #expect(serial[0].rowCount == 230)
   }
 
   @Test func unknownBaselineIsReported() throws {
