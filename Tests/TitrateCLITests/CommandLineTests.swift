@@ -113,6 +113,37 @@ import Testing
     #expect(noOutput.errors.contains("needs '--output FILE'"))
   }
 
+  @Test func metricsFilesAppendAndCheckColumns() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let jsonl = folder.appendingPathComponent("metrics.jsonl").path
+    let csv = folder.appendingPathComponent("metrics.csv").path
+    for (index, metrics) in [jsonl, csv].enumerated() {
+      let run = try titrate(
+        ["train", "--rounds", "2", "--metrics", metrics, "--output",
+         folder.appendingPathComponent("run\(index).h5").path] + Self.tinyTraining)
+      #expect(run.status == 0, "\(run.errors)")
+    }
+    let lines = try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2)
+    struct Record: Decodable {
+      var round: Double
+      var targetAttainment: Double?
+      enum CodingKeys: String, CodingKey {
+        case round
+        case targetAttainment = "rollout/target_attainment"
+      }
+    }
+    let records = try lines.map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+    #expect(records.map(\.round) == [1, 2])
+    // A one-site run cannot append to the two-site CSV.
+    let mismatched = try titrate(
+      ["train", "--rounds", "1", "--sites", "1", "--metrics", csv, "--output",
+       folder.appendingPathComponent("other.h5").path, "--patients-per-site", "8"])
+    #expect(mismatched.status == 2)
+    #expect(mismatched.errors.contains("use a new file"))
+  }
+
   @Test func repeatedOptionIsRejected() throws {
     let run = try titrate(["simulate", "--dose-mg", "1000", "--age", "70", "--age", "80"])
     #expect(run.status == 2)
