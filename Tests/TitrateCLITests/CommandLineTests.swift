@@ -195,21 +195,8 @@ import Testing
 
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "200", "--json"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
-    struct Summary: Decodable {
-      struct Share: Decodable {
-        var events: Int
-        var total: Int
-      }
-      var policy: String
-      var patients: Int
-      var targetAttainment: Share
-    }
-    struct Cohort: Decodable {
-      var name: String
-      var summaries: [Summary]
-    }
-    struct Report: Decodable { var cohorts: [Cohort] }
-    let report = try JSONDecoder().decode(Report.self, from: Data(evaluate.output.utf8))
+    let report = try JSONDecoder().decode(
+      EvaluationReport.self, from: Data(evaluate.output.utf8))
     #expect(report.cohorts.map(\.name) == ["elderly_renal", "haematology", "pooled"])
     let pooled = try #require(report.cohorts.last)
     #expect(pooled.summaries.map(\.policy) == ["learned", "guideline", "oracle"])
@@ -226,26 +213,13 @@ import Testing
       "Checkpoints/vancomycin-4site.h5")
     let run = try titrate(["evaluate", checkpoint.path, "--patients", "400", "--json"])
     #expect(run.status == 0, "\(run.errors)")
-    struct Summary: Decodable {
-      struct Share: Decodable {
-        var events: Int
-        var total: Int
-      }
-      var policy: String
-      var targetAttainment: Share
-      var anyTroughAboveLimit: Share
-      var patientsClamped: Int
-    }
-    struct Cohort: Decodable {
-      var name: String
-      var summaries: [Summary]
-    }
-    struct Report: Decodable { var cohorts: [Cohort] }
-    let report = try JSONDecoder().decode(Report.self, from: Data(run.output.utf8))
+    let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.output.utf8))
     let pooled = try #require(report.cohorts.first { $0.name == "pooled" })
     let learned = try #require(pooled.summaries.first { $0.policy == "learned" })
     let guideline = try #require(pooled.summaries.first { $0.policy == "guideline" })
-    func fraction(_ share: Summary.Share) -> Double { Double(share.events) / Double(share.total) }
+    func fraction(_ share: EvaluationReport.Share) -> Double {
+      Double(share.events) / Double(share.total)
+    }
     #expect(learned.targetAttainment.total == 1600)
     // Measured with 5,000 patients per site: learned about 0.86, guideline
     // 0.27 (Docs/benchmarks.md); 1,600 patients leave a wide margin.
@@ -414,4 +388,24 @@ import Testing
       #expect(run.output.contains("population \(population)"))
     }
   }
+}
+
+/// The parts of `titrate evaluate --json` the tests read.
+struct EvaluationReport: Decodable {
+  struct Share: Decodable {
+    var events: Int
+    var total: Int
+  }
+  struct Summary: Decodable {
+    var policy: String
+    var patients: Int
+    var targetAttainment: Share
+    var anyTroughAboveLimit: Share
+    var patientsClamped: Int
+  }
+  struct Cohort: Decodable {
+    var name: String
+    var summaries: [Summary]
+  }
+  var cohorts: [Cohort]
 }

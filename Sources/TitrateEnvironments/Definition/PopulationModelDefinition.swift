@@ -1,4 +1,5 @@
 import Foundation
+import TitratePKPD
 
 /// Names of the pharmacokinetic parameters a population model defines.
 public enum PharmacokineticParameterName: String, Codable, Sendable, CaseIterable {
@@ -157,17 +158,27 @@ public enum CovariateEffectDefinition: Codable, Sendable, Equatable {
     }
   }
 
-  /// The multiplicative factor for covariate value `value`.
-  public func factor(_ value: Double) -> Double {
+  /// The same effect in the PK core's form, which defines the maths.
+  public var pharmacokineticEffect: CovariateEffect {
     switch self {
-    case .power(_, let reference, let exponent):
-      return Foundation.pow(value / reference, exponent)
-    case .linear(_, let reference, let slope): return 1 + slope * (value - reference)
-    case .proportional(_, let reference): return value / reference
-    case .categorical(_, let factor): return value >= 0.5 ? factor : 1
-    case .exponential(_, let reference, let coefficient):
-      return Foundation.exp(coefficient * (value - reference))
+    case .power(let covariate, let reference, let exponent):
+      return .power(covariate: covariate.rawValue, reference: reference, exponent: exponent)
+    case .linear(let covariate, let reference, let slope):
+      return .linear(covariate: covariate.rawValue, reference: reference, slope: slope)
+    case .proportional(let covariate, let reference):
+      return .proportional(covariate: covariate.rawValue, reference: reference)
+    case .categorical(let covariate, let factor):
+      return .categorical(covariate: covariate.rawValue, factor: factor)
+    case .exponential(let covariate, let reference, let coefficient):
+      return .exponential(
+        covariate: covariate.rawValue, reference: reference, coefficient: coefficient)
     }
+  }
+
+  /// Returns the multiplicative factor for covariate value `value`
+  /// (indicator covariates are 0 or 1).
+  public func factor(_ value: Double) -> Double {
+    pharmacokineticEffect.factor(covariateValue: value)
   }
 
   enum Kind: String, CaseIterable {
