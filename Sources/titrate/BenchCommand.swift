@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import TitrateEnvironments
 import TitrateEvaluation
@@ -29,7 +30,11 @@ enum BenchCommand {
     .init(
       name: "patients", valueName: "N,N,...", help: "evaluation batch sizes to measure",
       defaultValue: "1000,10000,100000,1000000"),
-    .init(name: "threads", valueName: "N", help: "OpenBLAS threads, 1-64", defaultValue: "1"),
+    .init(
+      name: "threads", valueName: "N",
+      help:
+        "threads, 1-64: evaluation splits the patients over this many workers (one BLAS thread each); training gives OpenBLAS this many threads",
+      defaultValue: "1"),
     .init(
       name: "repeats", valueName: "N",
       help: "timed episodes per batch size (the median is reported), 1-100", defaultValue: "3"),
@@ -78,11 +83,13 @@ enum BenchCommand {
     let threads = try parsed.integer("threads", in: 1...64)
     let repeats = try parsed.integer("repeats", in: 1...100)
     let json = parsed.flag("json")
-    BLASThreads.set(threads)
+    // Evaluation runs one worker per thread, each with one BLAS thread; the
+    // training measurement gives OpenBLAS all threads.
+    BLASThreads.set(1)
 
     if !json {
       print(
-        "evaluation: \(population) patients, 2x64 tanh policy, \(threads) BLAS thread(s), median of \(repeats)"
+        "evaluation: \(population) patients, 2x64 tanh policy, \(threads) worker thread(s), median of \(repeats)"
       )
       print(
         "patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)"
@@ -90,7 +97,8 @@ enum BenchCommand {
     }
     for size in sizes {
       let result = try measureEvaluation(
-        definition: definition, population: population, patients: size, repeats: repeats)
+        definition: definition, population: population, patients: size, repeats: repeats,
+        workers: threads)
       if json {
         print(
           "{\"measurement\": \"evaluation\", \"patients\": \(size), \"threads\": \(threads), \"reset_seconds\": \(result.resetSeconds), \"episode_seconds\": \(result.episodeSeconds), \"patient_decisions_per_second\": \(result.decisionsPerSecond), \"policy_seconds\": \(result.policySeconds), \"environment_seconds\": \(result.environmentSeconds), \"peak_rss_mib\": \(peakResidentMebibytes())}"
@@ -105,6 +113,7 @@ enum BenchCommand {
     }
 
     if trainingSteps > 0 {
+      BLASThreads.set(threads)
       let environments = trainingEnvironments
       let result = try measureTraining(
         definition: definition, population: population, environments: environments,
@@ -137,48 +146,92 @@ enum BenchCommand {
     var environmentSeconds: Double
   }
 
+  /// One worker's share of the patients: its own environment, policy
+  /// evaluator and buffers, stepped on its own thread.
+  final class EvaluationShard: @unchecked Sendable {
+    let environment: VancomycinEnvironment
+    var evaluator: PolicyEvaluator
+    var observations: [Float] = []
+    var actions: [Float] = []
+    var policySeconds = 0.0
+    var finished = false
+
+    init(environment: VancomycinEnvironment, evaluator: PolicyEvaluator) {
+      self.environment = environment
+      self.evaluator = evaluator
+    }
+
+    func step() {
+      let policyStart = monotonicSeconds()
+      evaluator.actions(
+        observations: observations, count: environment.batchSize, into: &actions)
+      policySeconds += monotonicSeconds() - policyStart
+      let result = environment.step(actions: actions)
+      finished = result.terminated[0] || result.truncated[0]
+      observations = result.observations
+    }
+  }
+
+  /// Times episodes of `patients` patients split over `workers` threads
+  /// (one BLAS thread each); with one worker, a single batch.
   static func measureEvaluation(
-    definition: EnvironmentDefinition, population: String, patients: Int, repeats: Int
+    definition: EnvironmentDefinition, population: String, patients: Int, repeats: Int,
+    workers: Int
   ) throws -> EvaluationResult {
-    let environment = try VancomycinEnvironment(
-      definition: definition, populationName: population, batchSize: patients)
-    // Each measured episode starts from an explicit reset (timed apart).
-    environment.automaticallyResets = false
     var generator = Xoshiro256(seed: 7)
+    let observationSize = VancomycinObservation.count(for: definition)
     let network = ActorCritic(
-      observationSize: environment.observationSize, actionSpace: environment.actionSpace,
+      observationSize: observationSize, actionSpace: .discrete(count: definition.dosing.doseLevelCount),
       hiddenSizes: [64, 64], generator: &generator)
-    var normalizer = RunningNormalizer(featureCount: environment.observationSize)
-    normalizer.update(observations: environment.reset(seed: 1), rows: patients)
-    var evaluator = PolicyEvaluator(network: network, normalizer: normalizer)
-    var actions = [Float]()
+    let shardCount = min(workers, patients)
+    var shards: [EvaluationShard] = []
+    for index in 0..<shardCount {
+      let size = patients / shardCount + (index < patients % shardCount ? 1 : 0)
+      let environment = try VancomycinEnvironment(
+        definition: definition, populationName: population, batchSize: size,
+        streamIdentifier: UInt64(index))
+      // Each measured episode starts from an explicit reset (timed apart).
+      environment.automaticallyResets = false
+      var normalizer = RunningNormalizer(featureCount: observationSize)
+      normalizer.update(observations: environment.reset(seed: 1), rows: size)
+      shards.append(
+        EvaluationShard(
+          environment: environment,
+          evaluator: PolicyEvaluator(network: network, normalizer: normalizer)))
+    }
+    let frozenShards = shards
+    func forEachShard(_ body: @escaping @Sendable (EvaluationShard) -> Void) {
+      if frozenShards.count == 1 {
+        body(frozenShards[0])
+      } else {
+        DispatchQueue.concurrentPerform(iterations: frozenShards.count) { body(frozenShards[$0]) }
+      }
+    }
+
     var resets: [Double] = []
     var episodes: [Double] = []
     var policyParts: [Double] = []
     var environmentParts: [Double] = []
-    var decisions = 0
     for repeat_ in 0..<repeats {
       let resetStart = monotonicSeconds()
-      var observations = environment.reset(seed: UInt64(repeat_ + 2))
+      forEachShard { shard in
+        shard.observations = shard.environment.reset(seed: UInt64(repeat_ + 2))
+        shard.policySeconds = 0
+        shard.finished = false
+      }
       resets.append(monotonicSeconds() - resetStart)
       let start = monotonicSeconds()
-      decisions = 0
-      var policySeconds = 0.0
-      while true {
-        let policyStart = monotonicSeconds()
-        evaluator.actions(observations: observations, count: patients, into: &actions)
-        policySeconds += monotonicSeconds() - policyStart
-        let step = environment.step(actions: actions)
-        decisions += patients
-        if step.terminated[0] || step.truncated[0] { break }
-        observations = step.observations
+      while !frozenShards[0].finished {
+        forEachShard { $0.step() }
       }
       let episode = monotonicSeconds() - start
       episodes.append(episode)
-      policyParts.append(policySeconds)
-      environmentParts.append(episode - policySeconds)
+      // Worker 0's split stands for all workers (they run side by side).
+      policyParts.append(frozenShards[0].policySeconds)
+      environmentParts.append(episode - frozenShards[0].policySeconds)
     }
     let episode = quantile(episodes, 0.5)
+    let decisions = patients * definition.dosing.decisionsPerEpisode
     return EvaluationResult(
       resetSeconds: quantile(resets, 0.5), episodeSeconds: episode,
       decisionsPerSecond: Double(decisions) / episode,
