@@ -49,7 +49,7 @@ extension EnvironmentDefinition {
 }
 
 extension VancomycinEnvironment {
-  /// The observations of the current state (for example after
+  /// Returns the observations of the current state (for example after
   /// `setPatients(_:)`), in `VancomycinObservation` layout.
   public func currentObservations() -> [Float] { observations() }
 }

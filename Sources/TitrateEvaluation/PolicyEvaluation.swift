@@ -161,7 +161,8 @@ public final class BatchResults: @unchecked Sendable {
     lock.unlock()
   }
 
-  /// The batch's result; nil when its worker stopped at an earlier error.
+  /// Returns the batch's result, or nil when its worker stopped at an
+  /// earlier error.
   public func outcome(at batch: Int) -> Result<[OutcomeTable], any Error>? {
     lock.lock()
     defer { lock.unlock() }

@@ -289,6 +289,7 @@ public final class FederatedTrainer {
     site.learner.resetEnvironment(
       site.environment,
       seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
+
     var steps = 0
     var returnSum = 0.0
     var returnEpisodes = 0
@@ -302,12 +303,14 @@ public final class FederatedTrainer {
       }
       outcomes.merge(metrics.outcomes)
     }
+
     let update = ModelUpdate(
       siteName: site.configuration.name, round: round,
       localParameters: site.learner.parameterVector(), globalParameters: broadcast,
       sampleCount: steps,
       observationStatistics: federatedNormalization
         ? statisticsIncrement(from: broadcastNormalizer, to: site.learner.normalizer.state) : nil)
+
     let record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil,
       environmentSteps: steps,

@@ -30,14 +30,14 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// PPO iterations (rollout plus update epochs) each site runs per round
   /// before it returns its model delta, 1...1,000.
   public var localIterations: Int = 1
-  /// How the aggregator applies the averaged delta.
+  /// Server optimiser that applies the averaged delta.
   public var serverOptimizer: ServerOptimizerConfiguration = .sgd(learningRate: 1)
   /// Seed of every random stream in the run.
   public var seed: UInt64 = 1
   /// Sites trained at the same time, 1...256. Results do not depend on it:
   /// every site uses one OpenBLAS thread whatever this value is.
   public var threads: Int = 2
-  /// Where the policy's observation statistics come from.
+  /// Source of the policy's observation statistics.
   public var observationNormalization: ObservationNormalization = .federated
   /// Local PPO hyperparameters, the same at every site.
   public var ppo: PPOConfiguration = PPOConfiguration()

@@ -1,8 +1,8 @@
 import TitratePolicy
 
-/// What a site returns after local training in one round: the change of
-/// its local model relative to the global model it received, and how many
-/// environment steps (patient decisions) produced it.
+/// A site's result of local training in one round: the change of its local
+/// model relative to the global model it received, and the number of
+/// environment steps (patient decisions) behind it.
 ///
 /// The delta is in `Double`: `Double(local) - Double(global)` is exact
 /// whenever the two `Float` values have exponents within 29 binary orders of

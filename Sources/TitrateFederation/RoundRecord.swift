@@ -1,10 +1,10 @@
-/// What one site reported in one round.
+/// One site's report for one round.
 public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Site name.
   public var site: String
   /// True when the update passed validation and entered the average.
   public var accepted: Bool
-  /// Why the update was rejected, nil when accepted.
+  /// Reason the update was rejected, nil when accepted.
   public var rejectionReason: String?
   /// Environment steps (patient decisions) the site ran this round.
   public var environmentSteps: Int

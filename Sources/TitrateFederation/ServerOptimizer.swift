@@ -2,7 +2,8 @@
   import Glibc
 #endif
 
-/// How the aggregator turns the averaged delta into the next global model.
+/// Server optimiser: the rule that turns the averaged delta into the next
+/// global model.
 public enum ServerOptimizerConfiguration: Codable, Sendable, Equatable {
   /// x <- x + learningRate * delta. With learning rate 1 this is plain
   /// FedAvg: the new global model is the weighted mean of the local models.

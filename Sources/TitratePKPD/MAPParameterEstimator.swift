@@ -64,11 +64,11 @@ public struct MAPEstimatorConfiguration: Sendable, Equatable {
 ///   s_j^2 = additive^2 + (proportional f_j)^2 + minimum^2,
 ///
 /// where `minimum` is `configuration.minimumStandardDeviationMilligramsPerLiter`.
-/// The search is Levenberg-Marquardt on the free etas with Fisher scoring
-/// for the ln s^2 term (the expected Hessian of each level's term is
-/// 2 (1/s^2 + (ds^2/df)^2 / (2 s^4)) J J^T), a forward-difference Jacobian,
-/// and a fixed number of iterations per `update()`, warm-started from the
-/// previous estimate. A trial point is accepted only when it lowers the
+/// The search is Levenberg-Marquardt on the free etas, with Fisher scoring
+/// for the ln s^2 term: the expected Hessian of each level's term is
+/// 2 (1/s^2 + (ds^2/df)^2 / (2 s^4)) J J^T. It uses a forward-difference
+/// Jacobian and a fixed number of iterations per `update()`, warm-started
+/// from the previous estimate. A trial point is accepted only when it lowers the
 /// objective, so the objective never rises and the etas stay finite for
 /// any finite input. Without levels the estimate is the prior mode,
 /// eta = 0.
@@ -243,7 +243,7 @@ public final class MAPParameterEstimator {
   ///   - startHours: start time, h, on the same clock as the levels.
   ///   - durationHours: > 0 for a dose > 0.
   ///   - doseMilligrams: >= 0.
-  /// - Precondition: the patient holds fewer than `maximumInfusionCount`
+  /// - Precondition: the patient has fewer than `maximumInfusionCount`
   ///   infusions and the values are finite.
   public func addInfusion(
     patient: Int, startHours: Double, durationHours: Double, doseMilligrams: Double
@@ -286,7 +286,7 @@ public final class MAPParameterEstimator {
     pendingUpdate[patient] = true
   }
 
-  /// The number of levels a patient holds.
+  /// Returns the number of levels recorded for a patient.
   public func levelCount(patient: Int) -> Int {
     checkPatient(patient)
     return levelCounts[patient]
@@ -365,8 +365,8 @@ public final class MAPParameterEstimator {
   }
 
   /// Returns the objective OFV (see the type's documentation) of a patient
-  /// at the given etas, one per structural parameter (for tests and
-  /// diagnostics; fixed etas are read as given).
+  /// at the given etas, one per structural parameter. Tests and diagnostics
+  /// use it, and fixed etas are read as given.
   public func objective(patient: Int, etas candidate: [Double]) -> Double {
     checkPatient(patient)
     precondition(

@@ -76,9 +76,10 @@ extension ActorCritic {
     case .discrete:
       return policyActions.values
     case .continuous(let low, let high):
-      // Clipped only on the way to the environment (the stored sample stays
-      // unclipped), so the environment never sees an action outside its
-      // declared space; NaN passes through for the actuator to reject.
+      // Clipped only on the way to the environment, because the stored
+      // sample stays unclipped. The environment then never receives an
+      // action outside its declared space, and NaN passes through for the
+      // actuator to reject.
       let halfWidth = (high - low) / 2
       return policyActions.values.map { value in
         let action = low + (value + 1) * halfWidth

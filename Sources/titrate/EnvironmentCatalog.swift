@@ -78,8 +78,8 @@ func decodeStoredDefinition(_ stored: StoredEnvironment) throws -> EnvironmentDe
   }
 }
 
-/// The dose action mode that produces `actionSpace` (a checkpoint stores
-/// the space, the environment is built from the mode).
+/// Returns the dose action mode that produces `actionSpace`. A checkpoint
+/// stores the space, and the environment is built from the mode.
 func doseActionMode(for actionSpace: ActionSpace) -> DoseActionMode {
   switch actionSpace {
   case .discrete: return .discreteLevels
@@ -87,9 +87,9 @@ func doseActionMode(for actionSpace: ActionSpace) -> DoseActionMode {
   }
 }
 
-/// The site populations used when `--sites N` is given without
-/// `--populations`: the definition's populations in file order, repeated
-/// when N is larger.
+/// Returns the site populations used when `--sites N` is given without
+/// `--populations`: the definition's populations in alphabetical order,
+/// repeated when N is larger.
 func defaultPopulations(_ definition: EnvironmentDefinition, siteCount: Int) -> [String] {
   let names = definition.populationNames
   return (0..<siteCount).map { names[$0 % names.count] }

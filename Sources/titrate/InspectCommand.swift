@@ -27,6 +27,7 @@ enum InspectCommand {
     let contents = try readCheckpoint(path)
     let policy = try loadTrainedPolicy(contents, path: path)
     let configuration = policy.configuration
+
     print("checkpoint \(path)")
     print(
       "  format version \(contents.formatVersion), written by titrate \(contents.programVersion) at \(contents.createdUTC)"
@@ -47,12 +48,14 @@ enum InspectCommand {
     print(
       "  PPO: \(ppo.stepsPerRollout) steps per rollout, \(ppo.updateEpochs) epochs, minibatch \(ppo.minibatchSize), learning rate \(ppo.learningRate), gamma \(ppo.gamma), GAE lambda \(ppo.gaeLambda), clip \(ppo.clipRange), entropy \(ppo.entropyCoefficient)"
     )
+
     let network = policy.network
     let layers = network.policy.layers.map { "\($0.inputSize)x\($0.outputSize)" }.joined(
       separator: " -> ")
     print(
       "  policy network \(layers) (tanh hidden), \(network.actionSpace), \(network.parameterCount) parameters with the value network"
     )
+
     if let last = policy.history.last {
       let attainment = last.targetAttainment.map { String(format: "%.3f", $0) } ?? "-"
       let meanReturn = last.meanEpisodeReturn.map { String(format: "%.3f", $0) } ?? "-"
@@ -60,6 +63,7 @@ enum InspectCommand {
         "  last round \(last.round): mean return \(meanReturn), training target attainment \(attainment), \(last.acceptedSites) accepted and \(last.rejectedSites) rejected updates"
       )
     }
+
     if parsed.flag("entries") {
       print("entries:")
       for entryPath in contents.paths {

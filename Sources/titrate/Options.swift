@@ -49,7 +49,7 @@ struct ParsedOptions {
   var values: [String: String] = [:]
   var flags: Set<String> = []
   /// Options given on the command line (not filled in from defaults).
-  var given: Set<String> = []
+  var explicitOptions: Set<String> = []
   var positionals: [String] = []
 
   init(command: String, arguments: [String], specifications: [OptionSpecification]) throws {
@@ -69,7 +69,7 @@ struct ParsedOptions {
         inlineValue = String(name[name.index(after: equals)...])
         name = String(name[..<equals])
       }
-      guard !given.contains(name) else {
+      guard !explicitOptions.contains(name) else {
         throw CommandError.usage(
           "option '--\(name)' is given twice; give it once")
       }
@@ -83,10 +83,10 @@ struct ParsedOptions {
           throw CommandError.usage("option '--\(name)' takes no value, got '\(inlineValue!)'")
         }
         flags.insert(name)
-        given.insert(name)
+        explicitOptions.insert(name)
         continue
       }
-      given.insert(name)
+      explicitOptions.insert(name)
       if let inlineValue {
         values[name] = inlineValue
       } else {

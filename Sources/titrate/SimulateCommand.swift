@@ -82,7 +82,7 @@ enum SimulateCommand {
     var trained: TrainedPolicy?
     if let path = parsed.string("checkpoint") {
       let regimenOptions = ["dose-mg", "loading-dose-mg", "interval-hours", "infusion-hours", "environment"]
-      if let conflicting = regimenOptions.first(where: { parsed.given.contains($0) }) {
+      if let conflicting = regimenOptions.first(where: { parsed.explicitOptions.contains($0) }) {
         throw CommandError.usage(
           "--\(conflicting) cannot be combined with --checkpoint: the checkpoint's policy chooses the doses on the checkpoint's environment")
       }
@@ -219,12 +219,14 @@ enum SimulateCommand {
         "--site \(siteName) is not a site of the checkpoint; sites: \(policy.configuration.sites.map(\.name).joined(separator: ", "))"
       )
     }
+
     let environment = try VancomycinEnvironment(
       definition: definition, populationName: siteConfiguration.population, batchSize: 1,
       actionMode: doseActionMode(for: policy.network.actionSpace))
     _ = environment.reset(seed: 0)
     try environment.setPatients([patient])
     let normalizer = try policy.observationNormalizer(site: siteName)
+
     var observations = environment.currentObservations()
     var generator = Xoshiro256(seed: 0)
     var doses: [ScheduledDose] = []
@@ -293,6 +295,7 @@ enum SimulateCommand {
       model += String(format: ", Q %.2f L/h, V2 %.1f L", q, v)
     }
     print(model)
+
     print("doses:")
     for dose in doses {
       print(
@@ -300,6 +303,7 @@ enum SimulateCommand {
           format: "  %6.2f h  %6.0f mg over %.2f h", dose.startHours, dose.milligrams,
           dose.infusionHours))
     }
+
     let reward = definition.reward
     let stepsPerDay = Int((24 / (course.timesHours[1] - course.timesHours[0])).rounded())
     // Cmax and Cmin are over the grid points of each day including its
@@ -319,6 +323,7 @@ enum SimulateCommand {
           inTarget ? "yes" : "no"))
       day += 1
     }
+
     var troughs: [String] = []
     for dose in doses.dropFirst() {
       let index = Int((dose.startHours / (course.timesHours[1])).rounded())

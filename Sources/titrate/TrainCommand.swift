@@ -133,7 +133,7 @@ enum TrainCommand {
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
         "pause-after", "overwrite",
       ]
-      if let conflicting = parsed.given.subtracting(allowed).sorted().first {
+      if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
           "--\(conflicting) cannot be combined with --resume: the run continues with the configuration stored in the checkpoint; start a new run to change it"
         )
@@ -142,7 +142,7 @@ enum TrainCommand {
       let policy = try loadTrainedPolicy(contents, path: resumePath)
       stored = policy.environment
       let storedRounds = policy.configuration.rounds
-      if !parsed.given.contains("rounds") { targetRounds = storedRounds }
+      if !parsed.explicitOptions.contains("rounds") { targetRounds = storedRounds }
       guard targetRounds == storedRounds else {
         throw CommandError.usage(
           "--rounds \(targetRounds) differs from the \(storedRounds) rounds the checkpoint's run was configured for (its learning-rate schedule ends there); omit --rounds to finish the run, or start a new run"

@@ -96,9 +96,9 @@ import Testing
     defer { try? FileManager.default.removeItem(at: folder) }
     let existing = folder.appendingPathComponent("existing.h5")
     try Data("keep".utf8).write(to: existing)
-    let refused = try titrate(["train", "--rounds", "1", "--output", existing.path])
-    #expect(refused.status == 2)
-    #expect(refused.errors.contains("exists; add --overwrite to replace it"))
+    let rejected = try titrate(["train", "--rounds", "1", "--output", existing.path])
+    #expect(rejected.status == 2)
+    #expect(rejected.errors.contains("exists; add --overwrite to replace it"))
     #expect(try String(contentsOf: existing, encoding: .utf8) == "keep")
     let missingFolder = folder.appendingPathComponent("no/such/folder/run.h5").path
     let noFolder = try titrate(["train", "--rounds", "1", "--output", missingFolder])
@@ -201,7 +201,7 @@ import Testing
     let pooled = try #require(report.cohorts.last)
     #expect(pooled.summaries.map(\.policy) == ["learned", "guideline", "oracle"])
     #expect(pooled.summaries.allSatisfy { $0.patients == 400 })
-    // The oracle knows each patient's PK parameters (Docs/environments).
+    // The oracle doses from each patient's true PK parameters.
     let oracle = try #require(pooled.summaries.last)
     #expect(Double(oracle.targetAttainment.events) / 400 > 0.9)
   }

@@ -1,8 +1,8 @@
 /// The optional `bayesianEstimate` section: observations gain MAP
 /// estimates of each patient's PK parameters, fitted to the measured
 /// levels with one published population model as the prior at every site
-/// (as Bayesian dosing software does, so a site whose true model differs
-/// sees a misspecified prior).
+/// (as Bayesian dosing software does). A site whose true model differs
+/// therefore works with a misspecified prior.
 public struct BayesianEstimateDefinition: Codable, Sendable, Equatable {
   /// Key of the prior model in the definition's `models` (one or two
   /// compartments).

@@ -265,7 +265,7 @@ public enum VariabilityScale: String, Codable, Sendable, CaseIterable {
 /// Between-subject variability of one parameter: individual = typical x
 /// exp(eta), eta ~ N(0, omega^2).
 public struct VariabilityDefinition: Codable, Sendable, Equatable {
-  /// How `value` is to be read.
+  /// Scale of `value`: a CV or an omega^2.
   public var scale: VariabilityScale
   /// CV as a fraction, or omega^2, per `scale`; positive.
   public var value: Double
@@ -298,7 +298,7 @@ public struct ResidualErrorDefinition: Codable, Sendable, Equatable {
   public var proportional: Double
 }
 
-/// How a model computes creatinine clearance from the Cockcroft-Gault
+/// Rule by which a model computes creatinine clearance from the Cockcroft-Gault
 /// equation (Cockcroft and Gault, Nephron 1976;16:31-41):
 /// CrCl = (140 - age) x weight / (72 x SCr) x (0.85 if female), in mL/min.
 public struct CreatinineClearanceRule: Codable, Sendable, Equatable {
