@@ -184,7 +184,10 @@ extension VancomycinEnvironment {
       let trough = concentration[p]
       maximumTrough[p] = max(maximumTrough[p], trough)
       if trough > reward.troughLimitMilligramsPerLiter {
-        if troughsAbove[p] == 0 { firstAbove[p] = troughHours }
+        if troughsAbove[p] == 0 {
+          firstAbove[p] = troughHours
+          costs[p] += Float(definition.cost.perEpisodeWithTroughAboveLimit)
+        }
         troughsAbove[p] += 1
         rewards[p] -= Float(reward.penaltyPerTroughAboveLimit)
         costs[p] += Float(definition.cost.perTroughAboveLimit)

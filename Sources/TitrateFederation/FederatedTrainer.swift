@@ -78,6 +78,9 @@ public final class FederatedTrainer {
   public internal(set) var globalNormalizer: RunningNormalizer.State
   /// Rounds applied so far.
   public internal(set) var completedRounds = 0
+  /// The global Lagrange multiplier on the safety cost, broadcast with the
+  /// model; nil without a cost constraint.
+  public internal(set) var costMultiplier: LagrangeMultiplier?
   /// One record per completed round.
   public internal(set) var history: [RoundRecord] = []
   let sites: [FederatedSite]
@@ -152,6 +155,7 @@ public final class FederatedTrainer {
     globalParameters = initialLearner.parameterVector()
     serverState = ServerOptimizerState(parameterCount: globalParameters.count)
     globalNormalizer = initialLearner.normalizer.state
+    costMultiplier = configuration.costConstraint.map { LagrangeMultiplier(constraint: $0) }
   }
 
   /// Returns the observation statistics the global policy uses at `site`:
@@ -180,8 +184,10 @@ public final class FederatedTrainer {
     let round = completedRounds + 1
     let started = Date()
     let broadcast = globalParameters
+    let multiplierUsed = costMultiplier?.value
     let results = trainSites(
-      round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer)
+      round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer,
+      broadcastMultiplier: Float(multiplierUsed ?? 0))
 
     var accepted: [ModelUpdate] = []
     var records: [SiteRoundRecord] = []
@@ -240,7 +246,11 @@ public final class FederatedTrainer {
     completedRounds = round
 
     let elapsed = Date().timeIntervalSince(started)
-    let record = pooledRecord(round: round, sites: records, elapsed: elapsed)
+    var record = pooledRecord(round: round, sites: records, elapsed: elapsed)
+    record.costMultiplier = multiplierUsed
+    // The dual step uses the cost measured at sites whose updates were
+    // accepted, so a rejected site cannot steer the multiplier.
+    costMultiplier?.update(meanEpisodeCost: record.meanEpisodeCost)
     history.append(record)
     return record
   }
@@ -252,7 +262,8 @@ public final class FederatedTrainer {
 
   /// Trains every site on the broadcast model, `threads` sites at a time.
   func trainSites(
-    round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State
+    round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State,
+    broadcastMultiplier: Float
   ) -> [SiteResult] {
     let box = ResultBox(count: sites.count)
     let sites = self.sites
@@ -266,7 +277,7 @@ public final class FederatedTrainer {
       queue.addOperation {
         let result = Self.trainSite(
           site, round: round, broadcast: broadcast, broadcastNormalizer: broadcastNormalizer,
-          configuration: configuration)
+          broadcastMultiplier: broadcastMultiplier, configuration: configuration)
         box.store(result, at: site.index)
       }
     }
@@ -276,7 +287,8 @@ public final class FederatedTrainer {
 
   static func trainSite(
     _ site: FederatedSite, round: Int, broadcast: [Float],
-    broadcastNormalizer: RunningNormalizer.State, configuration: FederationConfiguration
+    broadcastNormalizer: RunningNormalizer.State, broadcastMultiplier: Float,
+    configuration: FederationConfiguration
   ) -> SiteResult {
     let started = Date()
     // NOTE: the site's Adam moments carry over from its previous round
@@ -286,6 +298,7 @@ public final class FederatedTrainer {
     site.learner.setParameterVector(broadcast)
     let federatedNormalization = configuration.observationNormalization == .federated
     if federatedNormalization { site.learner.restoreNormalizer(broadcastNormalizer) }
+    site.learner.costMultiplier = broadcastMultiplier
     site.learner.resetEnvironment(
       site.environment,
       seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
@@ -293,6 +306,7 @@ public final class FederatedTrainer {
     var steps = 0
     var returnSum = 0.0
     var returnEpisodes = 0
+    var costSum = 0.0
     var outcomes = EpisodeOutcomeTally()
     for _ in 0..<configuration.localIterations {
       let metrics = site.learner.trainIteration(environment: site.environment)
@@ -300,6 +314,7 @@ public final class FederatedTrainer {
       if let meanReturn = metrics.meanEpisodeReturn {
         returnSum += meanReturn * Double(metrics.episodesFinished)
         returnEpisodes += metrics.episodesFinished
+        costSum += (metrics.meanEpisodeCost ?? 0) * Double(metrics.episodesFinished)
       }
       outcomes.merge(metrics.outcomes)
     }
@@ -315,6 +330,7 @@ public final class FederatedTrainer {
       site: site.configuration.name, accepted: true, rejectionReason: nil,
       environmentSteps: steps,
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
+      meanEpisodeCost: returnEpisodes > 0 ? costSum / Double(returnEpisodes) : nil,
       targetAttainment: outcomes.mean(attainmentOutcome),
       outcomeMeans: Dictionary(
         uniqueKeysWithValues: outcomes.sums.keys.filter { reportedOutcomes.contains($0) }
@@ -346,6 +362,7 @@ public final class FederatedTrainer {
       round: round, sites: sites, acceptedSites: sites.filter(\.accepted).count,
       rejectedSites: sites.filter { !$0.accepted }.count,
       meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
+      meanEpisodeCost: weightedMean { $0.accepted ? $0.meanEpisodeCost : nil },
       targetAttainment: pooled.mean(Self.attainmentOutcome),
       outcomeMeans: Dictionary(
         uniqueKeysWithValues: pooled.sums.keys.map { ($0, pooled.mean($0)!) }),

@@ -41,6 +41,10 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   public var observationNormalization: ObservationNormalization = .federated
   /// Local PPO hyperparameters, the same at every site.
   public var ppo: PPOConfiguration = PPOConfiguration()
+  /// Limit on the expected safety cost per episode, enforced by a global
+  /// Lagrange multiplier that the aggregator updates from the pooled cost
+  /// of each round; nil trains without a constraint.
+  public var costConstraint: CostConstraint? = nil
 
   /// Creates the default configuration (no sites yet).
   public init() {}
@@ -63,6 +67,7 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
     }
     if !(1...256).contains(threads) { found.append("threads: \(threads) is outside 1...256") }
     found += serverOptimizer.problems().map { "serverOptimizer: \($0)" }
+    found += (costConstraint?.problems() ?? []).map { "costConstraint: \($0)" }
     do {
       try ppo.validate()
     } catch {

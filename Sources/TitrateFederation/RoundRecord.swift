@@ -10,6 +10,9 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   public var environmentSteps: Int
   /// Mean undiscounted return of the episodes that ended, reward units.
   public var meanEpisodeReturn: Double?
+  /// Mean safety cost of the episodes that ended, in cost units (nil when
+  /// none ended, or in histories written before costs were recorded).
+  public var meanEpisodeCost: Double? = nil
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.
   public var targetAttainment: Double?
@@ -35,6 +38,12 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// Episode return averaged over the sites' finished episodes, weighted by
   /// episode count.
   public var meanEpisodeReturn: Double?
+  /// Episode safety cost pooled over the accepted sites' finished
+  /// episodes; the aggregator updates the Lagrange multiplier from it.
+  public var meanEpisodeCost: Double? = nil
+  /// Lagrange multiplier the sites shaped their rewards with in this round
+  /// (nil without a cost constraint).
+  public var costMultiplier: Double? = nil
   /// Pooled fraction of finished episodes in the target window on day 3.
   public var targetAttainment: Double?
   /// Outcome means pooled over all sites' episodes.

@@ -36,6 +36,9 @@ enum CheckpointPath {
   static let environmentDefinition = "environment/definition"
   static let environmentSHA256 = "environment/sha256"
   static let round = "training/round"
+  static let costMultiplier = "training/lagrange/multiplier"
+  static let costIntegral = "training/lagrange/integral"
+  static let previousCost = "training/lagrange/previous_cost"
   static let actionSpace = "training/action_space"
   static let history = "metrics/history_jsonl"
   static let serverStep = "optimizer/server/step"
@@ -64,6 +67,13 @@ extension FederatedTrainer {
     contents.set(CheckpointPath.environmentDefinition, string: environment.definitionJSON)
     contents.set(CheckpointPath.environmentSHA256, string: environment.sha256)
     contents.set(CheckpointPath.round, shape: [], values: [Int64(completedRounds)])
+    if let costMultiplier {
+      contents.set(CheckpointPath.costMultiplier, shape: [], values: [costMultiplier.value])
+      contents.set(CheckpointPath.costIntegral, shape: [], values: [costMultiplier.integral])
+      if let previous = costMultiplier.previousCost {
+        contents.set(CheckpointPath.previousCost, shape: [], values: [previous])
+      }
+    }
     contents.set(
       CheckpointPath.actionSpace,
       string: String(decoding: try encoder.encode(actionSpace), as: UTF8.self))
@@ -131,6 +141,8 @@ extension FederatedTrainer {
     var columns: [(String, [Double])] = [
       ("round", history.map { Double($0.round) }),
       ("mean_return", history.map { $0.meanEpisodeReturn ?? .nan }),
+      ("mean_cost", history.map { $0.meanEpisodeCost ?? .nan }),
+      ("cost_multiplier", history.map { $0.costMultiplier ?? .nan }),
       ("target_attainment", history.map { $0.targetAttainment ?? .nan }),
       ("environment_steps", history.map { Double($0.environmentSteps) }),
       ("steps_per_second", history.map(\.stepsPerSecond)),
@@ -182,6 +194,21 @@ extension FederatedTrainer {
       at: CheckpointPath.globalNormalizer, featureCount: trainer.observationSize)
     trainer.completedRounds = stored.round
     trainer.history = stored.history
+    if let constraint = stored.configuration.costConstraint {
+      let previousCost: Double? =
+        contents[CheckpointPath.previousCost] == nil
+        ? nil : try contents.requireScalar(CheckpointPath.previousCost) as Double
+      do {
+        trainer.costMultiplier = try LagrangeMultiplier(
+          constraint: constraint,
+          value: try contents.requireScalar(CheckpointPath.costMultiplier) as Double,
+          integral: try contents.requireScalar(CheckpointPath.costIntegral) as Double,
+          previousCost: previousCost)
+      } catch let error as LagrangeMultiplierStateError {
+        throw TrainingCheckpointError(
+          reason: "checkpoint entries 'training/lagrange/*': \(error); the file is damaged")
+      }
+    }
 
     for site in trainer.sites {
       let prefix = CheckpointPath.site(site.configuration.name)

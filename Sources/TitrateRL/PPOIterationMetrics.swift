@@ -12,6 +12,12 @@ public struct PPOIterationMetrics: Sendable, Equatable {
   public var environmentSteps: Int = 0
   /// Sum of the environments' safety costs over the rollout.
   public var costSum: Double = 0
+  /// Mean safety cost of the episodes that ended during the rollout; nil
+  /// when none ended. `meanEpisodeReturn` and this are unshaped: the
+  /// environment's own reward and cost.
+  public var meanEpisodeCost: Double?
+  /// Lagrange multiplier the rollout's rewards were shaped with.
+  public var costMultiplier: Double = 0
   /// Clipped surrogate loss (lower is better).
   public var policyLoss: Double = 0
   /// `0.5 * mean((V - return)^2)`, before the value coefficient.
@@ -39,10 +45,12 @@ public struct PPOIterationMetrics: Sendable, Equatable {
   public var keyValues: [(key: String, value: Double)] {
     var pairs: [(key: String, value: Double)] = []
     if let meanEpisodeReturn { pairs.append(("rollout/mean_episode_return", meanEpisodeReturn)) }
+    if let meanEpisodeCost { pairs.append(("rollout/mean_episode_cost", meanEpisodeCost)) }
     pairs += [
       ("rollout/episodes", Double(episodesFinished)),
       ("rollout/environment_steps", Double(environmentSteps)),
       ("rollout/cost_sum", costSum),
+      ("train/cost_multiplier", costMultiplier),
       ("train/policy_loss", policyLoss),
       ("train/value_loss", valueLoss),
       ("train/entropy_nats", entropy),

@@ -8,6 +8,7 @@ extension PPOLearner {
   public func resetEnvironment(_ environment: any VectorizedEnvironment, seed: UInt64) {
     currentObservations = environment.reset(seed: seed)
     runningReturns = [Double](repeating: 0, count: environment.batchSize)
+    runningCosts = [Double](repeating: 0, count: environment.batchSize)
     _ = environment.drainEpisodeOutcomes()
   }
 }

@@ -30,12 +30,25 @@ public final class PPOLearner {
   public internal(set) var generator: Xoshiro256
   /// Number of completed `trainIteration` calls (drives annealing).
   public internal(set) var completedIterations = 0
+  /// Lagrange multiplier on the safety cost, >= 0. The learner optimises
+  /// the shaped reward `(r - multiplier * c) / (1 + multiplier)`; 0 (the
+  /// default) is plain PPO. A `LagrangeMultiplier` (or the federated
+  /// aggregator) sets it between iterations from the measured episode cost.
+  public var costMultiplier: Float = 0 {
+    willSet {
+      precondition(
+        newValue >= 0 && newValue.isFinite,
+        "cost multiplier must be finite and >= 0, got \(newValue)")
+    }
+  }
 
   /// Raw observations of the batch to act on next; nil before the first
   /// rollout, which then resets the environment.
   var currentObservations: [Float]?
   /// Undiscounted return so far of each environment's running episode.
   var runningReturns: [Double] = []
+  /// Safety cost so far of each environment's running episode.
+  var runningCosts: [Double] = []
 
   /// Creates a learner with freshly initialised networks.
   /// - Parameters:

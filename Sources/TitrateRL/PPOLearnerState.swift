@@ -24,12 +24,17 @@ public struct PPOLearnerState: Sendable, Equatable, Codable {
   /// Undiscounted return so far of each environment's running episode;
   /// empty when `currentObservations` is nil.
   public var runningReturns: [Double]
+  /// Safety cost so far of each running episode; same length as
+  /// `runningReturns`.
+  public var runningCosts: [Double]
+  /// The Lagrange multiplier on the safety cost.
+  public var costMultiplier: Float
 
   /// Creates a state from stored parts.
   public init(
     parameters: [Float], optimizer: AdamState, normalizer: RunningNormalizer.State,
     generator: [UInt64], completedIterations: Int, currentObservations: [Float]?,
-    runningReturns: [Double]
+    runningReturns: [Double], runningCosts: [Double]? = nil, costMultiplier: Float = 0
   ) {
     self.parameters = parameters
     self.optimizer = optimizer
@@ -38,6 +43,8 @@ public struct PPOLearnerState: Sendable, Equatable, Codable {
     self.completedIterations = completedIterations
     self.currentObservations = currentObservations
     self.runningReturns = runningReturns
+    self.runningCosts = runningCosts ?? [Double](repeating: 0, count: runningReturns.count)
+    self.costMultiplier = costMultiplier
   }
 }
 
@@ -59,7 +66,7 @@ extension PPOLearner {
       parameters: actorCritic.parameterVector(), optimizer: optimizer.state,
       normalizer: normalizer.state, generator: generator.state,
       completedIterations: completedIterations, currentObservations: currentObservations,
-      runningReturns: runningReturns)
+      runningReturns: runningReturns, runningCosts: runningCosts, costMultiplier: costMultiplier)
   }
 
   /// Replaces the learner's state with a snapshot from `state()`.
@@ -95,6 +102,13 @@ extension PPOLearner {
         "\(observations.count) carried observation values and \(stored.runningReturns.count) "
           + "running returns do not form whole rows of \(observationSize) features")
     }
+    try check(
+      stored.runningCosts.count == stored.runningReturns.count,
+      "\(stored.runningCosts.count) running costs stored for \(stored.runningReturns.count) "
+        + "running returns; they must match")
+    try check(
+      stored.costMultiplier >= 0 && stored.costMultiplier.isFinite,
+      "cost multiplier \(stored.costMultiplier) is not a finite value >= 0")
 
     actorCritic.setParameterVector(stored.parameters)
     optimizer.restore(stored.optimizer)
@@ -103,5 +117,7 @@ extension PPOLearner {
     completedIterations = stored.completedIterations
     currentObservations = stored.currentObservations
     runningReturns = stored.currentObservations == nil ? [] : stored.runningReturns
+    runningCosts = stored.currentObservations == nil ? [] : stored.runningCosts
+    costMultiplier = stored.costMultiplier
   }
 }

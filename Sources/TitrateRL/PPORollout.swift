@@ -30,6 +30,12 @@ extension PPOLearner {
       currentObservations = environment.reset(seed: generator.next())
       runningReturns = [Double](repeating: 0, count: batch)
     }
+    if runningCosts.count != batch { runningCosts = [Double](repeating: 0, count: batch) }
+    // Lagrangian shaping (Tessler et al. 2019, RCPO; scaled by 1 / (1 + lambda)
+    // as in Ray et al. 2019) so that value targets keep their scale as the
+    // multiplier grows.
+    let multiplier = costMultiplier
+    let shapingScale = 1 / (1 + multiplier)
 
     var observations = [Float]()
     observations.reserveCapacity(transitions * observationSize)
@@ -48,6 +54,7 @@ extension PPOLearner {
     // Filled for truncated entries now and for continuing ones below.
     var nextValues = [Float](repeating: 0, count: transitions)
     var finishedReturnSum = 0.0
+    var finishedCostSum = 0.0
 
     for step in 0..<steps {
       // Observation statistics follow the rollout (gymnasium's
@@ -71,7 +78,13 @@ extension PPOLearner {
         result.rewards.count == batch && result.terminated.count == batch
           && result.truncated.count == batch && result.costs.count == batch,
         "environment step returned arrays that are not of batch size \(batch)")
-      rewards += result.rewards
+      if multiplier == 0 {
+        rewards += result.rewards
+      } else {
+        for (reward, cost) in zip(result.rewards, result.costs) {
+          rewards.append((reward - multiplier * cost) * shapingScale)
+        }
+      }
       terminated += result.terminated
       truncated += result.truncated
       metrics.costSum += result.costs.reduce(0.0) { $0 + Double($1) }
@@ -79,10 +92,13 @@ extension PPOLearner {
       var truncatedRows = [Int]()
       for environmentIndex in 0..<batch {
         runningReturns[environmentIndex] += Double(result.rewards[environmentIndex])
+        runningCosts[environmentIndex] += Double(result.costs[environmentIndex])
         if result.terminated[environmentIndex] || result.truncated[environmentIndex] {
           finishedReturnSum += runningReturns[environmentIndex]
+          finishedCostSum += runningCosts[environmentIndex]
           metrics.episodesFinished += 1
           runningReturns[environmentIndex] = 0
+          runningCosts[environmentIndex] = 0
         }
         if result.truncated[environmentIndex] && !result.terminated[environmentIndex] {
           truncatedRows.append(environmentIndex)
@@ -123,6 +139,9 @@ extension PPOLearner {
     metrics.environmentSteps = transitions
     metrics.meanEpisodeReturn =
       metrics.episodesFinished > 0 ? finishedReturnSum / Double(metrics.episodesFinished) : nil
+    metrics.meanEpisodeCost =
+      metrics.episodesFinished > 0 ? finishedCostSum / Double(metrics.episodesFinished) : nil
+    metrics.costMultiplier = Double(multiplier)
     metrics.explainedVariance = explainedVariance(predictions: values, targets: returns)
     metrics.outcomes = environment.drainEpisodeOutcomes()
     return PPORollout(

@@ -43,7 +43,7 @@ final class MetricsWriter {
     [
       "round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
       "time/steps_per_second", "time/seconds", "federation/accepted_sites",
-      "federation/rejected_sites",
+      "federation/rejected_sites", "rollout/mean_cost", "safety/cost_multiplier",
     ]
       + siteNames.map { "sites/\($0)/target_attainment" }
   }
@@ -53,6 +53,7 @@ final class MetricsWriter {
       Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
       Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
       Double(record.acceptedSites), Double(record.rejectedSites),
+      record.meanEpisodeCost ?? .nan, record.costMultiplier ?? .nan,
     ]
       + siteNames.map { name in record.sites.first { $0.site == name }?.targetAttainment ?? .nan }
   }

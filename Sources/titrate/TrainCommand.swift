@@ -64,6 +64,19 @@ enum TrainCommand {
       help: "observation statistics shared through the aggregator, or kept at each site",
       defaultValue: "federated"),
     .init(
+      name: "cost-limit", valueName: "C",
+      help:
+        "constrain the expected safety cost per episode to C with a Lagrange multiplier "
+        + "(vancomycin: the fraction of patients with a true trough above 20 mg/L), 0-1000",
+      defaultValue: nil),
+    .init(
+      name: "multiplier-learning-rate", valueName: "RATE",
+      help: "step of the Lagrange multiplier per unit of cost above the limit, with --cost-limit",
+      defaultValue: "0.05"),
+    .init(
+      name: "maximum-multiplier", valueName: "M",
+      help: "upper bound of the Lagrange multiplier, with --cost-limit", defaultValue: "100"),
+    .init(
       name: "seed", valueName: "N", help: "seed of every random stream, 0-9223372036854775807",
       defaultValue: "1"),
     .init(
@@ -287,6 +300,19 @@ enum TrainCommand {
     ppo.hiddenSizes = hidden
     configuration.ppo = ppo
 
+    if let limit = try parsed.optionalDouble("cost-limit", in: 0...1000) {
+      configuration.costConstraint = CostConstraint(
+        costLimit: limit,
+        multiplierLearningRate: try parsed.double("multiplier-learning-rate", in: 1e-6...1000),
+        maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6))
+    } else {
+      for dependent in ["multiplier-learning-rate", "maximum-multiplier"]
+      where parsed.explicitOptions.contains(dependent) {
+        throw CommandError.usage(
+          "--\(dependent) only applies to a constrained run; add --cost-limit C or remove it")
+      }
+    }
+
     let problems = configuration.problems()
     guard problems.isEmpty else {
       throw CommandError.usage(
@@ -315,6 +341,11 @@ enum TrainCommand {
     print(
       "rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)"
     )
+    if let constraint = configuration.costConstraint {
+      print(
+        "cost limit \(constraint.costLimit) per episode (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+      )
+    }
   }
 
   static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
@@ -322,9 +353,11 @@ enum TrainCommand {
     let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(
       separator: ", ")
     return String(
-      format: "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  steps/s %.0f  rejected %d",
+      format:
+        "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d",
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
-      perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), record.stepsPerSecond,
+      perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), format(record.meanEpisodeCost),
+      record.costMultiplier.map { String(format: "  lambda %.3f", $0) } ?? "", record.stepsPerSecond,
       record.rejectedSites)
   }
 

@@ -222,6 +222,28 @@ import TitratePKPD
     #expect(environment.actuatorCounts.total == 24)
   }
 
+  /// With the shipped cost (1 at the first toxic trough of an episode, 0
+  /// otherwise) each patient's episode cost is the indicator of ever having
+  /// a true trough above 20 mg/L, however many troughs cross. 1500 mg q12h
+  /// in the elderly renal population gives patients with several crossings.
+  @Test func episodeCostIndicatesAnyToxicTrough() throws {
+    #expect(shippedDefinition.cost.perEpisodeWithTroughAboveLimit == 1)
+    #expect(shippedDefinition.cost.perTroughAboveLimit == 0)
+    let environment = try VancomycinEnvironment(
+      definition: shippedDefinition, populationName: "elderly_renal", batchSize: 64)
+    environment.recordsOutcomeTable = true
+    environment.automaticallyResets = false
+    _ = environment.reset(seed: 5)
+    let (_, costs, _) = runEpisode(environment, action: 6)
+    let table = environment.drainOutcomeTable()
+    let episodeCosts = (0..<64).map { patient in costs.reduce(0.0) { $0 + Double($1[patient]) } }
+    #expect(episodeCosts == table[column: "anyTroughAboveLimit"])
+    #expect(episodeCosts == table[column: "episodeCost"])
+    let troughCounts = try #require(table[column: "troughsAboveLimit"])
+    #expect(troughCounts.contains { $0 >= 2 })
+    #expect(troughCounts.contains { $0 == 0 })
+  }
+
   @Test func latestLevelsMoveToPreviousOnTheNextDraw() throws {
     let environment = try VancomycinEnvironment(
       definition: shippedDefinition, populationName: "icu_arc", batchSize: 3)

@@ -185,9 +185,13 @@ import TitrateRandom
     }
   }
 
-  @Test func resumedRunEqualsUninterruptedRun() throws {
+  @Test(arguments: [false, true])
+  func resumedRunEqualsUninterruptedRun(constrained: Bool) throws {
     var adam = configuration(sites: 2, rounds: 4)
     adam.serverOptimizer = .adam(learningRate: 0.05, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
+    if constrained {
+      adam.costConstraint = CostConstraint(costLimit: 0.5, multiplierLearningRate: 0.7)
+    }
     let uninterrupted = try FederatedTrainer(configuration: adam, makeEnvironment: factory)
     for _ in 0..<4 { try uninterrupted.runRound() }
 
@@ -209,6 +213,64 @@ import TitrateRandom
     for _ in 0..<2 { try resumed.runRound() }
     #expect(resumed.globalParameters == uninterrupted.globalParameters)
     #expect(resumed.serverState == uninterrupted.serverState)
+    #expect(resumed.costMultiplier == uninterrupted.costMultiplier)
+    // Timing fields differ between runs; the measured figures do not.
+    #expect(resumed.history.map(\.meanEpisodeCost) == uninterrupted.history.map(\.meanEpisodeCost))
+    #expect(resumed.history.map(\.costMultiplier) == uninterrupted.history.map(\.costMultiplier))
+    if constrained { #expect(uninterrupted.costMultiplier!.value > 0) }
+  }
+
+  /// The aggregator's multiplier follows the projected dual ascent
+  /// recurrence on the pooled cost each round recorded, starting from the
+  /// configured value: lambda' = clamp(lambda + rate (cost - limit), 0, max).
+  @Test func costMultiplierFollowsThePooledCost() throws {
+    var constrained = configuration(sites: 3, rounds: 6)
+    constrained.costConstraint = CostConstraint(
+      costLimit: 0.3, multiplierLearningRate: 2, initialMultiplier: 0.25, maximumMultiplier: 0.9)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    var expected = 0.25
+    for _ in 0..<6 {
+      let record = try trainer.runRound()
+      #expect(record.costMultiplier == expected)
+      let cost = try #require(record.meanEpisodeCost)
+      // Pooled cost: site costs weighted by their steps (equal here).
+      let siteMean = record.sites.compactMap(\.meanEpisodeCost).reduce(0, +) / 3
+      #expect(abs(cost - siteMean) < 1e-12)
+      expected = min(max(expected + 2 * (cost - 0.3), 0), 0.9)
+      #expect(trainer.costMultiplier?.value == expected)
+    }
+    // Action 0 costs 1, and the task needs it in context 0 (a third of the
+    // steps or more), so the four-step episodes cost more than 0.3 and the
+    // multiplier moves.
+    #expect(trainer.history.contains { ($0.meanEpisodeCost ?? 0) > 0.3 })
+  }
+
+  @Test func invalidCostConstraintIsReported() {
+    var bad = configuration(sites: 1)
+    bad.costConstraint = CostConstraint(
+      costLimit: -1, multiplierLearningRate: 0, initialMultiplier: 5, maximumMultiplier: 2)
+    let problems = bad.problems()
+    #expect(problems.contains { $0.contains("costLimit is -1.0") })
+    #expect(problems.contains { $0.contains("multiplierLearningRate is 0.0") })
+    #expect(problems.contains { $0.contains("initialMultiplier is 5.0") })
+  }
+
+  @Test func damagedMultiplierStateIsRejected() throws {
+    var constrained = configuration(sites: 1, rounds: 2)
+    constrained.costConstraint = CostConstraint(costLimit: 0.1)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    try trainer.runRound()
+    let environment = StoredEnvironment(name: "matching", definitionJSON: "{}")
+    var contents = try trainer.checkpointContents(environment: environment, programVersion: "t")
+    contents.set("training/lagrange/multiplier", shape: [], values: [Double.nan])
+    #expect {
+      try FederatedTrainer.resume(from: contents, makeEnvironment: factory)
+    } throws: { "\($0)".contains("stored Lagrange multiplier nan is outside 0...100.0") }
+    contents.set("training/lagrange/multiplier", shape: [], values: [0.5])
+    contents.set("training/lagrange/previous_cost", shape: [], values: [Double.infinity])
+    #expect {
+      try FederatedTrainer.resume(from: contents, makeEnvironment: factory)
+    } throws: { "\($0)".contains("stored Lagrange previous cost inf is not finite") }
   }
 
   @Test func damagedTrainingContentIsRejected() throws {

@@ -4,7 +4,8 @@ import TitrateRandom
 /// A contextual bandit for federation tests: each step shows one of three
 /// contexts (one-hot) and pays 1 when the action equals the context index.
 /// Episodes last four steps and end in termination. `bias` skews which
-/// contexts a site sees, so sites are non-IID.
+/// contexts a site sees, so sites are non-IID. Action 0 costs 1 (a
+/// safety cost that only constrained runs look at).
 final class MatchingEnvironment: VectorizedEnvironment {
   let batchSize: Int
   let observationSize = 3
@@ -48,9 +49,11 @@ final class MatchingEnvironment: VectorizedEnvironment {
   func step(actions: [Float]) -> EnvironmentStep {
     var rewards = [Float](repeating: 0, count: batchSize)
     var terminated = [Bool](repeating: false, count: batchSize)
+    var costs = [Float](repeating: 0, count: batchSize)
     let final = observations()
     for index in 0..<batchSize {
       rewards[index] = Int(actions[index]) == contexts[index] ? 1 : 0
+      costs[index] = Int(actions[index]) == 0 ? 1 : 0
       episodeRewards[index] += Double(rewards[index])
       stepsTaken[index] += 1
       if stepsTaken[index] == 4 {
@@ -63,8 +66,7 @@ final class MatchingEnvironment: VectorizedEnvironment {
       contexts[index] = drawContext()
     }
     return EnvironmentStep(
-      observations: observations(), rewards: rewards,
-      costs: [Float](repeating: 0, count: batchSize), terminated: terminated,
+      observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
       truncated: [Bool](repeating: false, count: batchSize), finalObservations: final)
   }
 

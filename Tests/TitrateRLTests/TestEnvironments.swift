@@ -117,3 +117,32 @@ final class ContinuousBandit: VectorizedEnvironment {
     for index in positions.indices { positions[index] = Float(generator.nextUniform() * 2 - 1) }
   }
 }
+
+/// One-step bandit with a safety cost and a known constrained optimum.
+/// Action 0 pays 1 and costs 1, action 1 pays 0.6 and costs 0, action 2
+/// pays 0 and costs 0. Without a constraint the best policy always picks
+/// action 0 (return 1, cost 1). With an expected cost of at most d < 1 the
+/// best policy picks action 0 with probability d and action 1 otherwise,
+/// for a return of 0.6 + 0.4 d. Its Lagrange multiplier is 0.4, where the
+/// shaped rewards (1 - lambda) and 0.6 of actions 0 and 1 are equal.
+final class CostlyBandit: VectorizedEnvironment {
+  let batchSize: Int
+  let observationSize = 1
+  let actionSpace = ActionSpace.discrete(count: 3)
+
+  init(batchSize: Int) { self.batchSize = batchSize }
+
+  func reset(seed: UInt64) -> [Float] { [Float](repeating: 1, count: batchSize) }
+
+  func step(actions: [Float]) -> EnvironmentStep {
+    let rewards = actions.map { (action: Float) -> Float in [1, 0.6, 0][Int(action)] }
+    let costs = actions.map { (action: Float) -> Float in action == 0 ? 1 : 0 }
+    let ones = [Float](repeating: 1, count: batchSize)
+    return EnvironmentStep(
+      observations: ones, rewards: rewards, costs: costs,
+      terminated: [Bool](repeating: true, count: batchSize),
+      truncated: [Bool](repeating: false, count: batchSize), finalObservations: ones)
+  }
+
+  func drainEpisodeOutcomes() -> EpisodeOutcomeTally { EpisodeOutcomeTally() }
+}

@@ -222,6 +222,7 @@ extension EnvironmentDefinition {
       (reward.maximumDailyPenalty, "reward.maximumDailyPenalty"),
       (reward.penaltyPerTroughAboveLimit, "reward.penaltyPerTroughAboveLimit"),
       (cost.perTroughAboveLimit, "cost.perTroughAboveLimit"),
+      (cost.perEpisodeWithTroughAboveLimit, "cost.perEpisodeWithTroughAboveLimit"),
       (cost.perDayAboveAUCUpper, "cost.perDayAboveAUCUpper"),
     ]
     for (value, path) in nonNegative {

@@ -106,11 +106,40 @@ public struct RewardDefinition: Codable, Sendable, Equatable {
 }
 
 /// Per-step safety cost for constrained RL: 1-per-event counts, scaled.
+/// A constrained learner keeps the expected episode cost below a limit, so
+/// with `perEpisodeWithTroughAboveLimit` 1 and the other weights 0 the
+/// expected episode cost is the fraction of patients who ever have a toxic
+/// trough.
 public struct CostDefinition: Codable, Sendable, Equatable {
   /// Cost per true trough above `reward.troughLimitMilligramsPerLiter`.
   public var perTroughAboveLimit: Double
+  /// Cost charged once per episode, at the first true trough above the
+  /// limit. Optional in the file (0 when absent), so definitions stored in
+  /// checkpoints written before it existed still load.
+  public var perEpisodeWithTroughAboveLimit: Double
   /// Cost per day whose AUC24 exceeds the upper end of the target.
   public var perDayAboveAUCUpper: Double
+
+  public init(
+    perTroughAboveLimit: Double, perEpisodeWithTroughAboveLimit: Double,
+    perDayAboveAUCUpper: Double
+  ) {
+    self.perTroughAboveLimit = perTroughAboveLimit
+    self.perEpisodeWithTroughAboveLimit = perEpisodeWithTroughAboveLimit
+    self.perDayAboveAUCUpper = perDayAboveAUCUpper
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case perTroughAboveLimit, perEpisodeWithTroughAboveLimit, perDayAboveAUCUpper
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    perTroughAboveLimit = try container.decode(Double.self, forKey: .perTroughAboveLimit)
+    perEpisodeWithTroughAboveLimit =
+      try container.decodeIfPresent(Double.self, forKey: .perEpisodeWithTroughAboveLimit) ?? 0
+    perDayAboveAUCUpper = try container.decode(Double.self, forKey: .perDayAboveAUCUpper)
+  }
 }
 
 /// Limits the dose actuator enforces on every dose, whatever the policy

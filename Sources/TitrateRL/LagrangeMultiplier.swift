@@ -1,0 +1,161 @@
+/// A limit on the expected safety cost per episode, enforced by a Lagrange
+/// multiplier that rises while the measured cost is above the limit and
+/// falls (never below 0) while it is under.
+///
+/// This is the Lagrangian relaxation of a constrained MDP solved by
+/// alternating PPO on the shaped reward `(r - lambda c) / (1 + lambda)`
+/// with projected gradient ascent on lambda (Tessler, Mankowitz and Mannor
+/// 2019, "Reward Constrained Policy Optimization"; Ray, Achiam and Amodei
+/// 2019, "Benchmarking Safe Exploration in Deep Reinforcement Learning",
+/// whose PPO-Lagrangian scales by `1 / (1 + lambda)`). One critic learns the
+/// shaped return, as in RCPO, rather than a second critic for the cost.
+public struct CostConstraint: Codable, Sendable, Equatable {
+  /// Largest acceptable expected cost per episode, in the environment's
+  /// cost units; >= 0. With a per-episode indicator cost it is a fraction
+  /// of patients (0.04 allows 4 %).
+  public var costLimit: Double
+  /// Integral gain K_I: step size of the multiplier per update, in
+  /// multiplier units per unit of cost excess; > 0.
+  public var multiplierLearningRate: Double = 0.05
+  /// Multiplier before the first update; >= 0.
+  public var initialMultiplier: Double = 0
+  /// Upper bound of the multiplier, so one unreachable limit cannot drive
+  /// the reward to nothing; > 0.
+  public var maximumMultiplier: Double = 100
+  /// Proportional gain K_P of the PID Lagrangian (Stooke et al. 2020), in
+  /// multiplier units per unit of cost excess; >= 0. 0 gives plain dual
+  /// ascent.
+  public var proportionalGain: Double = 0
+  /// Derivative gain K_D on rises of the measured cost; >= 0.
+  public var derivativeGain: Double = 0
+
+  /// Creates a constraint with the default multiplier schedule.
+  public init(
+    costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
+    maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0
+  ) {
+    self.costLimit = costLimit
+    self.multiplierLearningRate = multiplierLearningRate
+    self.initialMultiplier = initialMultiplier
+    self.maximumMultiplier = maximumMultiplier
+    self.proportionalGain = proportionalGain
+    self.derivativeGain = derivativeGain
+  }
+
+  /// Lists every invalid setting with its value and the allowed range.
+  public func problems() -> [String] {
+    var found: [String] = []
+    if !(costLimit >= 0 && costLimit.isFinite) {
+      found.append("costLimit is \(costLimit); use a finite value >= 0")
+    }
+    if !(multiplierLearningRate > 0 && multiplierLearningRate.isFinite) {
+      found.append(
+        "multiplierLearningRate is \(multiplierLearningRate); use a finite value > 0 (0.05 is typical)"
+      )
+    }
+    if !(maximumMultiplier > 0 && maximumMultiplier.isFinite) {
+      found.append("maximumMultiplier is \(maximumMultiplier); use a finite value > 0")
+    }
+    if !(proportionalGain >= 0 && proportionalGain.isFinite) {
+      found.append("proportionalGain is \(proportionalGain); use a finite value >= 0")
+    }
+    if !(derivativeGain >= 0 && derivativeGain.isFinite) {
+      found.append("derivativeGain is \(derivativeGain); use a finite value >= 0")
+    }
+    if !(initialMultiplier >= 0 && initialMultiplier <= maximumMultiplier) {
+      found.append(
+        "initialMultiplier is \(initialMultiplier); use a value in [0, maximumMultiplier = "
+          + "\(maximumMultiplier)]")
+    }
+    return found
+  }
+}
+
+/// The multiplier of a `CostConstraint` and its update rule.
+///
+/// The update is the PID Lagrangian of Stooke, Achiam and Abbeel (2020,
+/// "Responsive Safety in Reinforcement Learning by PID Lagrangian
+/// Methods", Algorithm 2) with error `e = cost - limit`:
+///
+///     integral <- clamp(integral + K_I e, 0, maximum)
+///     lambda   <- clamp(K_P e + integral + K_D max(0, cost - previous cost), 0, maximum)
+///
+/// With `K_P = K_D = 0` (the defaults) it is plain projected gradient
+/// ascent on the dual with step `K_I`. Integral-only control lets the
+/// multiplier lag the policy, so constrained PPO swings between a safe and
+/// an unsafe policy; the proportional term damps that.
+public struct LagrangeMultiplier: Sendable, Equatable {
+  /// The constraint being enforced.
+  public let constraint: CostConstraint
+  /// Current multiplier, in [0, constraint.maximumMultiplier].
+  public private(set) var value: Double
+  /// Integral term, in multiplier units, in [0, constraint.maximumMultiplier].
+  public private(set) var integral: Double
+  /// Cost measured at the previous update (for the derivative term); nil
+  /// before the first.
+  public private(set) var previousCost: Double?
+
+  /// Starts at `constraint.initialMultiplier` (held in the integral term).
+  /// - Precondition: `constraint.problems()` is empty.
+  public init(constraint: CostConstraint) {
+    precondition(constraint.problems().isEmpty, "invalid constraint: \(constraint.problems())")
+    self.constraint = constraint
+    value = constraint.initialMultiplier
+    integral = constraint.initialMultiplier
+    previousCost = nil
+  }
+
+  /// Resumes from stored parts.
+  /// - Throws: `LagrangeMultiplierStateError` when a value is outside its
+  ///   range or not finite.
+  public init(
+    constraint: CostConstraint, value: Double, integral: Double, previousCost: Double?
+  ) throws(LagrangeMultiplierStateError) {
+    let maximum = constraint.maximumMultiplier
+    guard value >= 0, value <= maximum else {
+      throw LagrangeMultiplierStateError(name: "multiplier", value: value, maximum: maximum)
+    }
+    guard integral >= 0, integral <= maximum else {
+      throw LagrangeMultiplierStateError(name: "integral", value: integral, maximum: maximum)
+    }
+    if let previousCost, !previousCost.isFinite {
+      throw LagrangeMultiplierStateError(name: "previous cost", value: previousCost, maximum: nil)
+    }
+    self.init(constraint: constraint)
+    self.value = value
+    self.integral = integral
+    self.previousCost = previousCost
+  }
+
+  /// One controller step from the expected episode cost measured under the
+  /// current policy; nil (no episode ended) or a non-finite value leaves
+  /// the state as is.
+  public mutating func update(meanEpisodeCost: Double?) {
+    guard let cost = meanEpisodeCost, cost.isFinite else { return }
+    let maximum = constraint.maximumMultiplier
+    let error = cost - constraint.costLimit
+    integral = min(max(integral + constraint.multiplierLearningRate * error, 0), maximum)
+    let rise = previousCost.map { max(0, cost - $0) } ?? 0
+    let raw =
+      constraint.proportionalGain * error + integral + constraint.derivativeGain * rise
+    value = min(max(raw, 0), maximum)
+    previousCost = cost
+  }
+}
+
+/// A stored multiplier state that cannot be resumed.
+public struct LagrangeMultiplierStateError: Error, Equatable, CustomStringConvertible {
+  /// Which part is wrong: "multiplier", "integral" or "previous cost".
+  public var name: String
+  /// The stored value.
+  public var value: Double
+  /// The configured maximum, when the part has one.
+  public var maximum: Double?
+
+  public var description: String {
+    if let maximum {
+      return "stored Lagrange \(name) \(value) is outside 0...\(maximum) (the configured maximum)"
+    }
+    return "stored Lagrange \(name) \(value) is not finite"
+  }
+}
