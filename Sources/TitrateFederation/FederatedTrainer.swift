@@ -308,8 +308,7 @@ public final class FederatedTrainer {
     var returnEpisodes = 0
     var costSum = 0.0
     var outcomes = EpisodeOutcomeTally()
-    for _ in 0..<configuration.localIterations {
-      let metrics = site.learner.trainIteration(environment: site.environment)
+    func tally(_ metrics: PPOIterationMetrics) {
       steps += metrics.environmentSteps
       if let meanReturn = metrics.meanEpisodeReturn {
         returnSum += meanReturn * Double(metrics.episodesFinished)
@@ -319,12 +318,30 @@ public final class FederatedTrainer {
       outcomes.merge(metrics.outcomes)
     }
 
-    let update = ModelUpdate(
-      siteName: site.configuration.name, round: round,
-      localParameters: site.learner.parameterVector(), globalParameters: broadcast,
-      sampleCount: steps,
-      observationStatistics: federatedNormalization
-        ? statisticsIncrement(from: broadcastNormalizer, to: site.learner.normalizer.state) : nil)
+    let update: ModelUpdate
+    let statistics = { () -> RunningNormalizer.State? in
+      federatedNormalization
+        ? statisticsIncrement(from: broadcastNormalizer, to: site.learner.normalizer.state) : nil
+    }
+    switch configuration.siteUpdate {
+    case .modelDelta:
+      for _ in 0..<configuration.localIterations {
+        tally(site.learner.trainIteration(environment: site.environment))
+      }
+      update = ModelUpdate(
+        siteName: site.configuration.name, round: round,
+        localParameters: site.learner.parameterVector(), globalParameters: broadcast,
+        sampleCount: steps, observationStatistics: statistics())
+    case .gradient:
+      // The update is a descent direction, so the server's x + rate * delta
+      // is a gradient step.
+      let estimate = site.learner.estimateGradient(environment: site.environment)
+      tally(estimate.metrics)
+      update = ModelUpdate(
+        siteName: site.configuration.name, round: round,
+        delta: estimate.gradient.map { -Double($0) }, sampleCount: steps,
+        observationStatistics: statistics())
+    }
 
     let record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil,

@@ -18,6 +18,18 @@ public struct SiteConfiguration: Codable, Sendable, Equatable {
   }
 }
 
+/// What a site sends back each round.
+public enum SiteUpdateKind: String, Codable, Sendable, Equatable, CaseIterable {
+  /// Local parameters minus the broadcast ones after `localIterations` PPO
+  /// iterations (FedAvg, McMahan et al. 2017).
+  case modelDelta
+  /// Minus the gradient of the PPO loss at the broadcast parameters over one
+  /// rollout (FedSGD, McMahan et al. 2017). The server optimiser then takes
+  /// the gradient step, so its learning rate is a step size (for example
+  /// 1e-3), not the FedAvg 1.
+  case gradient
+}
+
 /// Everything that defines a federated training run. Stored in the
 /// checkpoint as JSON, so a run can be inspected and resumed.
 public struct FederationConfiguration: Codable, Sendable, Equatable {
@@ -30,6 +42,8 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// PPO iterations (rollout plus update epochs) each site runs per round
   /// before it returns its model delta, 1...1,000.
   public var localIterations: Int = 1
+  /// What sites send: model deltas (default) or policy gradients.
+  public var siteUpdate: SiteUpdateKind = .modelDelta
   /// Server optimiser that applies the averaged delta.
   public var serverOptimizer: ServerOptimizerConfiguration = .sgd(learningRate: 1)
   /// Seed of every random stream in the run.
@@ -66,6 +80,11 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
       found.append("localIterations: \(localIterations) is outside 1...1000")
     }
     if !(1...256).contains(threads) { found.append("threads: \(threads) is outside 1...256") }
+    if siteUpdate == .gradient && localIterations != 1 {
+      found.append(
+        "localIterations: \(localIterations) with gradient updates; a gradient site computes one "
+          + "gradient per round, so set localIterations to 1")
+    }
     found += serverOptimizer.problems().map { "serverOptimizer: \($0)" }
     found += (costConstraint?.problems() ?? []).map { "costConstraint: \($0)" }
     do {
@@ -74,5 +93,33 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
       found.append("ppo: \(error)")
     }
     return found
+  }
+}
+
+extension FederationConfiguration {
+  private enum CodingKeys: String, CodingKey {
+    case environment, sites, rounds, localIterations, siteUpdate, serverOptimizer, seed, threads
+    case observationNormalization, ppo, costConstraint
+  }
+
+  /// Decodes a configuration in which absent keys keep their defaults, so
+  /// configurations stored before a setting existed still load.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init()
+    func read<Value: Decodable>(_ key: CodingKeys, _ value: inout Value) throws {
+      if let decoded = try container.decodeIfPresent(Value.self, forKey: key) { value = decoded }
+    }
+    try read(.environment, &environment)
+    try read(.sites, &sites)
+    try read(.rounds, &rounds)
+    try read(.localIterations, &localIterations)
+    try read(.siteUpdate, &siteUpdate)
+    try read(.serverOptimizer, &serverOptimizer)
+    try read(.seed, &seed)
+    try read(.threads, &threads)
+    try read(.observationNormalization, &observationNormalization)
+    try read(.ppo, &ppo)
+    costConstraint = try container.decodeIfPresent(CostConstraint.self, forKey: .costConstraint)
   }
 }

@@ -2,13 +2,14 @@
 /// multiplier that rises while the measured cost is above the limit and
 /// falls (never below 0) while it is under.
 ///
-/// This is the Lagrangian relaxation of a constrained MDP solved by
-/// alternating PPO on the shaped reward `(r - lambda c) / (1 + lambda)`
-/// with projected gradient ascent on lambda (Tessler, Mankowitz and Mannor
-/// 2019, "Reward Constrained Policy Optimization"; Ray, Achiam and Amodei
-/// 2019, "Benchmarking Safe Exploration in Deep Reinforcement Learning",
-/// whose PPO-Lagrangian scales by `1 / (1 + lambda)`). One critic learns the
-/// shaped return, as in RCPO, rather than a second critic for the cost.
+/// The learner solves the Lagrangian relaxation of a constrained MDP. PPO
+/// runs on the shaped reward `(r - lambda c) / (1 + lambda)`, and a
+/// controller raises or lowers lambda between iterations (Tessler,
+/// Mankowitz and Mannor 2019, "Reward Constrained Policy Optimization").
+/// The `1 / (1 + lambda)` scale follows the PPO-Lagrangian of Ray, Achiam
+/// and Amodei 2019 ("Benchmarking Safe Exploration in Deep Reinforcement
+/// Learning"). One critic learns the shaped return, as in RCPO, instead of
+/// a second critic for the cost.
 public struct CostConstraint: Codable, Sendable, Equatable {
   /// Largest acceptable expected cost per episode, in the environment's
   /// cost units; >= 0. With a per-episode indicator cost it is a fraction
@@ -75,7 +76,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
 ///
 /// The update is the PID Lagrangian of Stooke, Achiam and Abbeel (2020,
 /// "Responsive Safety in Reinforcement Learning by PID Lagrangian
-/// Methods", Algorithm 2) with error `e = cost - limit`:
+/// Methods", arXiv 2007.03964) with error `e = cost - limit`:
 ///
 ///     integral <- clamp(integral + K_I e, 0, maximum)
 ///     lambda   <- clamp(K_P e + integral + K_D max(0, cost - previous cost), 0, maximum)
@@ -127,9 +128,9 @@ public struct LagrangeMultiplier: Sendable, Equatable {
     self.previousCost = previousCost
   }
 
-  /// One controller step from the expected episode cost measured under the
-  /// current policy; nil (no episode ended) or a non-finite value leaves
-  /// the state as is.
+  /// Takes one controller step from the expected episode cost measured
+  /// under the current policy. A nil cost (no episode ended) or a
+  /// non-finite one leaves the state unchanged.
   public mutating func update(meanEpisodeCost: Double?) {
     guard let cost = meanEpisodeCost, cost.isFinite else { return }
     let maximum = constraint.maximumMultiplier
@@ -145,7 +146,7 @@ public struct LagrangeMultiplier: Sendable, Equatable {
 
 /// A stored multiplier state that cannot be resumed.
 public struct LagrangeMultiplierStateError: Error, Equatable, CustomStringConvertible {
-  /// Which part is wrong: "multiplier", "integral" or "previous cost".
+  /// Name of the invalid part: "multiplier", "integral" or "previous cost".
   public var name: String
   /// The stored value.
   public var value: Double

@@ -50,7 +50,10 @@ extension PPOLearner {
     }
   }
 
-  private func gather(rollout: PPORollout, indices: ArraySlice<Int>, into scratch: inout MinibatchScratch) {
+  func gather(
+    rollout: PPORollout, indices: ArraySlice<Int>, into scratch: inout MinibatchScratch,
+    normalizeAdvantages: Bool? = nil
+  ) {
     let rows = indices.count
     let features = observationSize
     scratch.observations.reshape(rows: rows, columns: features)
@@ -73,13 +76,28 @@ extension PPOLearner {
       scratch.advantages.append(rollout.advantages[index])
       scratch.returns.append(rollout.returns[index])
     }
-    if configuration.normalizeAdvantages && rows > 1 {
+    if normalizeAdvantages ?? configuration.normalizeAdvantages, rows > 1 {
       standardize(&scratch.advantages)
     }
   }
 
   /// Takes one gradient step on a gathered minibatch.
   private func minibatchStep(scratch: inout MinibatchScratch, totals: inout LossTotals) {
+    let norm = minibatchGradient(scratch: &scratch, totals: &totals)
+
+    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.
+    let clipCoefficient = configuration.maxGradientNorm / (norm + 1e-6)
+    if clipCoefficient < 1 { scale(&scratch.gradient, by: clipCoefficient) }
+
+    var parameters = actorCritic.parameterVector()
+    optimizer.update(parameters: &parameters, gradient: scratch.gradient)
+    actorCritic.setParameterVector(parameters)
+  }
+
+  /// Computes the gradient of the mean PPO loss over a gathered minibatch
+  /// into `scratch.gradient`, adds the loss terms to `totals` and returns
+  /// the gradient's L2 norm.
+  func minibatchGradient(scratch: inout MinibatchScratch, totals: inout LossTotals) -> Float {
     let rows = scratch.advantages.count
     let inverseRows = 1 / Float(rows)
     let clipRange = configuration.clipRange
@@ -123,15 +141,7 @@ extension PPOLearner {
     actorCritic.backwardValue(
       trace: &scratch.valueTrace, valueGradients: scratch.valueGradients, gradient: &scratch.gradient)
 
-    // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_.
     let norm = dot(scratch.gradient, scratch.gradient).squareRoot()
-    let clipCoefficient = configuration.maxGradientNorm / (norm + 1e-6)
-    if clipCoefficient < 1 { scale(&scratch.gradient, by: clipCoefficient) }
-
-    var parameters = actorCritic.parameterVector()
-    optimizer.update(parameters: &parameters, gradient: scratch.gradient)
-    actorCritic.setParameterVector(parameters)
-
     totals.minibatches += 1
     totals.policyLoss += policyLoss / Double(rows)
     totals.valueLoss += valueLoss / Double(rows)
@@ -139,6 +149,7 @@ extension PPOLearner {
     totals.approximateKL += approximateKL / Double(rows)
     totals.clipFraction += Double(clipped) / Double(rows)
     totals.gradientNorm += Double(norm)
+    return norm
   }
 }
 

@@ -54,6 +54,12 @@ enum TrainCommand {
       name: "hidden-sizes", valueName: "A,B", help: "tanh hidden layer widths of both networks",
       defaultValue: "64,64"),
     .init(
+      name: "site-update", valueName: "delta|gradient",
+      help:
+        "sites send model deltas after --local-iterations (FedAvg) or one policy gradient "
+        + "(FedSGD; needs --server-learning-rate)",
+      defaultValue: "delta"),
+    .init(
       name: "server-optimizer", valueName: "sgd|adam",
       help: "how the aggregator applies the averaged delta", defaultValue: "sgd"),
     .init(
@@ -76,6 +82,14 @@ enum TrainCommand {
     .init(
       name: "maximum-multiplier", valueName: "M",
       help: "upper bound of the Lagrange multiplier, with --cost-limit", defaultValue: "100"),
+    .init(
+      name: "proportional-gain", valueName: "K",
+      help: "PID Lagrangian proportional gain on the cost excess, with --cost-limit",
+      defaultValue: "0"),
+    .init(
+      name: "derivative-gain", valueName: "K",
+      help: "PID Lagrangian gain on rises of the measured cost, with --cost-limit",
+      defaultValue: "0"),
     .init(
       name: "seed", valueName: "N", help: "seed of every random stream, 0-9223372036854775807",
       defaultValue: "1"),
@@ -271,6 +285,14 @@ enum TrainCommand {
       try parsed.choice("normalization", from: ["federated", "per-site"]) == "federated"
       ? .federated : .perSite
     configuration.seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
+    if try parsed.choice("site-update", from: ["delta", "gradient"]) == "gradient" {
+      configuration.siteUpdate = .gradient
+      guard parsed.explicitOptions.contains("server-learning-rate") else {
+        throw CommandError.usage(
+          "--site-update gradient needs --server-learning-rate: the server takes the gradient "
+            + "step, and the FedAvg default of 1 is far too large for it (try 0.001)")
+      }
+    }
     let serverRate = try parsed.double("server-learning-rate", in: 1e-6...100)
     switch try parsed.choice("server-optimizer", from: ["sgd", "adam"]) {
     case "adam":
@@ -304,9 +326,13 @@ enum TrainCommand {
       configuration.costConstraint = CostConstraint(
         costLimit: limit,
         multiplierLearningRate: try parsed.double("multiplier-learning-rate", in: 1e-6...1000),
-        maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6))
+        maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6),
+        proportionalGain: try parsed.double("proportional-gain", in: 0...1e6),
+        derivativeGain: try parsed.double("derivative-gain", in: 0...1e6))
     } else {
-      for dependent in ["multiplier-learning-rate", "maximum-multiplier"]
+      for dependent in [
+        "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
+      ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
           "--\(dependent) only applies to a constrained run; add --cost-limit C or remove it")

@@ -54,6 +54,57 @@ import TitrateRandom
     #expect(trainer.globalParameters != initial)
   }
 
+  /// FedSGD with one site: the server's SGD step applies minus the
+  /// gradient that the same learner, seeds and patients produce directly.
+  @Test func gradientUpdateIsOneServerStep() throws {
+    var federated = configuration(sites: 1, rounds: 1)
+    federated.localIterations = 1
+    federated.ppo.iterations = 1
+    federated.siteUpdate = .gradient
+    federated.serverOptimizer = .sgd(learningRate: 0.05)
+    let trainer = try FederatedTrainer(configuration: federated, makeEnvironment: factory)
+    let initial = trainer.globalParameters
+    try trainer.runRound()
+
+    var streamGenerator = Xoshiro256(seed: 11, stream: FederatedTrainer.siteLearnerStream(0))
+    let learner = try PPOLearner(
+      configuration: federated.ppo, observationSize: 3, actionSpace: .discrete(count: 3),
+      seed: streamGenerator.next())
+    learner.setParameterVector(initial)
+    let environment = MatchingEnvironment(batchSize: 16)
+    learner.resetEnvironment(
+      environment, seed: FederatedTrainer.siteEnvironmentSeed(seed: 11, site: 0, round: 1))
+    let estimate = learner.estimateGradient(environment: environment)
+    // The learner's own parameters do not move.
+    #expect(learner.parameterVector() == initial)
+    let expected = zip(initial, estimate.gradient).map { Float(Double($0) - 0.05 * Double($1)) }
+    #expect(trainer.globalParameters == expected)
+    #expect(estimate.gradient.contains { $0 != 0 })
+  }
+
+  @Test func gradientUpdatesNeedOneLocalIteration() {
+    var federated = configuration(sites: 1)
+    federated.siteUpdate = .gradient
+    federated.localIterations = 3
+    #expect(
+      federated.problems().contains {
+        $0.hasPrefix("localIterations: 3 with gradient updates")
+      })
+  }
+
+  /// A configuration stored before `siteUpdate` and `costConstraint`
+  /// existed decodes with their defaults.
+  @Test func olderConfigurationDecodes() throws {
+    var stored = try JSONSerialization.jsonObject(
+      with: JSONEncoder().encode(configuration(sites: 2))) as! [String: Any]
+    stored["siteUpdate"] = nil
+    stored["costConstraint"] = nil
+    let decoded = try JSONDecoder().decode(
+      FederationConfiguration.self, from: JSONSerialization.data(withJSONObject: stored))
+    #expect(decoded == configuration(sites: 2))
+    #expect(decoded.siteUpdate == .modelDelta)
+  }
+
   @Test func sameSeedGivesIdenticalModels() throws {
     let first = try FederatedTrainer(configuration: configuration(sites: 3), makeEnvironment: factory)
     let second = try FederatedTrainer(

@@ -4,7 +4,7 @@ import TitrateEnvironments
 @testable import TitrateRL
 
 @Suite struct LagrangeMultiplierTests {
-  @Test func stepsByTheCostExcessAndStaysInItsBounds() {
+  @Test func stepsByExcessWithinBounds() {
     var multiplier = LagrangeMultiplier(
       constraint: CostConstraint(
         costLimit: 0.1, multiplierLearningRate: 2, initialMultiplier: 0.5, maximumMultiplier: 1))
@@ -54,7 +54,7 @@ import TitrateEnvironments
     }
   }
 
-  @Test func invalidConstraintsNameEachValue() {
+  @Test func invalidConstraintsNameValues() {
     let problems = CostConstraint(
       costLimit: .infinity, multiplierLearningRate: -1, initialMultiplier: -0.5,
       maximumMultiplier: 0
@@ -88,9 +88,9 @@ import TitrateEnvironments
     return configuration
   }
 
-  /// Trains on `CostlyBandit` for `iterations`, updating the multiplier
-  /// after each iteration when a constraint is given; returns the mean cost
-  /// and return of the last `window` iterations and the mean multiplier.
+  /// Trains on `CostlyBandit` for `iterations` and updates the multiplier
+  /// after each iteration when a constraint is given. Returns the mean
+  /// cost, return and multiplier of the last `window` iterations.
   func train(constraint: CostConstraint?, iterations: Int, window: Int) throws -> (
     cost: Double, episodeReturn: Double, multiplier: Double
   ) {
@@ -117,7 +117,7 @@ import TitrateEnvironments
     return (cost / count, episodeReturn / count, multiplierSum / count)
   }
 
-  @Test func unconstrainedPPOTakesTheCostlyAction() throws {
+  @Test func unconstrainedTakesCostlyAction() throws {
     let result = try train(constraint: nil, iterations: 150, window: 30)
     #expect(result.cost > 0.9)
     #expect(result.episodeReturn > 0.95)
@@ -127,7 +127,7 @@ import TitrateEnvironments
   /// 0.6 + 0.4 x 0.2 = 0.68 with multiplier 0.4 (see `CostlyBandit`).
   /// Primal-dual iterates oscillate around it, so the test averages the
   /// last 100 iterations and allows 0.05 on cost and return.
-  @Test func lagrangianPPOMeetsTheCostLimitAtTheConstrainedOptimum() throws {
+  @Test func constrainedOptimumIsReached() throws {
     let constraint = CostConstraint(
       costLimit: 0.2, multiplierLearningRate: 0.05, proportionalGain: 2)
     let result = try train(constraint: constraint, iterations: 600, window: 100)
