@@ -4,6 +4,7 @@ extension VancomycinEnvironment {
   /// Outcome column names for an episode of `days` days, in table order.
   ///
   /// `dayNAUC` (mg h/L) and `dayNInTarget` (0/1) per day; `allDaysInTarget`;
+  /// `anyDayAUCAboveUpper` (0/1: some day's AUC24 above the target range);
   /// `maximumTrueTroughMilligramsPerLiter`; `troughsAboveLimit` (count),
   /// `anyTroughAboveLimit` (0/1) and `firstTroughAboveLimitHours` (time of
   /// the first true trough above the limit, 0 when none); `totalDoseMilligrams`; `episodeReturn`
@@ -15,7 +16,7 @@ extension VancomycinEnvironment {
     for day in 1...days { names.append("day\(day)AUC") }
     for day in 1...days { names.append("day\(day)InTarget") }
     names += [
-      "allDaysInTarget", "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
+      "allDaysInTarget", "anyDayAUCAboveUpper", "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
       "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn", "episodeCost",
       "interventionsRounded", "interventionsClampedToSingleMaximum",
       "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
@@ -25,6 +26,11 @@ extension VancomycinEnvironment {
     ]
     return names
   }
+
+  /// The 0/1 outcome columns an exposure threshold can bound.
+  public static let exposureIndicatorOutcomes = [
+    "anyTroughAboveLimit", "anyDayAUCAboveUpper",
+  ]
 
   /// Adds every patient's ended episode to the tally (and to the table when
   /// `recordsOutcomeTable` is on).
@@ -46,6 +52,7 @@ extension VancomycinEnvironment {
     for p in 0..<count {
       var column = 0
       var allInTarget = 1.0
+      var anyAbove = 0.0
       for day in 0..<days {
         row[column] = state.dayAUC[day * count + p]
         column += 1
@@ -57,10 +64,12 @@ extension VancomycinEnvironment {
           && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
         row[column] = inTarget ? 1 : 0
         if !inTarget { allInTarget = 0 }
+        if auc > reward.dailyAUCUpperMilligramHoursPerLiter { anyAbove = 1 }
         column += 1
       }
       row[column] = allInTarget
-      column += 1
+      row[column + 1] = anyAbove
+      column += 2
 
       for (offset, source) in perPatient.enumerated() {
         var value = state.pointer(source)[p]

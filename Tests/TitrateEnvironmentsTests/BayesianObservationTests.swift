@@ -5,9 +5,10 @@ import TitratePKPD
 @testable import TitrateEnvironments
 
 @Suite struct BayesianObservationTests {
-  /// The shipped definition without the `bayesianEstimate` section.
+  /// The shipped definition without the `bayesianEstimate` section (and
+  /// so without the shield, which needs it).
   static let withoutSection: EnvironmentDefinition = {
-    var tree = shippedJSONTree()
+    var tree = setting(shippedJSONTree(), ["safety", "shield"], to: NSNull())
     tree["bayesianEstimate"] = nil
     let data = try! JSONSerialization.data(withJSONObject: tree)
     return try! EnvironmentDefinition.decode(from: data)
@@ -216,7 +217,7 @@ import TitratePKPD
   }
 
   @Test func nullSectionMeansAbsent() throws {
-    var tree = shippedJSONTree()
+    var tree = setting(shippedJSONTree(), ["safety", "shield"], to: NSNull())
     tree["bayesianEstimate"] = NSNull()
     let data = try JSONSerialization.data(withJSONObject: tree)
     let definition = try EnvironmentDefinition.decode(from: data)

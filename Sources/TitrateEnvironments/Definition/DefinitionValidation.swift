@@ -53,6 +53,7 @@ extension EnvironmentDefinition {
     validateRewardAndCost(&issues)
     validateBaselines(&issues)
     validateBayesianEstimate(&issues)
+    validateSafety(&issues)
     try issues.finish()
   }
 

@@ -39,13 +39,16 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   /// MAP estimates as extra observation features; nil (the key absent or
   /// null) keeps the 21-entry observation.
   public var bayesianEstimate: BayesianEstimateDefinition?
+  /// Exposure thresholds and the predictive shield; nil (absent or null)
+  /// when the file defines none.
+  public var safety: SafetyDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
 
   enum CodingKeys: String, CodingKey {
     case formatVersion, name, description, sources, models, populations, dosing
-    case measurements, reward, cost, actuatorLimits, baselines, bayesianEstimate
+    case measurements, reward, cost, actuatorLimits, baselines, bayesianEstimate, safety
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -65,6 +68,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
     try container.encode(actuatorLimits, forKey: .actuatorLimits)
     try container.encode(baselines, forKey: .baselines)
     try container.encode(bayesianEstimate, forKey: .bayesianEstimate)
+    try container.encode(safety, forKey: .safety)
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.

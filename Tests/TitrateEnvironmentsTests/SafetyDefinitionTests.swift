@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import TitrateEnvironments
+
+@Suite struct SafetyDefinitionTests {
+  @Test func shippedThresholdsAndShieldLoad() throws {
+    let safety = try #require(shippedDefinition.safety)
+    #expect(
+      safety.exposureThresholds.map(\.outcome) == ["anyTroughAboveLimit", "anyDayAUCAboveUpper"])
+    #expect(safety.exposureThresholds.map(\.maximumRate) == [0.05, 0.05])
+    #expect(safety.shield?.maximumPredictedTroughMilligramsPerLiter == 20)
+    #expect(safety.shield?.maximumPredictedAUC24MilligramHoursPerLiter == 600)
+  }
+
+  @Test func sectionIsOptional() {
+    #expect(decodeError(setting(shippedJSONTree(), ["safety"], to: nil)) == nil)
+  }
+
+  @Test func rateAboveOneIsRejected() throws {
+    var safety = shippedJSONTree()["safety"] as! [String: Any]
+    var thresholds = safety["exposureThresholds"] as! [[String: Any]]
+    thresholds[1]["maximumRate"] = 1.5
+    safety["exposureThresholds"] = thresholds
+    let error = try #require(decodeError(setting(shippedJSONTree(), ["safety"], to: safety)))
+    #expect(error.issues.map(\.path) == ["safety.exposureThresholds[1].maximumRate"])
+    #expect(error.description.contains("1.5"))
+  }
+
+  @Test func unknownOutcomeIsNamed() throws {
+    var safety = shippedJSONTree()["safety"] as! [String: Any]
+    var thresholds = safety["exposureThresholds"] as! [[String: Any]]
+    thresholds[0]["outcome"] = "anyTroughAboveLimt"
+    safety["exposureThresholds"] = thresholds
+    let error = try #require(decodeError(setting(shippedJSONTree(), ["safety"], to: safety)))
+    #expect(error.issues.map(\.path) == ["safety.exposureThresholds[0].outcome"])
+    #expect(error.description.contains("Did you mean \"anyTroughAboveLimit\"?"))
+  }
+
+  @Test func shieldNeedsTheBayesianEstimate() throws {
+    let tree = setting(shippedJSONTree(), ["bayesianEstimate"], to: nil)
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path) == ["safety.shield"])
+    #expect(error.description.contains("needs the bayesianEstimate section"))
+  }
+
+  @Test func duplicateNamesAreRejected() throws {
+    var safety = shippedJSONTree()["safety"] as! [String: Any]
+    var thresholds = safety["exposureThresholds"] as! [[String: Any]]
+    thresholds[1]["name"] = thresholds[0]["name"]
+    safety["exposureThresholds"] = thresholds
+    let error = try #require(decodeError(setting(shippedJSONTree(), ["safety"], to: safety)))
+    #expect(error.issues.map(\.path) == ["safety.exposureThresholds[1].name"])
+  }
+}
