@@ -67,7 +67,7 @@ public struct AdaptiveClippingConfiguration: Codable, Sendable, Equatable {
     }
   }
 
-  /// The noise multiplier for the update sum, z_Delta = (z^-2 -
+  /// Computes the noise multiplier for the update sum, z_Delta = (z^-2 -
   /// (2 sigma_b)^-2)^(-1/2), so that the update sum and the noisy count
   /// together cost as much privacy as one Gaussian mechanism with
   /// multiplier z (Andrew et al.). The accountant takes z.

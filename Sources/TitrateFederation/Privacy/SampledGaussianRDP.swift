@@ -2,11 +2,11 @@
   import Glibc
 #endif
 
-/// Renyi differential privacy of the sampled Gaussian mechanism: each
-/// participant is included with probability q (Poisson sampling), its
-/// contribution is clipped to L2 norm C, and Gaussian noise of standard
-/// deviation z C is added to the sum (Mironov, Talwar and Zhang, "Renyi
-/// Differential Privacy of the Sampled Gaussian Mechanism", 2019).
+/// Renyi differential privacy of the sampled Gaussian mechanism (Mironov,
+/// Talwar and Zhang, "Renyi Differential Privacy of the Sampled Gaussian
+/// Mechanism", 2019). Each participant is included with probability q
+/// (Poisson sampling), and its contribution is clipped to L2 norm C.
+/// Gaussian noise of standard deviation z C is added to the sum.
 ///
 /// For add/remove-one neighbours the RDP at order alpha > 1 is
 /// log(A_alpha) / (alpha - 1), where A_alpha = E_{x ~ N(0, z^2)}[((1 - q) +
@@ -111,7 +111,7 @@ public enum SampledGaussianRDP {
       }
     }
     // NOTE: no grid case of the tests reaches this; +infinity is the safe
-    // answer for an accountant, because it never understates the loss.
+    // result for an accountant, because it never understates the loss.
     return .infinity
   }
 }

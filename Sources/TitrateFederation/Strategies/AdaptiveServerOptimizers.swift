@@ -66,14 +66,16 @@ public struct AdaptiveServerConfiguration: Codable, Sendable, Equatable {
 /// pseudo-gradient, the averaged delta of this round.
 ///
 /// m <- beta1 * m + (1 - beta1) * delta, then v by the optimiser's rule,
-/// and the step is eta * m_hat / (sqrt(v_hat) + tau). Both moments start
-/// at zero, so bias correction (as in Adam, Kingma and Ba 2015) divides
-/// m by 1 - beta1^t for all three optimisers, and v by 1 - beta2^t for Adam
-/// and Yogi, with t the server step counting from 1. FedAdagrad's v is a
-/// plain sum and needs no correction. For Yogi the correction is exact
-/// while v <= delta^2 in every round, where Yogi's v equals Adam's.
+/// and the step is eta * m_hat / (sqrt(v_hat) + tau).
+///
+/// Both moments start at zero, so they are bias-corrected as in Adam
+/// (Kingma and Ba 2015). With t the server step counting from 1, m is
+/// divided by 1 - beta1^t for all three optimisers. v is divided by
+/// 1 - beta2^t for Adam and Yogi. FedAdagrad's v is a plain sum and needs
+/// no correction.
 /// NOTE: Reddi et al.'s Algorithm 2 has no bias correction and starts v
-/// at tau^2 or more; the correction here follows Adam and Flower 1.28.
+/// at tau^2 or more. Flower 1.28 corrects FedAdam only. Yogi's v is no
+/// exponential average, so its correction is exact only in round 1.
 /// - Returns: the vector to add to the global parameters.
 public func adaptiveServerStep(
   pseudoGradient: [Double], optimizer: AdaptiveServerOptimizer,

@@ -3,7 +3,7 @@
 /// Statistical Rates", ICML 2018).
 ///
 /// Each coordinate of the result is the median of that coordinate over the
-/// n vectors; for even n it is the mean of the two middle values. Sample
+/// n vectors. For even n it is the mean of the two middle values. Sample
 /// counts are ignored. It tolerates up to ceil(n / 2) - 1 arbitrary
 /// vectors per coordinate.
 /// - Precondition: `vectors` is non-empty and all have one length (the

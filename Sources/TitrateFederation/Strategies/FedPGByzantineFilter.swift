@@ -61,7 +61,7 @@ public struct FedPGFilterConfiguration: Codable, Sendable, Equatable {
     return found
   }
 
-  /// The first, tighter radius T = 2 sigma sqrt(V / B) with
+  /// Computes the first, tighter radius T = 2 sigma sqrt(V / B) with
   /// V = 2 ln(2K / delta), for K updates.
   public func tightRadius(updateCount: Int) -> Double {
     let v = 2 * log(2 * Double(updateCount) / confidence)
@@ -69,7 +69,7 @@ public struct FedPGFilterConfiguration: Codable, Sendable, Equatable {
   }
 }
 
-/// Which rule of the FedPG-BR filter produced the kept set.
+/// Rule of the FedPG-BR filter that produced the kept set.
 public enum FedPGFilterRule: String, Sendable, Equatable {
   /// Rule R1, radius T = 2 sigma sqrt(V / B).
   case tight

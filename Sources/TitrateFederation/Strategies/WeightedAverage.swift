@@ -1,4 +1,4 @@
-/// How FedAvg weighs each site's update.
+/// Weighting rule of FedAvg for each site's update.
 public enum UpdateWeighting: String, Codable, Sendable, Equatable, CaseIterable {
   /// Weight n_i / sum_j n_j, with n_i the update's sample count (McMahan et
   /// al., AISTATS 2017).
