@@ -1,0 +1,105 @@
+/// Settings of the Gaussian mechanism on clipped updates: the clip norm C
+/// and the noise multiplier z. Central DP (`privateAverage`) adds the noise
+/// at the aggregator, local DP (`locallyPrivateDelta`) at each site.
+public struct GaussianPrivacyConfiguration: Codable, Sendable, Equatable {
+  /// C, in (0, inf), in the units of the parameters.
+  public var clipNorm: Double
+  /// z, in [0, inf): the noise standard deviation on the sum of clipped
+  /// updates, in units of C. The accountant takes the same z.
+  public var noiseMultiplier: Double
+
+  /// Creates the settings.
+  public init(clipNorm: Double, noiseMultiplier: Double) {
+    self.clipNorm = clipNorm
+    self.noiseMultiplier = noiseMultiplier
+  }
+
+  /// Checks the ranges.
+  /// - Throws: `PrivacyConfigurationError` naming the first bad value.
+  public func validate() throws(PrivacyConfigurationError) {
+    guard clipNorm > 0 && clipNorm.isFinite else {
+      throw .parameterOutOfRange(
+        name: "clip norm C", value: clipNorm, allowed: "(0, inf)",
+        fix: "set a positive clip norm in parameter units")
+    }
+    guard noiseMultiplier >= 0 && noiseMultiplier.isFinite else {
+      throw .parameterOutOfRange(
+        name: "noise multiplier z", value: noiseMultiplier, allowed: "[0, inf)",
+        fix: "set a finite multiplier, 0 or more")
+    }
+  }
+}
+
+/// The noisy average of one round and what went into it.
+public struct PrivateAverage: Equatable, Sendable {
+  /// (sum of clipped deltas + N(0, (z C)^2 I)) / m.
+  public var average: [Double]
+  /// Standard deviation of the noise on each coordinate of the average:
+  /// z C / m, in parameter units.
+  public var noiseStandardDeviation: Double
+  /// Number of updates whose norm was at most C before clipping.
+  public var unclippedCount: Int
+}
+
+/// Averages deltas under central differential privacy (the Gaussian
+/// mechanism on the clipped sum, as in DP-FedAvg of McMahan et al. 2018).
+///
+/// Weighting rule: every site counts 1 / m whatever its sample count,
+/// because the mechanism bounds one site's influence on the average by
+/// C / m only under uniform weights. Weighting by sample count would let a
+/// large site move the average by more than C / m while the noise stays at
+/// z C / m.
+///
+/// - Parameters:
+///   - deltas: the round's deltas, validated and of one length.
+///   - configuration: clip norm C and noise multiplier z.
+///   - participantCount: m, the denominator. Pass the number of sites
+///     sampled for the round, fixed before replies arrive, not a count that
+///     depends on the data. Fewer replies bias the average toward zero but
+///     keep the privacy bound.
+///   - generator: the source of the Gaussian noise.
+/// - Precondition: `deltas` is non-empty, of one length, and m >= 1; the
+///   configuration is valid.
+public func privateAverage(
+  _ deltas: [[Double]], configuration: GaussianPrivacyConfiguration, participantCount: Int,
+  generator: inout some RandomNumberGenerator
+) -> PrivateAverage {
+  precondition(!deltas.isEmpty, "privateAverage needs at least one delta")
+  precondition(participantCount >= 1, "participant count must be 1 or more")
+  let clipNorm = configuration.clipNorm
+  var sum = [Double](repeating: 0, count: deltas[0].count)
+  var unclipped = 0
+  for delta in deltas {
+    precondition(delta.count == sum.count, "deltas differ in length")
+    let clipped = clipDelta(delta, clipNorm: clipNorm)
+    if !clipped.wasClipped { unclipped += 1 }
+    for index in sum.indices {
+      sum[index] += clipped.delta[index]
+    }
+  }
+  let sumStandardDeviation = configuration.noiseMultiplier * clipNorm
+  let count = Double(participantCount)
+  let average = sum.map { ($0 + sumStandardDeviation * generator.nextStandardNormal()) / count }
+  return PrivateAverage(
+    average: average, noiseStandardDeviation: sumStandardDeviation / count,
+    unclippedCount: unclipped)
+}
+
+/// Privatises one site's delta before it leaves the site (local
+/// differential privacy): clip to L2 norm C, then add N(0, (z C)^2) to each
+/// coordinate.
+///
+/// Each release is a Gaussian mechanism with sensitivity C, so a site that
+/// takes part in T rounds is accounted as T rounds with sampling rate 1
+/// and noise multiplier z: RDP alpha / (2 z^2) per round. The aggregator
+/// needs no trust, but the noise on the average is z C / sqrt(m) instead
+/// of z C / m.
+/// - Precondition: the configuration is valid.
+public func locallyPrivateDelta(
+  _ delta: [Double], configuration: GaussianPrivacyConfiguration,
+  generator: inout some RandomNumberGenerator
+) -> [Double] {
+  let clipped = clipDelta(delta, clipNorm: configuration.clipNorm)
+  let standardDeviation = configuration.noiseMultiplier * configuration.clipNorm
+  return clipped.delta.map { $0 + standardDeviation * generator.nextStandardNormal() }
+}
