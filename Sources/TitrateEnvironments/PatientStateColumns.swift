@@ -13,7 +13,7 @@ final class PatientStateColumns {
     case aucAtDayStart, maximumTrueTrough, troughsAboveLimit, firstTroughAboveLimitHours, totalDose
     case episodeReturn, episodeCost
     case rounded, clampedToSingleMaximum, clampedToDailyMaximum, nonFinite, negative
-    case measurementsReportedAsZero
+    case measurementsReportedAsZero, shieldReductions, shieldWithoutSafeDose
     case concentration, rateScratch, peakConcentrationScratch, troughConcentrationScratch
   }
 

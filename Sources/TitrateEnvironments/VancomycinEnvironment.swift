@@ -23,6 +23,8 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
   case patientsOutsideEpisodeStart(decisionIndex: Int)
   /// A patient's parameters are invalid or have the wrong structure.
   case invalidPatient(index: Int, reason: String)
+  /// The shield was switched on for a definition without `safety.shield`.
+  case shieldNotDefined(environment: String)
 
   public var description: String {
     switch self {
@@ -38,6 +40,9 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
         + "were taken; call reset(seed:) first"
     case .invalidPatient(let index, let reason):
       return "patient \(index) is invalid: \(reason)"
+    case .shieldNotDefined(let environment):
+      return "environment \(environment) defines no predictive shield; add a safety.shield "
+        + "section (with bayesianEstimate) to its definition or run without the shield"
     }
   }
 }
@@ -103,9 +108,29 @@ public final class VancomycinEnvironment: DosingEnvironment {
   var table: OutcomeTable
   /// Previous decisions whose doses count towards the rolling 24-h limit.
   let windowDoseCount: Int
-  /// MAP estimation for observation entries 21 to 27; nil without a
-  /// `bayesianEstimate` section.
+  /// MAP estimation for observation entries 21 to 27 and the shield; nil
+  /// without a `bayesianEstimate` section.
   let bayesianEstimate: VancomycinBayesianEstimate?
+  /// Thresholds of the predictive shield while it is on (see
+  /// `setShield(enabled:)`); nil while it is off.
+  public private(set) var activeShield: ShieldDefinition?
+
+  /// Switches the predictive shield on or off for every later dose. Off by
+  /// default. While on, a dose (after the actuator's limits) whose
+  /// predicted exposure crosses a `safety.shield` threshold is replaced by
+  /// the largest lower dose level that does not, or by 0.
+  /// - Throws: `VancomycinEnvironmentError.shieldNotDefined` when the
+  ///   definition has no shield section.
+  public func setShield(enabled: Bool) throws(VancomycinEnvironmentError) {
+    guard enabled else {
+      activeShield = nil
+      return
+    }
+    guard let shield = definition.safety?.shield, bayesianEstimate != nil else {
+      throw .shieldNotDefined(environment: definition.name)
+    }
+    activeShield = shield
+  }
 
   /// Creates a batch of environments and starts their first episode with
   /// seed 0 (call `reset(seed:)` to choose the seed).

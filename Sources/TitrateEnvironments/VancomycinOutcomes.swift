@@ -9,7 +9,9 @@ extension VancomycinEnvironment {
   /// `anyTroughAboveLimit` (0/1) and `firstTroughAboveLimitHours` (time of
   /// the first true trough above the limit, 0 when none); `totalDoseMilligrams`; `episodeReturn`
   /// and `episodeCost`; actuator interventions by kind (counts);
-  /// `measurementsReportedAsZero`; the covariates; and the true clearance
+  /// `measurementsReportedAsZero`; predictive-shield interventions
+  /// (`shieldReductions`, and `shieldWithoutSafeDose` when even no dose was
+  /// predicted to cross); the covariates; and the true clearance
   /// (L/h) and central volume (L).
   public static func outcomeColumnNames(days: Int) -> [String] {
     var names: [String] = []
@@ -20,7 +22,7 @@ extension VancomycinEnvironment {
       "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn", "episodeCost",
       "interventionsRounded", "interventionsClampedToSingleMaximum",
       "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
-      "measurementsReportedAsZero", "ageYears", "weightKilograms", "female",
+      "measurementsReportedAsZero", "shieldReductions", "shieldWithoutSafeDose", "ageYears", "weightKilograms", "female",
       "serumCreatinineMilligramsPerDeciliter", "creatinineClearanceMillilitersPerMinute",
       "haemodialysis", "clearanceLitersPerHour", "centralVolumeLiters",
     ]
@@ -42,7 +44,7 @@ extension VancomycinEnvironment {
       .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .firstTroughAboveLimitHours,
       .totalDose, .episodeReturn,
       .episodeCost, .rounded, .clampedToSingleMaximum, .clampedToDailyMaximum, .nonFinite,
-      .negative, .measurementsReportedAsZero, .ageYears, .weightKilograms, .female,
+      .negative, .measurementsReportedAsZero, .shieldReductions, .shieldWithoutSafeDose, .ageYears, .weightKilograms, .female,
       .serumCreatinine, .creatinineClearance, .haemodialysis,
     ]
     let names = table.columnNames

@@ -28,8 +28,9 @@ extension VancomycinEnvironment {
       let requested = actionMode == .discreteLevels ? action * levelMilligrams : action
       var previous24Hours = 0.0
       for k in 0..<windowDoseCount { previous24Hours += history[k * count + p] }
-      let (dose, interventions) = actuator.deliver(
+      var (dose, interventions) = actuator.deliver(
         requestedMilligrams: requested, milligramsInPrevious24Hours: previous24Hours)
+      if let shield = activeShield, dose > 0 { dose = shieldedDose(patient: p, dose, shield) }
       if !interventions.isEmpty {
         for (kind, counter) in counters where interventions.contains(kind) { counter[p] += 1 }
       }

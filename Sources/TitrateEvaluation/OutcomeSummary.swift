@@ -26,6 +26,14 @@ public struct OutcomeSummary: Sendable, Codable, Equatable {
   public var interventions: [String: Int]
   /// Patients with at least one actuator clamp (single or daily maximum).
   public var patientsClamped: Int
+  /// Doses the predictive shield lowered, over all patients (0 when the
+  /// shield was off).
+  public var shieldReductions: Int
+  /// Patients with at least one dose lowered by the shield.
+  public var patientsShielded: Int
+  /// Fraction of patients with a daily AUC24 above the target range on
+  /// any day (the `anyDayAUCAboveUpper` outcome).
+  public var anyDayAUCAboveUpper: Proportion
 
   /// Summarises `table`; `days` is the number of simulated days, so the
   /// last day's columns are `day<days>AUC` and `day<days>InTarget`.
@@ -64,6 +72,10 @@ public struct OutcomeSummary: Sendable, Codable, Equatable {
     let single = column("interventionsClampedToSingleMaximum")
     let daily = column("interventionsClampedToDailyMaximum")
     patientsClamped = zip(single, daily).filter { $0 + $1 > 0 }.count
+    let shield = column("shieldReductions")
+    shieldReductions = Int(shield.reduce(0, +))
+    patientsShielded = shield.filter { $0 > 0 }.count
+    anyDayAUCAboveUpper = count("anyDayAUCAboveUpper")
   }
 
   /// Single-maximum and daily-maximum clamps, the interventions that change

@@ -43,6 +43,26 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     self.derivativeGain = derivativeGain
   }
 
+  private enum CodingKeys: String, CodingKey {
+    case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
+    case proportionalGain, derivativeGain
+  }
+
+  /// Decodes a constraint in which only `costLimit` is required; absent
+  /// keys keep their defaults.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(costLimit: try container.decode(Double.self, forKey: .costLimit))
+    func read(_ key: CodingKeys, _ value: inout Double) throws {
+      if let decoded = try container.decodeIfPresent(Double.self, forKey: key) { value = decoded }
+    }
+    try read(.multiplierLearningRate, &multiplierLearningRate)
+    try read(.initialMultiplier, &initialMultiplier)
+    try read(.maximumMultiplier, &maximumMultiplier)
+    try read(.proportionalGain, &proportionalGain)
+    try read(.derivativeGain, &derivativeGain)
+  }
+
   /// Lists every invalid setting with its value and the allowed range.
   public func problems() -> [String] {
     var found: [String] = []

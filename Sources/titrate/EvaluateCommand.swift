@@ -32,6 +32,12 @@ enum EvaluateCommand {
       help: "also write every patient's outcomes (one row per patient and policy) as CSV",
       defaultValue: nil),
     .init(
+      name: "shield", valueName: nil,
+      help:
+        "dose every policy through the environment's predictive shield (safety.shield: MAP "
+        + "predictions of the next trough and the day's AUC24)",
+      defaultValue: nil),
+    .init(
       name: "json", valueName: nil, help: "print the summaries as JSON instead of tables",
       defaultValue: nil),
   ]
@@ -48,7 +54,7 @@ enum EvaluateCommand {
           "Evaluate a checkpoint's policy on held-out virtual patients of each site, next to the baselines, and print clinical outcome and safety metrics per site and pooled.",
         options: options,
         details:
-          "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, mean total dose."
+          "Columns: day-3 target attainment (AUC24 in 400-600 mg*h/L) with its 95% Wilson interval, day-3 AUC24 median and 5th-95th percentiles, fractions above 600 and below 400, fraction with any true trough above 20 mg/L, patients with a clamped dose, patients with a dose lowered by the shield (--shield), mean total dose."
       )
     else { return }
     try parsed.checkPositionals(maximum: 1, usage: usage)
@@ -62,12 +68,13 @@ enum EvaluateCommand {
     let definition = try decodeStoredDefinition(policy.environment)
     let baselines = try baselineNames(parsed)
     let threads = try parsed.integer("threads", in: 1...256)
+    let shield = parsed.flag("shield")
     // Concurrent batches each run their own products on one BLAS thread.
     if threads > 1 { BLASThreads.set(1) }
 
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
-      seed: seed, baselines: baselines, threads: threads)
+      seed: seed, baselines: baselines, threads: threads, shield: shield)
     if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
     }
@@ -124,7 +131,7 @@ enum EvaluateCommand {
 
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
-    seed: UInt64, baselines: [String], threads: Int
+    seed: UInt64, baselines: [String], threads: Int, shield: Bool = false
   ) throws -> Report {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
@@ -150,6 +157,7 @@ enum EvaluateCommand {
             definition: definition, populationName: population, batchSize: size,
             streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode)
           environment.recordsOutcomeTable = true
+          try environment.setShield(enabled: shield)
           return environment
         }
         siteResults.store(.success(tables), at: index)
@@ -235,7 +243,7 @@ enum EvaluateCommand {
     let header = [
       padded("policy", 10), padded("day-\(lastDay) in target [95% CI]", 25),
       padded("day-\(lastDay) AUC24 median [p5-p95]", 27), "AUC>600", "AUC<400",
-      padded("trough>20 [95% CI]", 19), "clamped", "mean dose",
+      padded("trough>20 [95% CI]", 19), "clamped", "shielded", "mean dose",
     ]
     var lines = [header.joined(separator: "  ")]
     for summary in summaries {
@@ -248,6 +256,7 @@ enum EvaluateCommand {
         padded(percent(summary.lastDayAUCBelow400.fraction), 7),
         padded(interval(summary.anyTroughAboveLimit), 19),
         String(format: "%7d", summary.patientsClamped),
+        String(format: "%8d", summary.patientsShielded),
         String(format: "%6.0f mg", summary.meanTotalDoseMilligrams),
       ]
       lines.append(fields.joined(separator: "  "))

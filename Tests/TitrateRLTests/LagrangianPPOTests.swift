@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TitrateEnvironments
 
@@ -51,6 +52,15 @@ import TitrateEnvironments
     #expect(throws: LagrangeMultiplierStateError.self) {
       try LagrangeMultiplier(
         constraint: multiplier.constraint, value: -1, integral: 0, previousCost: nil)
+    }
+  }
+
+  @Test func absentKeysKeepDefaults() throws {
+    let decoded = try JSONDecoder().decode(
+      CostConstraint.self, from: Data(#"{"costLimit": 0.04, "proportionalGain": 3}"#.utf8))
+    #expect(decoded == CostConstraint(costLimit: 0.04, proportionalGain: 3))
+    #expect(throws: DecodingError.self) {
+      try JSONDecoder().decode(CostConstraint.self, from: Data(#"{"proportionalGain": 3}"#.utf8))
     }
   }
 

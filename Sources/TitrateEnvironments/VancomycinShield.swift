@@ -1,0 +1,59 @@
+import TitratePKPD
+
+// The predictive shield: before a dose is given, the MAP estimate of the
+// patient's parameters (the prior conditioned on every level measured so
+// far) predicts the exposure the dose would cause, and a dose that crosses
+// a threshold is lowered level by level until it does not.
+extension VancomycinEnvironment {
+  /// Returns the dose to give in place of `dose` (mg) for patient `p`: the
+  /// dose itself when its predictions stay within the shield's thresholds,
+  /// otherwise the largest lower multiple of the dose increment that does,
+  /// or 0. Records a reduction in the patient's state, and a separate mark
+  /// when even 0 is predicted to cross (the drug already given does).
+  ///
+  /// Two predictions, from the doses recorded so far plus this one and no
+  /// later dose:
+  /// - the concentration just before the next decision (the next trough);
+  /// - the AUC of the current calendar day: the estimated AUC from the day
+  ///   start to now plus the predicted AUC from now to the day end.
+  /// Later doses of the same day are checked by the shield when they come,
+  /// so each one keeps the day's prediction within the threshold.
+  func shieldedDose(patient p: Int, _ dose: Double, _ shield: ShieldDefinition) -> Double {
+    let estimator = bayesianEstimate!.estimator
+    let now = hoursSinceStart
+    let interval = rules.decisionIntervalHours
+    let dayStart = (now / 24).rounded(.down) * 24
+    let dayEnd = dayStart + 24
+    let response = estimator.estimatedResponse(patient: p)
+    let troughWithout = estimator.predictedConcentration(patient: p, timeHours: now + interval)
+    let dayAUCWithout =
+      estimator.predictedAUC(patient: p, fromHours: dayStart, toHours: dayEnd)
+
+    func isSafe(_ candidate: Double) -> Bool {
+      var trough = troughWithout
+      var dayAUC = dayAUCWithout
+      if candidate > 0 {
+        let duration =
+          Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+        let rate = candidate / duration
+        trough += response.concentration(
+          rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: interval)
+        dayAUC += response.cumulativeAUC(
+          rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: dayEnd - now)
+      }
+      return trough <= shield.maximumPredictedTroughMilligramsPerLiter
+        && dayAUC <= shield.maximumPredictedAUC24MilligramHoursPerLiter
+    }
+
+    if isSafe(dose) { return dose }
+    state.pointer(.shieldReductions)[p] += 1
+    let increment = definition.actuatorLimits.doseIncrementMilligrams
+    var candidate = ((dose / increment).rounded(.down) - 1) * increment
+    while candidate > 0 {
+      if isSafe(candidate) { return candidate }
+      candidate -= increment
+    }
+    if !isSafe(0) { state.pointer(.shieldWithoutSafeDose)[p] += 1 }
+    return 0
+  }
+}
