@@ -132,6 +132,15 @@ public final class VancomycinEnvironment: DosingEnvironment {
     activeShield = shield
   }
 
+  /// Switches the predictive shield on with the given thresholds instead
+  /// of the definition's (for what-if evaluations).
+  /// - Throws: `VancomycinEnvironmentError.shieldNotDefined` when the
+  ///   definition has no `bayesianEstimate` section to predict with.
+  public func setShield(_ thresholds: ShieldDefinition) throws(VancomycinEnvironmentError) {
+    guard bayesianEstimate != nil else { throw .shieldNotDefined(environment: definition.name) }
+    activeShield = thresholds
+  }
+
   /// Creates a batch of environments and starts their first episode with
   /// seed 0 (call `reset(seed:)` to choose the seed).
   /// - Parameters:

@@ -38,6 +38,14 @@ enum EvaluateCommand {
         + "predictions of the next trough and the day's AUC24)",
       defaultValue: nil),
     .init(
+      name: "shield-trough-limit", valueName: "MG_PER_L",
+      help: "shield with this predicted-trough threshold instead of the definition's (implies --shield)",
+      defaultValue: nil),
+    .init(
+      name: "shield-auc-limit", valueName: "MG_H_PER_L",
+      help: "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
+      defaultValue: nil),
+    .init(
       name: "json", valueName: nil, help: "print the summaries as JSON instead of tables",
       defaultValue: nil),
   ]
@@ -68,7 +76,7 @@ enum EvaluateCommand {
     let definition = try decodeStoredDefinition(policy.environment)
     let baselines = try baselineNames(parsed)
     let threads = try parsed.integer("threads", in: 1...256)
-    let shield = parsed.flag("shield")
+    let shield = try shieldThresholds(parsed, definition: definition)
     // Concurrent batches each run their own products on one BLAS thread.
     if threads > 1 { BLASThreads.set(1) }
 
@@ -94,6 +102,33 @@ enum EvaluateCommand {
         print(formatTable(cohort.summaries, lastDay: report.lastDay))
       }
     }
+  }
+
+  /// Returns the shield thresholds the options ask for, or nil for no
+  /// shield: the definition's with `--shield`, overridden by the limit
+  /// options.
+  static func shieldThresholds(
+    _ parsed: ParsedOptions, definition: EnvironmentDefinition
+  ) throws -> ShieldDefinition? {
+    let trough = try parsed.optionalDouble("shield-trough-limit", in: 0.1...200, unit: "mg/L")
+    let auc = try parsed.optionalDouble("shield-auc-limit", in: 1...10_000, unit: "mg h/L")
+    guard parsed.flag("shield") || trough != nil || auc != nil else { return nil }
+    guard definition.bayesianEstimate != nil else {
+      throw CommandError.usage(
+        "the shield predicts with MAP estimates, but the checkpoint's environment definition "
+          + "has no bayesianEstimate section; evaluate without --shield")
+    }
+    let stored = definition.safety?.shield
+    guard let troughLimit = trough ?? stored?.maximumPredictedTroughMilligramsPerLiter,
+      let aucLimit = auc ?? stored?.maximumPredictedAUC24MilligramHoursPerLiter
+    else {
+      throw CommandError.usage(
+        "the checkpoint's environment definition has no safety.shield thresholds; give both "
+          + "--shield-trough-limit and --shield-auc-limit")
+    }
+    return ShieldDefinition(
+      maximumPredictedTroughMilligramsPerLiter: troughLimit,
+      maximumPredictedAUC24MilligramHoursPerLiter: aucLimit)
   }
 
   static func baselineNames(_ parsed: ParsedOptions) throws -> [String] {
@@ -131,7 +166,7 @@ enum EvaluateCommand {
 
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
-    seed: UInt64, baselines: [String], threads: Int, shield: Bool = false
+    seed: UInt64, baselines: [String], threads: Int, shield: ShieldDefinition? = nil
   ) throws -> Report {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
@@ -157,7 +192,7 @@ enum EvaluateCommand {
             definition: definition, populationName: population, batchSize: size,
             streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode)
           environment.recordsOutcomeTable = true
-          try environment.setShield(enabled: shield)
+          if let shield { try environment.setShield(shield) }
           return environment
         }
         siteResults.store(.success(tables), at: index)
