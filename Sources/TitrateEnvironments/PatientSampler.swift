@@ -49,9 +49,13 @@ struct PatientSampler {
   let model: PopulationModelDefinition
   private let parameterModels: [(PharmacokineticParameterName, ParameterModelDefinition)]
   private let variability: LogNormalVariability
+  /// Covariate rows that replace the population's distributions; nil
+  /// samples them.
+  let cohort: PatientCohort?
 
   /// - Precondition: the definition is validated and names the population.
-  init(definition: EnvironmentDefinition, populationName: String) {
+  init(definition: EnvironmentDefinition, populationName: String, cohort: PatientCohort? = nil) {
+    self.cohort = cohort
     guard let population = definition.populations[populationName],
       let model = definition.models[population.model]
     else { preconditionFailure("population \(populationName) missing from a validated definition") }
@@ -77,6 +81,20 @@ struct PatientSampler {
   /// Draws one patient. Consumes a fixed number of draws per covariate
   /// attempt, so the stream depends only on the seed.
   func samplePatient(using generator: inout Xoshiro256) -> VirtualPatient {
+    if let cohort {
+      // One uniform picks the row, then the etas: a fixed number of draws.
+      let index = min(Int(generator.nextUniform() * Double(cohort.rows.count)), cohort.rows.count - 1)
+      let row = cohort.rows[index]
+      let etas = variability.sampleEtas(using: &generator)
+      return VirtualPatient(
+        ageYears: row.ageYears, weightKilograms: row.weightKilograms, isFemale: row.isFemale,
+        serumCreatinineMilligramsPerDeciliter: row.serumCreatinineMilligramsPerDeciliter,
+        onHaemodialysis: row.onHaemodialysis,
+        parameters: individualParameters(
+          ageYears: row.ageYears, weightKilograms: row.weightKilograms, isFemale: row.isFemale,
+          serumCreatinineMilligramsPerDeciliter: row.serumCreatinineMilligramsPerDeciliter,
+          onHaemodialysis: row.onHaemodialysis, etas: etas))
+    }
     // Drawn in `CovariateDistributions.ordered` order.
     let covariates = population.covariates
     let age = sample(covariates.ageYears, using: &generator)

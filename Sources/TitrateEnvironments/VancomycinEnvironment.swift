@@ -149,11 +149,14 @@ public final class VancomycinEnvironment: DosingEnvironment {
   ///   - batchSize: environments per batch, at least 1.
   ///   - streamIdentifier: mixed into the seeds of both random streams.
   ///   - actionMode: discrete dose levels (default) or mg.
+  ///   - cohort: the site's own covariate rows, replacing the population's
+  ///     covariate distributions (the PK model and its variability stay).
   /// - Throws: `VancomycinEnvironmentError` for an unknown population or a
   ///   batch size below 1.
   public init(
     definition: EnvironmentDefinition, populationName: String, batchSize: Int,
-    streamIdentifier: UInt64 = 0, actionMode: DoseActionMode = .discreteLevels
+    streamIdentifier: UInt64 = 0, actionMode: DoseActionMode = .discreteLevels,
+    cohort: PatientCohort? = nil
   ) throws(VancomycinEnvironmentError) {
     guard let population = definition.populations[populationName] else {
       throw .unknownPopulation(name: populationName, known: definition.populationNames)
@@ -172,7 +175,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
       actionSpace = .continuous(low: 0, high: Float(rules.maximumDoseLevelMilligrams))
     }
     actuator = DoseActuator(limits: definition.actuatorLimits)
-    sampler = PatientSampler(definition: definition, populationName: populationName)
+    sampler = PatientSampler(definition: definition, populationName: populationName, cohort: cohort)
     let model = definition.models[population.model]!
     residualError = ResidualErrorModel(
       additiveMilligramsPerLiter: model.residualError.additiveMilligramsPerLiter,
