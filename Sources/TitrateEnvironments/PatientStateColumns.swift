@@ -26,11 +26,24 @@ final class PatientStateColumns {
   let dayAUC: UnsafeMutableBufferPointer<Double>
   /// Dose k steps back (0 = most recent) of patient p at `k * patientCount + p`.
   let recentDoses: UnsafeMutableBufferPointer<Double>
+  /// Decisions per episode.
+  let decisionCount: Int
+  /// Delivered dose (mg) of decision k of patient p at `k * patientCount + p`.
+  let doseByDecision: UnsafeMutableBufferPointer<Double>
+  /// True concentration (mg/L) at the end of decision interval k (the
+  /// trough before the next dose, or at the episode end) of patient p at
+  /// `k * patientCount + p`.
+  let troughByDecision: UnsafeMutableBufferPointer<Double>
 
-  init(patientCount: Int, dayCount: Int, historyLength: Int) {
+  init(patientCount: Int, dayCount: Int, historyLength: Int, decisionCount: Int) {
     self.patientCount = patientCount
     self.dayCount = dayCount
     self.historyLength = historyLength
+    self.decisionCount = decisionCount
+    doseByDecision = .allocate(capacity: decisionCount * patientCount)
+    doseByDecision.initialize(repeating: 0)
+    troughByDecision = .allocate(capacity: decisionCount * patientCount)
+    troughByDecision.initialize(repeating: 0)
     storage = .allocate(capacity: Column.allCases.count * patientCount)
     storage.initialize(repeating: 0)
     dayAUC = .allocate(capacity: dayCount * patientCount)
@@ -43,6 +56,8 @@ final class PatientStateColumns {
     storage.deallocate()
     dayAUC.deallocate()
     recentDoses.deallocate()
+    doseByDecision.deallocate()
+    troughByDecision.deallocate()
   }
 
   /// Pointer to the first patient's value of a column.
@@ -62,5 +77,7 @@ final class PatientStateColumns {
     for index in first..<storage.count { storage[index] = 0 }
     dayAUC.update(repeating: 0)
     recentDoses.update(repeating: 0)
+    doseByDecision.update(repeating: 0)
+    troughByDecision.update(repeating: 0)
   }
 }

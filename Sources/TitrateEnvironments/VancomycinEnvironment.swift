@@ -184,8 +184,10 @@ public final class VancomycinEnvironment: DosingEnvironment {
     windowDoseCount = dosesPerDay - 1
     state = PatientStateColumns(
       patientCount: batchSize, dayCount: Int((rules.episodeHours / 24).rounded()),
-      historyLength: max(2, windowDoseCount))
-    table = OutcomeTable(columnNames: Self.outcomeColumnNames(days: state.dayCount))
+      historyLength: max(2, windowDoseCount), decisionCount: rules.decisionsPerEpisode)
+    table = OutcomeTable(
+      columnNames: Self.outcomeColumnNames(
+        days: state.dayCount, decisions: rules.decisionsPerEpisode))
     patientGenerator = Xoshiro256(seed: 0)
     noiseGenerator = Xoshiro256(seed: 0)
     bayesianEstimate =

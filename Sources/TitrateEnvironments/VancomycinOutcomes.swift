@@ -12,8 +12,11 @@ extension VancomycinEnvironment {
   /// `measurementsReportedAsZero`; predictive-shield interventions
   /// (`shieldReductions`, and `shieldWithoutSafeDose` when even no dose was
   /// predicted to cross); the covariates; and the true clearance
-  /// (L/h) and central volume (L).
-  public static func outcomeColumnNames(days: Int) -> [String] {
+  /// (L/h) and central volume (L); then the trajectory: the delivered dose
+  /// of each decision (`doseNMilligrams`) and the true concentration at the
+  /// end of each interval (`troughNMilligramsPerLiter`, the trough before
+  /// dose N + 1 or at the episode end).
+  public static func outcomeColumnNames(days: Int, decisions: Int) -> [String] {
     var names: [String] = []
     for day in 1...days { names.append("day\(day)AUC") }
     for day in 1...days { names.append("day\(day)InTarget") }
@@ -26,6 +29,8 @@ extension VancomycinEnvironment {
       "serumCreatinineMilligramsPerDeciliter", "creatinineClearanceMillilitersPerMinute",
       "haemodialysis", "clearanceLitersPerHour", "centralVolumeLiters",
     ]
+    for decision in 1...decisions { names.append("dose\(decision)Milligrams") }
+    for decision in 1...decisions { names.append("trough\(decision)MilligramsPerLiter") }
     return names
   }
 
@@ -82,6 +87,12 @@ extension VancomycinEnvironment {
       }
       row[column] = patients[p].parameters.clearanceLitersPerHour
       row[column + 1] = patients[p].parameters.centralVolumeLiters
+      column += 2
+      for decision in 0..<state.decisionCount {
+        row[column] = state.doseByDecision[decision * count + p]
+        row[column + state.decisionCount] = state.troughByDecision[decision * count + p]
+        column += 1
+      }
       for index in 0..<row.count { sums[index] += row[index] }
       if recordsOutcomeTable { table.appendRow(row) }
     }

@@ -41,6 +41,7 @@ extension VancomycinEnvironment {
       }
       history[p] = dose
       totalDose[p] += dose
+      state.doseByDecision[decisionIndex * count + p] = dose
 
       let steps = rules.infusionSteps(doseMilligrams: dose)
       precondition(steps < step, "an infusion must end before the next decision")
@@ -181,8 +182,10 @@ extension VancomycinEnvironment {
     let episodeReturn = state.pointer(.episodeReturn)
     let episodeCost = state.pointer(.episodeCost)
     let troughHours = hoursSinceStart + rules.decisionIntervalHours
+    let troughs = state.troughByDecision.baseAddress! + decisionIndex * batchSize
     for p in 0..<batchSize {
       let trough = concentration[p]
+      troughs[p] = trough
       maximumTrough[p] = max(maximumTrough[p], trough)
       if trough > reward.troughLimitMilligramsPerLiter {
         if troughsAbove[p] == 0 {

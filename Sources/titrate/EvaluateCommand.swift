@@ -46,6 +46,13 @@ enum EvaluateCommand {
       help: "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
       defaultValue: nil),
     .init(
+      name: "worst", valueName: "N",
+      help: "list the learned policy's N worst patients per site (highest true trough), 0-100",
+      defaultValue: "3"),
+    .init(
+      name: "worst-svg", valueName: "FILE",
+      help: "write an SVG of the worst patients' troughs over time", defaultValue: nil),
+    .init(
       name: "json", valueName: nil, help: "print the summaries as JSON instead of tables",
       defaultValue: nil),
   ]
@@ -77,14 +84,29 @@ enum EvaluateCommand {
     let baselines = try baselineNames(parsed)
     let threads = try parsed.integer("threads", in: 1...256)
     let shield = try shieldThresholds(parsed, definition: definition)
+    let worstCount = try parsed.integer("worst", in: 0...100)
     // Concurrent batches each run their own products on one BLAS thread.
     if threads > 1 { BLASThreads.set(1) }
 
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
-      seed: seed, baselines: baselines, threads: threads, shield: shield)
+      seed: seed, baselines: baselines, threads: threads, shield: shield, worstCount: worstCount)
     if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
+    }
+    if let svgPath = try parsed.outputPath("worst-svg") {
+      let cases = report.cohorts.flatMap(\.worstCases)
+      guard !cases.isEmpty else {
+        throw CommandError.usage("--worst-svg needs worst patients; give --worst 1 or more")
+      }
+      let svg = worstCasePlot(
+        cases, intervalHours: definition.dosing.decisionIntervalHours,
+        troughLimit: definition.reward.troughLimitMilligramsPerLiter)
+      do {
+        try svg.write(toFile: svgPath, atomically: true, encoding: .utf8)
+      } catch {
+        throw CommandError.failure("could not write \(svgPath): \(error)")
+      }
     }
     if parsed.flag("json") {
       let encoder = JSONEncoder()
@@ -96,10 +118,21 @@ enum EvaluateCommand {
       print(
         "checkpoint \(path): environment \(policy.environment.name), round \(policy.round), \(patients) held-out patients per site, seed \(seed)"
       )
+      let thresholds = definition.safety?.exposureThresholds ?? []
       for cohort in report.cohorts {
         print("")
         print(cohort.title)
         print(formatTable(cohort.summaries, lastDay: report.lastDay))
+        print("safety" + (thresholds.isEmpty ? " (the definition sets no exposure thresholds)" : ""))
+        for line in formatSafety(
+          summaries: cohort.summaries, tables: cohort.tables, thresholds: thresholds)
+        {
+          print(line)
+        }
+        if !cohort.worstCases.isEmpty {
+          print("worst patients of the learned policy (highest true trough):")
+          for line in formatWorstCases(cohort.worstCases) { print(line) }
+        }
       }
     }
   }
@@ -150,8 +183,10 @@ enum EvaluateCommand {
     var summaries: [OutcomeSummary]
     /// Per-patient tables in `summaries` order; not part of the JSON.
     var tables: [OutcomeTable] = []
+    /// The learned policy's worst patients (sites only).
+    var worstCases: [WorstCase] = []
 
-    enum CodingKeys: String, CodingKey { case title, name, summaries }
+    enum CodingKeys: String, CodingKey { case title, name, summaries, worstCases }
   }
 
   struct Report: Codable {
@@ -166,7 +201,8 @@ enum EvaluateCommand {
 
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
-    seed: UInt64, baselines: [String], threads: Int, shield: ShieldDefinition? = nil
+    seed: UInt64, baselines: [String], threads: Int, shield: ShieldDefinition? = nil,
+    worstCount: Int = 0
   ) throws -> Report {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
@@ -220,7 +256,10 @@ enum EvaluateCommand {
           name: site.name,
           summaries: zip(policies, tables).map {
             OutcomeSummary(policy: $0.name, cohort: site.name, table: $1, days: days)
-          }, tables: tables))
+          }, tables: tables,
+          worstCases: worstCases(
+            table: tables[0], site: site.name, policy: "learned", count: worstCount, days: days,
+            decisions: definition.dosing.decisionsPerEpisode)))
       for (slot, table) in tables.enumerated() {
         if pooled[slot] == nil {
           pooled[slot] = table
@@ -235,7 +274,7 @@ enum EvaluateCommand {
         title: "pooled over \(policy.configuration.sites.count) sites", name: "pooled",
         summaries: zip(names, pooled).map {
           OutcomeSummary(policy: $0, cohort: "pooled", table: $1!, days: days)
-        }))
+        }, tables: pooled.map { $0! }))
     return Report(
       environment: policy.environment.name, lastDay: days, round: policy.round, patientsPerSite: patients,
       seed: seed, cohorts: cohorts)

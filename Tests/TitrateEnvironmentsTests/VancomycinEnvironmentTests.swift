@@ -244,6 +244,30 @@ import TitratePKPD
     #expect(troughCounts.contains { $0 == 0 })
   }
 
+  /// The trajectory columns add up to the episode summaries: doses to the
+  /// total dose, troughs to the maximum true trough and the count above
+  /// 20 mg/L.
+  @Test func trajectoryColumnsMatchSummaries() throws {
+    let environment = try VancomycinEnvironment(
+      definition: shippedDefinition, populationName: "icu_arc", batchSize: 16)
+    environment.recordsOutcomeTable = true
+    environment.automaticallyResets = false
+    _ = environment.reset(seed: 8)
+    for decision in 0..<6 {
+      _ = environment.step(actions: (0..<16).map { Float(($0 + decision) % 13) })
+    }
+    let table = environment.drainOutcomeTable()
+    for p in 0..<16 {
+      let doses = (1...6).map { table[column: "dose\($0)Milligrams"]![p] }
+      let troughs = (1...6).map { table[column: "trough\($0)MilligramsPerLiter"]![p] }
+      #expect(doses == (0..<6).map { Double(((p + $0) % 13) * 250) })
+      #expect(doses.reduce(0, +) == table[column: "totalDoseMilligrams"]![p])
+      #expect(troughs.max()! == table[column: "maximumTrueTroughMilligramsPerLiter"]![p])
+      #expect(
+        Double(troughs.filter { $0 > 20 }.count) == table[column: "troughsAboveLimit"]![p])
+    }
+  }
+
   @Test func latestLevelsMoveToPreviousOnTheNextDraw() throws {
     let environment = try VancomycinEnvironment(
       definition: shippedDefinition, populationName: "icu_arc", batchSize: 3)
