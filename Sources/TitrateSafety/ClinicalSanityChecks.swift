@@ -5,16 +5,19 @@ import TitrateRandom
 /// finding in a real observation in the direction of higher exposure must
 /// not raise the dose the policy requests.
 public enum ClinicalSanityProperty: String, Sendable, Codable, CaseIterable {
-  /// A higher latest measured trough (entry 9 raised by 1, 2, 5 and 10
-  /// mg/L, rows whose trough is available) never raises the next dose.
+  /// Property: a higher latest measured trough never raises the next dose.
+  /// Entry 9 is raised by 1, 2, 5 and 10 mg/L in rows whose trough is
+  /// available.
   case higherTroughNeverRaisesDose
-  /// A higher latest measured peak (entry 12 raised by 2, 5, 10 and 20
-  /// mg/L, rows whose peak is available) never raises the next dose.
+  /// Property: a higher latest measured peak never raises the next dose.
+  /// Entry 12 is raised by 2, 5, 10 and 20 mg/L in rows whose peak is
+  /// available.
   case higherPeakNeverRaisesDose
-  /// A lower creatinine clearance never gives a larger first dose: at the
-  /// first decision, serum creatinine (entry 3) is multiplied by 1.25,
-  /// 1.5, 2 and 4 and Cockcroft-Gault CrCl (entry 4) divided by the same
-  /// factor, as the formula gives for unchanged age, weight and sex.
+  /// Property: a lower creatinine clearance never gives a larger first
+  /// dose. At the first decision, serum creatinine (entry 3) is multiplied
+  /// by 1.25, 1.5, 2 and 4. Cockcroft-Gault CrCl (entry 4) is divided by
+  /// the same factor, as the formula gives for unchanged age, weight and
+  /// sex.
   case lowerCreatinineClearanceNeverRaisesFirstDose
 
   /// The property in words, for reports.
@@ -71,7 +74,7 @@ public enum ClinicalSanityProperty: String, Sendable, Codable, CaseIterable {
 /// Builds one result per property, pooled over the standard cohorts.
 ///
 /// A violation is a perturbed row whose requested dose (in mg, before the
-/// actuator) is larger than the unperturbed row's; the measured value is
+/// actuator) is larger than the unperturbed row's. The measured value is
 /// the fraction of comparisons that violate the property.
 /// - Parameters:
 ///   - records: standard cohorts with their recorded observations.

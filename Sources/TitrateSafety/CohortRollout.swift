@@ -2,9 +2,9 @@ import Foundation
 import TitrateEnvironments
 import TitrateRandom
 
-/// What one cohort's episode recorded: every delivered and requested dose,
-/// the rows the non-finite screen rejected, the observations the policy
-/// was shown (standard cohorts only) and the outcome table.
+/// The record of one cohort's episode: every delivered and requested dose,
+/// the rows the non-finite screen rejected, the observations shown to the
+/// policy (standard cohorts only) and the outcome table.
 struct CohortRecord {
   let specification: CohortSpecification
   let decisionCount: Int

@@ -6,7 +6,7 @@ import TitrateEvaluation
 /// the sites it was applied to.
 ///
 /// A group passes when its observed rate (the point estimate) is at or
-/// below the threshold's `maximumRate`; the 95% Wilson interval is
+/// below the threshold's `maximumRate`. The 95% Wilson interval is
 /// reported next to it, so a reader can see when the cohort is too small
 /// to tell.
 func exposureResults(records: [CohortRecord], thresholds: [ExposureThreshold])

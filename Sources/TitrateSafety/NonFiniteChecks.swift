@@ -1,7 +1,8 @@
 import TitrateEnvironments
 
-/// Builds the non-finite results: rejected rows in the environment got no
-/// dose and were counted, and the throwing API names every bad entry.
+/// Builds the non-finite results: whether the rows rejected in the
+/// environment got 0 mg and were counted, and whether the throwing API
+/// names every corrupted entry.
 /// - Parameters:
 ///   - records: every cohort; those with `nonFiniteEntries` perturbation
 ///     supply the rollout results.

@@ -157,7 +157,7 @@ public struct ScreenedRule {
 }
 
 extension PolicyUnderTest {
-  /// The learned policy of a checkpoint: the global network acting
+  /// Wraps the learned policy of a checkpoint: the global network acting
   /// deterministically (most likely dose level, or the mapped mean), with
   /// the observation statistics of each site
   /// (`TrainedPolicy.observationNormalizer(site:)`).
@@ -185,7 +185,7 @@ extension PolicyUnderTest {
     }
   }
 
-  /// Weight-based guideline dosing computed from the observation, the
+  /// Returns weight-based guideline dosing computed from the observation, the
   /// same rule as the environment's `guideline` baseline: the loading dose
   /// (mg/kg, capped) when `hoursSinceStart` is 0, the maintenance dose
   /// otherwise, rounded to the actuator's increment.
@@ -215,8 +215,9 @@ extension PolicyUnderTest {
     }
   }
 
-  /// The same dose at every decision, whatever the patient (a deliberately
-  /// unsafe policy for tests and demonstrations).
+  /// Returns a policy that requests the same dose at every decision,
+  /// whatever the patient (a deliberately unsafe policy for tests and
+  /// demonstrations).
   /// - Parameter doseMilligrams: requested dose in mg; in level mode it is
   ///   requested as the nearest level of `levelMilligrams`.
   public static func constant(

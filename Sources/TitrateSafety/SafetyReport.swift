@@ -12,7 +12,7 @@ public enum SafetyCheckCategory: String, Sendable, Codable, CaseIterable {
   case clinicalSanity
 }
 
-/// How a measured value must relate to its limit to pass.
+/// The relation between a measured value and its limit that passes a check.
 public enum LimitComparison: String, Sendable, Codable {
   /// measured <= limit
   case atMost
@@ -21,7 +21,7 @@ public enum LimitComparison: String, Sendable, Codable {
 
   var symbol: String { self == .atMost ? "<=" : ">=" }
 
-  func holds(_ measured: Double, _ limit: Double) -> Bool {
+  func isSatisfied(_ measured: Double, _ limit: Double) -> Bool {
     // NaN fails both comparisons, so a check that measured nothing fails.
     self == .atMost ? measured <= limit : measured >= limit
   }
@@ -55,7 +55,7 @@ public struct SafetyCheckResult: Sendable, Codable, Equatable {
   public var interval: RateInterval?
   /// Further measured values by name (counts, worst cohort values).
   public var values: [String: Double]
-  /// What was checked and what the numbers mean, in plain words.
+  /// A plain-language account of the check and of its numbers.
   public var detail: String
 
   /// Creates a result; `passed` follows from the comparison.
@@ -73,7 +73,7 @@ public struct SafetyCheckResult: Sendable, Codable, Equatable {
     self.interval = interval
     self.values = values
     self.detail = detail
-    passed = comparison.holds(measured, limit)
+    passed = comparison.isSatisfied(measured, limit)
   }
 
   /// One line: PASS or FAIL, the name, measured value against the limit,

@@ -24,7 +24,7 @@ public struct SafetyVerificationConfiguration: Sendable, Codable, Equatable {
   ///
   /// 0 treats the properties as hard. A learned network is not monotone by
   /// construction, so a checkpoint can violate them at a few decision
-  /// boundaries; raising the tolerance accepts that, and the report still
+  /// boundaries. A larger tolerance accepts that, and the report still
   /// shows every violation.
   public var sanityTolerance = 0.0
 

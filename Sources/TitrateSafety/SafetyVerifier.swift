@@ -2,7 +2,7 @@ import Foundation
 import TitrateEnvironments
 import TitrateFederation
 
-/// Why a verification could not start.
+/// Errors that stop a verification before any cohort runs.
 public enum SafetyVerificationError: Error, Sendable, Equatable, CustomStringConvertible {
   /// Neither the definition nor the caller supplied exposure thresholds.
   case missingExposureThresholds(environment: String)

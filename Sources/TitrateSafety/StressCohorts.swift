@@ -69,8 +69,8 @@ public enum StressProfile: String, Sendable, Codable, CaseIterable {
   }
 }
 
-/// A change to the observations the policy sees during a rollout; the
-/// environment itself is unchanged. The policy's doses still pass
+/// A change to the observations shown to the policy during a rollout. The
+/// environment itself is unchanged, and the policy's doses still pass
 /// through the environment's actuator.
 public enum ObservationPerturbation: Sendable, Equatable, Codable {
   /// Every measured level (entries 9, 12, 15 and 18) that is available is
@@ -85,8 +85,9 @@ public enum ObservationPerturbation: Sendable, Equatable, Codable {
   /// with a random sign (one third each).
   case extremeValues(magnitude: Float)
   /// In `fraction` of the rows (chosen at random each step) one entry is
-  /// replaced by NaN, +infinity or -infinity; the entry and the value
-  /// cycle so that every entry is hit across a cohort.
+  /// replaced by NaN, +infinity or -infinity. The entry and the value
+  /// cycle with the row and the decision, so every entry is hit across a
+  /// cohort.
   case nonFiniteEntries(fraction: Double)
 
   /// Short name for reports.
@@ -100,14 +101,14 @@ public enum ObservationPerturbation: Sendable, Equatable, Codable {
   }
 }
 
-/// What a cohort is for and how it is built.
+/// The kind of a cohort, which decides how it is built.
 public enum CohortKind: Sendable, Equatable, Codable {
   /// A site's own population, unchanged.
   case standard
   /// A site's population with a stress profile's covariates.
   case stress(StressProfile)
-  /// A site's population, with the observations perturbed before the
-  /// policy sees them.
+  /// A site's population, with the observations perturbed before they
+  /// reach the policy.
   case perturbed(ObservationPerturbation)
 }
 

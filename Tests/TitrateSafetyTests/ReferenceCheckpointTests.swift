@@ -54,7 +54,8 @@ import TitrateSafety
         let check = try #require(report.check(named: "exposure.\(threshold.name).\(group)"))
         #expect(check.limit == threshold.maximumRate)
         let interval = try #require(check.interval)
-        #expect(interval.lower <= check.measured && check.measured <= interval.upper)
+        #expect(interval.lower <= check.measured)
+        #expect(check.measured <= interval.upper)
         #expect(check.passed == (check.measured <= threshold.maximumRate))
       }
     }

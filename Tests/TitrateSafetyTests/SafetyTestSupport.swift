@@ -14,7 +14,7 @@ enum Fixtures {
     try! EnvironmentDefinition.load(from: root.appendingPathComponent("Environments/vancomycin.json"))
   }()
 
-  /// The shipped reference checkpoint.
+  /// Reads the shipped reference checkpoint.
   static func referenceCheckpoint() throws -> TrainedPolicy {
     let contents = try CheckpointFile.read(
       from: root.appendingPathComponent("Checkpoints/vancomycin-4site.h5"))

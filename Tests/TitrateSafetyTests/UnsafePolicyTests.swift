@@ -6,7 +6,8 @@ import TitrateSafety
 /// Policies that must fail, and a baseline that must pass the properties
 /// it satisfies by construction.
 @Suite struct UnsafePolicyTests {
-  /// One stress profile and one perturbation keep each run short.
+  /// Builds a verifier with one stress profile and one perturbation, so
+  /// each run is short.
   static func smallVerifier() throws -> SafetyVerifier {
     var configuration = Fixtures.configuration(patients: 64)
     configuration.stressProfiles = [.renalFailure]
