@@ -131,7 +131,7 @@ import TitrateRandom
     perturb(
       &observations, rowCount: 64, width: width, decision: 0,
       .extremeValues(magnitude: 1e30), using: &generator)
-    #expect(observations.allSatisfy(\.isFinite))
+    #expect(observations.allSatisfy { $0.isFinite })
     #expect(observations.allSatisfy { abs($0) <= 1e30 })
     #expect(observations.contains(1e30))
     #expect(observations.contains(-1e30))
