@@ -10,6 +10,7 @@
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
+//   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate
 import Foundation
 import PackageDescription
 
@@ -66,12 +67,18 @@ let package = Package(
         "TitrateRL", "TitratePolicy", "TitrateEnvironments", "TitrateCheckpoint",
         "TitrateRandom",
       ]),
+    .target(
+      name: "TitrateSafety",
+      dependencies: [
+        "TitrateEnvironments", "TitratePolicy", "TitrateFederation", "TitrateEvaluation",
+        "TitrateRandom",
+      ]),
     .executableTarget(
       name: "titrate",
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra",
+        "TitrateLinearAlgebra", "TitrateSafety",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
@@ -98,6 +105,12 @@ let package = Package(
     .testTarget(
       name: "TitrateEvaluationTests",
       dependencies: ["TitrateEvaluation", "TitrateEnvironments", "TitratePolicy", "TitrateRandom"]),
+    .testTarget(
+      name: "TitrateSafetyTests",
+      dependencies: [
+        "TitrateSafety", "TitrateEnvironments", "TitratePolicy", "TitrateFederation",
+        "TitrateCheckpoint", "TitrateEvaluation",
+      ]),
     .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
   ]
 )

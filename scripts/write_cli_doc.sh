@@ -21,6 +21,7 @@ the program's own `--help` output.
 | 1 | the run failed: every update of a round was rejected, a file could not be written |
 | 2 | invalid command line: unknown command or option, missing or malformed value, value out of range |
 | 3 | invalid input file: environment definition, checkpoint (missing, truncated, corrupted, wrong layout) |
+| 4 | `titrate verify` ran and at least one safety check failed (see Docs/safety.md) |
 
 ## Metrics files
 
@@ -38,7 +39,7 @@ HEADER
   echo '```'
   "$binary" --help
   echo '```'
-  for command in train evaluate simulate inspect environments bench; do
+  for command in train evaluate simulate inspect verify environments bench; do
     echo
     echo "## \`titrate $command\`"
     echo

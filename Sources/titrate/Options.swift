@@ -10,6 +10,8 @@ enum ExitCode: Int32 {
   case usage = 2
   /// An input file is invalid: environment definition, checkpoint.
   case invalidInput = 3
+  /// `titrate verify` ran and at least one safety check failed.
+  case checksFailed = 4
 }
 
 /// A failure the CLI reports on stderr before exiting with `code`.

@@ -14,12 +14,14 @@ let topLevelHelp = """
     evaluate       evaluate a checkpoint on held-out virtual patients against baselines
     simulate       simulate a fixed regimen or a checkpoint's policy for one patient
     inspect        print what a checkpoint contains
+    verify         run the safety suite on a checkpoint's policy
     environments   list the environment definitions and their site populations
     bench          measure evaluation and training throughput
     version        print the program version
 
   Run 'titrate COMMAND --help' for a command's options. Exit codes: 0 success,
-  1 run failed, 2 invalid command line, 3 invalid input file.
+  1 run failed, 2 invalid command line, 3 invalid input file, 4 a safety
+  check failed.
   """
 
 /// Runs one subcommand with its arguments.
@@ -29,13 +31,14 @@ func runCommand(_ name: String, _ arguments: [String]) throws {
   case "evaluate": try EvaluateCommand.run(arguments)
   case "simulate": try SimulateCommand.run(arguments)
   case "inspect": try InspectCommand.run(arguments)
+  case "verify": try VerifyCommand.run(arguments)
   case "environments": try EnvironmentsCommand.run(arguments)
   case "bench": try BenchCommand.run(arguments)
   case "version", "--version": print("titrate \(titrateVersion)")
   case "help", "--help", "-h": print(topLevelHelp)
   default:
     throw CommandError.usage(
-      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, environments, bench, version"
+      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, verify, environments, bench, version"
     )
   }
 }
