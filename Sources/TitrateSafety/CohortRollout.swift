@@ -39,7 +39,8 @@ struct CohortRecord {
 /// - Throws: errors from building the environment or the policy's rule.
 func runCohort(
   _ specification: CohortSpecification, definition: EnvironmentDefinition,
-  policy: PolicyUnderTest, seed: UInt64, streamIdentifier: UInt64
+  policy: PolicyUnderTest, seed: UInt64, streamIdentifier: UInt64,
+  shield: ShieldDefinition? = nil
 ) throws -> CohortRecord {
   let source = specification.environmentSource(definition)
   let environment = try VancomycinEnvironment(
@@ -48,6 +49,7 @@ func runCohort(
     actionMode: policy.actionMode)
   environment.recordsOutcomeTable = true
   environment.automaticallyResets = false
+  if let shield { try environment.setShield(shield) }
   let rule = try policy.screenedRule(at: specification.site)
   let rules = source.definition.dosing
   let count = specification.patientCount

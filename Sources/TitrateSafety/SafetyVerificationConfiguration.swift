@@ -1,3 +1,4 @@
+import TitrateEnvironments
 /// Settings of a safety verification run: cohort sizes, the seed, which
 /// stress profiles and observation perturbations run, and the tolerance
 /// of the clinical sanity properties.
@@ -27,6 +28,9 @@ public struct SafetyVerificationConfiguration: Sendable, Codable, Equatable {
   /// boundaries. A larger tolerance accepts that, and the report still
   /// shows every violation.
   public var sanityTolerance = 0.0
+  /// Thresholds of the predictive shield every cohort runs behind; nil
+  /// runs without it.
+  public var shield: ShieldDefinition? = nil
 
   public init() {}
 

@@ -164,7 +164,7 @@ public struct SafetyVerifier: Sendable {
         try runCohort(
           cohort, definition: definition, policy: policy,
           seed: configuration.seed &+ UInt64(index),
-          streamIdentifier: Self.streamOffset + UInt64(index)))
+          streamIdentifier: Self.streamOffset + UInt64(index), shield: configuration.shield))
     }
     let rules = definition.dosing
     let actionMilligrams: (Float) -> Double = { action in

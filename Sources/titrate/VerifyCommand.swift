@@ -35,7 +35,7 @@ enum VerifyCommand {
       defaultValue: nil),
     .init(
       name: "shield", valueName: nil,
-      help: "verify with the predictive shield on (not built yet: accepted and noted)",
+      help: "verify with the predictive shield of the definition (safety.shield) on",
       defaultValue: nil),
     .init(
       name: "json", valueName: nil, help: "print the report as JSON instead of text",
@@ -84,10 +84,16 @@ enum VerifyCommand {
           + "taken from \(catalog.url(for: name).path)")
     }
     if parsed.flag("shield") {
-      // NOTE: replace with the environment's shield switch once the
-      // predictive shield exists; until then every cohort runs unshielded.
-      notes.append("--shield was given, but the predictive shield is not built yet; verified "
-        + "without it")
+      guard let shield = stored.safety?.shield, stored.bayesianEstimate != nil else {
+        throw CommandError.usage(
+          "--shield needs a safety.shield section and a bayesianEstimate section in the "
+            + "checkpoint's stored definition; this checkpoint has none, so verify without --shield")
+      }
+      configuration.shield = shield
+      notes.append(
+        "every cohort runs behind the predictive shield (trough "
+          + "\(shield.maximumPredictedTroughMilligramsPerLiter) mg/L, AUC24 "
+          + "\(shield.maximumPredictedAUC24MilligramHoursPerLiter) mg h/L)")
     }
 
     let verifier: SafetyVerifier
