@@ -228,6 +228,47 @@ import Testing
     #expect(learned.patientsClamped == 0)
   }
 
+  /// The guideline fails the exposure checks of the safety suite: exit
+  /// code 4 and one FAIL line naming the measured rate and the limit.
+  @Test func verifyFailsAnUnsafePolicyWithExitFour() throws {
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Checkpoints/vancomycin-4site.h5")
+    let run = try titrate([
+      "verify", checkpoint.path, "--policy", "guideline", "--patients", "64",
+    ])
+    #expect(run.status == 4, "\(run.errors)")
+    let failures = run.output.split(separator: "\n").filter { $0.contains("FAIL") }
+    #expect(failures.contains { $0.contains("toxicTrough") && $0.contains("limit 5.0%") })
+    // Hard limits hold for every policy: the actuator enforces them.
+    let hardLimit = run.output.split(separator: "\n").filter { $0.contains("hardLimits.") }
+    #expect(hardLimit.count == 6)
+    #expect(hardLimit.allSatisfy { $0.contains("PASS") })
+
+    let bad = try titrate(["verify", checkpoint.path, "--patients", "0"])
+    #expect(bad.status == 2)
+    #expect(bad.errors.contains("--patients"))
+  }
+
+  /// The evaluation report lists each exposure threshold and the learned
+  /// policy's worst patients, and writes their plot.
+  @Test func evaluateReportsSafetyAndWorstPatients() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Checkpoints/vancomycin-4site.h5")
+    let svg = folder.appendingPathComponent("worst.svg")
+    let run = try titrate([
+      "evaluate", checkpoint.path, "--patients", "50", "--worst", "2", "--worst-svg", svg.path,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("worst patients of the learned policy"))
+    #expect(run.output.contains("doses mg: "))
+    #expect(run.output.contains("shield: 0 doses lowered"))
+    let plot = try String(contentsOf: svg, encoding: .utf8)
+    #expect(plot.contains("<svg"))
+    #expect(plot.contains("trough limit 20 mg/L"))
+  }
+
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
