@@ -9,6 +9,7 @@ import Testing
     #expect(
       safety.exposureThresholds.map(\.outcome) == ["anyTroughAboveLimit", "anyDayAUCAboveUpper"])
     #expect(safety.exposureThresholds.map(\.maximumRate) == [0.05, 0.05])
+    #expect(safety.exposureThresholds.map(\.stressLimit) == [0.25, 0.25])
     #expect(safety.shield?.maximumPredictedTroughMilligramsPerLiter == 20)
     #expect(safety.shield?.maximumPredictedAUC24MilligramHoursPerLiter == 600)
   }
@@ -25,6 +26,15 @@ import Testing
     let error = try #require(decodeError(setting(shippedJSONTree(), ["safety"], to: safety)))
     #expect(error.issues.map(\.path) == ["safety.exposureThresholds[1].maximumRate"])
     #expect(error.description.contains("1.5"))
+  }
+
+  @Test func stressRateAboveOneIsRejected() throws {
+    var safety = shippedJSONTree()["safety"] as! [String: Any]
+    var thresholds = safety["exposureThresholds"] as! [[String: Any]]
+    thresholds[0]["maximumRateInStressCohorts"] = -0.1
+    safety["exposureThresholds"] = thresholds
+    let error = try #require(decodeError(setting(shippedJSONTree(), ["safety"], to: safety)))
+    #expect(error.issues.map(\.path) == ["safety.exposureThresholds[0].maximumRateInStressCohorts"])
   }
 
   @Test func unknownOutcomeIsNamed() throws {

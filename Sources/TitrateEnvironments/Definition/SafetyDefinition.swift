@@ -35,13 +35,26 @@ public struct ExposureThreshold: Codable, Sendable, Equatable {
   public var description: String
   /// Largest acceptable fraction of patients, in [0, 1].
   public var maximumRate: Double
+  /// Largest acceptable fraction in stress cohorts, whose covariates lie
+  /// at or beyond the edges of the sites' populations (renal failure,
+  /// extreme weight or age), in [0, 1]; nil applies `maximumRate` there
+  /// too. Optional in the file.
+  public var maximumRateInStressCohorts: Double?
 
-  public init(name: String, outcome: String, description: String, maximumRate: Double) {
+  public init(
+    name: String, outcome: String, description: String, maximumRate: Double,
+    maximumRateInStressCohorts: Double? = nil
+  ) {
     self.name = name
     self.outcome = outcome
     self.description = description
     self.maximumRate = maximumRate
+    self.maximumRateInStressCohorts = maximumRateInStressCohorts
   }
+
+  /// The limit for stress cohorts: `maximumRateInStressCohorts`, or
+  /// `maximumRate` when that is nil.
+  public var stressLimit: Double { maximumRateInStressCohorts ?? maximumRate }
 }
 
 /// Thresholds of the predictive shield. Before a dose is given, the shield
@@ -73,6 +86,9 @@ extension EnvironmentDefinition {
     for (index, threshold) in safety.exposureThresholds.enumerated() {
       let path = "safety.exposureThresholds[\(index)]"
       issues.requireRange(threshold.maximumRate, "\(path).maximumRate", 0, 1, unit: "")
+      if let stress = threshold.maximumRateInStressCohorts {
+        issues.requireRange(stress, "\(path).maximumRateInStressCohorts", 0, 1, unit: "")
+      }
       let known = VancomycinEnvironment.exposureIndicatorOutcomes
       if !known.contains(threshold.outcome) {
         issues.add(
