@@ -46,6 +46,12 @@ enum EvaluateCommand {
       help: "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
       defaultValue: nil),
     .init(
+      name: "cohort", valueName: "SITE=FILE,...",
+      help:
+        "draw a site's patients' covariates from its own CSV cohort (columns in Docs/cli.md) "
+        + "instead of the population's distributions",
+      defaultValue: nil),
+    .init(
       name: "worst", valueName: "N",
       help: "list the learned policy's N worst patients per site (highest true trough), 0-100",
       defaultValue: "3"),
@@ -85,12 +91,14 @@ enum EvaluateCommand {
     let threads = try parsed.integer("threads", in: 1...256)
     let shield = try shieldThresholds(parsed, definition: definition)
     let worstCount = try parsed.integer("worst", in: 0...100)
+    let siteCohorts = try cohortFiles(parsed, siteNames: policy.configuration.sites.map(\.name))
     // Concurrent batches each run their own products on one BLAS thread.
     if threads > 1 { BLASThreads.set(1) }
 
     let report = try evaluate(
       policy: policy, definition: definition, patients: patients, batchSize: batchSize,
-      seed: seed, baselines: baselines, threads: threads, shield: shield, worstCount: worstCount)
+      seed: seed, baselines: baselines, threads: threads, shield: shield, worstCount: worstCount,
+      cohorts: siteCohorts)
     if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
     }
@@ -164,6 +172,33 @@ enum EvaluateCommand {
       maximumPredictedAUC24MilligramHoursPerLiter: aucLimit)
   }
 
+  /// Reads `--cohort SITE=FILE,...` into cohorts by site name.
+  static func cohortFiles(_ parsed: ParsedOptions, siteNames: [String]) throws -> [String: PatientCohort] {
+    guard let items = try parsed.list("cohort") else { return [:] }
+    var cohorts: [String: PatientCohort] = [:]
+    for item in items {
+      let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+      guard parts.count == 2, !parts[1].isEmpty else {
+        throw CommandError.usage(
+          "--cohort '\(item)' is not SITE=FILE; for example --cohort icu_arc=icu.csv")
+      }
+      guard siteNames.contains(parts[0]) else {
+        throw CommandError.usage(
+          "--cohort: unknown site '\(parts[0])'; the checkpoint's sites are "
+            + siteNames.joined(separator: ", "))
+      }
+      guard cohorts[parts[0]] == nil else {
+        throw CommandError.usage("--cohort names site '\(parts[0])' twice; give one file per site")
+      }
+      do {
+        cohorts[parts[0]] = try PatientCohort.load(from: URL(fileURLWithPath: parts[1]))
+      } catch {
+        throw CommandError.invalidInput("\(error)")
+      }
+    }
+    return cohorts
+  }
+
   static func baselineNames(_ parsed: ParsedOptions) throws -> [String] {
     let names = try parsed.list("baselines") ?? []
     if names == ["none"] { return [] }
@@ -202,7 +237,7 @@ enum EvaluateCommand {
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
     seed: UInt64, baselines: [String], threads: Int, shield: ShieldDefinition? = nil,
-    worstCount: Int = 0
+    worstCount: Int = 0, cohorts siteCohorts: [String: PatientCohort] = [:]
   ) throws -> Report {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
@@ -226,7 +261,8 @@ enum EvaluateCommand {
         ) { size in
           let environment = try VancomycinEnvironment(
             definition: definition, populationName: population, batchSize: size,
-            streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode)
+            streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode,
+            cohort: siteCohorts[sites[index].name])
           environment.recordsOutcomeTable = true
           if let shield { try environment.setShield(shield) }
           return environment

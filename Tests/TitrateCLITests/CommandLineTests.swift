@@ -269,6 +269,35 @@ import Testing
     #expect(plot.contains("trough limit 20 mg/L"))
   }
 
+  /// A site's own covariate cohort replaces its sampled covariates; a bad
+  /// row is rejected with its line, column and the accepted range.
+  @Test func evaluateUsesASiteCohort() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Checkpoints/vancomycin-4site.h5")
+    let header = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
+    let good = folder.appendingPathComponent("good.csv")
+    try "\(header)\n44,150,1,0.9,0\n".write(to: good, atomically: true, encoding: .utf8)
+    let run = try titrate([
+      "evaluate", checkpoint.path, "--patients", "20", "--cohort", "obese=\(good.path)",
+      "--baselines", "none", "--worst", "1", "--json",
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as! [String: Any]
+    let cohorts = report["cohorts"] as! [[String: Any]]
+    let obese = try #require(cohorts.first { $0["name"] as? String == "obese" })
+    let worst = try #require((obese["worstCases"] as? [[String: Any]])?.first)
+    #expect(worst["weightKilograms"] as? Double == 150)
+    #expect(worst["ageYears"] as? Double == 44)
+
+    let bad = folder.appendingPathComponent("bad.csv")
+    try "\(header)\n44,150,1,0.9,0\n400,80,0,1,0\n".write(to: bad, atomically: true, encoding: .utf8)
+    let rejected = try titrate(["evaluate", checkpoint.path, "--cohort", "obese=\(bad.path)"])
+    #expect(rejected.status == 3)
+    #expect(rejected.errors.contains("line 3, column ageYears is 400 years"))
+  }
+
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
