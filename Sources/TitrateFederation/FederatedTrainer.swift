@@ -79,8 +79,11 @@ public final class FederatedTrainer {
   /// Rounds applied so far.
   public internal(set) var completedRounds = 0
   /// The global Lagrange multiplier on the safety cost, broadcast with the
-  /// model; nil without a cost constraint.
+  /// model; nil without a cost constraint or with a per-site one.
   public internal(set) var costMultiplier: LagrangeMultiplier?
+  /// One multiplier per site, in site order, under a per-site cost
+  /// constraint; nil otherwise.
+  public internal(set) var siteCostMultipliers: [LagrangeMultiplier]?
   /// One record per completed round.
   public internal(set) var history: [RoundRecord] = []
   let sites: [FederatedSite]
@@ -155,7 +158,21 @@ public final class FederatedTrainer {
     globalParameters = initialLearner.parameterVector()
     serverState = ServerOptimizerState(parameterCount: globalParameters.count)
     globalNormalizer = initialLearner.normalizer.state
-    costMultiplier = configuration.costConstraint.map { LagrangeMultiplier(constraint: $0) }
+    if let constraint = configuration.costConstraint {
+      if constraint.perSite {
+        siteCostMultipliers = Array(
+          repeating: LagrangeMultiplier(constraint: constraint), count: sites.count)
+      } else {
+        costMultiplier = LagrangeMultiplier(constraint: constraint)
+      }
+    }
+  }
+
+  /// The multiplier each site shapes its rewards with this round, in site
+  /// order (0 without a constraint).
+  var multipliersForRound: [Double?] {
+    if let siteCostMultipliers { return siteCostMultipliers.map { $0.value } }
+    return Array(repeating: costMultiplier?.value, count: sites.count)
   }
 
   /// Returns the observation statistics the global policy uses at `site`:
@@ -185,9 +202,10 @@ public final class FederatedTrainer {
     let started = Date()
     let broadcast = globalParameters
     let multiplierUsed = costMultiplier?.value
+    let siteMultipliers = multipliersForRound
     let results = trainSites(
       round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer,
-      broadcastMultiplier: Float(multiplierUsed ?? 0))
+      multipliers: siteMultipliers.map { Float($0 ?? 0) })
 
     var accepted: [ModelUpdate] = []
     var records: [SiteRoundRecord] = []
@@ -215,6 +233,7 @@ public final class FederatedTrainer {
       }
       if rejection == nil { accepted.append(update) }
       var record = result.record
+      record.costMultiplier = siteMultipliers[index]
       record.accepted = rejection == nil
       record.rejectionReason = rejection?.description
       records.append(record)
@@ -251,6 +270,11 @@ public final class FederatedTrainer {
     // The dual step uses the cost measured at sites whose updates were
     // accepted, so a rejected site cannot steer the multiplier.
     costMultiplier?.update(meanEpisodeCost: record.meanEpisodeCost)
+    // Per site, each multiplier steps from its own site's cost, and only
+    // when that site's update was accepted.
+    for (index, site) in record.sites.enumerated() where site.accepted {
+      siteCostMultipliers?[index].update(meanEpisodeCost: site.meanEpisodeCost)
+    }
     history.append(record)
     return record
   }
@@ -263,7 +287,7 @@ public final class FederatedTrainer {
   /// Trains every site on the broadcast model, `threads` sites at a time.
   func trainSites(
     round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State,
-    broadcastMultiplier: Float
+    multipliers: [Float]
   ) -> [SiteResult] {
     let box = ResultBox(count: sites.count)
     let sites = self.sites
@@ -277,7 +301,7 @@ public final class FederatedTrainer {
       queue.addOperation {
         let result = Self.trainSite(
           site, round: round, broadcast: broadcast, broadcastNormalizer: broadcastNormalizer,
-          broadcastMultiplier: broadcastMultiplier, configuration: configuration)
+          broadcastMultiplier: multipliers[site.index], configuration: configuration)
         box.store(result, at: site.index)
       }
     }

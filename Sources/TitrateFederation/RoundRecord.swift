@@ -13,6 +13,9 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Mean safety cost of the episodes that ended, in cost units (nil when
   /// none ended, or in histories written before costs were recorded).
   public var meanEpisodeCost: Double? = nil
+  /// Lagrange multiplier the site shaped its rewards with (nil without a
+  /// cost constraint).
+  public var costMultiplier: Double? = nil
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.
   public var targetAttainment: Double?

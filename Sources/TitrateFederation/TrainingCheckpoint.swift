@@ -36,9 +36,6 @@ enum CheckpointPath {
   static let environmentDefinition = "environment/definition"
   static let environmentSHA256 = "environment/sha256"
   static let round = "training/round"
-  static let costMultiplier = "training/lagrange/multiplier"
-  static let costIntegral = "training/lagrange/integral"
-  static let previousCost = "training/lagrange/previous_cost"
   static let actionSpace = "training/action_space"
   static let history = "metrics/history_jsonl"
   static let serverStep = "optimizer/server/step"
@@ -68,11 +65,12 @@ extension FederatedTrainer {
     contents.set(CheckpointPath.environmentSHA256, string: environment.sha256)
     contents.set(CheckpointPath.round, shape: [], values: [Int64(completedRounds)])
     if let costMultiplier {
-      contents.set(CheckpointPath.costMultiplier, shape: [], values: [costMultiplier.value])
-      contents.set(CheckpointPath.costIntegral, shape: [], values: [costMultiplier.integral])
-      if let previous = costMultiplier.previousCost {
-        contents.set(CheckpointPath.previousCost, shape: [], values: [previous])
-      }
+      setMultiplier(costMultiplier, prefix: "training/lagrange", in: &contents)
+    }
+    for (site, multiplier) in zip(sites, siteCostMultipliers ?? []) {
+      setMultiplier(
+        multiplier, prefix: "\(CheckpointPath.site(site.configuration.name))/lagrange",
+        in: &contents)
     }
     contents.set(
       CheckpointPath.actionSpace,
@@ -115,6 +113,35 @@ extension FederatedTrainer {
       contents.set("metrics/\(name)", shape: [values.count], values: values)
     }
     return contents
+  }
+
+  func setMultiplier(
+    _ multiplier: LagrangeMultiplier, prefix: String, in contents: inout CheckpointContents
+  ) {
+    contents.set("\(prefix)/multiplier", shape: [], values: [multiplier.value])
+    contents.set("\(prefix)/integral", shape: [], values: [multiplier.integral])
+    if let previous = multiplier.previousCost {
+      contents.set("\(prefix)/previous_cost", shape: [], values: [previous])
+    }
+  }
+
+  /// Reads a multiplier stored by `setMultiplier`.
+  static func readMultiplier(
+    _ constraint: CostConstraint, prefix: String, from contents: CheckpointContents
+  ) throws -> LagrangeMultiplier {
+    let previousPath = "\(prefix)/previous_cost"
+    let previousCost: Double? =
+      contents[previousPath] == nil ? nil : try contents.requireScalar(previousPath) as Double
+    do {
+      return try LagrangeMultiplier(
+        constraint: constraint,
+        value: try contents.requireScalar("\(prefix)/multiplier") as Double,
+        integral: try contents.requireScalar("\(prefix)/integral") as Double,
+        previousCost: previousCost)
+    } catch let error as LagrangeMultiplierStateError {
+      throw TrainingCheckpointError(
+        reason: "checkpoint entries '\(prefix)/*': \(error); the file is damaged")
+    }
   }
 
   func setNormalizer(
@@ -195,18 +222,15 @@ extension FederatedTrainer {
     trainer.completedRounds = stored.round
     trainer.history = stored.history
     if let constraint = stored.configuration.costConstraint {
-      let previousCost: Double? =
-        contents[CheckpointPath.previousCost] == nil
-        ? nil : try contents.requireScalar(CheckpointPath.previousCost) as Double
-      do {
-        trainer.costMultiplier = try LagrangeMultiplier(
-          constraint: constraint,
-          value: try contents.requireScalar(CheckpointPath.costMultiplier) as Double,
-          integral: try contents.requireScalar(CheckpointPath.costIntegral) as Double,
-          previousCost: previousCost)
-      } catch let error as LagrangeMultiplierStateError {
-        throw TrainingCheckpointError(
-          reason: "checkpoint entries 'training/lagrange/*': \(error); the file is damaged")
+      if constraint.perSite {
+        trainer.siteCostMultipliers = try trainer.sites.map { site in
+          try readMultiplier(
+            constraint, prefix: "\(CheckpointPath.site(site.configuration.name))/lagrange",
+            from: contents)
+        }
+      } else {
+        trainer.costMultiplier = try readMultiplier(
+          constraint, prefix: "training/lagrange", from: contents)
       }
     }
 

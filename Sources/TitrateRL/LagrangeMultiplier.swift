@@ -29,12 +29,18 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   public var proportionalGain: Double = 0
   /// Derivative gain K_D on rises of the measured cost; >= 0.
   public var derivativeGain: Double = 0
+  /// Enforce the limit at every site with one multiplier per site, each
+  /// stepped from that site's own cost, instead of one multiplier on the
+  /// pooled cost (which lets a safe site offset an unsafe one).
+  public var perSite: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
-    maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0
+    maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
+    perSite: Bool = false
   ) {
+    self.perSite = perSite
     self.costLimit = costLimit
     self.multiplierLearningRate = multiplierLearningRate
     self.initialMultiplier = initialMultiplier
@@ -45,7 +51,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
 
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
-    case proportionalGain, derivativeGain
+    case proportionalGain, derivativeGain, perSite
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -61,6 +67,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     try read(.maximumMultiplier, &maximumMultiplier)
     try read(.proportionalGain, &proportionalGain)
     try read(.derivativeGain, &derivativeGain)
+    perSite = try container.decodeIfPresent(Bool.self, forKey: .perSite) ?? false
   }
 
   /// Lists every invalid setting with its value and the allowed range.

@@ -83,6 +83,12 @@ enum TrainCommand {
       name: "maximum-multiplier", valueName: "M",
       help: "upper bound of the Lagrange multiplier, with --cost-limit", defaultValue: "100"),
     .init(
+      name: "per-site-limit", valueName: nil,
+      help:
+        "hold every site to --cost-limit with its own multiplier, instead of the pooled cost "
+        + "of all sites",
+      defaultValue: nil),
+    .init(
       name: "proportional-gain", valueName: "K",
       help: "PID Lagrangian proportional gain on the cost excess, with --cost-limit",
       defaultValue: "0"),
@@ -328,10 +334,12 @@ enum TrainCommand {
         multiplierLearningRate: try parsed.double("multiplier-learning-rate", in: 1e-6...1000),
         maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6),
         proportionalGain: try parsed.double("proportional-gain", in: 0...1e6),
-        derivativeGain: try parsed.double("derivative-gain", in: 0...1e6))
+        derivativeGain: try parsed.double("derivative-gain", in: 0...1e6),
+        perSite: parsed.flag("per-site-limit"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
+        "per-site-limit",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
@@ -369,9 +377,17 @@ enum TrainCommand {
     )
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
+  }
+
+  /// The multiplier(s) the round used: one value, one per site, or none.
+  static func multiplierText(_ record: RoundRecord) -> String {
+    if let value = record.costMultiplier { return String(format: "  lambda %.3f", value) }
+    let perSite = record.sites.compactMap(\.costMultiplier)
+    guard perSite.count == record.sites.count, !perSite.isEmpty else { return "" }
+    return "  lambda [" + perSite.map { String(format: "%.2f", $0) }.joined(separator: " ") + "]"
   }
 
   static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
@@ -383,7 +399,7 @@ enum TrainCommand {
         "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d",
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
       perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), format(record.meanEpisodeCost),
-      record.costMultiplier.map { String(format: "  lambda %.3f", $0) } ?? "", record.stepsPerSecond,
+      multiplierText(record), record.stepsPerSecond,
       record.rejectedSites)
   }
 

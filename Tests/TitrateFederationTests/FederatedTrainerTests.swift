@@ -236,12 +236,16 @@ import TitrateRandom
     }
   }
 
-  @Test(arguments: [false, true])
-  func resumedRunEqualsUninterruptedRun(constrained: Bool) throws {
+  /// Constraint: none, one multiplier on the pooled cost, or one per site.
+  @Test(arguments: ["none", "pooled", "per-site"])
+  func resumedRunEqualsUninterruptedRun(constraint: String) throws {
     var adam = configuration(sites: 2, rounds: 4)
     adam.serverOptimizer = .adam(learningRate: 0.05, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
+    let constrained = constraint != "none"
     if constrained {
-      adam.costConstraint = CostConstraint(costLimit: 0.5, multiplierLearningRate: 0.7)
+      adam.costConstraint = CostConstraint(
+        costLimit: 0.5, multiplierLearningRate: 0.7, proportionalGain: 0.3,
+        perSite: constraint == "per-site")
     }
     let uninterrupted = try FederatedTrainer(configuration: adam, makeEnvironment: factory)
     for _ in 0..<4 { try uninterrupted.runRound() }
@@ -265,10 +269,15 @@ import TitrateRandom
     #expect(resumed.globalParameters == uninterrupted.globalParameters)
     #expect(resumed.serverState == uninterrupted.serverState)
     #expect(resumed.costMultiplier == uninterrupted.costMultiplier)
+    #expect(resumed.siteCostMultipliers == uninterrupted.siteCostMultipliers)
     // Timing fields differ between runs; the measured figures do not.
     #expect(resumed.history.map(\.meanEpisodeCost) == uninterrupted.history.map(\.meanEpisodeCost))
     #expect(resumed.history.map(\.costMultiplier) == uninterrupted.history.map(\.costMultiplier))
-    if constrained { #expect(uninterrupted.costMultiplier!.value > 0) }
+    if constraint == "pooled" { #expect(uninterrupted.costMultiplier!.value > 0) }
+    if constraint == "per-site" {
+      #expect(uninterrupted.costMultiplier == nil)
+      #expect(uninterrupted.siteCostMultipliers!.allSatisfy { $0.value > 0 })
+    }
   }
 
   /// The aggregator's multiplier follows the projected dual ascent
@@ -294,6 +303,27 @@ import TitrateRandom
     // steps or more), so the four-step episodes cost more than 0.3 and the
     // multiplier moves.
     #expect(trainer.history.contains { ($0.meanEpisodeCost ?? 0) > 0.3 })
+  }
+
+  /// Per site, each multiplier follows the recurrence on its own site's
+  /// cost, and sites with different costs end with different multipliers.
+  @Test func siteMultipliersFollowTheirOwnCost() throws {
+    var constrained = configuration(sites: 3, rounds: 5)
+    constrained.costConstraint = CostConstraint(
+      costLimit: 1, multiplierLearningRate: 0.5, perSite: true)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    var expected = [0.0, 0.0, 0.0]
+    for _ in 0..<5 {
+      let record = try trainer.runRound()
+      #expect(record.costMultiplier == nil)
+      for (index, site) in record.sites.enumerated() {
+        #expect(site.costMultiplier == expected[index])
+        let cost = try #require(site.meanEpisodeCost)
+        expected[index] = min(max(expected[index] + 0.5 * (cost - 1), 0), 100)
+      }
+      #expect(trainer.siteCostMultipliers!.map(\.value) == expected)
+    }
+    #expect(Set(expected).count == 3)
   }
 
   @Test func invalidCostConstraintIsReported() {
