@@ -13,10 +13,13 @@ extension FederatedTrainer {
     0xA77A_0000_0000 + UInt64(site) << 24 + UInt64(round)
   }
 
-  /// Site-level epsilon spent so far at the configured delta; nil without
-  /// differential privacy.
+  /// Site-level epsilon spent so far at the configured delta (0 before the
+  /// first round); nil without differential privacy.
   public var privacyEpsilon: Double? {
     guard let privacy = configuration.privacy, let privacyAccountant else { return nil }
+    // Nothing released yet costs nothing. The conversion alone would report
+    // a small positive epsilon for zero RDP.
+    guard privacyAccountant.totalRDP.contains(where: { $0 > 0 }) else { return 0 }
     return try? privacyAccountant.privacySpent(delta: privacy.delta).epsilon
   }
 

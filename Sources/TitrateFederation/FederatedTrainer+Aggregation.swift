@@ -1,6 +1,6 @@
 import TitrateRandom
 
-/// What one round's aggregation produced, applied only when the whole
+/// The result of one round's aggregation, applied only when the whole
 /// round succeeds.
 struct AggregationOutcome {
   /// The vector the server optimiser adds (scaled) to the global model.

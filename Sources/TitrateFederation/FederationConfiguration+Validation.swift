@@ -66,17 +66,18 @@ extension FederationConfiguration {
         "privacy: central noise is calibrated to a uniform mean, where one site moves the "
           + "average by at most C / m; \(aggregation.name) does not average uniformly, so the "
           + "noise would not cover it. Use fedavg-uniform, or fedavgm, fedadam, fedyogi or "
-          + "fedadagrad with uniform weights, or local noise")
+          + "fedadagrad with uniform weights (--uniform-weights), or local noise (--dp-local)")
     }
     if observationNormalization == .federated && ppo.normalizeObservations {
       found.append(
         "privacy: federated observation statistics are sent without noise, so differential "
-          + "privacy would not cover them; use per-site normalisation")
+          + "privacy would not cover them; use per-site normalisation (--normalization per-site)")
     }
     if costConstraint != nil {
       found.append(
         "privacy: the cost constraint updates the multiplier from each site's measured cost "
-          + "without noise, so differential privacy would not cover it; remove the constraint")
+          + "without noise, so differential privacy would not cover it; remove the constraint "
+          + "(--cost-limit)")
     }
     return found
   }

@@ -69,7 +69,7 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// mu (w - w_global) to every gradient (Li et al., MLSys 2020). 0 is
   /// plain local training.
   public var proximalMu: Double = 0
-  /// Which sites train in each round.
+  /// The scheme that picks the sites training in each round.
   public var siteSampling: SiteSampling = .all
   /// Accepted updates a round needs, 1...number of sites. A round with fewer
   /// is skipped: the global model and server state stay unchanged, and the

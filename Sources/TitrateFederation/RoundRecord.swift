@@ -1,4 +1,4 @@
-/// What became of a sampled site's update in one round.
+/// The fate of a sampled site's update in one round.
 public enum SiteRoundStatus: String, Sendable, Codable, Equatable {
   /// The update passed validation and went to the aggregation strategy.
   case accepted
@@ -17,11 +17,11 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   public var site: String
   /// True when the update passed validation and entered the average.
   public var accepted: Bool
-  /// Why the update did not enter the average (rejected, dropped out or
-  /// timed out); nil when accepted.
+  /// The reason the update did not enter the average (rejected, dropped
+  /// out or timed out); nil when accepted.
   public var rejectionReason: String?
-  /// What became of the update; nil in histories written before sites
-  /// could drop out, where `accepted` tells it.
+  /// The fate of the update. It is nil in histories written before sites
+  /// could drop out, where `accepted` is the only status.
   public var status: SiteRoundStatus? = nil
   /// The simulated attack the site ran (`SiteAttack.label`); nil for an
   /// honest site.
@@ -60,9 +60,9 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   public var sampledSites: Int? = nil
   /// Sampled sites that dropped out or timed out.
   public var droppedSites: Int? = nil
-  /// Why the round was skipped with the global model unchanged (too few
-  /// accepted updates for `minimumParticipants` or for the strategy's
-  /// bound); nil when the round was applied.
+  /// The reason the round was skipped with the global model unchanged:
+  /// too few accepted updates for `minimumParticipants` or for the
+  /// strategy's bound. nil when the round was applied.
   public var skipReason: String? = nil
   /// Sites whose updates the strategy used (Krum, Bulyan and the FedPG-BR
   /// filter drop some accepted updates); nil when the round was skipped.

@@ -4,7 +4,7 @@ import TitrateFederation
 /// differential privacy and attack simulation.
 extension TrainCommand {
   /// Exit code of a run that stopped because the next round would exceed
-  /// `--dp-epsilon-budget`; the checkpoint holds the last round within it.
+  /// `--dp-epsilon-budget`; the checkpoint contains the last round within it.
   static let privacyBudgetExitCode: Int32 = 4
 
   static let aggregationNames = [
@@ -268,7 +268,7 @@ extension TrainCommand {
 }
 
 extension TrainCommand {
-  /// One line describing aggregation, sampling, failures, privacy and
+  /// Returns one line describing aggregation, sampling, failures, privacy and
   /// attacks, printed once at the start of a run.
   static func federationSummary(_ configuration: FederationConfiguration) -> String {
     var parts = ["aggregation \(configuration.aggregation.name)"]

@@ -1,14 +1,14 @@
-/// Where the Gaussian noise of differential privacy is added.
+/// Placement of the Gaussian noise of differential privacy.
 public enum PrivacyNoisePlacement: String, Codable, Sendable, Equatable, CaseIterable {
   /// The aggregator clips every accepted delta and adds noise to their sum
   /// (DP-FedAvg, McMahan et al. 2018). Sites must trust the aggregator.
   case central
   /// Each site clips its own delta and adds noise before sending it, so the
-  /// aggregator sees only privatised deltas.
+  /// aggregator receives only privatised deltas.
   case local
 }
 
-/// How deltas are clipped before noise is added.
+/// Clipping rule applied to deltas before noise is added.
 public enum PrivacyClipping: Codable, Sendable, Equatable {
   /// A fixed L2 clip norm C in parameter units, in (0, inf).
   case fixed(clipNorm: Double)

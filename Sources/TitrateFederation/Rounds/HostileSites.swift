@@ -48,7 +48,7 @@ public enum SiteAttack: Codable, Sendable, Equatable {
 public struct HostileSite: Codable, Sendable, Equatable {
   /// Name of the hostile site; it must be one of the run's sites.
   public var site: String
-  /// What the site does.
+  /// The attack the site runs.
   public var attack: SiteAttack
 
   /// Creates a hostile site.

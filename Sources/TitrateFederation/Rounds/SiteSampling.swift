@@ -1,6 +1,6 @@
 import TitrateRandom
 
-/// How the aggregator chooses the sites that train in a round.
+/// The scheme that chooses the sites that train in a round.
 ///
 /// Every scheme draws from a stream derived from the run seed and the round
 /// number, so a resumed run samples the same sites as an uninterrupted one.
@@ -34,8 +34,8 @@ public enum SiteSampling: Codable, Sendable, Equatable {
     }
   }
 
-  /// The probability q that one given site takes part in a round: 1, m / K
-  /// or the Poisson rate. The accountant takes it as the sampling rate.
+  /// Returns the probability q that one given site takes part in a round:
+  /// 1, m / K or the Poisson rate. The accountant takes it as the sampling rate.
   func samplingRate(siteCount: Int) -> Double {
     switch self {
     case .all: return 1
@@ -88,7 +88,7 @@ public enum SimulatedFailureKind: String, Codable, Sendable, Equatable, CaseIter
   case timeout
 }
 
-/// One scheduled failure: `site` fails in `round` as `kind` says.
+/// One scheduled failure: `site` fails in `round` in the way `kind` names.
 public struct ScheduledSiteFailure: Codable, Sendable, Equatable {
   /// Name of the failing site.
   public var site: String
