@@ -144,6 +144,20 @@ import TitrateRL
     #expect(trainer.globalParameters == before)
   }
 
+  /// Any local training takes longer than a nanosecond, so every site times
+  /// out, no reply arrives and the round is skipped.
+  @Test func sitesOverDeadlineTimeOut() throws {
+    var hurried = configuration(sites: 2)
+    hurried.roundDeadlineSeconds = 1e-9
+    let trainer = try FederatedTrainer(configuration: hurried, makeEnvironment: factory)
+    let before = trainer.globalParameters
+    let record = try trainer.runRound()
+    #expect(record.sites.allSatisfy { $0.status == .timedOut })
+    #expect(record.sites[0].rejectionReason?.contains("above the round deadline") == true)
+    #expect(record.skipReason == "0 updates accepted, below the minimum of 1 participants")
+    #expect(trainer.globalParameters == before)
+  }
+
   @Test func randomDropoutsRepeatForTheSameSeed() throws {
     var flaky = configuration(sites: 4, rounds: 6)
     flaky.siteFailures.dropoutProbability = 0.4
