@@ -119,9 +119,6 @@ public struct SiteFailureSimulation: Codable, Sendable, Equatable {
     self.dropoutProbability = dropoutProbability
   }
 
-  /// Whether the simulation ever makes a site fail.
-  var isActive: Bool { !scheduled.isEmpty || dropoutProbability > 0 }
-
   func problems(siteNames: [String], rounds: Int) -> [String] {
     var found: [String] = []
     if !(0..<1).contains(dropoutProbability) {
