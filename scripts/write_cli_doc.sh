@@ -21,7 +21,7 @@ the program's own `--help` output.
 | 1 | the run failed: every update of a round was rejected, a file could not be written |
 | 2 | invalid command line: unknown command or option, missing or malformed value, value out of range |
 | 3 | invalid input file: environment definition, checkpoint (missing, truncated, corrupted, wrong layout) |
-| 4 | `titrate verify` ran and at least one safety check failed (see Docs/safety.md) |
+| 4 | `titrate verify`: at least one safety check failed (see Docs/safety.md). `titrate train`: stopped because the next round would exceed `--dp-epsilon-budget`; the checkpoint of the last round within the budget was written |
 
 ## Metrics files
 
@@ -29,9 +29,13 @@ the program's own `--help` output.
 round: `round`, `rollout/mean_return`, `rollout/target_attainment` (day-3
 AUC24 in 400-600 mg*h/L, training episodes with the stochastic policy),
 `rollout/environment_steps`, `time/steps_per_second`, `time/seconds`,
-`federation/accepted_sites`, `federation/rejected_sites` and
-`sites/<site>/target_attainment`. Missing values are empty (CSV) or `null`
-(JSON lines).
+`federation/accepted_sites`, `federation/rejected_sites`,
+`rollout/mean_cost`, `safety/cost_multiplier`, `federation/sampled_sites`,
+`federation/dropped_sites` (dropped out or timed out),
+`federation/skipped_round` (1 when too few updates were accepted and the
+model was kept), `privacy/epsilon` and `privacy/clip_norm` (with
+differential privacy), and `sites/<site>/target_attainment`. Missing values
+are empty (CSV) or `null` (JSON lines).
 
 HEADER
   echo '## `titrate`'

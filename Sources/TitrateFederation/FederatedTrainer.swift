@@ -21,6 +21,9 @@ public enum FederationError: Error, CustomStringConvertible {
   /// The round's server step would make a parameter infinite in Float; the
   /// round was discarded.
   case nonFiniteGlobalModel(round: Int, parameterIndex: Int)
+  /// Running the round would spend more than the epsilon budget, so it was
+  /// not run; the model is that of the previous round.
+  case privacyBudgetExhausted(round: Int, spentEpsilon: Double, nextEpsilon: Double, budget: Double)
 
   public var description: String {
     switch self {
@@ -32,11 +35,20 @@ public enum FederationError: Error, CustomStringConvertible {
       return "round \(round): the averaged update makes global parameter \(parameterIndex) "
         + "non-finite in Float, so the round was discarded and the global model is unchanged; "
         + "lower the server learning rate or the local learning rate"
+    case .privacyBudgetExhausted(let round, let spent, let next, let budget):
+      return "round \(round) was not run: it would raise the privacy loss from epsilon "
+        + "\(formatEpsilon(spent)) to \(formatEpsilon(next)), above the budget \(formatEpsilon(budget)); "
+        + "the model after round \(round - 1) is final. Raise the budget or the noise multiplier "
+        + "to train longer"
     case .allUpdatesRejected(let round, let reasons):
       return "round \(round): every site update was rejected, so the global model is unchanged:\n  "
         + reasons.joined(separator: "\n  ")
     }
   }
+}
+
+private func formatEpsilon(_ value: Double) -> String {
+  String(format: "%.4g", value)
 }
 
 /// A simulated hospital: its environment and its local learner, whose
@@ -58,14 +70,18 @@ final class FederatedSite: @unchecked Sendable {
   }
 }
 
-/// The federated loop, in one process. Each round the aggregator
-/// broadcasts the global policy, and every site trains locally (concurrently,
-/// one BLAS thread each) and returns its model delta with its sample count.
-/// The aggregator then validates the updates, averages the accepted ones by
-/// sample count and applies the server optimiser.
+/// The federated loop, in one process. Each round the aggregator samples
+/// sites and broadcasts the global policy. The sampled sites train locally
+/// (concurrently, one BLAS thread each) and return their model deltas with
+/// sample counts. The aggregator then validates the updates, combines the
+/// accepted ones with the configured strategy (and differential privacy),
+/// and applies the server optimiser.
 ///
 /// Results are the same for any `threads` value: each site draws from its
-/// own random streams and updates are averaged in site order.
+/// own random streams and updates are combined in site order. Sampling,
+/// simulated failures, attacks and noise use streams derived from the seed
+/// and the round, so a resumed run repeats them. Only a round deadline
+/// makes results depend on timing.
 public final class FederatedTrainer {
   /// The validated run configuration.
   public let configuration: FederationConfiguration
@@ -86,6 +102,16 @@ public final class FederatedTrainer {
   public internal(set) var siteCostMultipliers: [LagrangeMultiplier]?
   /// One record per completed round.
   public internal(set) var history: [RoundRecord] = []
+  /// Server state of the aggregation strategy (FedAvgM and FedOpt moments).
+  public internal(set) var strategyState = StrategyState()
+  /// Renyi-DP spent so far; nil without differential privacy.
+  public internal(set) var privacyAccountant: RenyiAccountant?
+  /// The adaptive clip norm for the next round; nil unless adaptive
+  /// clipping is configured.
+  public internal(set) var adaptiveClipState: AdaptiveClippingState?
+  /// The delta each `stale` attacker replays, by site name, captured the
+  /// first time it took part.
+  public internal(set) var staleDeltas: [String: [Double]] = [:]
   let sites: [FederatedSite]
   /// Features per observation, the same at every site.
   public let observationSize: Int
@@ -120,7 +146,9 @@ public final class FederatedTrainer {
 
     var sites: [FederatedSite] = []
     for (index, siteConfiguration) in configuration.sites.enumerated() {
-      let environment = try makeEnvironment(siteConfiguration, index)
+      var environment = try makeEnvironment(siteConfiguration, index)
+      let attack = configuration.hostileSites.first { $0.site == siteConfiguration.name }?.attack
+      if attack == .negatedReward { environment = RewardNegatingEnvironment(environment) }
       var streamGenerator = Xoshiro256(
         seed: configuration.seed, stream: Self.siteLearnerStream(index))
       let learner = try PPOLearner(
@@ -166,10 +194,16 @@ public final class FederatedTrainer {
         costMultiplier = LagrangeMultiplier(constraint: constraint)
       }
     }
+    if let privacy = configuration.privacy {
+      privacyAccountant = try RenyiAccountant()
+      if case .adaptive(let adaptive) = privacy.clipping {
+        adaptiveClipState = AdaptiveClippingState(configuration: adaptive)
+      }
+    }
   }
 
   /// The multiplier each site shapes its rewards with this round, in site
-  /// order (0 without a constraint).
+  /// order (nil without a constraint).
   var multipliersForRound: [Double?] {
     if let siteCostMultipliers { return siteCostMultipliers.map { $0.value } }
     return Array(repeating: costMultiplier?.value, count: sites.count)
@@ -188,121 +222,31 @@ public final class FederatedTrainer {
   /// Site names in configuration order.
   public var siteNames: [String] { sites.map(\.configuration.name) }
 
-  /// Runs one round and appends its record to `history`.
-  ///
-  /// - Parameter updateFilter: lets tests and attack simulations replace a
-  ///   site's update before validation (identity by default).
-  /// - Throws: `FederationError.allUpdatesRejected` when no update is valid;
-  ///   the global model is left unchanged.
-  @discardableResult
-  public func runRound(
-    updateFilter: ((ModelUpdate) -> ModelUpdate)? = nil
-  ) throws -> RoundRecord {
-    let round = completedRounds + 1
-    let started = Date()
-    let broadcast = globalParameters
-    let multiplierUsed = costMultiplier?.value
-    let siteMultipliers = multipliersForRound
-    let results = trainSites(
-      round: round, broadcast: broadcast, broadcastNormalizer: globalNormalizer,
-      multipliers: siteMultipliers.map { Float($0 ?? 0) })
-
-    var accepted: [ModelUpdate] = []
-    var records: [SiteRoundRecord] = []
-    for (index, result) in results.enumerated() {
-      var update = result.update
-      if let updateFilter { update = updateFilter(update) }
-      // A site steps each of its patients once per rollout step, so it can
-      // report at most this many samples. A larger count would buy weight.
-      let maximumSampleCount =
-        configuration.localIterations * configuration.ppo.stepsPerRollout
-        * configuration.sites[index].patientsPerBatch
-      var rejection = validate(
-        update, expectedParameterCount: broadcast.count, round: round,
-        maximumSampleCount: maximumSampleCount)
-      if rejection == nil, configuration.observationNormalization == .federated {
-        if let statistics = update.observationStatistics {
-          if let problem = statisticsProblem(
-            statistics, featureCount: observationSize, sampleCount: update.sampleCount)
-          {
-            rejection = .invalidObservationStatistics(problem)
-          }
-        } else {
-          rejection = .invalidObservationStatistics("observation statistics: none sent")
-        }
-      }
-      if rejection == nil { accepted.append(update) }
-      var record = result.record
-      record.costMultiplier = siteMultipliers[index]
-      record.accepted = rejection == nil
-      record.rejectionReason = rejection?.description
-      records.append(record)
-    }
-    guard !accepted.isEmpty else {
-      throw FederationError.allUpdatesRejected(
-        round: round,
-        reasons: records.map { "\($0.site): \($0.rejectionReason ?? "accepted")" })
-    }
-    let averageDelta = try federatedAverage(accepted)
-    var nextParameters = globalParameters
-    var nextServerState = serverState
-    applyServerStep(
-      configuration.serverOptimizer, state: &nextServerState, averageDelta: averageDelta,
-      parameters: &nextParameters)
-    // A finite Double delta can still overflow Float; such a step would
-    // poison every later round, so the round is rejected as a whole.
-    if let index = nextParameters.firstIndex(where: { !$0.isFinite }) {
-      throw FederationError.nonFiniteGlobalModel(round: round, parameterIndex: index)
-    }
-    globalParameters = nextParameters
-    serverState = nextServerState
-    if configuration.observationNormalization == .federated {
-      var merged = RunningNormalizer(featureCount: observationSize)
-      merged.restore(globalNormalizer)
-      for update in accepted { merged.merge(update.observationStatistics!) }
-      globalNormalizer = merged.state
-    }
-    completedRounds = round
-
-    let elapsed = Date().timeIntervalSince(started)
-    var record = pooledRecord(round: round, sites: records, elapsed: elapsed)
-    record.costMultiplier = multiplierUsed
-    // The dual step uses the cost measured at sites whose updates were
-    // accepted, so a rejected site cannot steer the multiplier.
-    costMultiplier?.update(meanEpisodeCost: record.meanEpisodeCost)
-    // Per site, each multiplier steps from its own site's cost, and only
-    // when that site's update was accepted.
-    for (index, site) in record.sites.enumerated() where site.accepted {
-      siteCostMultipliers?[index].update(meanEpisodeCost: site.meanEpisodeCost)
-    }
-    history.append(record)
-    return record
-  }
-
   struct SiteResult {
     var update: ModelUpdate
     var record: SiteRoundRecord
   }
 
-  /// Trains every site on the broadcast model, `threads` sites at a time.
+  /// Trains the sites at `indices` on the broadcast model, `threads` sites
+  /// at a time, and returns their results in the order of `indices`.
   func trainSites(
-    round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State,
+    indices: [Int], round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State,
     multipliers: [Float]
   ) -> [SiteResult] {
-    let box = ResultBox(count: sites.count)
-    let sites = self.sites
+    let box = ResultBox(count: indices.count)
+    let sites = indices.map { self.sites[$0] }
     let configuration = self.configuration
     // One BLAS thread per site in every case, so sgemm's blocking (and so
     // the result) does not depend on how many sites run at once.
     BLASThreads.set(1)
     let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = min(configuration.threads, sites.count)
-    for site in sites {
+    queue.maxConcurrentOperationCount = max(1, min(configuration.threads, sites.count))
+    for (slot, site) in sites.enumerated() {
       queue.addOperation {
         let result = Self.trainSite(
           site, round: round, broadcast: broadcast, broadcastNormalizer: broadcastNormalizer,
           broadcastMultiplier: multipliers[site.index], configuration: configuration)
-        box.store(result, at: site.index)
+        box.store(result, at: slot)
       }
     }
     queue.waitUntilAllOperationsAreFinished()
@@ -323,6 +267,9 @@ public final class FederatedTrainer {
     let federatedNormalization = configuration.observationNormalization == .federated
     if federatedNormalization { site.learner.restoreNormalizer(broadcastNormalizer) }
     site.learner.costMultiplier = broadcastMultiplier
+    site.learner.proximalTerm =
+      configuration.proximalMu > 0
+      ? ProximalTerm(anchor: broadcast, mu: Float(configuration.proximalMu)) : nil
     site.learner.resetEnvironment(
       site.environment,
       seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
@@ -368,7 +315,7 @@ public final class FederatedTrainer {
     }
 
     let record = SiteRoundRecord(
-      site: site.configuration.name, accepted: true, rejectionReason: nil,
+      site: site.configuration.name, accepted: true, rejectionReason: nil, status: .accepted,
       environmentSteps: steps,
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
       meanEpisodeCost: returnEpisodes > 0 ? costSum / Double(returnEpisodes) : nil,
@@ -401,7 +348,7 @@ public final class FederatedTrainer {
     }
     return RoundRecord(
       round: round, sites: sites, acceptedSites: sites.filter(\.accepted).count,
-      rejectedSites: sites.filter { !$0.accepted }.count,
+      rejectedSites: sites.filter { $0.status == .rejected }.count,
       meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
       meanEpisodeCost: weightedMean { $0.accepted ? $0.meanEpisodeCost : nil },
       targetAttainment: pooled.mean(Self.attainmentOutcome),

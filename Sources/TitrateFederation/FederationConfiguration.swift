@@ -59,6 +59,33 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// Lagrange multiplier that the aggregator updates from the pooled cost
   /// of each round; nil trains without a constraint.
   public var costConstraint: CostConstraint? = nil
+  /// The rule that turns a round's accepted updates into the server step.
+  /// The default, FedAvg weighted by sample count, is the original
+  /// aggregation followed by `serverOptimizer`, bit for bit. FedAvgM and
+  /// FedAdagrad/FedAdam/FedYogi contain their own server optimiser, so
+  /// `serverOptimizer` must then stay `.sgd(learningRate: 1)`.
+  public var aggregation: AggregationStrategy = .federatedAveraging(weighting: .bySampleCount)
+  /// FedProx proximal strength mu, in [0, 1e6]: local training adds
+  /// mu (w - w_global) to every gradient (Li et al., MLSys 2020). 0 is
+  /// plain local training.
+  public var proximalMu: Double = 0
+  /// The scheme that picks the sites training in each round.
+  public var siteSampling: SiteSampling = .all
+  /// Accepted updates a round needs, 1...number of sites. A round with fewer
+  /// is skipped: the global model and server state stay unchanged, and the
+  /// round still counts toward `rounds`.
+  public var minimumParticipants: Int = 1
+  /// Simulated dropouts and timeouts, for tests and research.
+  public var siteFailures = SiteFailureSimulation()
+  /// Wall-clock seconds a site may spend on local training, in (0, inf); a
+  /// slower site's reply is dropped. nil (the default) waits for every
+  /// site, which keeps runs deterministic. A deadline makes results depend
+  /// on machine load.
+  public var roundDeadlineSeconds: Double? = nil
+  /// Differential privacy; nil trains without clipping or noise.
+  public var privacy: DifferentialPrivacyConfiguration? = nil
+  /// Simulated hostile sites, for robustness tests and research.
+  public var hostileSites: [HostileSite] = []
 
   /// Creates the default configuration (no sites yet).
   public init() {}
@@ -87,6 +114,7 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
     }
     found += serverOptimizer.problems().map { "serverOptimizer: \($0)" }
     found += (costConstraint?.problems() ?? []).map { "costConstraint: \($0)" }
+    found += federationProblems()
     do {
       try ppo.validate()
     } catch {
@@ -100,6 +128,8 @@ extension FederationConfiguration {
   private enum CodingKeys: String, CodingKey {
     case environment, sites, rounds, localIterations, siteUpdate, serverOptimizer, seed, threads
     case observationNormalization, ppo, costConstraint
+    case aggregation, proximalMu, siteSampling, minimumParticipants, siteFailures
+    case roundDeadlineSeconds, privacy, hostileSites
   }
 
   /// Decodes a configuration in which absent keys keep their defaults, so
@@ -121,5 +151,15 @@ extension FederationConfiguration {
     try read(.observationNormalization, &observationNormalization)
     try read(.ppo, &ppo)
     costConstraint = try container.decodeIfPresent(CostConstraint.self, forKey: .costConstraint)
+    try read(.aggregation, &aggregation)
+    try read(.proximalMu, &proximalMu)
+    try read(.siteSampling, &siteSampling)
+    try read(.minimumParticipants, &minimumParticipants)
+    try read(.siteFailures, &siteFailures)
+    roundDeadlineSeconds = try container.decodeIfPresent(
+      Double.self, forKey: .roundDeadlineSeconds)
+    privacy = try container.decodeIfPresent(
+      DifferentialPrivacyConfiguration.self, forKey: .privacy)
+    try read(.hostileSites, &hostileSites)
   }
 }

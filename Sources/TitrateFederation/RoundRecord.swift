@@ -1,11 +1,31 @@
+/// The fate of a sampled site's update in one round.
+public enum SiteRoundStatus: String, Sendable, Codable, Equatable {
+  /// The update passed validation and went to the aggregation strategy.
+  case accepted
+  /// The update failed validation.
+  case rejected
+  /// The site did not train or send anything (simulated dropout).
+  case droppedOut
+  /// The reply came after the round closed (simulated, or over the round
+  /// deadline).
+  case timedOut
+}
+
 /// One site's report for one round.
 public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Site name.
   public var site: String
   /// True when the update passed validation and entered the average.
   public var accepted: Bool
-  /// Reason the update was rejected, nil when accepted.
+  /// The reason the update did not enter the average (rejected, dropped
+  /// out or timed out); nil when accepted.
   public var rejectionReason: String?
+  /// The fate of the update. It is nil in histories written before sites
+  /// could drop out, where `accepted` is the only status.
+  public var status: SiteRoundStatus? = nil
+  /// The simulated attack the site ran (`SiteAttack.label`); nil for an
+  /// honest site.
+  public var attack: String? = nil
   /// Environment steps (patient decisions) the site ran this round.
   public var environmentSteps: Int
   /// Mean undiscounted return of the episodes that ended, reward units.
@@ -38,6 +58,24 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   public var acceptedSites: Int
   /// Updates rejected by validation.
   public var rejectedSites: Int
+  /// Sites sampled for the round; nil in histories written before site
+  /// sampling, when every site took part.
+  public var sampledSites: Int? = nil
+  /// Sampled sites that dropped out or timed out.
+  public var droppedSites: Int? = nil
+  /// The reason the round was skipped with the global model unchanged:
+  /// too few accepted updates for `minimumParticipants` or for the
+  /// strategy's bound. nil when the round was applied.
+  public var skipReason: String? = nil
+  /// Sites whose updates the strategy used (Krum, Bulyan and the FedPG-BR
+  /// filter drop some accepted updates); nil when the round was skipped.
+  public var usedSites: [String]? = nil
+  /// Site-level epsilon spent after this round, at the configured delta;
+  /// nil without differential privacy.
+  public var privacyEpsilon: Double? = nil
+  /// Clip norm applied to the deltas this round, parameter units; nil
+  /// without differential privacy.
+  public var clipNorm: Double? = nil
   /// Episode return averaged over the sites' finished episodes, weighted by
   /// episode count.
   public var meanEpisodeReturn: Double?

@@ -42,6 +42,14 @@ enum CheckpointPath {
   static let serverFirstMoment = "optimizer/server/first_moment"
   static let serverSecondMoment = "optimizer/server/second_moment"
   static let globalNormalizer = "normalizer/global"
+  static let strategyRounds = "optimizer/strategy/rounds_applied"
+  static let strategyFirstMoment = "optimizer/strategy/first_moment"
+  static let strategySecondMoment = "optimizer/strategy/second_moment"
+  static let privacyOrders = "privacy/rdp_orders"
+  static let privacyTotals = "privacy/rdp_totals"
+  static let privacyEpsilon = "privacy/epsilon"
+  static let adaptiveClipNorm = "privacy/adaptive_clip_norm"
+  static func staleDelta(_ site: String) -> String { "sites/\(site)/attack/stale_delta" }
   static func site(_ name: String) -> String { "sites/\(name)" }
 }
 
@@ -88,6 +96,7 @@ extension FederatedTrainer {
       CheckpointPath.serverSecondMoment, shape: [serverState.secondMoment.count],
       values: serverState.secondMoment)
 
+    setRoundState(in: &contents)
     setNormalizer(globalNormalizer, at: CheckpointPath.globalNormalizer, in: &contents)
     for site in sites {
       let prefix = CheckpointPath.site(site.configuration.name)
@@ -175,6 +184,10 @@ extension FederatedTrainer {
       ("steps_per_second", history.map(\.stepsPerSecond)),
       ("accepted_sites", history.map { Double($0.acceptedSites) }),
       ("rejected_sites", history.map { Double($0.rejectedSites) }),
+      ("sampled_sites", history.map { Double($0.sampledSites ?? $0.sites.count) }),
+      ("dropped_sites", history.map { Double($0.droppedSites ?? 0) }),
+      ("skipped", history.map { $0.skipReason == nil ? 0 : 1 }),
+      ("privacy_epsilon", history.map { $0.privacyEpsilon ?? .nan }),
     ]
     for name in siteNames {
       columns.append(
@@ -221,6 +234,7 @@ extension FederatedTrainer {
       at: CheckpointPath.globalNormalizer, featureCount: trainer.observationSize)
     trainer.completedRounds = stored.round
     trainer.history = stored.history
+    try trainer.restoreRoundState(from: contents)
     if let constraint = stored.configuration.costConstraint {
       if constraint.perSite {
         trainer.siteCostMultipliers = try trainer.sites.map { site in

@@ -42,6 +42,12 @@ public final class PPOLearner {
     }
   }
 
+  /// FedProx term added to each minibatch gradient after gradient-norm
+  /// clipping, so the clip bounds the loss gradient only. nil (the
+  /// default) trains on the PPO loss alone. The proximal gradient is zero at the
+  /// anchor, so `estimateGradient` at the anchor is unaffected.
+  public var proximalTerm: ProximalTerm?
+
   /// Raw observations of the batch to act on next; nil before the first
   /// rollout, which then resets the environment.
   var currentObservations: [Float]?

@@ -90,6 +90,7 @@ extension PPOLearner {
     if clipCoefficient < 1 { scale(&scratch.gradient, by: clipCoefficient) }
 
     var parameters = actorCritic.parameterVector()
+    proximalTerm?.addGradient(parameters: parameters, to: &scratch.gradient)
     optimizer.update(parameters: &parameters, gradient: scratch.gradient)
     actorCritic.setParameterVector(parameters)
   }

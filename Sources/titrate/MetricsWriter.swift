@@ -44,18 +44,28 @@ final class MetricsWriter {
       "round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
       "time/steps_per_second", "time/seconds", "federation/accepted_sites",
       "federation/rejected_sites", "rollout/mean_cost", "safety/cost_multiplier",
+      "federation/sampled_sites", "federation/dropped_sites", "federation/skipped_round",
+      "privacy/epsilon", "privacy/clip_norm",
     ]
       + siteNames.map { "sites/\($0)/target_attainment" }
   }
 
   func values(_ record: RoundRecord) -> [Double] {
-    [
+    let rollout: [Double] = [
       Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
       Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
       Double(record.acceptedSites), Double(record.rejectedSites),
       record.meanEpisodeCost ?? .nan, record.costMultiplier ?? .nan,
     ]
-      + siteNames.map { name in record.sites.first { $0.site == name }?.targetAttainment ?? .nan }
+    let participation: [Double] = [
+      Double(record.sampledSites ?? record.sites.count), Double(record.droppedSites ?? 0),
+      record.skipReason == nil ? 0 : 1,
+    ]
+    let privacy: [Double] = [record.privacyEpsilon ?? .nan, record.clipNorm ?? .nan]
+    let perSite = siteNames.map { name in
+      record.sites.first { $0.site == name }?.targetAttainment ?? .nan
+    }
+    return rollout + participation + privacy + perSite
   }
 
   func append(_ record: RoundRecord) throws {

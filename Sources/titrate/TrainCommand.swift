@@ -131,9 +131,9 @@ enum TrainCommand {
         command: "train", arguments: arguments, usage: usage,
         summary:
           "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
-        options: options,
+        options: options + federationOptions,
         details:
-          "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected updates."
+          "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected and dropped updates, and epsilon under differential privacy. Exits with code 4 when --dp-epsilon-budget stops the run (the checkpoint is written first)."
       )
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
@@ -231,13 +231,21 @@ enum TrainCommand {
       do {
         record = try trainer.runRound()
       } catch let error as FederationError {
+        if case .privacyBudgetExhausted = error {
+          try writeCheckpoint(trainer, environment: stored, to: output)
+          printError("\(error)")
+          printError("checkpoint written to \(output.path) after round \(trainer.completedRounds)")
+          exit(privacyBudgetExitCode)
+        }
         throw CommandError.failure("\(error)")
       }
       if !quiet { print(progressLine(record, totalRounds: targetRounds)) }
       for site in record.sites where !site.accepted {
-        printError(
-          "round \(record.round): rejected update from site \(site.site): \(site.rejectionReason ?? "")"
-        )
+        let what = site.status == .rejected ? "rejected update from" : "no update from"
+        printError("round \(record.round): \(what) site \(site.site): \(site.rejectionReason ?? "")")
+      }
+      if let reason = record.skipReason {
+        printError("round \(record.round) skipped, global model unchanged: \(reason)")
       }
       try metricsWriter?.append(record)
       if checkpointEvery > 0 && record.round % checkpointEvery == 0
@@ -308,6 +316,8 @@ enum TrainCommand {
       configuration.serverOptimizer = .sgd(learningRate: serverRate)
     }
 
+    try applyFederationOptions(parsed, to: &configuration)
+
     var ppo = PPOConfiguration()
     ppo.stepsPerRollout = try parsed.integer("steps-per-rollout", in: 1...100_000)
     ppo.updateEpochs = try parsed.integer("update-epochs", in: 1...1_000)
@@ -375,6 +385,7 @@ enum TrainCommand {
     print(
       "rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)"
     )
+    print(federationSummary(configuration))
     if let constraint = configuration.costConstraint {
       print(
         "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
@@ -396,11 +407,13 @@ enum TrainCommand {
       separator: ", ")
     return String(
       format:
-        "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d",
+        "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d%@%@%@",
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
       perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), format(record.meanEpisodeCost),
       multiplierText(record), record.stepsPerSecond,
-      record.rejectedSites)
+      record.rejectedSites, (record.droppedSites ?? 0) > 0 ? "  dropped \(record.droppedSites!)" : "",
+      record.skipReason == nil ? "" : "  skipped",
+      record.privacyEpsilon.map { String(format: "  epsilon %.3f", $0) } ?? "")
   }
 
   static func writeCheckpoint(

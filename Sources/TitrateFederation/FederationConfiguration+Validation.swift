@@ -1,0 +1,128 @@
+extension FederationConfiguration {
+  /// Sites expected in each round under `siteSampling`.
+  public var expectedParticipantCount: Int {
+    siteSampling.expectedParticipantCount(siteCount: sites.count)
+  }
+
+  /// Lists the problems of the aggregation, sampling, failure, privacy and
+  /// attack settings, each with the value and the fix.
+  func federationProblems() -> [String] {
+    var found: [String] = []
+    let siteCount = sites.count
+    found += siteSampling.problems(siteCount: siteCount)
+    if !(1...max(siteCount, 1)).contains(minimumParticipants) {
+      found.append(
+        "minimumParticipants: \(minimumParticipants) is outside 1...\(siteCount) (the site count)")
+    }
+    if siteCount > 0 {
+      found += aggregation.problems(participantCount: expectedParticipantCount).map {
+        "aggregation: \($0) (with \(expectedParticipantCount) sites expected per round)"
+      }
+    }
+    if aggregation.containsServerOptimizer && serverOptimizer != .sgd(learningRate: 1) {
+      found.append(
+        "serverOptimizer: \(serverOptimizer) cannot follow \(aggregation.name), which applies "
+          + "its own server step; keep the server optimiser at sgd with learning rate 1")
+    }
+    if !(proximalMu >= 0 && proximalMu <= 1e6) {
+      found.append("proximalMu: \(proximalMu) is outside [0, 1e6]")
+    }
+    if proximalMu > 0 && siteUpdate == .gradient {
+      found.append(
+        "proximalMu: \(proximalMu) has no effect with gradient updates, because the proximal "
+          + "gradient is zero at the broadcast model; set it to 0 or send model deltas")
+    }
+    if let deadline = roundDeadlineSeconds, !(deadline > 0 && deadline.isFinite) {
+      found.append("roundDeadlineSeconds: \(deadline) must be positive and finite")
+    }
+    found += siteFailures.problems(siteNames: sites.map(\.name), rounds: rounds)
+    found += hostileSiteProblems()
+    if let privacy { found += privacyProblems(privacy) }
+    return found
+  }
+
+  private func hostileSiteProblems() -> [String] {
+    var found: [String] = []
+    let names = sites.map(\.name)
+    var seen: Set<String> = []
+    for hostile in hostileSites {
+      if !names.contains(hostile.site) {
+        found.append(
+          "hostileSites: unknown site '\(hostile.site)'; the sites are "
+            + names.joined(separator: ", "))
+      }
+      if !seen.insert(hostile.site).inserted {
+        found.append("hostileSites: site '\(hostile.site)' is listed twice; give one attack a site")
+      }
+      found += hostile.attack.problems().map { "hostileSites.\(hostile.site): \($0)" }
+    }
+    return found
+  }
+
+  private func privacyProblems(_ privacy: DifferentialPrivacyConfiguration) -> [String] {
+    var found = privacy.problems()
+    if privacy.placement == .central && !aggregation.hasUniformMeanWeights {
+      found.append(
+        "privacy: central noise is calibrated to a uniform mean, where one site moves the "
+          + "average by at most C / m; \(aggregation.name) does not average uniformly, so the "
+          + "noise would not cover it. Use fedavg-uniform, or fedavgm, fedadam, fedyogi or "
+          + "fedadagrad with uniform weights (--uniform-weights), or local noise (--dp-local)")
+    }
+    if observationNormalization == .federated && ppo.normalizeObservations {
+      found.append(
+        "privacy: federated observation statistics are sent without noise, so differential "
+          + "privacy would not cover them; use per-site normalisation (--normalization per-site)")
+    }
+    if costConstraint != nil {
+      found.append(
+        "privacy: the cost constraint updates the multiplier from each site's measured cost "
+          + "without noise, so differential privacy would not cover it; remove the constraint "
+          + "(--cost-limit)")
+    }
+    return found
+  }
+}
+
+extension AggregationStrategy {
+  /// Whether the strategy includes a server optimiser with state (FedAvgM,
+  /// FedAdagrad, FedAdam, FedYogi).
+  var containsServerOptimizer: Bool {
+    switch self {
+    case .federatedAveragingWithMomentum, .adaptive: return true
+    default: return false
+    }
+  }
+
+  /// Whether the strategy is a uniform mean of all accepted deltas,
+  /// possibly followed by a server optimiser: the only rules whose
+  /// sensitivity central Gaussian noise is calibrated to.
+  var hasUniformMeanWeights: Bool {
+    switch self {
+    case .federatedAveraging(let weighting),
+      .federatedAveragingWithMomentum(let weighting, _),
+      .adaptive(_, let weighting, _):
+      return weighting == .uniform
+    default:
+      return false
+    }
+  }
+
+  /// The strategy's command-line name, as `titrate train --aggregation`
+  /// takes it.
+  public var name: String {
+    switch self {
+    case .federatedAveraging(.bySampleCount): return "fedavg"
+    case .federatedAveraging(.uniform): return "fedavg-uniform"
+    case .federatedAveragingWithMomentum: return "fedavgm"
+    case .adaptive(.adagrad, _, _): return "fedadagrad"
+    case .adaptive(.adam, _, _): return "fedadam"
+    case .adaptive(.yogi, _, _): return "fedyogi"
+    case .coordinateMedian: return "median"
+    case .trimmedMean: return "trimmed-mean"
+    case .krum: return "krum"
+    case .multiKrum: return "multi-krum"
+    case .bulyan: return "bulyan"
+    case .fedPGByzantineFilter: return "fedpg-br"
+    }
+  }
+}
