@@ -1,6 +1,8 @@
 # The two set-up-to-result commands (see README.md):
 #   make run    installs what is missing, builds, trains the federated
-#               vancomycin policy on 4 sites and prints its evaluation
+#               vancomycin policy on 4 sites (at most 5 % of patients with
+#               a toxic trough, by a Lagrange multiplier) and prints its
+#               evaluation
 #   make test   installs what is missing (with the Python reference
 #               packages) and runs the whole test suite
 
@@ -16,7 +18,8 @@ build: setup
 	$(SWIFT) build -c release
 
 run: build
-	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1000 --overwrite \
+	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1500 --overwrite \
+	  --cost-limit 0.05 --multiplier-learning-rate 0.2 --proportional-gain 20 \
 	  --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 

@@ -10,11 +10,18 @@ public struct SiteConfiguration: Codable, Sendable, Equatable {
   public var population: String
   /// Virtual patients stepped together at the site, 1...1,000,000.
   public var patientsPerBatch: Int
+  /// SHA-256 of the site's own covariate cohort file when it trains on one
+  /// (see `PatientCohort`); nil for the population's distributions. Only
+  /// the hash is stored: the rows are patient data and stay at the site.
+  public var cohortSHA256: String? = nil
 
-  public init(name: String, population: String, patientsPerBatch: Int) {
+  public init(
+    name: String, population: String, patientsPerBatch: Int, cohortSHA256: String? = nil
+  ) {
     self.name = name
     self.population = population
     self.patientsPerBatch = patientsPerBatch
+    self.cohortSHA256 = cohortSHA256
   }
 }
 

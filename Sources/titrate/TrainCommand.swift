@@ -83,6 +83,12 @@ enum TrainCommand {
       name: "maximum-multiplier", valueName: "M",
       help: "upper bound of the Lagrange multiplier, with --cost-limit", defaultValue: "100"),
     .init(
+      name: "cohort", valueName: "SITE=FILE,...",
+      help:
+        "train a site on its own CSV cohort of covariates (columns in Docs/cli.md); only the "
+        + "file's SHA-256 enters the checkpoint, and --resume needs the same file",
+      defaultValue: nil),
+    .init(
       name: "per-site-limit", valueName: nil,
       help:
         "hold every site to --cost-limit with its own multiplier, instead of the pooled cost "
@@ -164,7 +170,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed: Set<String> = [
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after", "overwrite",
+        "pause-after", "overwrite", "cohort",
       ]
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -182,11 +188,14 @@ enum TrainCommand {
         )
       }
       let definition = try decodeStoredDefinition(stored)
+      let cohorts = try EvaluateCommand.cohortFiles(
+        parsed, siteNames: policy.configuration.sites.map(\.name))
+      try checkResumedCohorts(cohorts, configuration: policy.configuration)
       do {
         trainer = try FederatedTrainer.resume(
           from: contents,
           makeEnvironment: environmentFactory(
-            definition, mode: doseActionMode(for: policy.network.actionSpace)))
+            definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts))
       } catch {
         throw CommandError.invalidInput("\(resumePath): \(error)")
       }
@@ -196,15 +205,20 @@ enum TrainCommand {
     } else {
       let (definition, loaded) = try catalog.load(try parsed.requiredString("environment"))
       stored = loaded
-      let configuration = try makeConfiguration(
+      var configuration = try makeConfiguration(
         parsed, definition: definition, rounds: targetRounds)
+      let cohorts = try EvaluateCommand.cohortFiles(
+        parsed, siteNames: configuration.sites.map(\.name))
+      for index in configuration.sites.indices {
+        configuration.sites[index].cohortSHA256 = cohorts[configuration.sites[index].name]?.sha256
+      }
       let mode: DoseActionMode =
         try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
         ? .discreteLevels : .continuousMilligrams
       do {
         trainer = try FederatedTrainer(
           configuration: configuration,
-          makeEnvironment: environmentFactory(definition, mode: mode))
+          makeEnvironment: environmentFactory(definition, mode: mode, cohorts: cohorts))
       } catch let error as FederationError {
         throw CommandError.usage("\(error)")
       }
@@ -366,12 +380,40 @@ enum TrainCommand {
   }
 
   static func environmentFactory(
-    _ definition: EnvironmentDefinition, mode: DoseActionMode
+    _ definition: EnvironmentDefinition, mode: DoseActionMode,
+    cohorts: [String: PatientCohort] = [:]
   ) -> EnvironmentFactory {
     { site, index in
       try VancomycinEnvironment(
         definition: definition, populationName: site.population, batchSize: site.patientsPerBatch,
-        streamIdentifier: UInt64(index) + 1, actionMode: mode)
+        streamIdentifier: UInt64(index) + 1, actionMode: mode, cohort: cohorts[site.name])
+    }
+  }
+
+  /// Checks that the `--cohort` files of a resumed run are the ones its
+  /// sites trained on: every site with a stored hash needs its file, with
+  /// the same SHA-256, and no other site may get one.
+  static func checkResumedCohorts(
+    _ cohorts: [String: PatientCohort], configuration: FederationConfiguration
+  ) throws {
+    for site in configuration.sites {
+      switch (site.cohortSHA256, cohorts[site.name]) {
+      case (nil, nil): continue
+      case (let stored?, nil):
+        throw CommandError.usage(
+          "site \(site.name) trained on its own cohort (SHA-256 \(stored.prefix(12))...); pass "
+            + "the same file again with --cohort \(site.name)=FILE")
+      case (nil, .some):
+        throw CommandError.usage(
+          "--cohort \(site.name): the run's site \(site.name) trained on its population's "
+            + "distributions; remove its --cohort entry")
+      case (let stored?, let cohort?):
+        guard stored == cohort.sha256 else {
+          throw CommandError.invalidInput(
+            "--cohort \(site.name): the file's SHA-256 \(cohort.sha256.prefix(12))... differs "
+              + "from the \(stored.prefix(12))... the run trained on; pass the original file")
+        }
+      }
     }
   }
 

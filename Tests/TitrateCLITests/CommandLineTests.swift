@@ -298,6 +298,40 @@ import Testing
     #expect(rejected.errors.contains("line 3, column ageYears is 400 years"))
   }
 
+  /// A site trains on its own cohort; the checkpoint keeps only the file's
+  /// hash, and a resumed run needs the same file for that site.
+  @Test func trainingCohortIsCheckedOnResume() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let header = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
+    let cohort = folder.appendingPathComponent("site.csv")
+    try "\(header)\n70,65,1,1.6,0\n55,90,0,1.1,0\n".write(
+      to: cohort, atomically: true, encoding: .utf8)
+    let other = folder.appendingPathComponent("other.csv")
+    try "\(header)\n70,66,1,1.6,0\n".write(to: other, atomically: true, encoding: .utf8)
+    let run = folder.appendingPathComponent("run.h5")
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--output", run.path, "--quiet",
+       "--cohort", "elderly_renal=\(cohort.path)"] + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    // The stored configuration names the hash; no cohort row is in the file.
+    let bytes = String(decoding: try Data(contentsOf: run), as: UTF8.self)
+    #expect(bytes.contains("cohortSHA256"))
+    #expect(!bytes.contains("70,65,1,1.6"))
+
+    let missing = try titrate(["train", "--resume", run.path, "--output", run.path])
+    #expect(missing.status == 2)
+    #expect(missing.errors.contains("pass the same file again with --cohort elderly_renal=FILE"))
+    let changed = try titrate(
+      ["train", "--resume", run.path, "--output", run.path, "--cohort", "elderly_renal=\(other.path)"])
+    #expect(changed.status == 3)
+    #expect(changed.errors.contains("differs from the"))
+    let resumed = try titrate(
+      ["train", "--resume", run.path, "--output", run.path, "--quiet",
+       "--cohort", "elderly_renal=\(cohort.path)"])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+  }
+
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
