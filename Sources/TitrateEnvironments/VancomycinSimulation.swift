@@ -111,20 +111,9 @@ extension VancomycinEnvironment {
       }
     }
 
-    // Measurement noise is drawn in patient order after the simulation, so
-    // the draws do not depend on the block size.
-    for p in 0..<count {
-      if peakStep[p] > 0 && Int(peakStep[p]) <= stepsPerDecision {
-        record(
-          draw: .peak, patient: p, concentration: peakTrue[p],
-          timeHours: startHours + peakStep[p] * gridHours)
-      }
-      if drawsTrough {
-        record(
-          draw: .trough, patient: p, concentration: troughTrue[p],
-          timeHours: startHours + Double(troughStep) * gridHours)
-      }
-    }
+    recordLevels(
+      peakConcentrations: peakTrue, troughConcentrations: drawsTrough ? troughTrue : nil,
+      troughTimeHours: startHours + Double(troughStep) * gridHours)
 
     batch.centralConcentrations(into: concentration)
     scoreTroughs(concentration: concentration, rewards: &rewards, costs: &costs)
@@ -135,36 +124,65 @@ extension VancomycinEnvironment {
     }
   }
 
-  enum Draw { case trough, peak }
+  /// Measures this interval's peaks (for patients with a peak due before
+  /// the next decision) and troughs (all patients, when
+  /// `troughConcentrations` is given) with the residual error, and stores
+  /// each as the latest level of its kind.
+  ///
+  /// Noise is drawn after the simulation in patient order, the peak before
+  /// the trough, two normal draws per level (proportional, then additive).
+  /// Blocks of patients draw exactly the normals they use, so the draws do
+  /// not depend on the block size.
+  private func recordLevels(
+    peakConcentrations: UnsafeMutablePointer<Double>,
+    troughConcentrations: UnsafeMutablePointer<Double>?, troughTimeHours: Double
+  ) {
+    let count = batchSize
+    let gridHours = rules.simulationStepHours
+    let stepsPerDecision = Double(rules.stepsPerDecision)
+    let startHours = hoursSinceStart
+    let peakStep = state.pointer(.peakStep)
+    let reportedAsZero = state.pointer(.measurementsReportedAsZero)
+    let peaks = LevelColumns(state: state, kind: .peak)
+    let troughs = LevelColumns(state: state, kind: .trough)
+    let blockSize = 256
 
-  private func record(draw: Draw, patient p: Int, concentration: Double, timeHours: Double) {
-    let measurement = residualError.measure(
-      concentrationMilligramsPerLiter: concentration, using: &noiseGenerator)
-    if measurement.wasNegativeReportedAsZero {
-      state.pointer(.measurementsReportedAsZero)[p] += 1
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * blockSize) { normals in
+      for blockStart in stride(from: 0, to: count, by: blockSize) {
+        let blockEnd = min(blockStart + blockSize, count)
+        var levelCount = troughConcentrations == nil ? 0 : blockEnd - blockStart
+        for p in blockStart..<blockEnd where peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
+          levelCount += 1
+        }
+        noiseGenerator.fillStandardNormals(
+          UnsafeMutableBufferPointer(rebasing: normals[0..<(2 * levelCount)]))
+
+        var nextNormal = 0
+        func measure(_ concentration: Double, patient p: Int, timeHours: Double, into columns: LevelColumns) {
+          let assayValue = residualError.unreportedAssayValue(
+            concentrationMilligramsPerLiter: concentration,
+            proportionalDraw: normals[nextNormal], additiveDraw: normals[nextNormal + 1])
+          nextNormal += 2
+          // An assay reports no negative level (see `ResidualErrorModel`).
+          if assayValue < 0 { reportedAsZero[p] += 1 }
+          let reported = max(assayValue, 0)
+          columns.store(patient: p, valueMilligramsPerLiter: reported, timeHours: timeHours)
+          bayesianEstimate?.estimator.addLevel(
+            patient: p, timeHours: timeHours, concentrationMilligramsPerLiter: reported)
+        }
+        for p in blockStart..<blockEnd {
+          // A peak due after the next decision is not drawn.
+          if peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
+            measure(
+              peakConcentrations[p], patient: p, timeHours: startHours + peakStep[p] * gridHours,
+              into: peaks)
+          }
+          if let troughConcentrations {
+            measure(troughConcentrations[p], patient: p, timeHours: troughTimeHours, into: troughs)
+          }
+        }
+      }
     }
-    bayesianEstimate?.estimator.addLevel(
-      patient: p, timeHours: timeHours,
-      concentrationMilligramsPerLiter: measurement.valueMilligramsPerLiter)
-    typealias Columns = (
-      measured: PatientStateColumns.Column, available: PatientStateColumns.Column,
-      time: PatientStateColumns.Column
-    )
-    let latest: Columns =
-      draw == .trough
-      ? (.troughMeasured, .troughAvailable, .troughTimeHours)
-      : (.peakMeasured, .peakAvailable, .peakTimeHours)
-    let previous: Columns =
-      draw == .trough
-      ? (.previousTroughMeasured, .previousTroughAvailable, .previousTroughTimeHours)
-      : (.previousPeakMeasured, .previousPeakAvailable, .previousPeakTimeHours)
-    // The latest draw of this kind becomes the previous one.
-    for (from, to) in [(latest.measured, previous.measured), (latest.available, previous.available), (latest.time, previous.time)] {
-      state.pointer(to)[p] = state.pointer(from)[p]
-    }
-    state.pointer(latest.measured)[p] = measurement.valueMilligramsPerLiter
-    state.pointer(latest.available)[p] = 1
-    state.pointer(latest.time)[p] = timeHours
   }
 
   /// Penalises and costs true troughs above the limit (the concentration
@@ -280,5 +298,63 @@ extension VancomycinEnvironment {
         into: buffer, width: width, nowHours: now, intervalHours: rules.decisionIntervalHours)
     }
     return rows
+  }
+}
+
+/// The kinds of drug level drawn in an interval.
+enum Draw { case trough, peak }
+
+/// The state columns of the latest and the previous level of one kind.
+private struct LevelColumns {
+  let measured: UnsafeMutablePointer<Double>
+  let available: UnsafeMutablePointer<Double>
+  let timeHours: UnsafeMutablePointer<Double>
+  let previousMeasured: UnsafeMutablePointer<Double>
+  let previousAvailable: UnsafeMutablePointer<Double>
+  let previousTimeHours: UnsafeMutablePointer<Double>
+
+  init(state: PatientStateColumns, kind: Draw) {
+    switch kind {
+    case .trough:
+      measured = state.pointer(.troughMeasured)
+      available = state.pointer(.troughAvailable)
+      timeHours = state.pointer(.troughTimeHours)
+      previousMeasured = state.pointer(.previousTroughMeasured)
+      previousAvailable = state.pointer(.previousTroughAvailable)
+      previousTimeHours = state.pointer(.previousTroughTimeHours)
+    case .peak:
+      measured = state.pointer(.peakMeasured)
+      available = state.pointer(.peakAvailable)
+      timeHours = state.pointer(.peakTimeHours)
+      previousMeasured = state.pointer(.previousPeakMeasured)
+      previousAvailable = state.pointer(.previousPeakAvailable)
+      previousTimeHours = state.pointer(.previousPeakTimeHours)
+    }
+  }
+
+  /// Makes the latest level of patient `p` the previous one and stores a
+  /// new latest level.
+  func store(patient p: Int, valueMilligramsPerLiter: Double, timeHours time: Double) {
+    previousMeasured[p] = measured[p]
+    previousAvailable[p] = available[p]
+    previousTimeHours[p] = timeHours[p]
+    measured[p] = valueMilligramsPerLiter
+    available[p] = 1
+    timeHours[p] = time
+  }
+}
+
+extension ResidualErrorModel {
+  /// Returns the simulated assay value before negative results are
+  /// reported as 0, mg/L: the formula of `measure(
+  /// concentrationMilligramsPerLiter:using:)` with its two normal draws given
+  /// as `proportionalDraw` (e1) and `additiveDraw` (e2), for callers that
+  /// draw normals in bulk.
+  func unreportedAssayValue(
+    concentrationMilligramsPerLiter concentration: Double, proportionalDraw: Double,
+    additiveDraw: Double
+  ) -> Double {
+    concentration * (1 + proportionalFraction * proportionalDraw)
+      + additiveMilligramsPerLiter * additiveDraw
   }
 }
