@@ -21,7 +21,14 @@ extension VancomycinEnvironment {
       (.nonFinite, state.pointer(.nonFinite)), (.negative, state.pointer(.negative)),
     ]
     let history = state.recentDoses.baseAddress!
+    let historyLength = state.historyLength
     let count = batchSize
+    let startHours = hoursSinceStart
+    let bayesianEstimate = bayesianEstimate
+    // A local copy, written back after the loop, so that each patient's
+    // delivery does not go through the class property's access checks.
+    var actuator = actuator
+    defer { self.actuator = actuator }
 
     for p in 0..<count {
       let action = Double(actions[p])
@@ -35,7 +42,7 @@ extension VancomycinEnvironment {
       }
 
       // Shift the dose history by one decision.
-      for k in stride(from: state.historyLength - 1, to: 0, by: -1) {
+      for k in stride(from: historyLength - 1, to: 0, by: -1) {
         history[k * count + p] = history[(k - 1) * count + p]
       }
       history[p] = dose
@@ -47,7 +54,7 @@ extension VancomycinEnvironment {
       rate[p] = steps > 0 ? dose / (Double(steps) * gridHours) : 0
       peakStep[p] = steps > 0 ? Double(steps) + peakOffsetSteps : -1
       bayesianEstimate?.estimator.addInfusion(
-        patient: p, startHours: hoursSinceStart, durationHours: Double(steps) * gridHours,
+        patient: p, startHours: startHours, durationHours: Double(steps) * gridHours,
         doseMilligrams: dose)
     }
   }
@@ -74,6 +81,9 @@ extension VancomycinEnvironment {
     let peakTrue = state.pointer(.peakConcentrationScratch)
     let troughTrue = state.pointer(.troughConcentrationScratch)
     let concentration = state.buffer(.concentration)
+    // A local reference, so that the per-patient calls below do not
+    // retain, release and access-check the class property each time.
+    let batch = batch
 
     // Each patient jumps from event to event (end of infusion, peak draw,
     // trough draw, end of interval) with the batch's stored powers of two
@@ -242,62 +252,68 @@ extension VancomycinEnvironment {
   }
 
   /// Returns the current observation rows (see `VancomycinObservation`).
+  ///
+  /// Rows are written one patient at a time, every entry of each, into
+  /// uninitialised storage: one pass over the output instead of a zero fill
+  /// and a strided pass per entry.
   func observations() -> [Float] {
     let count = batchSize
     let width = observationSize
-    var rows = [Float](repeating: 0, count: count * width)
     let now = hoursSinceStart
-    let columns: [(Int, PatientStateColumns.Column)] = [
-      (VancomycinObservation.ageYears, .ageYears),
-      (VancomycinObservation.weightKilograms, .weightKilograms),
-      (VancomycinObservation.female, .female),
-      (VancomycinObservation.serumCreatinineMilligramsPerDeciliter, .serumCreatinine),
-      (VancomycinObservation.creatinineClearanceMillilitersPerMinute, .creatinineClearance),
-      (VancomycinObservation.haemodialysis, .haemodialysis),
-      (VancomycinObservation.troughMilligramsPerLiter, .troughMeasured),
-      (VancomycinObservation.troughAvailable, .troughAvailable),
-      (VancomycinObservation.peakMilligramsPerLiter, .peakMeasured),
-      (VancomycinObservation.peakAvailable, .peakAvailable),
-      (VancomycinObservation.previousTroughMilligramsPerLiter, .previousTroughMeasured),
-      (VancomycinObservation.previousTroughAvailable, .previousTroughAvailable),
-      (VancomycinObservation.previousPeakMilligramsPerLiter, .previousPeakMeasured),
-      (VancomycinObservation.previousPeakAvailable, .previousPeakAvailable),
-    ]
-    let troughAvailable = state.pointer(.troughAvailable)
-    let troughTime = state.pointer(.troughTimeHours)
-    let peakAvailable = state.pointer(.peakAvailable)
-    let peakTime = state.pointer(.peakTimeHours)
-    let previousTroughAvailable = state.pointer(.previousTroughAvailable)
-    let previousTroughTime = state.pointer(.previousTroughTimeHours)
-    let previousPeakAvailable = state.pointer(.previousPeakAvailable)
-    let previousPeakTime = state.pointer(.previousPeakTimeHours)
-    let history = state.recentDoses.baseAddress!
+    let age = state.pointer(.ageYears)
+    let weight = state.pointer(.weightKilograms)
+    let female = state.pointer(.female)
+    let creatinine = state.pointer(.serumCreatinine)
+    let creatinineClearance = state.pointer(.creatinineClearance)
+    let haemodialysis = state.pointer(.haemodialysis)
+    let history = UnsafePointer(state.recentDoses.baseAddress!)
+    let trough = LevelColumns(state: state, kind: .trough)
+    let peak = LevelColumns(state: state, kind: .peak)
+    // Every entry below is written, so none of the storage stays unset.
+    precondition(
+      width
+        == (bayesianEstimate == nil
+          ? VancomycinObservation.count : VancomycinObservation.countWithBayesianEstimate),
+      "observation width \(width) does not match the entries written")
 
-    rows.withUnsafeMutableBufferPointer { buffer in
-      for (index, column) in columns {
-        let source = state.pointer(column)
-        for p in 0..<count { buffer[p * width + index] = Float(source[p]) }
-      }
-
+    return [Float](unsafeUninitializedCapacity: count * width) { buffer, initializedCount in
       for p in 0..<count {
-        let row = p * width
-        buffer[row + VancomycinObservation.hoursSinceStart] = Float(now)
-        buffer[row + VancomycinObservation.previousDoseMilligrams] = Float(history[p])
-        buffer[row + VancomycinObservation.secondPreviousDoseMilligrams] =
-          Float(history[count + p])
-        buffer[row + VancomycinObservation.hoursSinceTrough] =
-          troughAvailable[p] > 0 ? Float(now - troughTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePeak] =
-          peakAvailable[p] > 0 ? Float(now - peakTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePreviousTrough] =
-          previousTroughAvailable[p] > 0 ? Float(now - previousTroughTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePreviousPeak] =
-          previousPeakAvailable[p] > 0 ? Float(now - previousPeakTime[p]) : 0
+        let row = buffer.baseAddress! + p * width
+        row[VancomycinObservation.ageYears] = Float(age[p])
+        row[VancomycinObservation.weightKilograms] = Float(weight[p])
+        row[VancomycinObservation.female] = Float(female[p])
+        row[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] = Float(creatinine[p])
+        row[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
+          Float(creatinineClearance[p])
+        row[VancomycinObservation.haemodialysis] = Float(haemodialysis[p])
+        row[VancomycinObservation.hoursSinceStart] = Float(now)
+        row[VancomycinObservation.previousDoseMilligrams] = Float(history[p])
+        row[VancomycinObservation.secondPreviousDoseMilligrams] = Float(history[count + p])
+
+        row[VancomycinObservation.troughMilligramsPerLiter] = Float(trough.measured[p])
+        row[VancomycinObservation.troughAvailable] = Float(trough.available[p])
+        row[VancomycinObservation.hoursSinceTrough] =
+          trough.available[p] > 0 ? Float(now - trough.timeHours[p]) : 0
+        row[VancomycinObservation.peakMilligramsPerLiter] = Float(peak.measured[p])
+        row[VancomycinObservation.peakAvailable] = Float(peak.available[p])
+        row[VancomycinObservation.hoursSincePeak] =
+          peak.available[p] > 0 ? Float(now - peak.timeHours[p]) : 0
+
+        row[VancomycinObservation.previousTroughMilligramsPerLiter] =
+          Float(trough.previousMeasured[p])
+        row[VancomycinObservation.previousTroughAvailable] = Float(trough.previousAvailable[p])
+        row[VancomycinObservation.hoursSincePreviousTrough] =
+          trough.previousAvailable[p] > 0 ? Float(now - trough.previousTimeHours[p]) : 0
+        row[VancomycinObservation.previousPeakMilligramsPerLiter] = Float(peak.previousMeasured[p])
+        row[VancomycinObservation.previousPeakAvailable] = Float(peak.previousAvailable[p])
+        row[VancomycinObservation.hoursSincePreviousPeak] =
+          peak.previousAvailable[p] > 0 ? Float(now - peak.previousTimeHours[p]) : 0
       }
+      // Entries 21 to 27 of every row, when the definition has them.
       bayesianEstimate?.writeFeatures(
         into: buffer, width: width, nowHours: now, intervalHours: rules.decisionIntervalHours)
+      initializedCount = count * width
     }
-    return rows
   }
 }
 
