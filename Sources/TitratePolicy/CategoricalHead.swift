@@ -83,16 +83,9 @@ public enum CategoricalHead {
 
   /// Returns the entropy `-sum_j p_j log p_j` of each row, in nats.
   public static func entropies(logits: Matrix) -> [Float] {
-    var logSoftmaxValues = Matrix(rows: 0, columns: 0)
-    logSoftmax(logits, into: &logSoftmaxValues)
-    return (0..<logits.rows).map { row in
-      var entropy: Float = 0
-      for column in 0..<logits.columns {
-        let logProbability = logSoftmaxValues[row, column]
-        entropy -= expf(logProbability) * logProbability
-      }
-      return entropy
-    }
+    var statistics = RowStatistics()
+    statistics.compute(logits: logits)
+    return statistics.entropies
   }
 
   /// Writes dLoss/dLogits for a loss that depends on the rows through
@@ -115,23 +108,92 @@ public enum CategoricalHead {
       actions.count == rows && logProbabilityGradients.count == rows
         && entropyGradients.count == rows,
       "categorical gradient needs \(rows) actions and per-row gradients")
-    var logSoftmaxValues = Matrix(rows: 0, columns: 0)
-    logSoftmax(logits, into: &logSoftmaxValues)
+    var statistics = RowStatistics()
+    statistics.compute(logits: logits)
+    logitsGradient(
+      statistics: statistics, actions: actions, logProbabilityGradients: logProbabilityGradients,
+      entropyGradients: entropyGradients, into: &gradient)
+  }
+
+  /// Writes the gradient of `logitsGradient(logits:...)`, bit for bit, from
+  /// statistics already computed for the same logits, as training keeps
+  /// them between the forward and the backward pass.
+  static func logitsGradient(
+    statistics: RowStatistics, actions: [Float], logProbabilityGradients: [Float],
+    entropyGradients: [Float], into gradient: inout Matrix
+  ) {
+    let rows = statistics.logSoftmax.rows
+    let columns = statistics.logSoftmax.columns
+    precondition(
+      actions.count == rows && logProbabilityGradients.count == rows
+        && entropyGradients.count == rows,
+      "categorical gradient needs \(rows) actions and per-row gradients")
     gradient.reshape(rows: rows, columns: columns)
-    for row in 0..<rows {
-      var entropy: Float = 0
-      for column in 0..<columns {
-        let logProbability = logSoftmaxValues[row, column]
-        entropy -= expf(logProbability) * logProbability
+    statistics.logSoftmax.values.withUnsafeBufferPointer { logProbability in
+      statistics.probabilities.values.withUnsafeBufferPointer { probability in
+        gradient.values.withUnsafeMutableBufferPointer { output in
+          for row in 0..<rows {
+            let action = level(actions[row], count: columns)
+            let entropy = statistics.entropies[row]
+            let logProbabilityGradient = logProbabilityGradients[row]
+            let entropyGradient = entropyGradients[row]
+            for column in 0..<columns {
+              let index = row * columns + column
+              let indicator: Float = column == action ? 1 : 0
+              output[index] =
+                logProbabilityGradient * (indicator - probability[index])
+                - entropyGradient * probability[index] * (logProbability[index] + entropy)
+            }
+          }
+        }
       }
-      let action = level(actions[row], count: columns)
-      for column in 0..<columns {
-        let logProbability = logSoftmaxValues[row, column]
-        let probability = expf(logProbability)
-        let indicator: Float = column == action ? 1 : 0
-        gradient[row, column] =
-          logProbabilityGradients[row] * (indicator - probability)
-          - entropyGradients[row] * probability * (logProbability + entropy)
+    }
+  }
+
+  /// Log-softmax, probabilities and entropy of each row of a logits
+  /// matrix, computed once and shared by the log-probabilities, the
+  /// entropies and the logits gradient of a training minibatch.
+  ///
+  /// Each value is rounded exactly as the standalone functions round it:
+  /// `probabilities` is `expf` of `logSoftmax`, and each entropy sums
+  /// `-p_j log p_j` over the columns in order.
+  struct RowStatistics: Sendable {
+    var logSoftmax = Matrix(rows: 0, columns: 0)
+    var probabilities = Matrix(rows: 0, columns: 0)
+    var entropies: [Float] = []
+
+    /// Recomputes every statistic for `logits`, reusing the storage when
+    /// the shape is unchanged.
+    mutating func compute(logits: Matrix) {
+      CategoricalHead.logSoftmax(logits, into: &logSoftmax)
+      probabilities.reshape(rows: logits.rows, columns: logits.columns)
+      if entropies.count != logits.rows {
+        entropies = [Float](repeating: 0, count: logits.rows)
+      }
+      let columns = logits.columns
+      logSoftmax.values.withUnsafeBufferPointer { logProbability in
+        probabilities.values.withUnsafeMutableBufferPointer { probability in
+          entropies.withUnsafeMutableBufferPointer { entropyOfRow in
+            for row in 0..<logits.rows {
+              var entropy: Float = 0
+              for column in 0..<columns {
+                let index = row * columns + column
+                probability[index] = expf(logProbability[index])
+                entropy -= probability[index] * logProbability[index]
+              }
+              entropyOfRow[row] = entropy
+            }
+          }
+        }
+      }
+    }
+
+    /// Returns `logSoftmax[row, action]` for each row's action level.
+    func logProbabilities(actions: [Float]) -> [Float] {
+      precondition(
+        actions.count == logSoftmax.rows, "\(actions.count) actions for \(logSoftmax.rows) rows")
+      return (0..<logSoftmax.rows).map { row in
+        logSoftmax[row, level(actions[row], count: logSoftmax.columns)]
       }
     }
   }
