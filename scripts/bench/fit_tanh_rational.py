@@ -1,8 +1,8 @@
 """Fit the rational tanh approximation used by Titrate's `fastTanh`.
 
-The approximation is tanh(x) ~ x P(s) / Q(s) with s = x^2 and x clamped to
-[-CLAMP, CLAMP], where P and Q have degree 4 in s and P(0) = Q(0) = 1, so the
-slope at 0 is exactly 1. The fit minimises the maximum absolute error over
+The approximation is tanh(x) ~ x P(s) / Q(s) with s = min(x^2, CLAMP^2) and
+the result clamped to [-1, 1], where P and Q have degree 4 in s and
+P(0) = Q(0) = 1, so the slope at 0 is exactly 1. The fit minimises the maximum absolute error over
 [0, CLAMP] by linearised least squares (x P(s) - tanh(x) Q(s) = 0, weighted by
 1 / Q(s)^2) with Lawson's reweighting towards the minimax solution.
 
@@ -60,10 +60,10 @@ def horner_float32(coefficients, s):
 
 
 def evaluate_float32(p, q, x, clamp_output=True):
-    """Evaluate the approximation in float32 as `fastTanh` does, clamping x and the result."""
-    clamped = np.clip(x.astype(np.float32), np.float32(-CLAMP), np.float32(CLAMP))
-    s = clamped * clamped
-    result = (clamped * horner_float32(p, s)) / horner_float32(q, s)
+    """Evaluate the approximation in float32 as `fastTanh` does, clamping x^2 and the result."""
+    x = x.astype(np.float32)
+    s = np.minimum(x * x, np.float32(CLAMP * CLAMP))
+    result = (x * horner_float32(p, s)) / horner_float32(q, s)
     return np.clip(result, np.float32(-1), np.float32(1)) if clamp_output else result
 
 
