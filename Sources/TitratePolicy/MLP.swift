@@ -73,16 +73,19 @@ public struct MLP: Sendable, Equatable {
       offset >= 0 && offset + parameterCount <= vector.count,
       "parameter vector of \(vector.count) is too short for \(parameterCount) values at \(offset)")
     var position = offset
-    for index in layers.indices {
-      let weightCount = layers[index].weight.values.count
-      layers[index].weight.values.withUnsafeMutableBufferPointer { target in
-        for element in 0..<weightCount { target[element] = vector[position + element] }
+    vector.withUnsafeBufferPointer { source in
+      for index in layers.indices {
+        let weightCount = layers[index].weight.values.count
+        layers[index].weight.values.withUnsafeMutableBufferPointer { target in
+          target.baseAddress!.update(from: source.baseAddress! + position, count: weightCount)
+        }
+        position += weightCount
+        let biasCount = layers[index].bias.count
+        layers[index].bias.withUnsafeMutableBufferPointer { target in
+          target.baseAddress!.update(from: source.baseAddress! + position, count: biasCount)
+        }
+        position += biasCount
       }
-      position += weightCount
-      for element in layers[index].bias.indices {
-        layers[index].bias[element] = vector[position + element]
-      }
-      position += layers[index].bias.count
     }
     return position
   }
