@@ -36,9 +36,7 @@ def fit_coefficients():
         powers = np.stack([s**k for k in range(1, DEGREE + 1)], axis=1)
         design = np.concatenate([x[:, None] * powers, -target[:, None] * powers], axis=1)
         scale = np.sqrt(weights) / np.abs(denominator)
-        solution, *_ = np.linalg.lstsq(
-            design * scale[:, None], (target - x) * scale, rcond=None
-        )
+        solution, *_ = np.linalg.lstsq(design * scale[:, None], (target - x) * scale, rcond=None)
         p = np.concatenate([[1.0], solution[:DEGREE]])
         q = np.concatenate([[1.0], solution[DEGREE:]])
         denominator = np.polyval(q[::-1], s)
