@@ -1,12 +1,13 @@
 """Run Titrate's evaluation benchmark and the NumPy and PyTorch references in turn.
 
 On a shared machine the speed of every program drifts with the load, so
-single runs of each are hard to compare. This program runs one round after
-another; in each round every Titrate binary and then both references
-measure the same batch size once (each a median of `--repeats` episodes).
-It prints every run and then, per program, the minimum, median and maximum
-of the patient-decisions per second, and the ratios of each Titrate binary
-to NumPy and to PyTorch taken within each round.
+single runs of each are hard to compare. This program therefore runs
+rounds. In each round every Titrate binary and then both references
+measure the same batch size once, each run reporting the median of
+`--repeats` episodes. The program prints every round and then, per
+program, the minimum, median and maximum of the patient-decisions per
+second, and the ratios of each Titrate binary to NumPy and to PyTorch
+taken within each round.
 
     python3 scripts/bench/paired_evaluation.py --patients 100000 --rounds 5 \\
         --titrate portable=.build/release/titrate \\
@@ -65,7 +66,7 @@ def reference_rate(name, patients, repeats, threads):
 
 
 def spread(values):
-    """Format min / median / max."""
+    """Format the minimum, median and maximum of `values`."""
     return f"{min(values):.3g} / {statistics.median(values):.3g} / {max(values):.3g}"
 
 
