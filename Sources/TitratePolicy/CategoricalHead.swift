@@ -154,9 +154,11 @@ public enum CategoricalHead {
   /// matrix, computed once and shared by the log-probabilities, the
   /// entropies and the logits gradient of a training minibatch.
   ///
-  /// Each value is rounded exactly as the standalone functions round it:
-  /// `probabilities` is `expf` of `logSoftmax`, and each entropy sums
-  /// `-p_j log p_j` over the columns in order.
+  /// `logSoftmax` equals `CategoricalHead.logSoftmax` bit for bit. The
+  /// probabilities are `exp(z_j - max) / sum` from the same pass, which
+  /// saves one `expf` per logit over `exp(logSoftmax)` and differs from it
+  /// by rounding only. Each entropy sums `-p_j log p_j` over the columns in
+  /// order.
   struct RowStatistics: Sendable {
     var logSoftmax = Matrix(rows: 0, columns: 0)
     var probabilities = Matrix(rows: 0, columns: 0)
@@ -165,23 +167,40 @@ public enum CategoricalHead {
     /// Recomputes every statistic for `logits`, reusing the storage when
     /// the shape is unchanged.
     mutating func compute(logits: Matrix) {
-      CategoricalHead.logSoftmax(logits, into: &logSoftmax)
-      probabilities.reshape(rows: logits.rows, columns: logits.columns)
-      if entropies.count != logits.rows {
-        entropies = [Float](repeating: 0, count: logits.rows)
-      }
+      let rows = logits.rows
       let columns = logits.columns
-      logSoftmax.values.withUnsafeBufferPointer { logProbability in
-        probabilities.values.withUnsafeMutableBufferPointer { probability in
-          entropies.withUnsafeMutableBufferPointer { entropyOfRow in
-            for row in 0..<logits.rows {
-              var entropy: Float = 0
-              for column in 0..<columns {
-                let index = row * columns + column
-                probability[index] = expf(logProbability[index])
-                entropy -= probability[index] * logProbability[index]
+      logSoftmax.reshape(rows: rows, columns: columns)
+      probabilities.reshape(rows: rows, columns: columns)
+      if entropies.count != rows {
+        entropies = [Float](repeating: 0, count: rows)
+      }
+      logits.values.withUnsafeBufferPointer { input in
+        logSoftmax.values.withUnsafeMutableBufferPointer { logProbability in
+          probabilities.values.withUnsafeMutableBufferPointer { probability in
+            entropies.withUnsafeMutableBufferPointer { entropyOfRow in
+              for row in 0..<rows {
+                let base = row * columns
+                // The maximum, the sum and the normaliser in the order of
+                // `CategoricalHead.logSoftmax`, so that the log-probabilities
+                // equal those the rollout computed from the same logits.
+                var maximum = -Float.infinity
+                for column in 0..<columns { maximum = max(maximum, input[base + column]) }
+                var sum: Float = 0
+                for column in 0..<columns {
+                  let shifted = expf(input[base + column] - maximum)
+                  probability[base + column] = shifted
+                  sum += shifted
+                }
+                let logNormalizer = maximum + logf(sum)
+                var entropy: Float = 0
+                for column in 0..<columns {
+                  let index = base + column
+                  logProbability[index] = input[index] - logNormalizer
+                  probability[index] /= sum
+                  entropy -= probability[index] * logProbability[index]
+                }
+                entropyOfRow[row] = entropy
               }
-              entropyOfRow[row] = entropy
             }
           }
         }
