@@ -168,7 +168,9 @@ extension VancomycinEnvironment {
           UnsafeMutableBufferPointer(rebasing: normals[0..<(2 * levelCount)]))
 
         var nextNormal = 0
-        func measure(_ concentration: Double, patient p: Int, timeHours: Double, into columns: LevelColumns) {
+        func measure(
+          _ concentration: Double, patient p: Int, timeHours: Double, into columns: LevelColumns
+        ) {
           let assayValue = residualError.unreportedAssayValue(
             concentrationMilligramsPerLiter: concentration,
             proportionalDraw: normals[nextNormal], additiveDraw: normals[nextNormal + 1])
