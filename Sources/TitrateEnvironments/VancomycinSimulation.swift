@@ -21,7 +21,14 @@ extension VancomycinEnvironment {
       (.nonFinite, state.pointer(.nonFinite)), (.negative, state.pointer(.negative)),
     ]
     let history = state.recentDoses.baseAddress!
+    let historyLength = state.historyLength
     let count = batchSize
+    let startHours = hoursSinceStart
+    let bayesianEstimate = bayesianEstimate
+    // A local copy, written back after the loop, so that each patient's
+    // delivery does not go through the class property's access checks.
+    var actuator = actuator
+    defer { self.actuator = actuator }
 
     for p in 0..<count {
       let action = Double(actions[p])
@@ -36,7 +43,7 @@ extension VancomycinEnvironment {
       }
 
       // Shift the dose history by one decision.
-      for k in stride(from: state.historyLength - 1, to: 0, by: -1) {
+      for k in stride(from: historyLength - 1, to: 0, by: -1) {
         history[k * count + p] = history[(k - 1) * count + p]
       }
       history[p] = dose
@@ -49,7 +56,7 @@ extension VancomycinEnvironment {
       rate[p] = steps > 0 ? dose / (Double(steps) * gridHours) : 0
       peakStep[p] = steps > 0 ? Double(steps) + peakOffsetSteps : -1
       bayesianEstimate?.estimator.addInfusion(
-        patient: p, startHours: hoursSinceStart, durationHours: Double(steps) * gridHours,
+        patient: p, startHours: startHours, durationHours: Double(steps) * gridHours,
         doseMilligrams: dose)
     }
   }
@@ -76,6 +83,9 @@ extension VancomycinEnvironment {
     let peakTrue = state.pointer(.peakConcentrationScratch)
     let troughTrue = state.pointer(.troughConcentrationScratch)
     let concentration = state.buffer(.concentration)
+    // A local reference, so that the per-patient calls below do not
+    // retain, release and access-check the class property each time.
+    let batch = batch
 
     // Each patient jumps from event to event (end of infusion, peak draw,
     // trough draw, end of interval) with the batch's stored powers of two
@@ -113,20 +123,9 @@ extension VancomycinEnvironment {
       }
     }
 
-    // Measurement noise is drawn in patient order after the simulation, so
-    // the draws do not depend on the block size.
-    for p in 0..<count {
-      if peakStep[p] > 0 && Int(peakStep[p]) <= stepsPerDecision {
-        record(
-          draw: .peak, patient: p, concentration: peakTrue[p],
-          timeHours: startHours + peakStep[p] * gridHours)
-      }
-      if drawsTrough {
-        record(
-          draw: .trough, patient: p, concentration: troughTrue[p],
-          timeHours: startHours + Double(troughStep) * gridHours)
-      }
-    }
+    recordLevels(
+      peakConcentrations: peakTrue, troughConcentrations: drawsTrough ? troughTrue : nil,
+      troughTimeHours: startHours + Double(troughStep) * gridHours)
 
     batch.centralConcentrations(into: concentration)
     scoreTroughs(concentration: concentration, rewards: &rewards, costs: &costs)
@@ -137,36 +136,67 @@ extension VancomycinEnvironment {
     }
   }
 
-  enum Draw { case trough, peak }
+  /// Measures this interval's peaks (for patients with a peak due before
+  /// the next decision) and troughs (all patients, when
+  /// `troughConcentrations` is given) with the residual error, and stores
+  /// each as the latest level of its kind.
+  ///
+  /// Noise is drawn after the simulation in patient order, the peak before
+  /// the trough, two normal draws per level (proportional, then additive).
+  /// Blocks of patients draw exactly the normals they use, so the draws do
+  /// not depend on the block size.
+  private func recordLevels(
+    peakConcentrations: UnsafeMutablePointer<Double>,
+    troughConcentrations: UnsafeMutablePointer<Double>?, troughTimeHours: Double
+  ) {
+    let count = batchSize
+    let gridHours = rules.simulationStepHours
+    let stepsPerDecision = Double(rules.stepsPerDecision)
+    let startHours = hoursSinceStart
+    let peakStep = state.pointer(.peakStep)
+    let reportedAsZero = state.pointer(.measurementsReportedAsZero)
+    let peaks = LevelColumns(state: state, kind: .peak)
+    let troughs = LevelColumns(state: state, kind: .trough)
+    let blockSize = 256
 
-  private func record(draw: Draw, patient p: Int, concentration: Double, timeHours: Double) {
-    let measurement = residualError.measure(
-      concentrationMilligramsPerLiter: concentration, using: &noiseGenerator)
-    if measurement.wasNegativeReportedAsZero {
-      state.pointer(.measurementsReportedAsZero)[p] += 1
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * blockSize) { normals in
+      for blockStart in stride(from: 0, to: count, by: blockSize) {
+        let blockEnd = min(blockStart + blockSize, count)
+        var levelCount = troughConcentrations == nil ? 0 : blockEnd - blockStart
+        for p in blockStart..<blockEnd where peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
+          levelCount += 1
+        }
+        noiseGenerator.fillStandardNormals(
+          UnsafeMutableBufferPointer(rebasing: normals[0..<(2 * levelCount)]))
+
+        var nextNormal = 0
+        func measure(
+          _ concentration: Double, patient p: Int, timeHours: Double, into columns: LevelColumns
+        ) {
+          let assayValue = residualError.unreportedAssayValue(
+            concentrationMilligramsPerLiter: concentration,
+            proportionalDraw: normals[nextNormal], additiveDraw: normals[nextNormal + 1])
+          nextNormal += 2
+          // An assay reports no negative level (see `ResidualErrorModel`).
+          if assayValue < 0 { reportedAsZero[p] += 1 }
+          let reported = max(assayValue, 0)
+          columns.store(patient: p, valueMilligramsPerLiter: reported, timeHours: timeHours)
+          bayesianEstimate?.estimator.addLevel(
+            patient: p, timeHours: timeHours, concentrationMilligramsPerLiter: reported)
+        }
+        for p in blockStart..<blockEnd {
+          // A peak due after the next decision is not drawn.
+          if peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
+            measure(
+              peakConcentrations[p], patient: p, timeHours: startHours + peakStep[p] * gridHours,
+              into: peaks)
+          }
+          if let troughConcentrations {
+            measure(troughConcentrations[p], patient: p, timeHours: troughTimeHours, into: troughs)
+          }
+        }
+      }
     }
-    bayesianEstimate?.estimator.addLevel(
-      patient: p, timeHours: timeHours,
-      concentrationMilligramsPerLiter: measurement.valueMilligramsPerLiter)
-    typealias Columns = (
-      measured: PatientStateColumns.Column, available: PatientStateColumns.Column,
-      time: PatientStateColumns.Column
-    )
-    let latest: Columns =
-      draw == .trough
-      ? (.troughMeasured, .troughAvailable, .troughTimeHours)
-      : (.peakMeasured, .peakAvailable, .peakTimeHours)
-    let previous: Columns =
-      draw == .trough
-      ? (.previousTroughMeasured, .previousTroughAvailable, .previousTroughTimeHours)
-      : (.previousPeakMeasured, .previousPeakAvailable, .previousPeakTimeHours)
-    // The latest draw of this kind becomes the previous one.
-    for (from, to) in [(latest.measured, previous.measured), (latest.available, previous.available), (latest.time, previous.time)] {
-      state.pointer(to)[p] = state.pointer(from)[p]
-    }
-    state.pointer(latest.measured)[p] = measurement.valueMilligramsPerLiter
-    state.pointer(latest.available)[p] = 1
-    state.pointer(latest.time)[p] = timeHours
   }
 
   /// Penalises and costs true troughs above the limit (the concentration
@@ -231,61 +261,125 @@ extension VancomycinEnvironment {
   }
 
   /// Returns the current observation rows (see `VancomycinObservation`).
+  ///
+  /// Rows are written one patient at a time, every entry of each, into
+  /// uninitialised storage: one pass over the output instead of a zero fill
+  /// and a strided pass per entry.
   func observations() -> [Float] {
     let count = batchSize
     let width = observationSize
-    var rows = [Float](repeating: 0, count: count * width)
     let now = hoursSinceStart
-    let columns: [(Int, PatientStateColumns.Column)] = [
-      (VancomycinObservation.ageYears, .ageYears),
-      (VancomycinObservation.weightKilograms, .weightKilograms),
-      (VancomycinObservation.female, .female),
-      (VancomycinObservation.serumCreatinineMilligramsPerDeciliter, .serumCreatinine),
-      (VancomycinObservation.creatinineClearanceMillilitersPerMinute, .creatinineClearance),
-      (VancomycinObservation.haemodialysis, .haemodialysis),
-      (VancomycinObservation.troughMilligramsPerLiter, .troughMeasured),
-      (VancomycinObservation.troughAvailable, .troughAvailable),
-      (VancomycinObservation.peakMilligramsPerLiter, .peakMeasured),
-      (VancomycinObservation.peakAvailable, .peakAvailable),
-      (VancomycinObservation.previousTroughMilligramsPerLiter, .previousTroughMeasured),
-      (VancomycinObservation.previousTroughAvailable, .previousTroughAvailable),
-      (VancomycinObservation.previousPeakMilligramsPerLiter, .previousPeakMeasured),
-      (VancomycinObservation.previousPeakAvailable, .previousPeakAvailable),
-    ]
-    let troughAvailable = state.pointer(.troughAvailable)
-    let troughTime = state.pointer(.troughTimeHours)
-    let peakAvailable = state.pointer(.peakAvailable)
-    let peakTime = state.pointer(.peakTimeHours)
-    let previousTroughAvailable = state.pointer(.previousTroughAvailable)
-    let previousTroughTime = state.pointer(.previousTroughTimeHours)
-    let previousPeakAvailable = state.pointer(.previousPeakAvailable)
-    let previousPeakTime = state.pointer(.previousPeakTimeHours)
-    let history = state.recentDoses.baseAddress!
+    let age = state.pointer(.ageYears)
+    let weight = state.pointer(.weightKilograms)
+    let female = state.pointer(.female)
+    let creatinine = state.pointer(.serumCreatinine)
+    let creatinineClearance = state.pointer(.creatinineClearance)
+    let haemodialysis = state.pointer(.haemodialysis)
+    let history = UnsafePointer(state.recentDoses.baseAddress!)
+    let trough = LevelColumns(state: state, kind: .trough)
+    let peak = LevelColumns(state: state, kind: .peak)
+    // Every entry below is written, so none of the storage stays unset.
+    precondition(
+      width
+        == (bayesianEstimate == nil
+          ? VancomycinObservation.count : VancomycinObservation.countWithBayesianEstimate),
+      "observation width \(width) does not match the entries written")
 
-    rows.withUnsafeMutableBufferPointer { buffer in
-      for (index, column) in columns {
-        let source = state.pointer(column)
-        for p in 0..<count { buffer[p * width + index] = Float(source[p]) }
-      }
-
+    return [Float](unsafeUninitializedCapacity: count * width) { buffer, initializedCount in
       for p in 0..<count {
-        let row = p * width
-        buffer[row + VancomycinObservation.hoursSinceStart] = Float(now)
-        buffer[row + VancomycinObservation.previousDoseMilligrams] = Float(history[p])
-        buffer[row + VancomycinObservation.secondPreviousDoseMilligrams] =
-          Float(history[count + p])
-        buffer[row + VancomycinObservation.hoursSinceTrough] =
-          troughAvailable[p] > 0 ? Float(now - troughTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePeak] =
-          peakAvailable[p] > 0 ? Float(now - peakTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePreviousTrough] =
-          previousTroughAvailable[p] > 0 ? Float(now - previousTroughTime[p]) : 0
-        buffer[row + VancomycinObservation.hoursSincePreviousPeak] =
-          previousPeakAvailable[p] > 0 ? Float(now - previousPeakTime[p]) : 0
+        let row = buffer.baseAddress! + p * width
+        row[VancomycinObservation.ageYears] = Float(age[p])
+        row[VancomycinObservation.weightKilograms] = Float(weight[p])
+        row[VancomycinObservation.female] = Float(female[p])
+        row[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] = Float(creatinine[p])
+        row[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
+          Float(creatinineClearance[p])
+        row[VancomycinObservation.haemodialysis] = Float(haemodialysis[p])
+        row[VancomycinObservation.hoursSinceStart] = Float(now)
+        row[VancomycinObservation.previousDoseMilligrams] = Float(history[p])
+        row[VancomycinObservation.secondPreviousDoseMilligrams] = Float(history[count + p])
+
+        row[VancomycinObservation.troughMilligramsPerLiter] = Float(trough.measured[p])
+        row[VancomycinObservation.troughAvailable] = Float(trough.available[p])
+        row[VancomycinObservation.hoursSinceTrough] =
+          trough.available[p] > 0 ? Float(now - trough.timeHours[p]) : 0
+        row[VancomycinObservation.peakMilligramsPerLiter] = Float(peak.measured[p])
+        row[VancomycinObservation.peakAvailable] = Float(peak.available[p])
+        row[VancomycinObservation.hoursSincePeak] =
+          peak.available[p] > 0 ? Float(now - peak.timeHours[p]) : 0
+
+        row[VancomycinObservation.previousTroughMilligramsPerLiter] =
+          Float(trough.previousMeasured[p])
+        row[VancomycinObservation.previousTroughAvailable] = Float(trough.previousAvailable[p])
+        row[VancomycinObservation.hoursSincePreviousTrough] =
+          trough.previousAvailable[p] > 0 ? Float(now - trough.previousTimeHours[p]) : 0
+        row[VancomycinObservation.previousPeakMilligramsPerLiter] = Float(peak.previousMeasured[p])
+        row[VancomycinObservation.previousPeakAvailable] = Float(peak.previousAvailable[p])
+        row[VancomycinObservation.hoursSincePreviousPeak] =
+          peak.previousAvailable[p] > 0 ? Float(now - peak.previousTimeHours[p]) : 0
       }
+      // Entries 21 to 27 of every row, when the definition has them.
       bayesianEstimate?.writeFeatures(
         into: buffer, width: width, nowHours: now, intervalHours: rules.decisionIntervalHours)
+      initializedCount = count * width
     }
-    return rows
+  }
+}
+
+/// The kinds of drug level drawn in an interval.
+enum Draw { case trough, peak }
+
+/// The state columns of the latest and the previous level of one kind.
+private struct LevelColumns {
+  let measured: UnsafeMutablePointer<Double>
+  let available: UnsafeMutablePointer<Double>
+  let timeHours: UnsafeMutablePointer<Double>
+  let previousMeasured: UnsafeMutablePointer<Double>
+  let previousAvailable: UnsafeMutablePointer<Double>
+  let previousTimeHours: UnsafeMutablePointer<Double>
+
+  init(state: PatientStateColumns, kind: Draw) {
+    switch kind {
+    case .trough:
+      measured = state.pointer(.troughMeasured)
+      available = state.pointer(.troughAvailable)
+      timeHours = state.pointer(.troughTimeHours)
+      previousMeasured = state.pointer(.previousTroughMeasured)
+      previousAvailable = state.pointer(.previousTroughAvailable)
+      previousTimeHours = state.pointer(.previousTroughTimeHours)
+    case .peak:
+      measured = state.pointer(.peakMeasured)
+      available = state.pointer(.peakAvailable)
+      timeHours = state.pointer(.peakTimeHours)
+      previousMeasured = state.pointer(.previousPeakMeasured)
+      previousAvailable = state.pointer(.previousPeakAvailable)
+      previousTimeHours = state.pointer(.previousPeakTimeHours)
+    }
+  }
+
+  /// Makes the latest level of patient `p` the previous one and stores a
+  /// new latest level.
+  func store(patient p: Int, valueMilligramsPerLiter: Double, timeHours time: Double) {
+    previousMeasured[p] = measured[p]
+    previousAvailable[p] = available[p]
+    previousTimeHours[p] = timeHours[p]
+    measured[p] = valueMilligramsPerLiter
+    available[p] = 1
+    timeHours[p] = time
+  }
+}
+
+extension ResidualErrorModel {
+  /// Returns the simulated assay value before negative results are
+  /// reported as 0, mg/L: the formula of `measure(
+  /// concentrationMilligramsPerLiter:using:)` with its two normal draws given
+  /// as `proportionalDraw` (e1) and `additiveDraw` (e2), for callers that
+  /// draw normals in bulk.
+  func unreportedAssayValue(
+    concentrationMilligramsPerLiter concentration: Double, proportionalDraw: Double,
+    additiveDraw: Double
+  ) -> Double {
+    concentration * (1 + proportionalFraction * proportionalDraw)
+      + additiveMilligramsPerLiter * additiveDraw
   }
 }

@@ -82,13 +82,11 @@ public func addBias(_ bias: [Float], to matrix: inout Matrix) {
   let columns = matrix.columns
   precondition(bias.count == columns, "bias length \(bias.count) differs from \(columns) columns")
   let rows = matrix.rows
+  guard rows > 0, columns > 0 else { return }
   bias.withUnsafeBufferPointer { biasBuffer in
     matrix.values.withUnsafeMutableBufferPointer { buffer in
       for row in 0..<rows {
-        let base = row * columns
-        for column in 0..<columns {
-          buffer[base + column] += biasBuffer[column]
-        }
+        addRow(biasBuffer.baseAddress!, to: buffer.baseAddress! + row * columns, count: columns)
       }
     }
   }
@@ -96,6 +94,7 @@ public func addBias(_ bias: [Float], to matrix: inout Matrix) {
 
 /// Writes the sum of each column of `matrix` into `sums` (length
 /// `matrix.columns`), adding to the existing contents when `accumulate`.
+/// Each column is summed row by row from the top.
 public func columnSums(of matrix: Matrix, into sums: inout [Float], accumulate: Bool = false) {
   let columns = matrix.columns
   if sums.count != columns {
@@ -105,15 +104,36 @@ public func columnSums(of matrix: Matrix, into sums: inout [Float], accumulate: 
     for index in sums.indices { sums[index] = 0 }
   }
   let rows = matrix.rows
+  guard rows > 0, columns > 0 else { return }
   matrix.values.withUnsafeBufferPointer { buffer in
     sums.withUnsafeMutableBufferPointer { sumBuffer in
       for row in 0..<rows {
-        let base = row * columns
-        for column in 0..<columns {
-          sumBuffer[column] += buffer[base + column]
-        }
+        addRow(buffer.baseAddress! + row * columns, to: sumBuffer.baseAddress!, count: columns)
       }
     }
+  }
+}
+
+/// Computes `target[i] += source[i]` for `count` elements, eight at a time.
+///
+/// The plain loop compiled to scalar additions in the Swift 6.3 release
+/// build (the compiler cannot rule out that the buffers overlap). Each
+/// element still gets one Float addition, so the result equals the plain
+/// loop's.
+@inline(__always)
+func addRow(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+  typealias Lanes = SIMD8<Float>
+  var index = 0
+  while index + Lanes.scalarCount <= count {
+    let sum =
+      UnsafeRawPointer(target + index).loadUnaligned(as: Lanes.self)
+      + UnsafeRawPointer(source + index).loadUnaligned(as: Lanes.self)
+    UnsafeMutableRawPointer(target + index).storeBytes(of: sum, as: Lanes.self)
+    index += Lanes.scalarCount
+  }
+  while index < count {
+    target[index] += source[index]
+    index += 1
   }
 }
 

@@ -5,6 +5,9 @@ import TitrateLinearAlgebra
 /// the backward pass.
 public struct PolicyTrace: Sendable {
   var network = MLPTrace()
+  /// Log-softmax, probabilities and entropies of the logits (discrete
+  /// actions only), shared by the forward and the backward pass.
+  var categorical = CategoricalHead.RowStatistics()
   var actions = Matrix(rows: 0, columns: 0)
   var outputGradient = Matrix(rows: 0, columns: 0)
   var logStdGradient: [Float] = []
@@ -29,9 +32,10 @@ extension ActorCritic {
     let outputs = trace.network.output
     switch actionSpace {
     case .discrete:
+      trace.categorical.compute(logits: outputs)
       return (
-        CategoricalHead.logProbabilities(logits: outputs, actions: policyActions.values),
-        CategoricalHead.entropies(logits: outputs)
+        trace.categorical.logProbabilities(actions: policyActions.values),
+        trace.categorical.entropies
       )
     case .continuous:
       let head = gaussianHead!
@@ -55,7 +59,7 @@ extension ActorCritic {
     switch actionSpace {
     case .discrete:
       CategoricalHead.logitsGradient(
-        logits: outputs, actions: trace.actions.values,
+        statistics: trace.categorical, actions: trace.actions.values,
         logProbabilityGradients: logProbabilityGradients, entropyGradients: entropyGradients,
         into: &trace.outputGradient)
     case .continuous:

@@ -83,16 +83,9 @@ public enum CategoricalHead {
 
   /// Returns the entropy `-sum_j p_j log p_j` of each row, in nats.
   public static func entropies(logits: Matrix) -> [Float] {
-    var logSoftmaxValues = Matrix(rows: 0, columns: 0)
-    logSoftmax(logits, into: &logSoftmaxValues)
-    return (0..<logits.rows).map { row in
-      var entropy: Float = 0
-      for column in 0..<logits.columns {
-        let logProbability = logSoftmaxValues[row, column]
-        entropy -= expf(logProbability) * logProbability
-      }
-      return entropy
-    }
+    var statistics = RowStatistics()
+    statistics.compute(logits: logits)
+    return statistics.entropies
   }
 
   /// Writes dLoss/dLogits for a loss that depends on the rows through
@@ -115,23 +108,111 @@ public enum CategoricalHead {
       actions.count == rows && logProbabilityGradients.count == rows
         && entropyGradients.count == rows,
       "categorical gradient needs \(rows) actions and per-row gradients")
-    var logSoftmaxValues = Matrix(rows: 0, columns: 0)
-    logSoftmax(logits, into: &logSoftmaxValues)
+    var statistics = RowStatistics()
+    statistics.compute(logits: logits)
+    logitsGradient(
+      statistics: statistics, actions: actions, logProbabilityGradients: logProbabilityGradients,
+      entropyGradients: entropyGradients, into: &gradient)
+  }
+
+  /// Writes the gradient of `logitsGradient(logits:...)`, bit for bit, from
+  /// statistics already computed for the same logits, as training keeps
+  /// them between the forward and the backward pass.
+  static func logitsGradient(
+    statistics: RowStatistics, actions: [Float], logProbabilityGradients: [Float],
+    entropyGradients: [Float], into gradient: inout Matrix
+  ) {
+    let rows = statistics.logSoftmax.rows
+    let columns = statistics.logSoftmax.columns
+    precondition(
+      actions.count == rows && logProbabilityGradients.count == rows
+        && entropyGradients.count == rows,
+      "categorical gradient needs \(rows) actions and per-row gradients")
     gradient.reshape(rows: rows, columns: columns)
-    for row in 0..<rows {
-      var entropy: Float = 0
-      for column in 0..<columns {
-        let logProbability = logSoftmaxValues[row, column]
-        entropy -= expf(logProbability) * logProbability
+    statistics.logSoftmax.values.withUnsafeBufferPointer { logProbability in
+      statistics.probabilities.values.withUnsafeBufferPointer { probability in
+        gradient.values.withUnsafeMutableBufferPointer { output in
+          for row in 0..<rows {
+            let action = level(actions[row], count: columns)
+            let entropy = statistics.entropies[row]
+            let logProbabilityGradient = logProbabilityGradients[row]
+            let entropyGradient = entropyGradients[row]
+            for column in 0..<columns {
+              let index = row * columns + column
+              let indicator: Float = column == action ? 1 : 0
+              output[index] =
+                logProbabilityGradient * (indicator - probability[index])
+                - entropyGradient * probability[index] * (logProbability[index] + entropy)
+            }
+          }
+        }
       }
-      let action = level(actions[row], count: columns)
-      for column in 0..<columns {
-        let logProbability = logSoftmaxValues[row, column]
-        let probability = expf(logProbability)
-        let indicator: Float = column == action ? 1 : 0
-        gradient[row, column] =
-          logProbabilityGradients[row] * (indicator - probability)
-          - entropyGradients[row] * probability * (logProbability + entropy)
+    }
+  }
+
+  /// Log-softmax, probabilities and entropy of each row of a logits
+  /// matrix, computed once and shared by the log-probabilities, the
+  /// entropies and the logits gradient of a training minibatch.
+  ///
+  /// `logSoftmax` equals `CategoricalHead.logSoftmax` bit for bit. The
+  /// probabilities are `exp(z_j - max) / sum` from the same pass, which
+  /// saves one `expf` per logit over `exp(logSoftmax)` and differs from it
+  /// by rounding only. Each entropy sums `-p_j log p_j` over the columns in
+  /// order.
+  struct RowStatistics: Sendable {
+    var logSoftmax = Matrix(rows: 0, columns: 0)
+    var probabilities = Matrix(rows: 0, columns: 0)
+    var entropies: [Float] = []
+
+    /// Recomputes every statistic for `logits`, reusing the storage when
+    /// the shape is unchanged.
+    mutating func compute(logits: Matrix) {
+      let rows = logits.rows
+      let columns = logits.columns
+      logSoftmax.reshape(rows: rows, columns: columns)
+      probabilities.reshape(rows: rows, columns: columns)
+      if entropies.count != rows {
+        entropies = [Float](repeating: 0, count: rows)
+      }
+      logits.values.withUnsafeBufferPointer { input in
+        logSoftmax.values.withUnsafeMutableBufferPointer { logProbability in
+          probabilities.values.withUnsafeMutableBufferPointer { probability in
+            entropies.withUnsafeMutableBufferPointer { entropyOfRow in
+              for row in 0..<rows {
+                let base = row * columns
+                // The maximum, the sum and the normaliser in the order of
+                // `CategoricalHead.logSoftmax`, so that the log-probabilities
+                // equal those the rollout computed from the same logits.
+                var maximum = -Float.infinity
+                for column in 0..<columns { maximum = max(maximum, input[base + column]) }
+                var sum: Float = 0
+                for column in 0..<columns {
+                  let shifted = expf(input[base + column] - maximum)
+                  probability[base + column] = shifted
+                  sum += shifted
+                }
+                let logNormalizer = maximum + logf(sum)
+                var entropy: Float = 0
+                for column in 0..<columns {
+                  let index = base + column
+                  logProbability[index] = input[index] - logNormalizer
+                  probability[index] /= sum
+                  entropy -= probability[index] * logProbability[index]
+                }
+                entropyOfRow[row] = entropy
+              }
+            }
+          }
+        }
+      }
+    }
+
+    /// Returns `logSoftmax[row, action]` for each row's action level.
+    func logProbabilities(actions: [Float]) -> [Float] {
+      precondition(
+        actions.count == logSoftmax.rows, "\(actions.count) actions for \(logSoftmax.rows) rows")
+      return (0..<logSoftmax.rows).map { row in
+        logSoftmax[row, level(actions[row], count: logSoftmax.columns)]
       }
     }
   }

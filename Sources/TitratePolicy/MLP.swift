@@ -73,16 +73,19 @@ public struct MLP: Sendable, Equatable {
       offset >= 0 && offset + parameterCount <= vector.count,
       "parameter vector of \(vector.count) is too short for \(parameterCount) values at \(offset)")
     var position = offset
-    for index in layers.indices {
-      let weightCount = layers[index].weight.values.count
-      layers[index].weight.values.withUnsafeMutableBufferPointer { target in
-        for element in 0..<weightCount { target[element] = vector[position + element] }
+    vector.withUnsafeBufferPointer { source in
+      for index in layers.indices {
+        let weightCount = layers[index].weight.values.count
+        layers[index].weight.values.withUnsafeMutableBufferPointer { target in
+          target.baseAddress!.update(from: source.baseAddress! + position, count: weightCount)
+        }
+        position += weightCount
+        let biasCount = layers[index].bias.count
+        layers[index].bias.withUnsafeMutableBufferPointer { target in
+          target.baseAddress!.update(from: source.baseAddress! + position, count: biasCount)
+        }
+        position += biasCount
       }
-      position += weightCount
-      for element in layers[index].bias.indices {
-        layers[index].bias[element] = vector[position + element]
-      }
-      position += layers[index].bias.count
     }
     return position
   }
@@ -110,8 +113,12 @@ public struct MLP: Sendable, Equatable {
       if isOutput {
         layers[index].forward(trace.layerInputs[index], into: &trace.output)
       } else {
-        layers[index].forward(trace.layerInputs[index], into: &trace.layerInputs[index + 1])
-        applyTanh(&trace.layerInputs[index + 1])
+        // x W^T, then the bias added and tanh taken in one pass, rounded as
+        // `DenseLayer.forward` followed by tanh.
+        matrixProduct(
+          trace.layerInputs[index], layers[index].weight, transposeB: true,
+          into: &trace.layerInputs[index + 1])
+        addBiasAndApplyTanh(layers[index].bias, to: &trace.layerInputs[index + 1])
       }
     }
   }
@@ -204,9 +211,16 @@ public struct MLPTrace: Sendable {
   public init() {}
 }
 
-private func applyTanh(_ matrix: inout Matrix) {
-  matrix.values.withUnsafeMutableBufferPointer { buffer in
-    for index in buffer.indices { buffer[index] = fastTanh(buffer[index]) }
+private func addBiasAndApplyTanh(_ bias: [Float], to matrix: inout Matrix) {
+  let rows = matrix.rows
+  let columns = matrix.columns
+  precondition(bias.count == columns, "bias length \(bias.count) differs from \(columns) columns")
+  guard rows > 0, columns > 0 else { return }
+  bias.withUnsafeBufferPointer { biasBuffer in
+    matrix.values.withUnsafeMutableBufferPointer { buffer in
+      addBiasAndApplyFastTanh(
+        buffer.baseAddress!, rows: rows, columns: columns, bias: biasBuffer.baseAddress!)
+    }
   }
 }
 

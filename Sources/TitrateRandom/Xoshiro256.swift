@@ -5,21 +5,29 @@
 /// reproducible from its seed. The full state is four `UInt64` words, which
 /// checkpoints store and restore exactly (`state`, `init(state:)`).
 public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
-  public private(set) var state: [UInt64]
+  // The four state words as stored properties rather than an array, so
+  // that `next()` runs without bounds checks or copy-on-write checks.
+  private var word0: UInt64
+  private var word1: UInt64
+  private var word2: UInt64
+  private var word3: UInt64
+
+  /// The four state words, in the order `init(state:)` takes them.
+  public var state: [UInt64] { [word0, word1, word2, word3] }
 
   /// Creates a generator whose four state words are expanded from `seed`
   /// with SplitMix64, as the xoshiro authors recommend.
   public init(seed: UInt64) {
     var splitMix = seed
-    var words = [UInt64](repeating: 0, count: 4)
-    for index in 0..<4 {
+    var words: [UInt64] = []
+    for _ in 0..<4 {
       splitMix &+= 0x9E37_79B9_7F4A_7C15
       var z = splitMix
       z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
       z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      words[index] = z ^ (z >> 31)
+      words.append(z ^ (z >> 31))
     }
-    state = words
+    (word0, word1, word2, word3) = (words[0], words[1], words[2], words[3])
   }
 
   /// Restores a generator from a stored state.
@@ -27,7 +35,7 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
   public init(state: [UInt64]) {
     precondition(state.count == 4, "xoshiro256 state needs 4 words, got \(state.count)")
     precondition(state.contains { $0 != 0 }, "xoshiro256 state must not be all zero")
-    self.state = state
+    (word0, word1, word2, word3) = (state[0], state[1], state[2], state[3])
   }
 
   /// Derives an independent generator for a named stream (a site, a
@@ -37,18 +45,20 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
     self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) &+ stream)
   }
 
+  @inline(__always)
   public mutating func next() -> UInt64 {
-    let result = rotateLeft(state[1] &* 5, by: 7) &* 9
-    let shifted = state[1] << 17
-    state[2] ^= state[0]
-    state[3] ^= state[1]
-    state[1] ^= state[2]
-    state[0] ^= state[3]
-    state[2] ^= shifted
-    state[3] = rotateLeft(state[3], by: 45)
+    let result = rotateLeft(word1 &* 5, by: 7) &* 9
+    let shifted = word1 << 17
+    word2 ^= word0
+    word3 ^= word1
+    word1 ^= word2
+    word0 ^= word3
+    word2 ^= shifted
+    word3 = rotateLeft(word3, by: 45)
     return result
   }
 
+  @inline(__always)
   private func rotateLeft(_ value: UInt64, by count: UInt64) -> UInt64 {
     (value << count) | (value >> (64 - count))
   }

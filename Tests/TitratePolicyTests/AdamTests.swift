@@ -29,6 +29,32 @@ import Testing
     #expect(abs(Double(parameters[0]) - (-2 + firstMove - secondMove)) <= 1e-6)
   }
 
+  @Test func matchesScalarFormulaBitwise() {
+    // 37 parameters, so a vectorised loop leaves a scalar remainder.
+    let count = 37
+    var adam = Adam(parameterCount: count, learningRate: 3e-4)
+    var parameters = (0..<count).map { Float($0) * 0.01 - 0.2 }
+    var expected = parameters
+    var firstMoment = [Float](repeating: 0, count: count)
+    var secondMoment = [Float](repeating: 0, count: count)
+    for step in 1...3 {
+      let gradient = (0..<count).map { Float(($0 * 7 + step * 3) % 11) * 0.3 - 1.5 }
+      adam.update(parameters: &parameters, gradient: gradient)
+      let stepSize = Float(Double(Float(3e-4)) / (1 - pow(Double(Float(0.9)), Double(step))))
+      let inverseRoot = Float(1 / (1 - pow(Double(Float(0.999)), Double(step))).squareRoot())
+      for index in 0..<count {
+        let g = gradient[index]
+        firstMoment[index] = 0.9 * firstMoment[index] + (1 - 0.9) * g
+        secondMoment[index] = 0.999 * secondMoment[index] + (1 - 0.999) * g * g
+        let denominator = secondMoment[index].squareRoot() * inverseRoot + 1e-5
+        expected[index] -= stepSize * firstMoment[index] / denominator
+      }
+    }
+    #expect(parameters.map(\.bitPattern) == expected.map(\.bitPattern))
+    #expect(adam.state.firstMoment == firstMoment)
+    #expect(adam.state.secondMoment == secondMoment)
+  }
+
   @Test func restoredStateContinuesIdentically() {
     var original = Adam(parameterCount: 3, learningRate: 3e-4)
     var parameters: [Float] = [0.1, 0.2, 0.3]

@@ -20,6 +20,44 @@ import TitrateRandom
     #expect(abs(Double(CategoricalHead.entropies(logits: logits)[2]) - log(4)) <= 1e-6)
   }
 
+  @Test func rowStatisticsMatchStandaloneFunctions() {
+    var generator = Xoshiro256(seed: 8)
+    let rows = 50
+    let wide = Matrix(
+      rows: rows, columns: 13,
+      values: (0..<(rows * 13)).map { _ in Float(4 * generator.nextStandardNormal()) })
+    let levels = (0..<rows).map { Float($0 % 13) }
+    var statistics = CategoricalHead.RowStatistics()
+    statistics.compute(logits: wide)
+    var reference = Matrix(rows: 0, columns: 0)
+    CategoricalHead.logSoftmax(wide, into: &reference)
+    // Training must compute log-probabilities as the rollout does, bit for
+    // bit, so that PPO's first ratio differs from 1 only through the
+    // network outputs.
+    #expect(statistics.logSoftmax.values.map(\.bitPattern) == reference.values.map(\.bitPattern))
+    #expect(
+      statistics.logProbabilities(actions: levels).map(\.bitPattern)
+        == CategoricalHead.logProbabilities(logits: wide, actions: levels).map(\.bitPattern))
+    // Probabilities close to the softmax in Double: relative error of a few
+    // Float ulps plus the rounding of the argument z - max, which grows
+    // with its magnitude.
+    for row in 0..<rows {
+      let shifted = (0..<13).map { Double(wide[row, $0]) }
+      let maximum = shifted.max()!
+      let normalizer = shifted.reduce(0.0) { $0 + exp($1 - maximum) }
+      var total = 0.0
+      for column in 0..<13 {
+        let probability = Double(statistics.probabilities[row, column])
+        let expected = exp(shifted[column] - maximum) / normalizer
+        total += probability
+        let tolerance =
+          expected * Double(Float.ulpOfOne) * (abs(shifted[column] - maximum) + 3)
+        #expect(abs(probability - expected) <= tolerance, "row \(row), column \(column)")
+      }
+      #expect(abs(total - 1) <= 1e-6, "row \(row)")
+    }
+  }
+
   @Test func gradientsMatchFiniteDifferences() {
     let logProbabilityWeights: [Float] = [0.7, -1.3, 0.4]
     let entropyWeights: [Float] = [-0.2, 0.9, 1.5]
