@@ -141,10 +141,10 @@ extension VancomycinEnvironment {
   /// `troughConcentrations` is given) with the residual error, and stores
   /// each as the latest level of its kind.
   ///
-  /// Noise is drawn after the simulation in patient order, the peak before
-  /// the trough, two normal draws per level (proportional, then additive).
-  /// Blocks of patients draw exactly the normals they use, so the draws do
-  /// not depend on the block size.
+  /// Noise is drawn after the simulation in patient order, the peak slot
+  /// before the trough slot, two normal draws per slot (proportional, then
+  /// additive). A slot without a level still uses its draws, so the draws
+  /// depend neither on the block size nor on the doses.
   private func recordLevels(
     peakConcentrations: UnsafeMutablePointer<Double>,
     troughConcentrations: UnsafeMutablePointer<Double>?, troughTimeHours: Double
@@ -162,10 +162,11 @@ extension VancomycinEnvironment {
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 4 * blockSize) { normals in
       for blockStart in stride(from: 0, to: count, by: blockSize) {
         let blockEnd = min(blockStart + blockSize, count)
-        var levelCount = troughConcentrations == nil ? 0 : blockEnd - blockStart
-        for p in blockStart..<blockEnd where peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
-          levelCount += 1
-        }
+        // Every patient has a peak slot (and a trough slot when troughs
+        // are drawn) whether or not a level is taken, so the noise a patient
+        // gets does not depend on the doses given to the others: policies
+        // compared on one cohort see the same measurement noise.
+        let levelCount = (blockEnd - blockStart) * (troughConcentrations == nil ? 1 : 2)
         noiseGenerator.fillStandardNormals(
           UnsafeMutableBufferPointer(rebasing: normals[0..<(2 * levelCount)]))
 
@@ -190,6 +191,8 @@ extension VancomycinEnvironment {
             measure(
               peakConcentrations[p], patient: p, timeHours: startHours + peakStep[p] * gridHours,
               into: peaks)
+          } else {
+            nextNormal += 2
           }
           if let troughConcentrations {
             measure(troughConcentrations[p], patient: p, timeHours: troughTimeHours, into: troughs)

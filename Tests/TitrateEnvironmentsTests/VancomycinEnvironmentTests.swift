@@ -268,6 +268,30 @@ import TitratePKPD
     }
   }
 
+  /// A patient's measurement noise does not depend on the doses the other
+  /// patients get: withholding patient 0's doses (so it has no peaks)
+  /// leaves every other patient's observations unchanged.
+  @Test func noiseDoesNotDependOnOtherPatientsDoses() throws {
+    func finalObservations(firstPatientAction: Float) throws -> [Float] {
+      let environment = try VancomycinEnvironment(
+        definition: shippedDefinition, populationName: "obese", batchSize: 8)
+      environment.automaticallyResets = false
+      _ = environment.reset(seed: 12)
+      var last: [Float] = []
+      for _ in 0..<6 {
+        var actions = [Float](repeating: 4, count: 8)
+        actions[0] = firstPatientAction
+        last = environment.step(actions: actions).observations
+      }
+      return last
+    }
+    let dosed = try finalObservations(firstPatientAction: 4)
+    let withheld = try finalObservations(firstPatientAction: 0)
+    let width = dosed.count / 8
+    #expect(dosed[0..<width] != withheld[0..<width])
+    #expect(Array(dosed[width...]) == Array(withheld[width...]))
+  }
+
   @Test func latestLevelsMoveToPreviousOnTheNextDraw() throws {
     let environment = try VancomycinEnvironment(
       definition: shippedDefinition, populationName: "icu_arc", batchSize: 3)
