@@ -76,7 +76,7 @@ public struct WarfarinPopulationDefinition: Codable, Sendable, Equatable {
     let total = table.values.reduce(0, +)
     if abs(total - 1) > 1e-6 {
       issues.add(
-        path, "sums to \(format(total)), but frequencies must sum to 1 (within 1e-6). "
+        path, "sums to \(String(format: "%.6g", total)), but frequencies must sum to 1 (within 1e-6). "
           + "Rescale them.")
     }
   }
