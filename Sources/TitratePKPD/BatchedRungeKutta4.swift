@@ -25,8 +25,7 @@ public protocol BatchedRightHandSide {
 public struct ClosureRightHandSide: BatchedRightHandSide {
   public let stateCount: Int
   /// Called with (time in h, state, derivative to fill, patient count).
-  public let body:
-    (Double, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void
+  public let body: (Double, UnsafePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void
 
   /// Wraps `body` as a right-hand side with `stateCount` components.
   public init(

@@ -5,7 +5,7 @@ import Testing
 
 /// Checks the IWPC start doses and the INR-based adjustment protocol.
 @Suite struct WarfarinBaselineTests {
-  /// A typical patient with the given covariates.
+  /// Returns a typical patient with the given covariates.
   static func patient(
     ageYears: Double, heightCentimeters: Double, weightKilograms: Double,
     cyp2c9: CYP2C9Genotype, vkorc1: VKORC1Genotype
@@ -116,8 +116,9 @@ import Testing
         "timeAboveBleedingThresholdTrueDaily", "timeInRangeGrid", "maximumTrueINR",
       ]
       let values = columns.map { "\($0) \(String(format: "%.4f", table.mean(of: $0)!))" }
-      print("warfarin baseline \(name) (\(table.rowCount) patients, seed 7): "
-        + values.joined(separator: ", "))
+      print(
+        "warfarin baseline \(name) (\(table.rowCount) patients, seed 7): "
+          + values.joined(separator: ", "))
     }
   }
 }

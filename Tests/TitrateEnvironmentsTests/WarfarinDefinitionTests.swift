@@ -5,7 +5,7 @@ import Testing
 
 /// Checks the strict loader of warfarin definitions.
 @Suite struct WarfarinDefinitionTests {
-  /// The shipped file as a mutable JSON tree.
+  /// Returns the shipped file as a mutable JSON tree.
   static func shippedTree() -> [String: Any] {
     let data = try! Data(contentsOf: warfarinDefinitionURL)
     return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -23,7 +23,7 @@ import Testing
     return copy
   }
 
-  /// The issues of decoding `tree`, or nil when it loads.
+  /// Returns the issues of decoding `tree`, or nil when it loads.
   static func issues(_ tree: [String: Any]) -> [DefinitionIssue]? {
     let data = try! JSONSerialization.data(withJSONObject: tree)
     do {
@@ -73,7 +73,8 @@ import Testing
 
   @Test func collectsEveryProblemAtOnce() {
     var tree = Self.shippedTree()
-    var frequencies = (tree["population"] as! [String: Any])["cyp2c9Frequencies"]
+    var frequencies =
+      (tree["population"] as! [String: Any])["cyp2c9Frequencies"]
       as! [String: Any]
     frequencies.removeValue(forKey: "*3/*3")
     frequencies["*1/*4"] = 0.013
@@ -99,7 +100,8 @@ import Testing
   }
 
   @Test func frequenciesMustSumToOne() {
-    var frequencies = (Self.shippedTree()["population"] as! [String: Any])["vkorc1Frequencies"]
+    var frequencies =
+      (Self.shippedTree()["population"] as! [String: Any])["vkorc1Frequencies"]
       as! [String: Any]
     frequencies["AA"] = 0.3
     let tree = Self.setting(

@@ -132,7 +132,7 @@ struct WarfarinReferenceFixture: Decodable {
     // INR of 2.5 for typical patients (as tabulated in nlmixr2lib's
     // Hamberg_2007_warfarin_pkpd_pgx vignette). This checks the S-fraction
     // 0.5 with no extra bioavailability factor: a factor 0.9 would lower
-    // every INR by about 6 %.
+    // these INRs by about 5.5 %.
     let cases: [(CYP2C9Genotype, VKORC1Genotype, Double, Double)] = [
       (.star1Star1, .gg, 70, 7.72), (.star1Star3, .ga, 50, 3.30),
       (.star2Star2, .ga, 70, 1.41), (.star3Star3, .aa, 90, 0.47),

@@ -16,8 +16,8 @@ let warfarinDefinition: WarfarinDefinition = {
   }
 }()
 
-/// The typical patient (no between-subject variability) of an age and
-/// genotype under the shipped definition.
+/// Returns the typical patient (no between-subject variability) of an age
+/// and genotype under the shipped definition.
 func typicalWarfarinParameters(
   ageYears: Double = 71, cyp2c9: CYP2C9Genotype = .star1Star1, vkorc1: VKORC1Genotype
 ) -> WarfarinParameters {

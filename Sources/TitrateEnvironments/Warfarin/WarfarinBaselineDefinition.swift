@@ -45,8 +45,10 @@ public struct IWPCEquationDefinition: Codable, Sendable, Equatable {
     ] {
       issues.requireRange(value, jsonPath(path, key), -20, 20, unit: "")
     }
-    validateGenotypeKeys(vkorc1Terms, VKORC1Genotype.self, path: jsonPath(path, "vkorc1Terms"), &issues)
-    validateGenotypeKeys(cyp2c9Terms, CYP2C9Genotype.self, path: jsonPath(path, "cyp2c9Terms"), &issues)
+    validateGenotypeKeys(
+      vkorc1Terms, VKORC1Genotype.self, path: jsonPath(path, "vkorc1Terms"), &issues)
+    validateGenotypeKeys(
+      cyp2c9Terms, CYP2C9Genotype.self, path: jsonPath(path, "cyp2c9Terms"), &issues)
   }
 }
 
@@ -71,7 +73,7 @@ public struct INRAdjustmentProtocolDefinition: Codable, Sendable, Equatable {
   /// Smallest maintenance dose the protocol prescribes, mg/day.
   public var minimumDailyDoseMilligrams: Double
 
-  /// The band that contains `inr`.
+  /// Returns the band that contains `inr`.
   public func band(for inr: Double) -> INRAdjustmentBand {
     bands.last { inr >= $0.minimumINR } ?? bands[0]
   }

@@ -25,8 +25,10 @@ extension WarfarinEnvironment {
   /// Start: the IWPC weekly dose (pharmacogenetic or clinical equation) or
   /// 35 mg a week, divided by 7. Then, on each morning with a reported
   /// INR, the band of `baselines.adjustment` that contains it sets a hold
-  /// and a change of the weekly dose. Changes apply from
-  /// `firstAdjustmentDay` on; holds apply on any day. The daily dose is
+  /// and a change of the weekly dose. A band without a hold changes the
+  /// dose only from `firstAdjustmentDay` on, because earlier INRs mostly
+  /// show the delay of the response. A band with a hold applies its hold
+  /// and change on any day. The daily dose is
   /// the weekly dose / 7 rounded to the tablet step, within
   /// [`minimumDailyDoseMilligrams`, maximum], or 0 on hold days.
   ///
@@ -79,7 +81,7 @@ extension WarfarinEnvironment {
     return min(max(rounded, minimum), dosing.maximumDailyDoseMilligrams)
   }
 
-  /// The start of a protocol: the initial weekly dose of every patient.
+  /// Starts a protocol with the initial weekly dose of every patient.
   private func startBaseline(named name: String) -> WarfarinBaselineState {
     let weekly = patients.map { patient -> Double in
       switch name {

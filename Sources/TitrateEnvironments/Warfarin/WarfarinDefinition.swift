@@ -145,7 +145,8 @@ private func collectUnknownKeys(
           original: object[key]!, encoded: knownValue, path: keyPath, into: &issues)
       } else {
         let allowed = known.keys.sorted()
-        var message = "is not a known key. Remove it, or use one of: "
+        var message =
+          "is not a known key. Remove it, or use one of: "
           + allowed.joined(separator: ", ") + "."
         if let guess = closestName(to: key, among: allowed) {
           message += " Did you mean \"\(guess)\"?"
@@ -164,8 +165,8 @@ private func collectUnknownKeys(
   }
 }
 
-/// Checks that a table keyed by genotype names every genotype of `Genotype`
-/// exactly once and nothing else.
+/// Checks that a table keyed by genotype has a key for every genotype of
+/// `Genotype` and no other key.
 func validateGenotypeKeys<Genotype: RawRepresentable & CaseIterable>(
   _ table: [String: Double], _ type: Genotype.Type, path: String,
   _ issues: inout IssueCollector

@@ -181,9 +181,9 @@ public struct WarfarinPatientSampler: Sendable {
       parameters: parameters(ageYears: age, cyp2c9: cyp2c9, vkorc1: vkorc1, etas: etas))
   }
 
-  /// Returns a patient's parameters for random effects `etas` (six values
-  /// in the order of the type's documentation; zeros give the typical
-  /// patient of that age and genotype).
+  /// Returns a patient's parameters for random effects `etas`: six values
+  /// in the order of the type's documentation. Zeros give the typical
+  /// patient of that age and genotype.
   public func parameters(
     ageYears: Double, cyp2c9: CYP2C9Genotype, vkorc1: VKORC1Genotype, etas: [Double]
   ) -> WarfarinParameters {

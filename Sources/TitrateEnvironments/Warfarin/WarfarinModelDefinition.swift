@@ -1,6 +1,7 @@
 import Foundation
 
-/// How a chain's mean transit time MTT sets the rate of each compartment.
+/// The rule that sets each compartment's rate from a chain's mean transit
+/// time MTT.
 public enum TransitRateConvention: String, CaseIterable, Codable, Sendable {
   /// k = 1 / MTT for every compartment: MTT is the transit time of one
   /// compartment, and a chain of n compartments delays by n MTT.
@@ -14,8 +15,8 @@ public enum TransitRateConvention: String, CaseIterable, Codable, Sendable {
   }
 }
 
-/// How a reported between-subject coefficient of variation becomes the
-/// variance omega^2 of the log-normal random effect. Public Hamberg 2007
+/// The conversion of a reported between-subject coefficient of variation
+/// to the variance omega^2 of the log-normal random effect. Public Hamberg 2007
 /// implementations differ here; Docs/environments/warfarin.md compares them.
 public enum CoefficientOfVariationConvention: String, CaseIterable, Codable, Sendable {
   /// omega^2 = ln(1 + CV^2): the CV is that of the log-normal parameter.
@@ -43,7 +44,7 @@ public enum CoefficientOfVariationConvention: String, CaseIterable, Codable, Sen
 /// Between-subject variability of the Hamberg model: log-normal, with
 /// independent random effects (the paper tabulates no covariances).
 public struct WarfarinVariabilityDefinition: Codable, Sendable, Equatable {
-  /// How the CVs below convert to omega^2.
+  /// Conversion of the CVs below to omega^2.
   public var convention: CoefficientOfVariationConvention
   /// CV of CL/F, fraction (0.31 for 31 %); 0 turns it off. Range [0, 3].
   public var clearance: Double
@@ -115,7 +116,7 @@ public struct WarfarinModelDefinition: Codable, Sendable, Equatable {
   public var slowChainCompartments: Int
   /// MTT of the slow chain, h.
   public var slowChainMeanTransitTimeHours: Double
-  /// How MTT sets each compartment's rate.
+  /// Rule that sets each compartment's rate from MTT.
   public var transitRateConvention: TransitRateConvention
   /// INR before treatment, [0.5, 2].
   public var baselineINR: Double

@@ -1,5 +1,5 @@
-/// The observation row of `WarfarinEnvironment`: what a clinic knows in
-/// the morning before the day's dose. The true INR and the model
+/// The observation row of `WarfarinEnvironment`: the information a clinic
+/// has in the morning before the day's dose. The true INR and the model
 /// parameters are not part of it.
 ///
 /// | index | entry |

@@ -102,7 +102,9 @@ extension WarfarinEnvironment {
     let measuredDays = measurementDayIndices.prefix(records.measurementsTaken).map(Double.init)
     let dailyTimes = (0...episodeDays).map(Double.init)
     let gridPoints = Double(episodeDays * definition.dosing.stepsPerDay)
+
     for p in 0..<n {
+      // Rosendaal fractions over the reported and the true daily INRs.
       let measured = (0..<records.measurementsTaken).map { records.measuredINR[$0 * n + p] }
       let daily = (0...episodeDays).map { records.trueDailyINR[$0 * n + p] }
       let measuredTTR = RosendaalTimeInRange(
@@ -117,6 +119,8 @@ extension WarfarinEnvironment {
       let inRangeCount = measured.filter {
         $0 >= reward.targetLowerINR && $0 <= reward.targetUpperINR
       }.count
+
+      // One row in `outcomeColumnNames` order.
       let doses = (0..<episodeDays).map { records.doses[$0 * n + p] }
       let patient = patients[p]
       var row = [
@@ -138,6 +142,7 @@ extension WarfarinEnvironment {
       for index in row.indices { sums[index] += row[index] }
       if recordsOutcomeTable { table.appendRow(row) }
     }
+
     var ended = EpisodeOutcomeTally()
     ended.episodes = n
     for (name, sum) in zip(names, sums) { ended.add(name, sum) }

@@ -76,7 +76,8 @@ public struct WarfarinPopulationDefinition: Codable, Sendable, Equatable {
     let total = table.values.reduce(0, +)
     if abs(total - 1) > 1e-6 {
       issues.add(
-        path, "sums to \(String(format: "%.6g", total)), but frequencies must sum to 1 (within 1e-6). "
+        path,
+        "sums to \(String(format: "%.6g", total)), but frequencies must sum to 1 (within 1e-6). "
           + "Rescale them.")
     }
   }
@@ -119,7 +120,8 @@ public struct WarfarinDosingDefinition: Codable, Sendable, Equatable {
     }
     if !(7...365).contains(episodeDays) {
       issues.add(
-        jsonPath(path, "episodeDays"), "is \(episodeDays), but must be in [7, 365] days. "
+        jsonPath(path, "episodeDays"),
+        "is \(episodeDays), but must be in [7, 365] days. "
           + "Set a length in that range.")
     }
     issues.requireRange(
@@ -155,12 +157,14 @@ public struct WarfarinMeasurementDefinition: Codable, Sendable, Equatable {
       let itemPath = "\(jsonPath(path, "inrDays"))[\(index)]"
       if !(1...max(episodeDays, 1)).contains(day) {
         issues.add(
-          itemPath, "is day \(day), but must be in [1, \(episodeDays)] (the episode's days). "
+          itemPath,
+          "is day \(day), but must be in [1, \(episodeDays)] (the episode's days). "
             + "Remove it or lengthen the episode.")
       }
       if index > 0, day <= inrDays[index - 1] {
         issues.add(
-          itemPath, "is day \(day), not after the previous day \(inrDays[index - 1]). "
+          itemPath,
+          "is day \(day), not after the previous day \(inrDays[index - 1]). "
             + "List the days in increasing order without repeats.")
       }
     }

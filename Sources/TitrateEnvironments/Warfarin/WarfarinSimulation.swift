@@ -57,12 +57,13 @@ struct WarfarinEpisodeRecords {
       patientCount: patientCount, episodeDays: episodeDays, measurementCount: measurementCount)
   }
 
-  /// The most recent reported INR of patient `p`, or nil before the first.
+  /// Returns the most recent reported INR of patient `p`, or nil before
+  /// the first.
   func lastMeasuredINR(patient p: Int) -> Double? {
     measurementsTaken > 0 ? measuredINR[(measurementsTaken - 1) * patientCount + p] : nil
   }
 
-  /// The reported INR before the most recent one, or nil.
+  /// Returns the reported INR before the most recent one, or nil.
   func previousMeasuredINR(patient p: Int) -> Double? {
     measurementsTaken > 1 ? measuredINR[(measurementsTaken - 2) * patientCount + p] : nil
   }
@@ -120,6 +121,8 @@ extension WarfarinEnvironment {
     var below = [Double](repeating: 0, count: n)
     let startHours = Double(day) * 24
     let model = self.model
+
+    // Step the batch and classify the true INR at every grid point.
     state.withUnsafeMutableBufferPointer { buffer in
       let x = buffer.baseAddress!
       for stepIndex in 0..<stepsPerDay {
@@ -138,6 +141,8 @@ extension WarfarinEnvironment {
         }
       }
     }
+
+    // Turn the day's counts into reward, cost and the episode records.
     let inrs = trueINRs
     for p in 0..<n {
       let inRangeFraction = inRange[p] / Double(stepsPerDay)
