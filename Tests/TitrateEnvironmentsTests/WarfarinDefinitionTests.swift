@@ -60,6 +60,17 @@ import Testing
     #expect(found.first?.message.contains("\"hillCoeficient\" here may be a misspelling") == true)
   }
 
+  @Test func extraKeyIsRejectedWithKnownKeys() {
+    let tree = Self.setting(Self.shippedTree(), ["dosing", "notes"], to: "titrate slowly")
+    let found = Self.issues(tree) ?? []
+    #expect(found.count == 1)
+    #expect(found.first?.path == "dosing.notes")
+    #expect(
+      found.first?.message
+        == "is not a known key. Remove it, or use one of: doseStepMilligrams, episodeDays, "
+        + "integrationStepHours, maximumDailyDoseMilligrams.")
+  }
+
   @Test func unknownKeywordListsAllowedValues() {
     let tree = Self.setting(
       Self.shippedTree(), ["model", "transitRateConvention"], to: "perCompartmnt")

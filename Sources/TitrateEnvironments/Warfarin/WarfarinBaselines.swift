@@ -28,13 +28,15 @@ extension WarfarinEnvironment {
   /// and a change of the weekly dose. A band without a hold changes the
   /// dose only from `firstAdjustmentDay` on, because earlier INRs mostly
   /// show the delay of the response. A band with a hold applies its hold
-  /// and change on any day. The daily dose is
-  /// the weekly dose / 7 rounded to the tablet step, within
-  /// [`minimumDailyDoseMilligrams`, maximum], or 0 on hold days.
+  /// and change on any day. The daily dose is the weekly dose / 7 rounded
+  /// to the tablet step, within [`minimumDailyDoseMilligrams`, maximum],
+  /// or 0 on hold days.
   ///
   /// The protocol keeps its own weekly dose per patient, so the actions
   /// are those of the protocol even when another policy doses the
   /// patients. Calling twice on the same day returns the same actions.
+  /// NOTE: a protocol first called after day 1 starts from its initial
+  /// dose on that day, without the adjustments of the days it missed.
   /// - Throws: `BaselineError.unknownBaseline` for another name.
   public func baselineActions(named name: String) throws(BaselineError) -> [Float] {
     guard baselineNames.contains(name) else {
