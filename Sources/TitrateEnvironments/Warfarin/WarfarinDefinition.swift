@@ -1,0 +1,184 @@
+import Foundation
+import TitrateHashing
+
+/// The warfarin dosing environment as data (`Environments/pkpd/warfarin.json`):
+/// the Hamberg 2007 PK/PD model, the virtual population, dosing, INR
+/// schedule, reward and baselines. Decoded strictly: a missing, mistyped,
+/// unknown or out-of-range field is reported with its JSON path and fix.
+public struct WarfarinDefinition: Codable, Sendable, Equatable {
+  /// The file format version this build reads.
+  public static let supportedFormatVersion = 1
+
+  /// File format version; must equal `supportedFormatVersion`.
+  public var formatVersion: Int
+  /// Environment family; must be `warfarin` (lets a catalog tell the
+  /// definition kinds apart).
+  public var kind: String
+  /// Short identifier.
+  public var name: String
+  /// Free text: what the environment models.
+  public var description: String
+  /// Papers the constants come from.
+  public var sources: [LiteratureSource]
+  /// PK/PD model constants.
+  public var model: WarfarinModelDefinition
+  /// Covariate and genotype distributions of the virtual patients.
+  public var population: WarfarinPopulationDefinition
+  /// Daily dose levels, episode length and integration step.
+  public var dosing: WarfarinDosingDefinition
+  /// Days on which the INR is measured and its reporting.
+  public var measurements: WarfarinMeasurementDefinition
+  /// Target range, bleeding threshold and reward weights.
+  public var reward: WarfarinRewardDefinition
+  /// IWPC equations and the INR-based adjustment protocol.
+  public var baselines: WarfarinBaselineDefinition
+
+  /// The bytes this definition was decoded from (empty when built in code).
+  public internal(set) var sourceJSON = Data()
+
+  enum CodingKeys: String, CodingKey {
+    case formatVersion, kind, name, description, sources, model, population, dosing
+    case measurements, reward, baselines
+  }
+
+  /// SHA-256 of `sourceJSON`, lowercase hex.
+  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+
+  /// Reads, decodes and validates a definition file.
+  /// - Throws: `EnvironmentDefinitionError` naming the JSON path of each
+  ///   bad field, the value, the allowed range and the fix.
+  public static func load(from url: URL) throws(EnvironmentDefinitionError)
+    -> WarfarinDefinition
+  {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw .unreadableFile(path: url.path, reason: error.localizedDescription)
+    }
+    return try decode(from: data)
+  }
+
+  /// Decodes and validates a definition from JSON bytes. Unknown keys are
+  /// rejected.
+  public static func decode(from data: Data) throws(EnvironmentDefinitionError)
+    -> WarfarinDefinition
+  {
+    let tree: Any
+    do {
+      tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      throw .malformedJSON(reason: "\(error.localizedDescription)")
+    }
+    guard tree is [String: Any] else {
+      throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
+    }
+    var definition: WarfarinDefinition
+    do {
+      definition = try JSONDecoder().decode(WarfarinDefinition.self, from: data)
+    } catch let issue as DefinitionIssue {
+      throw .invalid([issue])
+    } catch let error as DecodingError {
+      throw .invalid([issue(from: error, in: tree)])
+    } catch {
+      throw .malformedJSON(reason: "\(error)")
+    }
+    let unknown = unknownKeyIssues(in: tree, encoding: definition)
+    if !unknown.isEmpty { throw .invalid(unknown) }
+    definition.sourceJSON = data
+    try definition.validate()
+    return definition
+  }
+
+  /// Checks every value against its allowed range and collects all
+  /// problems.
+  /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
+  public func validate() throws(EnvironmentDefinitionError) {
+    var issues = IssueCollector()
+    if formatVersion != Self.supportedFormatVersion {
+      issues.add(
+        "formatVersion",
+        "is \(formatVersion), but this build reads version \(Self.supportedFormatVersion). "
+          + "Convert the file or use a matching build.")
+    }
+    if kind != "warfarin" {
+      issues.add(
+        "kind", "is \"\(kind)\", but a warfarin definition needs \"warfarin\". Set it to warfarin.")
+    }
+    if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    if sources.isEmpty {
+      issues.add("sources", "is empty. List the papers the constants come from.")
+    }
+    model.validate(path: "model", &issues)
+    population.validate(path: "population", &issues)
+    dosing.validate(path: "dosing", &issues)
+    measurements.validate(path: "measurements", episodeDays: dosing.episodeDays, &issues)
+    reward.validate(path: "reward", &issues)
+    baselines.validate(path: "baselines", &issues)
+    try issues.finish()
+  }
+}
+
+/// Finds keys of the file that the decoded value does not contain, by
+/// comparing the parsed file with the value encoded again. Every type of
+/// a warfarin definition writes all its keys, so a key missing from the
+/// re-encoded form is unknown.
+func unknownKeyIssues<Value: Encodable>(in tree: Any, encoding value: Value)
+  -> [DefinitionIssue]
+{
+  guard let data = try? JSONEncoder().encode(value),
+    let encoded = try? JSONSerialization.jsonObject(with: data)
+  else { return [] }
+  var issues: [DefinitionIssue] = []
+  collectUnknownKeys(original: tree, encoded: encoded, path: "", into: &issues)
+  return issues
+}
+
+private func collectUnknownKeys(
+  original: Any, encoded: Any, path: String, into issues: inout [DefinitionIssue]
+) {
+  if let object = original as? [String: Any], let known = encoded as? [String: Any] {
+    for key in object.keys.sorted() {
+      let keyPath = jsonPath(path, key)
+      if let knownValue = known[key] {
+        collectUnknownKeys(
+          original: object[key]!, encoded: knownValue, path: keyPath, into: &issues)
+      } else {
+        let allowed = known.keys.sorted()
+        var message =
+          "is not a known key. Remove it, or use one of: "
+          + allowed.joined(separator: ", ") + "."
+        if let guess = closestName(to: key, among: allowed) {
+          message += " Did you mean \"\(guess)\"?"
+        }
+        issues.append(DefinitionIssue(path: keyPath, message: message))
+      }
+    }
+  } else if let array = original as? [Any], let known = encoded as? [Any],
+    array.count == known.count
+  {
+    for index in array.indices {
+      collectUnknownKeys(
+        original: array[index], encoded: known[index], path: "\(path)[\(index)]",
+        into: &issues)
+    }
+  }
+}
+
+/// Checks that a table keyed by genotype has a key for every genotype of
+/// `Genotype` and no other key.
+func validateGenotypeKeys<Genotype: RawRepresentable & CaseIterable>(
+  _ table: [String: Double], _ type: Genotype.Type, path: String,
+  _ issues: inout IssueCollector
+) where Genotype.RawValue == String {
+  let allowed = Genotype.allCases.map(\.rawValue)
+  for key in table.keys.sorted() where !allowed.contains(key) {
+    issues.add(
+      jsonPath(path, key),
+      "is not a genotype of this table. Use exactly these keys: "
+        + allowed.joined(separator: ", ") + ".")
+  }
+  for key in allowed where table[key] == nil {
+    issues.add(jsonPath(path, key), "is missing. Add a value for genotype \(key).")
+  }
+}
