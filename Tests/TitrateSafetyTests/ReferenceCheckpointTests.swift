@@ -65,11 +65,14 @@ import TitrateSafety
 
   @Test func checkpointPassesEverySafetyCheck() throws {
     let report = try Self.report.get()
-    // NOTE: the shipped checkpoint was trained without the cost constraint
-    // or the shield, and its toxic-trough rate is above 5 % at several
-    // sites. Remove this wrapper once a regenerated checkpoint passes.
+    // NOTE: the shipped checkpoint meets the pooled 5 % toxic-trough limit
+    // it was trained under, but not the per-site checks: icu_arc stays
+    // near 8-9 %, renal-failure stress cohorts exceed their 25 % and the
+    // sanity properties show 0.5-4 % violations. Remove this wrapper once
+    // a checkpoint passes.
     withKnownIssue(
-      "the shipped checkpoint predates constrained training", isIntermittent: true
+      "the shipped checkpoint fails the per-site exposure and sanity checks",
+      isIntermittent: true
     ) {
       let passed = report.passed
       #expect(passed, "\(report.text)")
