@@ -61,11 +61,51 @@ func issue(from error: DecodingError, in tree: Any) -> DefinitionIssue {
   }
 }
 
+/// Reads a definition file's bytes.
+/// - Throws: `EnvironmentDefinitionError.unreadableFile` with the reason.
+func readDefinitionFile(_ url: URL) throws(EnvironmentDefinitionError) -> Data {
+  do {
+    return try Data(contentsOf: url)
+  } catch {
+    throw .unreadableFile(path: url.path, reason: error.localizedDescription)
+  }
+}
+
+/// Decodes a definition of any kind strictly: the JSON must be an object,
+/// decoding errors become issues naming the JSON path, and keys the type
+/// does not know are rejected. Range validation is the caller's.
+func decodeStrictly<Definition: Codable>(
+  _ type: Definition.Type, from data: Data
+) throws(EnvironmentDefinitionError) -> Definition {
+  let tree: Any
+  do {
+    tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+  } catch {
+    throw .malformedJSON(reason: "\(error.localizedDescription)")
+  }
+  guard tree is [String: Any] else {
+    throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
+  }
+  let definition: Definition
+  do {
+    definition = try JSONDecoder().decode(Definition.self, from: data)
+  } catch let issue as DefinitionIssue {
+    throw .invalid([issue])
+  } catch let error as DecodingError {
+    throw .invalid([issue(from: error, in: tree)])
+  } catch {
+    throw .malformedJSON(reason: "\(error)")
+  }
+  let unknown = unknownKeyIssues(in: tree, decoded: definition)
+  if !unknown.isEmpty { throw .invalid(unknown) }
+  return definition
+}
+
 /// Finds keys of the file that the decoded definition does not contain,
 /// by comparing the parsed file with the definition encoded again. Every
 /// type writes all its keys (optionals as null), so a key missing from the
 /// re-encoded form is unknown.
-func unknownKeyIssues(in tree: Any, decoded definition: EnvironmentDefinition)
+func unknownKeyIssues<Definition: Encodable>(in tree: Any, decoded definition: Definition)
   -> [DefinitionIssue]
 {
   guard let data = try? JSONEncoder().encode(definition),

@@ -83,13 +83,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   public static func load(from url: URL) throws(EnvironmentDefinitionError)
     -> EnvironmentDefinition
   {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw .unreadableFile(path: url.path, reason: error.localizedDescription)
-    }
-    return try decode(from: data)
+    try decode(from: try readDefinitionFile(url))
   }
 
   /// Decodes and validates a definition from JSON bytes (a file's content or
@@ -97,27 +91,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   public static func decode(from data: Data) throws(EnvironmentDefinitionError)
     -> EnvironmentDefinition
   {
-    let tree: Any
-    do {
-      tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-      throw .malformedJSON(reason: "\(error.localizedDescription)")
-    }
-    guard tree is [String: Any] else {
-      throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
-    }
-    var definition: EnvironmentDefinition
-    do {
-      definition = try JSONDecoder().decode(EnvironmentDefinition.self, from: data)
-    } catch let issue as DefinitionIssue {
-      throw .invalid([issue])
-    } catch let error as DecodingError {
-      throw .invalid([issue(from: error, in: tree)])
-    } catch {
-      throw .malformedJSON(reason: "\(error)")
-    }
-    let unknown = unknownKeyIssues(in: tree, decoded: definition)
-    if !unknown.isEmpty { throw .invalid(unknown) }
+    var definition = try decodeStrictly(EnvironmentDefinition.self, from: data)
     definition.sourceJSON = data
     try definition.validate()
     return definition

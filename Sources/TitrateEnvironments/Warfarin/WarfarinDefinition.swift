@@ -50,13 +50,7 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
   public static func load(from url: URL) throws(EnvironmentDefinitionError)
     -> WarfarinDefinition
   {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw .unreadableFile(path: url.path, reason: error.localizedDescription)
-    }
-    return try decode(from: data)
+    try decode(from: try readDefinitionFile(url))
   }
 
   /// Decodes and validates a definition from JSON bytes. Unknown keys are
@@ -64,27 +58,7 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
   public static func decode(from data: Data) throws(EnvironmentDefinitionError)
     -> WarfarinDefinition
   {
-    let tree: Any
-    do {
-      tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-      throw .malformedJSON(reason: "\(error.localizedDescription)")
-    }
-    guard tree is [String: Any] else {
-      throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
-    }
-    var definition: WarfarinDefinition
-    do {
-      definition = try JSONDecoder().decode(WarfarinDefinition.self, from: data)
-    } catch let issue as DefinitionIssue {
-      throw .invalid([issue])
-    } catch let error as DecodingError {
-      throw .invalid([issue(from: error, in: tree)])
-    } catch {
-      throw .malformedJSON(reason: "\(error)")
-    }
-    let unknown = unknownKeyIssues(in: tree, encoding: definition)
-    if !unknown.isEmpty { throw .invalid(unknown) }
+    var definition = try decodeStrictly(WarfarinDefinition.self, from: data)
     definition.sourceJSON = data
     try definition.validate()
     return definition
@@ -116,52 +90,6 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
     reward.validate(path: "reward", &issues)
     baselines.validate(path: "baselines", &issues)
     try issues.finish()
-  }
-}
-
-/// Finds keys of the file that the decoded value does not contain, by
-/// comparing the parsed file with the value encoded again. Every type of
-/// a warfarin definition writes all its keys, so a key missing from the
-/// re-encoded form is unknown.
-func unknownKeyIssues<Value: Encodable>(in tree: Any, encoding value: Value)
-  -> [DefinitionIssue]
-{
-  guard let data = try? JSONEncoder().encode(value),
-    let encoded = try? JSONSerialization.jsonObject(with: data)
-  else { return [] }
-  var issues: [DefinitionIssue] = []
-  collectUnknownKeys(original: tree, encoded: encoded, path: "", into: &issues)
-  return issues
-}
-
-private func collectUnknownKeys(
-  original: Any, encoded: Any, path: String, into issues: inout [DefinitionIssue]
-) {
-  if let object = original as? [String: Any], let known = encoded as? [String: Any] {
-    for key in object.keys.sorted() {
-      let keyPath = jsonPath(path, key)
-      if let knownValue = known[key] {
-        collectUnknownKeys(
-          original: object[key]!, encoded: knownValue, path: keyPath, into: &issues)
-      } else {
-        let allowed = known.keys.sorted()
-        var message =
-          "is not a known key. Remove it, or use one of: "
-          + allowed.joined(separator: ", ") + "."
-        if let guess = closestName(to: key, among: allowed) {
-          message += " Did you mean \"\(guess)\"?"
-        }
-        issues.append(DefinitionIssue(path: keyPath, message: message))
-      }
-    }
-  } else if let array = original as? [Any], let known = encoded as? [Any],
-    array.count == known.count
-  {
-    for index in array.indices {
-      collectUnknownKeys(
-        original: array[index], encoded: known[index], path: "\(path)[\(index)]",
-        into: &issues)
-    }
   }
 }
 
