@@ -9,13 +9,13 @@ extension VancomycinEnvironment {
   /// `anyTroughAboveLimit` (0/1) and `firstTroughAboveLimitHours` (time of
   /// the first true trough above the limit, 0 when none); `totalDoseMilligrams`; `episodeReturn`
   /// and `episodeCost`; actuator interventions by kind (counts);
-  /// `measurementsReportedAsZero`; predictive-shield interventions
+  /// `measurementsReportedAsZero`. Then the predictive-shield interventions
   /// (`shieldReductions`, and `shieldWithoutSafeDose` when even no dose was
-  /// predicted to cross); the covariates; and the true clearance
-  /// (L/h) and central volume (L); then the trajectory: the delivered dose
-  /// of each decision (`doseNMilligrams`) and the true concentration at the
-  /// end of each interval (`troughNMilligramsPerLiter`, the trough before
-  /// dose N + 1 or at the episode end).
+  /// predicted to stay within the thresholds), the covariates, and the
+  /// true clearance (L/h) and central volume (L). Last the trajectory: the
+  /// delivered dose of each decision (`doseNMilligrams`) and the true
+  /// concentration at the end of each interval (`troughNMilligramsPerLiter`,
+  /// the trough before dose N + 1 or at the episode end).
   public static func outcomeColumnNames(days: Int, decisions: Int) -> [String] {
     var names: [String] = []
     for day in 1...days { names.append("day\(day)AUC") }

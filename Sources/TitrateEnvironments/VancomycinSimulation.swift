@@ -163,8 +163,8 @@ extension VancomycinEnvironment {
       for blockStart in stride(from: 0, to: count, by: blockSize) {
         let blockEnd = min(blockStart + blockSize, count)
         // Every patient has a peak slot (and a trough slot when troughs
-        // are drawn) whether or not a level is taken, so the noise a patient
-        // gets does not depend on the doses given to the others: policies
+        // are drawn) whether or not a level is taken. The noise a patient
+        // gets therefore does not depend on the others' doses, and policies
         // compared on one cohort see the same measurement noise.
         let levelCount = (blockEnd - blockStart) * (troughConcentrations == nil ? 1 : 2)
         noiseGenerator.fillStandardNormals(

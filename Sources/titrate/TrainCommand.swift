@@ -435,7 +435,8 @@ enum TrainCommand {
     }
   }
 
-  /// The multiplier(s) the round used: one value, one per site, or none.
+  /// Formats the multipliers the round used: one value, one per site, or
+  /// nothing without a cost constraint.
   static func multiplierText(_ record: RoundRecord) -> String {
     if let value = record.costMultiplier { return String(format: "  lambda %.3f", value) }
     let perSite = record.sites.compactMap(\.costMultiplier)
