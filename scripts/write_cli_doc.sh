@@ -23,6 +23,29 @@ the program's own `--help` output.
 | 3 | invalid input file: environment definition, checkpoint (missing, truncated, corrupted, wrong layout) |
 | 4 | `titrate verify`: at least one safety check failed (see Docs/safety.md). `titrate train`: stopped because the next round would exceed `--dp-epsilon-budget`; the checkpoint of the last round within the budget was written |
 
+## Cohort files
+
+`--cohort SITE=FILE` (`titrate train` and `titrate evaluate`) gives a site
+its own patients' covariates. The file is UTF-8 CSV: one header line, then
+one patient a line; blank lines are skipped. Patients are drawn from the
+rows uniformly with replacement, and their PK parameters still come from
+the site population's model and its between-subject variability.
+
+| column | unit | accepted |
+|---|---|---|
+| `ageYears` | years | 18-120 |
+| `weightKilograms` | kg | 20-400 |
+| `female` | | 0 or 1 |
+| `serumCreatinineMilligramsPerDeciliter` | mg/dL | 0.1-20 |
+| `haemodialysis` | | 0 or 1 |
+| `id` (optional) | | any text, ignored |
+
+Columns may come in any order. An unknown, missing or repeated column, an
+empty cell, a value that is not a number, or a value outside the accepted
+range is rejected with the line, the column, the value and the fix (exit
+code 3). Training stores only the file's SHA-256 in the checkpoint, never
+its rows, and `--resume` needs the same file for that site.
+
 ## Metrics files
 
 `titrate train --metrics FILE.csv` (or `.jsonl`) appends one record per
