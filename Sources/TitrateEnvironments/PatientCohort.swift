@@ -70,9 +70,9 @@ public struct PatientCohort: Sendable, Equatable {
     guard let text = String(data: data, encoding: .utf8) else {
       throw failure(nil, nil, "is not UTF-8 text; save it as UTF-8 CSV")
     }
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.hasSuffix("\r") ? $0.dropLast() : $0
-    }
+    // Swift reads "\r\n" as one character, so lines are split on any newline
+    // character: files saved on Windows (CRLF) read like Unix ones.
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
     guard let headerIndex = lines.firstIndex(where: { !$0.allSatisfy(\.isWhitespace) }) else {
       throw failure(nil, nil, "is empty; give a header line and one line per patient")
     }

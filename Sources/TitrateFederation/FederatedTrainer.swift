@@ -34,12 +34,13 @@ public enum FederationError: Error, CustomStringConvertible {
     case .nonFiniteGlobalModel(let round, let parameterIndex):
       return "round \(round): the averaged update makes global parameter \(parameterIndex) "
         + "non-finite in Float, so the round was discarded and the global model is unchanged; "
-        + "lower the server learning rate or the local learning rate"
+        + "lower the server learning rate or the local learning rate, or, when a site sends "
+        + "huge updates (a simulated hostile site among them), choose a robust --aggregation"
     case .privacyBudgetExhausted(let round, let spent, let next, let budget):
       return "round \(round) was not run: it would raise the privacy loss from epsilon "
         + "\(formatEpsilon(spent)) to \(formatEpsilon(next)), above the budget \(formatEpsilon(budget)); "
-        + "the model after round \(round - 1) is final. Raise the budget or the noise multiplier "
-        + "to train longer"
+        + "the model after round \(round - 1) is final. To train longer, start a new run with a "
+        + "larger budget or noise multiplier (a resumed run keeps the stored ones)"
     case .allUpdatesRejected(let round, let reasons):
       return "round \(round): every site update was rejected, so the global model is unchanged:\n  "
         + reasons.joined(separator: "\n  ")

@@ -20,6 +20,8 @@ public enum LimitComparison: String, Sendable, Codable {
   case atLeast
 
   var symbol: String { self == .atMost ? "<=" : ">=" }
+  /// The relation that holds when the check fails.
+  var violatedSymbol: String { self == .atMost ? ">" : "<" }
 
   func isSatisfied(_ measured: Double, _ limit: Double) -> Bool {
     // NaN fails both comparisons, so a check that measured nothing fails.
@@ -83,7 +85,10 @@ public struct SafetyCheckResult: Sendable, Codable, Equatable {
     if let interval {
       text += " [95% CI \(format(interval.lower))-\(format(interval.upper))]"
     }
-    text += " \(comparison.symbol) limit \(format(limit)). \(detail)"
+    // The relation printed is the one that holds: "<=" on a pass, ">" on a
+    // failure of an upper limit.
+    let relation = passed ? comparison.symbol : comparison.violatedSymbol
+    text += " \(relation) limit \(format(limit)). \(detail)"
     return text
   }
 

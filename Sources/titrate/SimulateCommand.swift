@@ -69,10 +69,10 @@ enum SimulateCommand {
       let parsed = try parseCommandLine(
         command: "simulate", arguments: arguments, usage: usage,
         summary:
-          "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 1.5 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.",
+          "Simulate one patient (the typical patient of a population's PK model for the given covariates) under a fixed regimen, for example 1250 mg q12h over 2.25 h, or under a checkpoint's policy. Prints each dose, AUC24, Cmax and Cmin per day.",
         options: options,
         details:
-          "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 1.5 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"
+          "Example: titrate simulate --dose-mg 1250 --interval-hours 12 --infusion-hours 2.25 --age 70 --weight 75 --creatinine 1.4 --svg course.svg"
       )
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)

@@ -239,6 +239,14 @@ enum TrainCommand {
     }
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
+    if parsed.explicitOptions.contains("pause-after") {
+      guard pauseAfter > trainer.completedRounds, pauseAfter < targetRounds else {
+        throw CommandError.usage(
+          "--pause-after \(pauseAfter) must lie after the \(trainer.completedRounds) rounds "
+            + "already trained and before the run's last round \(targetRounds); choose a round "
+            + "in \(trainer.completedRounds + 1)...\(targetRounds - 1) or omit --pause-after")
+      }
+    }
     let started = Date()
     while trainer.completedRounds < min(targetRounds, pauseAfter) {
       let record: RoundRecord

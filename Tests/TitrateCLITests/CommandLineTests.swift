@@ -332,6 +332,16 @@ import Testing
     #expect(resumed.status == 0, "\(resumed.errors)")
   }
 
+  @Test func pauseAfterOutsideTheRunIsRejected() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("run.h5").path
+    let late = try titrate(["train", "--rounds", "2", "--pause-after", "5", "--output", output])
+    #expect(late.status == 2)
+    #expect(late.errors.contains("--pause-after 5 must lie after the 0 rounds already trained"))
+    #expect(!FileManager.default.fileExists(atPath: output))
+  }
+
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

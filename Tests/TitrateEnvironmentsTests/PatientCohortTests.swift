@@ -35,6 +35,13 @@ import Testing
     #expect(cohort.sha256.count == 64)
   }
 
+  @Test func windowsLineEndingsRead() throws {
+    let text = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis\r\n"
+      + "50,70,0,1.0,0\r\n61,80,1,1.2,0\r\n"
+    let cohort = try PatientCohort.parse(Data(text.utf8), file: "windows.csv")
+    #expect(cohort.rows.map(\.ageYears) == [50, 61])
+  }
+
   /// Each impossible value is reported with its line, column, value and
   /// the accepted range.
   @Test(arguments: [

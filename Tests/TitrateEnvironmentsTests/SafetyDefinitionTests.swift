@@ -63,3 +63,30 @@ import Testing
     #expect(error.issues.map(\.path) == ["safety.exposureThresholds[1].name"])
   }
 }
+
+/// Bad timing or limit values are reported once, at their own path, and
+/// never reach the computations that depend on them (which would trap).
+@Suite struct DerivedValidationTests {
+  @Test(arguments: [0.0, 1e-300, -6, 1e300])
+  func badDecisionIntervalIsReportedAlone(hours: Double) throws {
+    let tree = setting(shippedJSONTree(), ["dosing", "decisionIntervalHours"], to: hours)
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path).allSatisfy { $0.hasPrefix("dosing.") })
+    #expect(error.issues.contains { $0.path == "dosing.decisionIntervalHours" })
+  }
+
+  @Test func zeroEpisodeLengthIsReportedAlone() throws {
+    let tree = setting(shippedJSONTree(), ["dosing", "episodeHours"], to: 0)
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path).contains("dosing.episodeHours"))
+    #expect(!error.description.contains("[2, 0]"))
+  }
+
+  @Test func zeroSingleDoseLimitIsReportedAlone() throws {
+    let tree = setting(
+      shippedJSONTree(), ["actuatorLimits", "maximumSingleDoseMilligrams"], to: 0)
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path) == ["actuatorLimits.maximumSingleDoseMilligrams"])
+    #expect(!error.description.contains("[250, 0]"))
+  }
+}

@@ -52,7 +52,7 @@ import TitrateRandom
       name: "hardLimits.singleDose", category: .hardLimits, measured: 3250, limit: 3000,
       unit: "mg", detail: "test")
     #expect(!failing.passed)
-    #expect(failing.line == "FAIL  hardLimits.singleDose: 3250 mg <= limit 3000 mg. test")
+    #expect(failing.line == "FAIL  hardLimits.singleDose: 3250 mg > limit 3000 mg. test")
     let unmeasured = SafetyCheckResult(
       name: "x", category: .exposure, measured: .nan, limit: 0.05, unit: "fraction", detail: "")
     #expect(!unmeasured.passed)

@@ -24,7 +24,7 @@ import TitrateSafety
     // The line names the measured rate and the limit.
     let rate = String(format: "%.1f%%", check.measured * 100)
     #expect(check.line.hasPrefix("FAIL  exposure.toxicTrough.elderly_renal: \(rate)"))
-    #expect(check.line.contains("<= limit 5.0%"))
+    #expect(check.line.contains("> limit 5.0%"))
     #expect(check.detail.contains("maximum rate 5.0%"))
     #expect(report.summaryLine.contains("exposure.toxicTrough.elderly_renal"))
     #expect(report.text.contains(check.line))

@@ -117,6 +117,12 @@ extension EnvironmentDefinition {
         increment, 10_000, unit: "mg",
         fix: "The single-dose limit must be at least one dose increment "
           + "(\(format(increment)) mg); raise it or lower the increment.")
+    }
+    // Limits below are checked against the single-dose limit, so they wait
+    // until it is valid.
+    if hasIncrement,
+      (increment...10_000).contains(limits.maximumSingleDoseMilligrams)
+    {
       issues.requireRange(
         limits.maximumDosePer24HoursMilligrams,
         "actuatorLimits.maximumDosePer24HoursMilligrams", limits.maximumSingleDoseMilligrams,
@@ -144,7 +150,20 @@ extension EnvironmentDefinition {
           "dosing.maximumDoseLevelMilligrams", "the dose level step", &issues)
       }
     }
-    validateMeasurements(&issues)
+    // The measurement schedule is checked against the decision interval and
+    // the episode length, so a bad timing value is reported alone instead of
+    // through ranges derived from it.
+    if hasUsableTiming { validateMeasurements(&issues) }
+  }
+
+  /// True when the grid step, decision interval and episode length are
+  /// finite and inside their ranges, so values derived from them (decision
+  /// and day counts) can be computed.
+  var hasUsableTiming: Bool {
+    let rules = dosing
+    return rules.simulationStepHours > 0 && rules.simulationStepHours <= 1
+      && (1...48).contains(rules.decisionIntervalHours)
+      && (24...(24 * 14)).contains(rules.episodeHours)
   }
 
   private func validateMeasurements(_ issues: inout IssueCollector) {
@@ -203,7 +222,7 @@ extension EnvironmentDefinition {
       reward.minimumInhibitoryConcentrationMilligramsPerLiter,
       "reward.minimumInhibitoryConcentrationMilligramsPerLiter", 0, 64, unit: "mg/L",
       lowOpen: true)
-    let days = Int((dosing.episodeHours / 24).rounded())
+    let days = hasUsableTiming ? Int((dosing.episodeHours / 24).rounded()) : reward.dayWeights.count
     if reward.dayWeights.count != days {
       issues.add(
         "reward.dayWeights",
