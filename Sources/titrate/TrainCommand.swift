@@ -248,6 +248,7 @@ enum TrainCommand {
       }
     }
     let started = Date()
+    let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {
       let record: RoundRecord
       do {
@@ -278,10 +279,13 @@ enum TrainCommand {
     }
     try writeCheckpoint(trainer, environment: stored, to: output)
     let seconds = Date().timeIntervalSince(started)
+    // A resumed run reports the rounds it trained, not the run's total.
+    let trained = trainer.completedRounds - firstRound + 1
+    let range = firstRound == 1 ? "" : " (rounds \(firstRound)-\(trainer.completedRounds))"
     print(
       String(
-        format: "trained %d rounds in %.1f s; checkpoint written to %@", trainer.completedRounds,
-        seconds, output.path))
+        format: "trained %d %@%@ in %.1f s; checkpoint written to %@", trained,
+        trained == 1 ? "round" : "rounds", range, seconds, output.path))
   }
 
   static func makeConfiguration(

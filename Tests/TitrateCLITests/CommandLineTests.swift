@@ -396,6 +396,7 @@ import Testing
     #expect(resumed.output.contains("resuming \(checkpoint) after round 1 of 2"))
     #expect(resumed.output.contains("round 2/2"))
     #expect(!resumed.output.contains("round 1/2"))
+    #expect(resumed.output.contains("trained 1 round (rounds 2-2)"))
   }
 
   @Test func pausedAndResumedRunEqualsUninterruptedRun() throws {
