@@ -8,8 +8,8 @@ PK: Schnider TW et al., Anesthesiology 1998;88:1170-1182 (three
 compartments, covariates age, weight, height and lean body mass by the
 James formula), with the effect-site rate ke0 = 0.456 /min of Schnider TW
 et al., Anesthesiology 1999;90:1502-1516. BIS: sigmoid Emax on the
-effect-site concentration with the propofol-only parameters of
-Vanluchene ALG et al., Anesthesiology 2004;101:34-42.
+effect-site concentration with the parameters of Bouillon TW et al.,
+Anesthesiology 2004;100:1353-1372, at zero remifentanil.
 
 The right-hand side is written out here in minutes and mg, independently of
 the Swift code (which steps the same linear system exactly, in hours).
@@ -29,11 +29,11 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "p
 RTOL = 1e-10
 ATOL = 1e-12
 
-# Vanluchene 2004 propofol-only BIS model.
-BIS_BASELINE = 95.9
-BIS_MAXIMUM_EFFECT = 87.5
-CE50_MG_PER_L = 4.92
-HILL = 2.69
+# Bouillon 2004 BIS model at zero remifentanil (Emax = E0).
+BIS_BASELINE = 97.4
+BIS_MAXIMUM_EFFECT = 97.4
+CE50_MG_PER_L = 4.47
+HILL = 1.43
 
 # Patients: a typical adult (the Schnider reference covariates), an older
 # woman, a tall young man, and a woman of BMI 58.6 whose weight lies past

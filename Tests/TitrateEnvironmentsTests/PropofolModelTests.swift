@@ -139,11 +139,11 @@ private let reference: ReferenceFile = {
 
   @Test func sigmoidEmaxInverseRoundTrips() throws {
     let bis = shippedPropofolDefinition.bis
-    #expect(abs(bis.bis(effectSiteMilligramsPerLiter: 4.92) - (95.9 - 87.5 / 2)) < 1e-12)
-    #expect(bis.bis(effectSiteMilligramsPerLiter: 0) == 95.9)
+    #expect(abs(bis.bis(effectSiteMilligramsPerLiter: 4.47) - 97.4 / 2) < 1e-12)
+    #expect(bis.bis(effectSiteMilligramsPerLiter: 0) == 97.4)
     let ce = try #require(bis.effectSiteConcentration(forBIS: 50))
     #expect(abs(bis.bis(effectSiteMilligramsPerLiter: ce) - 50) < 1e-9)
-    #expect(bis.effectSiteConcentration(forBIS: 5) == nil)
+    #expect(bis.effectSiteConcentration(forBIS: -1) == nil)
   }
 
   @Test func extremeAgeHasNoParameters() {
