@@ -3,7 +3,7 @@ import Testing
 
 @testable import TitrateEnvironments
 
-/// The shipped definition with the monitor made exact (no noise, no delay),
+/// Returns the shipped definition with the monitor made exact (no noise, no delay),
 /// the performance window from t = 0, and a given episode length.
 private func exactMonitorDefinition(episodeMinutes: Double = 60) -> PropofolDefinition {
   var definition = shippedPropofolDefinition
@@ -78,6 +78,7 @@ private func shippedPropofolTree() -> [String: Any] {
     #expect(tally.mean("timeInRange")! == 0)
     #expect(tally.mean("timeAboveRange")! == 1)
     #expect(tally.mean("timeBelowRange")! == 0)
+    #expect(tally.mean("timeBelowRangeWholeEpisode")! == 0)
     #expect(tally.mean("inductionMinutes")! == 5)
     // Reward per decision: 0 x 1 - 0.5 x 1 = -0.5; 60 decisions.
     #expect(abs(tally.mean("episodeReturn")! + 30) < 1e-9)
@@ -96,6 +97,9 @@ private func shippedPropofolTree() -> [String: Any] {
     #expect(tally.mean("timeBelowBurstSuppression")! > 0.1)
     #expect(tally.mean("timeBelowRange")! > tally.mean("timeBelowBurstSuppression")!)
     #expect(tally.mean("minimumTrueBIS")! < 30)
+    // performanceStartMinutes is 0 here, so both windows are the same.
+    #expect(
+      tally.mean("timeBelowRangeWholeEpisode")! == tally.mean("timeBelowRange")!)
     #expect(abs(Double(totalCost) - tally.mean("episodeCost")!) < 1e-3)
   }
 
@@ -138,7 +142,8 @@ private func shippedPropofolTree() -> [String: Any] {
     #expect(first.reset(seed: 9) == second.reset(seed: 9))
     for _ in 0..<30 {
       let actions: [Float] = [50, 100, 150, 200]
-      #expect(first.step(actions: actions).observations == second.step(actions: actions).observations)
+      #expect(
+        first.step(actions: actions).observations == second.step(actions: actions).observations)
     }
     #expect(first.reset(seed: 10) != second.reset(seed: 9))
   }

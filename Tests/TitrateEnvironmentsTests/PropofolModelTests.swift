@@ -118,7 +118,8 @@ private let reference: ReferenceFile = {
         while Double(second) < minutes * 60 - 1e-9 {
           let now = Double(second) / 60
           let interval = reference.schedule.first { now >= $0.startMinutes && now < $0.endMinutes }
-          let rate = (interval?.rateMicrogramsPerKilogramPerMinute ?? 0)
+          let rate =
+            (interval?.rateMicrogramsPerKilogramPerMinute ?? 0)
             * patient.weightKilograms / 1000 * 60
           batch.advance(infusionRatesMilligramsPerHour: [rate])
           second += 1

@@ -34,6 +34,7 @@ extension PropofolEnvironment {
     guard baselineNames.contains(name) else {
       throw .unknownBaseline(name: name, known: baselineNames)
     }
+
     let pid = definition.pid
     if name == "constant_rate" {
       return [Float](
@@ -45,12 +46,16 @@ extension PropofolEnvironment {
         integral: [Double](repeating: 0, count: batchSize),
         previousError: [Double?](repeating: nil, count: batchSize), decision: -1, actions: [])
     if state.decision == decision { return state.actions }
+
     let maximum = definition.dosing.maximumRateMicrogramsPerKilogramPerMinute
     let intervalMinutes = definition.dosing.decisionIntervalSeconds / 60
     var actions = [Float](repeating: 0, count: batchSize)
     for p in 0..<batchSize {
       let error = measuredBIS[p] - definition.reward.targetBIS
       let derivative = state.previousError[p].map { (error - $0) / intervalMinutes } ?? 0
+
+      // Conditional integration: keep the old integral when the clamped
+      // output and the error point the same way.
       let candidateIntegral = state.integral[p] + error * intervalMinutes
       let unclamped =
         pid.feedforwardRateMicrogramsPerKilogramPerMinute + pid.proportionalGain * error
@@ -64,6 +69,7 @@ extension PropofolEnvironment {
       actions[p] = Float(min(max(output, 0), maximum))
       state.previousError[p] = error
     }
+
     state.decision = decision
     state.actions = actions
     pidState = state

@@ -32,9 +32,9 @@ public enum LeanBodyMassFormula: String, CaseIterable, Codable, Sendable {
     }
   }
 
-  /// The weight, kg, at which the James formula peaks for this height and
-  /// sex (dLBM/dW = 0); above it the James LBM falls. Infinite for
-  /// Janmahasatian.
+  /// Returns the weight, kg, at which the James formula peaks for this
+  /// height and sex (dLBM/dW = 0). Above it the James LBM falls. Returns
+  /// infinity for Janmahasatian.
   public func peakWeightKilograms(heightCentimeters height: Double, isFemale: Bool) -> Double {
     switch self {
     case .james: return isFemale ? 1.07 * height * height / 296 : 1.1 * height * height / 256

@@ -75,17 +75,22 @@ public struct PropofolModelDefinition: Codable, Sendable, Equatable {
 
   func validate(path: String, _ issues: inout IssueCollector) {
     let positive: [(String, Double)] = [
-      ("referenceAgeYears", referenceAgeYears), ("referenceWeightKilograms", referenceWeightKilograms),
+      ("referenceAgeYears", referenceAgeYears),
+      ("referenceWeightKilograms", referenceWeightKilograms),
       ("referenceHeightCentimeters", referenceHeightCentimeters),
       ("referenceLeanBodyMassKilograms", referenceLeanBodyMassKilograms),
       ("centralVolumeLiters", centralVolumeLiters),
       ("fastPeripheralVolumeLiters", fastPeripheralVolumeLiters),
       ("slowPeripheralVolumeLiters", slowPeripheralVolumeLiters),
       ("clearanceLitersPerMinute", clearanceLitersPerMinute),
-      ("fastIntercompartmentalClearanceLitersPerMinute",
-       fastIntercompartmentalClearanceLitersPerMinute),
-      ("slowIntercompartmentalClearanceLitersPerMinute",
-       slowIntercompartmentalClearanceLitersPerMinute),
+      (
+        "fastIntercompartmentalClearanceLitersPerMinute",
+        fastIntercompartmentalClearanceLitersPerMinute
+      ),
+      (
+        "slowIntercompartmentalClearanceLitersPerMinute",
+        slowIntercompartmentalClearanceLitersPerMinute
+      ),
       ("effectSiteRatePerMinute", effectSiteRatePerMinute),
     ]
     for (name, value) in positive {
@@ -96,11 +101,15 @@ public struct PropofolModelDefinition: Codable, Sendable, Equatable {
     let slopes: [(String, Double)] = [
       ("fastPeripheralVolumeLitersPerYear", fastPeripheralVolumeLitersPerYear),
       ("clearanceLitersPerMinutePerKilogramWeight", clearanceLitersPerMinutePerKilogramWeight),
-      ("clearanceLitersPerMinutePerKilogramLeanBodyMass",
-       clearanceLitersPerMinutePerKilogramLeanBodyMass),
+      (
+        "clearanceLitersPerMinutePerKilogramLeanBodyMass",
+        clearanceLitersPerMinutePerKilogramLeanBodyMass
+      ),
       ("clearanceLitersPerMinutePerCentimeterHeight", clearanceLitersPerMinutePerCentimeterHeight),
-      ("fastIntercompartmentalClearanceLitersPerMinutePerYear",
-       fastIntercompartmentalClearanceLitersPerMinutePerYear),
+      (
+        "fastIntercompartmentalClearanceLitersPerMinutePerYear",
+        fastIntercompartmentalClearanceLitersPerMinutePerYear
+      ),
     ]
     for (name, value) in slopes {
       issues.requireRange(

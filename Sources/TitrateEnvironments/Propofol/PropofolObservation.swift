@@ -1,5 +1,5 @@
-/// Layout of one propofol observation row. Every feature is something a
-/// clinician sees at the bedside; none is a hidden model state.
+/// Layout of one propofol observation row. Every feature is available to a
+/// clinician at the bedside, and none is a hidden model state.
 public enum PropofolObservation {
   /// Features per row.
   public static let count = 9
@@ -24,7 +24,8 @@ public enum PropofolObservation {
 }
 
 extension PropofolEnvironment {
-  /// The current observations, row-major `batchSize x PropofolObservation.count`.
+  /// Builds the current observations, row-major
+  /// `batchSize x PropofolObservation.count`.
   func observations() -> [Float] {
     let maximumRate = definition.dosing.maximumRateMicrogramsPerKilogramPerMinute
     let elapsed = Double(decision) / Double(decisionsPerEpisode)

@@ -9,12 +9,16 @@ extension PropofolEnvironment {
   /// (as clinical studies do); `mdapeTrueBISPercent` uses the true BIS.
   /// `timeInRange`, `timeBelowRange` (BIS < 40 by default),
   /// `timeBelowBurstSuppression` (BIS < 30) and `timeAboveRange` (> 60)
-  /// use the true BIS. `minimumTrueBIS` and `inductionMinutes` (first time
-  /// the true BIS reached the band's upper end; the episode length when it
-  /// never did) cover the whole episode.
+  /// use the true BIS. `timeBelowRangeWholeEpisode`,
+  /// `timeBelowBurstSuppressionWholeEpisode`, `minimumTrueBIS` and
+  /// `inductionMinutes` cover the whole episode, so they include the dip
+  /// after the induction bolus. `inductionMinutes` is the first time the
+  /// true BIS reached the band's upper end, or the episode length if it
+  /// never did.
   public static let outcomeColumnNames = [
     "mdpePercent", "mdapePercent", "wobblePercent", "mdapeTrueBISPercent", "timeInRange",
-    "timeBelowRange", "timeBelowBurstSuppression", "timeAboveRange", "minimumTrueBIS",
+    "timeBelowRange", "timeBelowBurstSuppression", "timeAboveRange",
+    "timeBelowRangeWholeEpisode", "timeBelowBurstSuppressionWholeEpisode", "minimumTrueBIS",
     "inductionMinutes", "totalDoseMilligramsPerKilogram",
     "meanInfusionRateMicrogramsPerKilogramPerMinute", "episodeReturn", "episodeCost",
     "interventionsClampedToMaximum", "interventionsNegative", "interventionsNonFinite",
@@ -29,6 +33,7 @@ extension PropofolEnvironment {
     let target = definition.reward.targetBIS
     let dosing = definition.dosing
     var sums = [Double](repeating: 0, count: names.count)
+    let episodeGridPoints = Double(decisionsPerEpisode * dosing.stepsPerDecision)
     for p in 0..<batchSize {
       let measured = VarvelPerformance(values: records.scoredMeasuredBIS[p], target: target)
       let truth = VarvelPerformance(values: records.scoredTrueBIS[p], target: target)
@@ -40,7 +45,10 @@ extension PropofolEnvironment {
         truth?.medianAbsolutePerformanceErrorPercent ?? 0,
         records.gridPointsInRange[p] / scored, records.gridPointsBelowRange[p] / scored,
         records.gridPointsBelowBurstSuppression[p] / scored,
-        records.gridPointsAboveRange[p] / scored, records.minimumTrueBIS[p],
+        records.gridPointsAboveRange[p] / scored,
+        records.episodeGridPointsBelowRange[p] / episodeGridPoints,
+        records.episodeGridPointsBelowBurstSuppression[p] / episodeGridPoints,
+        records.minimumTrueBIS[p],
         records.inductionMinutes[p] ?? dosing.episodeMinutes,
         records.cumulativeDoseMilligramsPerKilogram(
           patient: p, bolus: dosing.inductionBolusMilligramsPerKilogram),

@@ -48,9 +48,10 @@ public enum PropofolPatientError: Error, Equatable, Sendable, CustomStringConver
 }
 
 /// Draws virtual propofol patients from a definition. Draw order per
-/// patient: age, weight, height, sex (redrawn together while the weight is
-/// past the James peak, when the population asks for that), then six
-/// normal draws for the random effects (CL1, V2, V3, ke0, Ce50, gamma).
+/// patient: age, weight, height, sex, then six normal draws for the random
+/// effects (CL1, V2, V3, ke0, Ce50, gamma). With
+/// `rejectWeightsPastLeanBodyMassPeak` set, all of them are redrawn while
+/// the weight is past the James peak.
 public struct PropofolPatientSampler: Sendable {
   /// The definition the patients come from.
   public let definition: PropofolDefinition
@@ -101,8 +102,9 @@ public struct PropofolPatientSampler: Sendable {
       let etas = omegas.map { $0 * generator.nextStandardNormal() }
       let peak = formula.peakWeightKilograms(heightCentimeters: height, isFemale: female)
       if population.rejectWeightsPastLeanBodyMassPeak, weight > peak { continue }
-      // The population bounds keep age below 95 years, where the model's
-      // V2 and CL2 stay positive, so this only fails for edited files.
+      // With the published constants, V2 and CL2 stay positive up to the
+      // file's age limit of 95 years, so only edited model constants can
+      // lead to a redraw here.
       if let patient = try? patient(
         ageYears: age, weightKilograms: weight, heightCentimeters: height, isFemale: female,
         etas: etas)

@@ -42,9 +42,13 @@ public struct PropofolDosingDefinition: Codable, Sendable, Equatable {
   public var episodeMinutes: Double
 
   /// Grid steps per decision.
-  public var stepsPerDecision: Int { Int((decisionIntervalSeconds / simulationStepSeconds).rounded()) }
+  public var stepsPerDecision: Int {
+    Int((decisionIntervalSeconds / simulationStepSeconds).rounded())
+  }
   /// Decisions per episode.
-  public var decisionsPerEpisode: Int { Int((episodeMinutes * 60 / decisionIntervalSeconds).rounded()) }
+  public var decisionsPerEpisode: Int {
+    Int((episodeMinutes * 60 / decisionIntervalSeconds).rounded())
+  }
 
   func validate(path: String, _ issues: inout IssueCollector) {
     issues.requireRange(
@@ -81,7 +85,7 @@ public struct PropofolDosingDefinition: Codable, Sendable, Equatable {
   }
 }
 
-/// How the BIS monitor reports: a delay and additive Gaussian noise.
+/// The BIS monitor's delay and additive Gaussian noise.
 public struct PropofolMeasurementDefinition: Codable, Sendable, Equatable {
   /// Age of the BIS value the monitor shows, s, a whole number of decision
   /// intervals in [0, 60] (the monitor's smoothing window makes it lag).

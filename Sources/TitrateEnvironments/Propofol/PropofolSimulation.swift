@@ -16,6 +16,10 @@ struct PropofolEpisodeRecords {
   var gridPointsBelowRange: [Double]
   var gridPointsBelowBurstSuppression: [Double]
   var gridPointsAboveRange: [Double]
+  /// Grid points of the whole episode (induction included) with true BIS
+  /// below the band and below the burst-suppression threshold.
+  var episodeGridPointsBelowRange: [Double]
+  var episodeGridPointsBelowBurstSuppression: [Double]
   var minimumTrueBIS: [Double]
   /// First time the true BIS reached the band's upper end, min (nil before).
   var inductionMinutes: [Double?]
@@ -39,6 +43,8 @@ struct PropofolEpisodeRecords {
     gridPointsBelowRange = zeros
     gridPointsBelowBurstSuppression = zeros
     gridPointsAboveRange = zeros
+    episodeGridPointsBelowRange = zeros
+    episodeGridPointsBelowBurstSuppression = zeros
     minimumTrueBIS = [Double](repeating: .infinity, count: patientCount)
     inductionMinutes = [Double?](repeating: nil, count: patientCount)
     scoredMeasuredBIS = [[Double]](repeating: [], count: patientCount)
@@ -95,6 +101,8 @@ extension PropofolEnvironment {
     var inRange = [Double](repeating: 0, count: batchSize)
     var belowRange = [Double](repeating: 0, count: batchSize)
     var belowBurst = [Double](repeating: 0, count: batchSize)
+
+    // Exact PK step, then every patient's true BIS on the grid point.
     for step in 1...steps {
       batch.advance(infusionRatesMilligramsPerHour: ratesMilligramsPerHour)
       let seconds = (Double(decision * steps + step)) * dosing.simulationStepSeconds
@@ -120,9 +128,13 @@ extension PropofolEnvironment {
         if bis > reward.targetUpperBIS { records.gridPointsAboveRange[p] += 1 }
       }
     }
+
+    // Dose bookkeeping, reward and cost of the whole decision.
     let intervalMinutes = dosing.decisionIntervalSeconds / 60
     let stepCount = Double(steps)
     for p in 0..<batchSize {
+      records.episodeGridPointsBelowRange[p] += belowRange[p]
+      records.episodeGridPointsBelowBurstSuppression[p] += belowBurst[p]
       records.infusedMilligramsPerKilogram[p] += rates[p] * intervalMinutes / 1000
       let inFraction = inRange[p] / stepCount
       let value =
