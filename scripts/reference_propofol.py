@@ -2,7 +2,8 @@
 """Write reference propofol trajectories for the Swift propofol tests.
 
 Run from the repository root:  python3 scripts/reference_propofol.py
-Needs numpy and scipy only. Writes Tests/Fixtures/propofol/reference.json.
+Needs numpy and scipy only. Writes Tests/Fixtures/propofol/reference.json
+(Schnider) and Tests/Fixtures/propofol/reference_eleveld.json (Eleveld).
 
 PK: Schnider TW et al., Anesthesiology 1998;88:1170-1182 (three
 compartments, covariates age, weight, height and lean body mass by the
@@ -10,6 +11,10 @@ James formula), with the effect-site rate ke0 = 0.456 /min of Schnider TW
 et al., Anesthesiology 1999;90:1502-1516. BIS: sigmoid Emax on the
 effect-site concentration with the parameters of Bouillon TW et al.,
 Anesthesiology 2004;100:1353-1372, at zero remifentanil.
+
+The Eleveld cases use Eleveld DJ et al., Br J Anaesth 2018;120:942-959
+(arterial ke0, no opioids, Q2ref 1.75 L/min) with the Al-Sallami fat-free
+mass, and the same BIS model.
 
 The right-hand side is written out here in minutes and mg, independently of
 the Swift code (which steps the same linear system exactly, in hours).
@@ -80,8 +85,39 @@ def schnider(patient):
     }
 
 
-def simulate(patient):
-    p = schnider(patient)
+def al_sallami_ffm(age, weight, height, female):
+    """Al-Sallami fat-free mass, kg."""
+    bmi = weight / (height / 100.0) ** 2
+    if female:
+        return (1.11 - 0.11 / (1 + (age / 7.1) ** -1.1)) * 9270 * weight / (8780 + 244 * bmi)
+    return (0.88 + 0.12 / (1 + (age / 13.4) ** -12.7)) * 9270 * weight / (6680 + 216 * bmi)
+
+
+def eleveld(patient):
+    """Eleveld 2018 volumes (L), clearances (L/min) and ke0 (1/min)."""
+    age = patient["ageYears"]
+    weight = patient["weightKilograms"]
+    female = patient["female"]
+
+    def sig(x, e50, g):
+        return x ** g / (x ** g + e50 ** g)
+
+    pma, pma_ref = age * 52 + 40, 35 * 52 + 40
+    ffm = al_sallami_ffm(age, weight, patient["heightCentimeters"], female)
+    ffm_ref = al_sallami_ffm(35, 70, 170, False)
+    v1 = 6.28 * sig(weight, 33.6, 1) / sig(70, 33.6, 1)
+    v2 = 25.5 * weight / 70 * np.exp(-0.0156 * (age - 35))
+    v3 = 273 * ffm / ffm_ref
+    cl = (2.10 if female else 1.79) * (weight / 70) ** 0.75 \
+        * sig(pma, 42.3, 9.06) / sig(pma_ref, 42.3, 9.06)
+    q2 = 1.75 * (v2 / 25.5) ** 0.75 * (1 + 1.30 * (1 - sig(pma, 68.3, 1)))
+    q3 = 1.11 * (v3 / 273) ** 0.75 * sig(pma, 68.3, 1) / sig(pma_ref, 68.3, 1)
+    return {"leanBodyMassKilograms": ffm, "v1": v1, "v2": v2, "v3": v3, "cl1": cl,
+            "cl2": q2, "cl3": q3, "ke0": 0.146 * (weight / 70) ** -0.25}
+
+
+def simulate(patient, model=schnider):
+    p = model(patient)
     weight = patient["weightKilograms"]
 
     def rhs(_t, x, rate_mg_per_min):
@@ -138,6 +174,11 @@ def main():
         "cases": [simulate(patient) for patient in PATIENTS],
     }
     path = os.path.join(FIXTURES, "reference.json")
+    with open(path, "w") as handle:
+        json.dump(document, handle, indent=1)
+        handle.write("\n")
+    document["cases"] = [simulate(patient, eleveld) for patient in PATIENTS]
+    path = os.path.join(FIXTURES, "reference_eleveld.json")
     with open(path, "w") as handle:
         json.dump(document, handle, indent=1)
         handle.write("\n")

@@ -4,8 +4,8 @@ import Testing
 @testable import TitrateEnvironments
 
 /// Baseline figures for Docs/environments/propofol.md: 100 patients (seed
-/// 202), one 60 min episode, the shipped Bouillon BIS model and the
-/// Vanluchene 2004 alternative. Runs only when PROPOFOL_FIGURES_OUTPUT
+/// 202), one 60 min episode, the shipped Schnider PK with Bouillon BIS
+/// model, the Vanluchene 2004 BIS alternative, and the Eleveld 2018 PK. Runs only when PROPOFOL_FIGURES_OUTPUT
 /// names a file for the table (about 3 s in a debug build):
 ///   PROPOFOL_FIGURES_OUTPUT=/tmp/figures.txt swift test --filter PropofolBaselineFiguresTests
 @Suite struct PropofolBaselineFiguresTests {
@@ -18,6 +18,8 @@ import Testing
       baseline: 95.9, maximumEffect: 87.5, ce50MilligramsPerLiter: 4.92, hillCoefficient: 2.69)
     vanluchene.variability.ce50 = 0.34
     vanluchene.variability.hillCoefficient = 0.32
+    var eleveld = shippedPropofolDefinition
+    eleveld.pharmacokineticModel = .eleveld
     let columns = [
       "mdpePercent", "mdapePercent", "wobblePercent", "mdapeTrueBISPercent", "timeInRange",
       "timeBelowRange", "timeBelowBurstSuppression", "timeAboveRange",
@@ -26,7 +28,7 @@ import Testing
     ]
     var lines = ["model baseline " + columns.map { "\($0)(mean/median)" }.joined(separator: " ")]
     for (label, definition) in [
-      ("bouillon", shippedPropofolDefinition), ("vanluchene", vanluchene),
+      ("bouillon", shippedPropofolDefinition), ("vanluchene", vanluchene), ("eleveld", eleveld),
     ] {
       for baseline in ["pid", "constant_rate"] {
         let environment = try PropofolEnvironment(definition: definition, batchSize: 100)

@@ -42,9 +42,19 @@ private struct ReferenceFile: Decodable {
   var cases: [ReferenceCase]
 }
 
-private let reference: ReferenceFile = {
-  let url = repositoryRoot.appendingPathComponent("Tests/Fixtures/propofol/reference.json")
+private func loadReference(_ name: String) -> ReferenceFile {
+  let url = repositoryRoot.appendingPathComponent("Tests/Fixtures/propofol/\(name)")
   return try! JSONDecoder().decode(ReferenceFile.self, from: Data(contentsOf: url))
+}
+
+private let reference = loadReference("reference.json")
+private let eleveldReference = loadReference("reference_eleveld.json")
+
+/// The shipped definition switched to the Eleveld PK.
+private let eleveldDefinition: PropofolDefinition = {
+  var definition = shippedPropofolDefinition
+  definition.pharmacokineticModel = .eleveld
+  return definition
 }()
 
 @Suite struct PropofolModelTests {
@@ -78,33 +88,44 @@ private let reference: ReferenceFile = {
     #expect(janmahasatian > atPeak - 10)
   }
 
-  @Test func parametersMatchReferenceScript() throws {
-    let model = shippedPropofolDefinition.model
-    for item in reference.cases {
+  @Test(arguments: [PropofolPharmacokineticModel.schnider, .eleveld])
+  func parametersMatchReferenceScript(model: PropofolPharmacokineticModel) throws {
+    let definition = model == .schnider ? shippedPropofolDefinition : eleveldDefinition
+    let sampler = PropofolPatientSampler(definition: definition)
+    for item in (model == .schnider ? reference : eleveldReference).cases {
       let patient = item.patient
-      let p = try #require(
-        model.parameters(
-          ageYears: patient.ageYears, weightKilograms: patient.weightKilograms,
-          heightCentimeters: patient.heightCentimeters, isFemale: patient.female))
-      #expect(abs(p.clearanceLitersPerMinute - item.parameters["cl1"]!) < 1e-12, "\(patient.name)")
-      #expect(abs(p.fastPeripheralVolumeLiters - item.parameters["v2"]!) < 1e-12)
-      #expect(
-        abs(p.fastIntercompartmentalClearanceLitersPerMinute - item.parameters["cl2"]!) < 1e-12)
-      #expect(abs(p.leanBodyMassKilograms - item.parameters["leanBodyMassKilograms"]!) < 1e-12)
+      let p = try sampler.patient(
+        ageYears: patient.ageYears, weightKilograms: patient.weightKilograms,
+        heightCentimeters: patient.heightCentimeters, isFemale: patient.female
+      ).pharmacokinetics
+      let expected = item.parameters
+      let pairs: [(String, Double)] = [
+        ("v1", p.centralVolumeLiters), ("v2", p.fastPeripheralVolumeLiters),
+        ("v3", p.slowPeripheralVolumeLiters), ("cl1", p.clearanceLitersPerMinute),
+        ("cl2", p.fastIntercompartmentalClearanceLitersPerMinute),
+        ("cl3", p.slowIntercompartmentalClearanceLitersPerMinute),
+        ("ke0", p.effectSiteRatePerMinute), ("leanBodyMassKilograms", p.leanBodyMassKilograms),
+      ]
+      for (key, value) in pairs {
+        let error = abs(value - expected[key]!) / expected[key]!
+        #expect(error < 1e-12, "\(patient.name) \(key): \(value) vs \(expected[key]!)")
+      }
     }
   }
 
   /// Exact stepping on a 1 s grid against scipy Radau (rtol 1e-10): the
   /// linear system is solved exactly, so only round-off separates them.
-  @Test func trajectoriesMatchReferenceScript() throws {
-    let definition = shippedPropofolDefinition
+  @Test(arguments: [PropofolPharmacokineticModel.schnider, .eleveld])
+  func trajectoriesMatchReferenceScript(model: PropofolPharmacokineticModel) throws {
+    let definition = model == .schnider ? shippedPropofolDefinition : eleveldDefinition
+    let sampler = PropofolPatientSampler(definition: definition)
     let stepSeconds = 1.0
-    for item in reference.cases {
+    for item in (model == .schnider ? reference : eleveldReference).cases {
       let patient = item.patient
-      let p = try #require(
-        definition.model.parameters(
-          ageYears: patient.ageYears, weightKilograms: patient.weightKilograms,
-          heightCentimeters: patient.heightCentimeters, isFemale: patient.female))
+      let p = try sampler.patient(
+        ageYears: patient.ageYears, weightKilograms: patient.weightKilograms,
+        heightCentimeters: patient.heightCentimeters, isFemale: patient.female
+      ).pharmacokinetics
       let batch = try PharmacokineticBatch(
         parameters: [p.compartmentalParameters], stepHours: stepSeconds / 3600)
       batch.addBolus(
@@ -152,5 +173,40 @@ private let reference: ReferenceFile = {
     #expect(
       model.parameters(ageYears: 105, weightKilograms: 70, heightCentimeters: 170, isFemale: true)
         == nil)
+  }
+}
+
+@Suite struct EleveldModelTests {
+  /// The reference patient (35 y, 70 kg, 170 cm man, no opioids) gets the
+  /// reference values: V1 6.28, V2 25.5, V3 273 L, CL 1.79, Q3 1.11 L/min,
+  /// ke0 0.146 /min; Q2 = 1.75 x (1 + 1.30 (1 - sigmoid(1860, 68.3, 1))).
+  @Test func referencePatientGetsThetas() throws {
+    let eleveld = shippedPropofolDefinition.eleveld
+    let p = try #require(
+      eleveld.parameters(ageYears: 35, weightKilograms: 70, heightCentimeters: 170, isFemale: false)
+    )
+    #expect(abs(p.centralVolumeLiters - 6.28) < 1e-12)
+    #expect(abs(p.fastPeripheralVolumeLiters - 25.5) < 1e-12)
+    #expect(abs(p.slowPeripheralVolumeLiters - 273) < 1e-9)
+    #expect(abs(p.clearanceLitersPerMinute - 1.79) < 1e-12)
+    #expect(abs(p.slowIntercompartmentalClearanceLitersPerMinute - 1.11) < 1e-12)
+    #expect(abs(p.effectSiteRatePerMinute - 0.146) < 1e-12)
+    let q3Maturation = 1860.0 / (1860 + 68.3)
+    let q2 = 1.75 * (1 + 1.30 * (1 - q3Maturation))
+    #expect(abs(p.fastIntercompartmentalClearanceLitersPerMinute - q2) < 1e-12)
+  }
+
+  /// Opioids lower CL by exp(-0.00286 age) and V3 by exp(-0.0138 age).
+  @Test func opioidsLowerClearanceAndV3() throws {
+    var eleveld = shippedPropofolDefinition.eleveld
+    let without = try #require(
+      eleveld.parameters(ageYears: 60, weightKilograms: 80, heightCentimeters: 175, isFemale: true))
+    eleveld.opioidsCoadministered = true
+    let with = try #require(
+      eleveld.parameters(ageYears: 60, weightKilograms: 80, heightCentimeters: 175, isFemale: true))
+    let clearanceRatio = with.clearanceLitersPerMinute / without.clearanceLitersPerMinute
+    let v3Ratio = with.slowPeripheralVolumeLiters / without.slowPeripheralVolumeLiters
+    #expect(abs(clearanceRatio - exp(-0.00286 * 60)) < 1e-12)
+    #expect(abs(v3Ratio - exp(-0.0138 * 60)) < 1e-12)
   }
 }

@@ -21,8 +21,12 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   public var description: String
   /// Papers the constants come from.
   public var sources: [LiteratureSource]
+  /// The PK model the patients follow.
+  public var pharmacokineticModel: PropofolPharmacokineticModel
   /// Schnider PK constants.
   public var model: PropofolModelDefinition
+  /// Eleveld PK constants.
+  public var eleveld: EleveldModelDefinition
   /// BIS response of the typical patient.
   public var bis: SigmoidEmaxBIS
   /// Between-subject variability.
@@ -42,7 +46,8 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   public internal(set) var sourceJSON = Data()
 
   enum CodingKeys: String, CodingKey {
-    case formatVersion, kind, name, description, sources, model, bis, variability, population
+    case formatVersion, kind, name, description, sources, pharmacokineticModel, model, eleveld
+    case bis, variability, population
     case dosing, measurement, reward, pid
   }
 
@@ -115,6 +120,7 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
       issues.add("sources", "is empty. List the papers the constants come from.")
     }
     model.validate(path: "model", &issues)
+    eleveld.validate(path: "eleveld", &issues)
     bis.validate(path: "bis", &issues)
     variability.validate(path: "variability", &issues)
     population.validate(path: "population", &issues)

@@ -43,10 +43,11 @@ public enum LeanBodyMassFormula: String, CaseIterable, Codable, Sendable {
   }
 }
 
-/// Schnider 1998 PK and effect-site parameters of one patient, in the
-/// paper's units (L and L/min).
-public struct SchniderParameters: Sendable, Equatable {
-  /// Lean body mass used for CL1, kg.
+/// Three-compartment PK and effect-site parameters of one patient (Schnider
+/// 1998 or Eleveld 2018), in the papers' units (L and L/min).
+public struct PropofolPharmacokineticParameters: Sendable, Equatable {
+  /// Lean body mass used for CL1 (Schnider), or fat-free mass used for V3
+  /// (Eleveld), kg.
   public var leanBodyMassKilograms: Double
   /// Central volume V1, L.
   public var centralVolumeLiters: Double

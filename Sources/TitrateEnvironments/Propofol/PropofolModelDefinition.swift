@@ -47,10 +47,10 @@ public struct PropofolModelDefinition: Codable, Sendable, Equatable {
   public func parameters(
     ageYears age: Double, weightKilograms weight: Double, heightCentimeters height: Double,
     isFemale: Bool
-  ) -> SchniderParameters? {
+  ) -> PropofolPharmacokineticParameters? {
     let lbm = leanBodyMassFormula.leanBodyMassKilograms(
       weightKilograms: weight, heightCentimeters: height, isFemale: isFemale)
-    let result = SchniderParameters(
+    let result = PropofolPharmacokineticParameters(
       leanBodyMassKilograms: lbm,
       centralVolumeLiters: centralVolumeLiters,
       fastPeripheralVolumeLiters: fastPeripheralVolumeLiters

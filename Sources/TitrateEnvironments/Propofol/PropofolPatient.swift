@@ -14,14 +14,14 @@ public struct PropofolPatient: Sendable, Equatable {
   /// Sex, for the lean-body-mass formula.
   public var isFemale: Bool
   /// Individual PK parameters.
-  public var pharmacokinetics: SchniderParameters
+  public var pharmacokinetics: PropofolPharmacokineticParameters
   /// Individual BIS response.
   public var bis: SigmoidEmaxBIS
 
   /// Creates a patient from its parts.
   public init(
     ageYears: Double, weightKilograms: Double, heightCentimeters: Double, isFemale: Bool,
-    pharmacokinetics: SchniderParameters, bis: SigmoidEmaxBIS
+    pharmacokinetics: PropofolPharmacokineticParameters, bis: SigmoidEmaxBIS
   ) {
     self.ageYears = ageYears
     self.weightKilograms = weightKilograms
@@ -71,10 +71,16 @@ public struct PropofolPatientSampler: Sendable {
     isFemale: Bool, etas: [Double] = [0, 0, 0, 0, 0, 0]
   ) throws(PropofolPatientError) -> PropofolPatient {
     precondition(etas.count == 6, "expected 6 random effects, got \(etas.count)")
-    guard
-      var pk = definition.model.parameters(
+    let typical: PropofolPharmacokineticParameters?
+    switch definition.pharmacokineticModel {
+    case .schnider:
+      typical = definition.model.parameters(
         ageYears: age, weightKilograms: weight, heightCentimeters: height, isFemale: isFemale)
-    else {
+    case .eleveld:
+      typical = definition.eleveld.parameters(
+        ageYears: age, weightKilograms: weight, heightCentimeters: height, isFemale: isFemale)
+    }
+    guard var pk = typical else {
       throw .covariatesOutsideModel(
         ageYears: age, weightKilograms: weight, heightCentimeters: height)
     }
@@ -93,7 +99,10 @@ public struct PropofolPatientSampler: Sendable {
   /// Draws one patient.
   public func samplePatient(using generator: inout Xoshiro256) -> PropofolPatient {
     let population = definition.population
-    let formula = definition.model.leanBodyMassFormula
+    // The James peak only matters where CL1 uses the James LBM.
+    let formula =
+      definition.pharmacokineticModel == .schnider
+      ? definition.model.leanBodyMassFormula : .janmahasatian
     while true {
       let age = Self.draw(population.ageYears, &generator)
       let weight = Self.draw(population.weightKilograms, &generator)
