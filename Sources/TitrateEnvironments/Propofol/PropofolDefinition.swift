@@ -1,0 +1,134 @@
+import Foundation
+import TitrateHashing
+
+/// The propofol anaesthesia environment as data
+/// (`Environments/pkpd/propofol.json`): the Schnider 1998 PK with effect
+/// site, a sigmoid Emax BIS model, the virtual population, dosing, the BIS
+/// monitor, reward and the PID baseline. Decoded strictly: a missing,
+/// mistyped, unknown or out-of-range field is reported with its JSON path
+/// and fix.
+public struct PropofolDefinition: Codable, Sendable, Equatable {
+  /// The file format version this build reads.
+  public static let supportedFormatVersion = 1
+
+  /// File format version; must equal `supportedFormatVersion`.
+  public var formatVersion: Int
+  /// Environment family; must be `propofol`.
+  public var kind: String
+  /// Short identifier.
+  public var name: String
+  /// Free text: what the environment models.
+  public var description: String
+  /// Papers the constants come from.
+  public var sources: [LiteratureSource]
+  /// The PK model the patients follow.
+  public var pharmacokineticModel: PropofolPharmacokineticModel
+  /// Schnider PK constants.
+  public var model: PropofolModelDefinition
+  /// Eleveld PK constants.
+  public var eleveld: EleveldModelDefinition
+  /// BIS response of the typical patient.
+  public var bis: SigmoidEmaxBIS
+  /// Between-subject variability.
+  public var variability: PropofolVariabilityDefinition
+  /// Covariate distributions.
+  public var population: PropofolPopulationDefinition
+  /// Decision interval, limits, bolus and episode length.
+  public var dosing: PropofolDosingDefinition
+  /// BIS monitor delay and noise.
+  public var measurement: PropofolMeasurementDefinition
+  /// Target band and reward weights.
+  public var reward: PropofolRewardDefinition
+  /// PID baseline gains.
+  public var pid: PropofolPIDDefinition
+
+  /// The bytes this definition was decoded from (empty when built in code).
+  public internal(set) var sourceJSON = Data()
+
+  enum CodingKeys: String, CodingKey {
+    case formatVersion, kind, name, description, sources, pharmacokineticModel, model, eleveld
+    case bis, variability, population
+    case dosing, measurement, reward, pid
+  }
+
+  /// SHA-256 of `sourceJSON`, lowercase hex.
+  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+
+  /// Reads, decodes and validates a definition file.
+  /// - Throws: `EnvironmentDefinitionError` naming the JSON path of each
+  ///   bad field, the value, the allowed range and the fix.
+  public static func load(from url: URL) throws(EnvironmentDefinitionError)
+    -> PropofolDefinition
+  {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw .unreadableFile(path: url.path, reason: error.localizedDescription)
+    }
+    return try decode(from: data)
+  }
+
+  /// Decodes and validates a definition from JSON bytes. Unknown keys are
+  /// rejected.
+  public static func decode(from data: Data) throws(EnvironmentDefinitionError)
+    -> PropofolDefinition
+  {
+    let tree: Any
+    do {
+      tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      throw .malformedJSON(reason: "\(error.localizedDescription)")
+    }
+    guard tree is [String: Any] else {
+      throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
+    }
+    var definition: PropofolDefinition
+    do {
+      definition = try JSONDecoder().decode(PropofolDefinition.self, from: data)
+    } catch let issue as DefinitionIssue {
+      throw .invalid([issue])
+    } catch let error as DecodingError {
+      throw .invalid([issue(from: error, in: tree)])
+    } catch {
+      throw .malformedJSON(reason: "\(error)")
+    }
+    let unknown = unknownKeyIssues(in: tree, encoding: definition)
+    if !unknown.isEmpty { throw .invalid(unknown) }
+    definition.sourceJSON = data
+    try definition.validate()
+    return definition
+  }
+
+  /// Checks every value against its allowed range and collects all
+  /// problems.
+  /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
+  public func validate() throws(EnvironmentDefinitionError) {
+    var issues = IssueCollector()
+    if formatVersion != Self.supportedFormatVersion {
+      issues.add(
+        "formatVersion",
+        "is \(formatVersion), but this build reads version \(Self.supportedFormatVersion). "
+          + "Convert the file or use a matching build.")
+    }
+    if kind != "propofol" {
+      issues.add(
+        "kind", "is \"\(kind)\", but a propofol definition needs \"propofol\". Set it to propofol.")
+    }
+    if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    if sources.isEmpty {
+      issues.add("sources", "is empty. List the papers the constants come from.")
+    }
+    model.validate(path: "model", &issues)
+    eleveld.validate(path: "eleveld", &issues)
+    bis.validate(path: "bis", &issues)
+    variability.validate(path: "variability", &issues)
+    population.validate(path: "population", &issues)
+    dosing.validate(path: "dosing", &issues)
+    measurement.validate(
+      path: "measurement", decisionIntervalSeconds: dosing.decisionIntervalSeconds, &issues)
+    reward.validate(path: "reward", episodeMinutes: dosing.episodeMinutes, &issues)
+    pid.validate(path: "pid", &issues)
+    try issues.finish()
+  }
+}
