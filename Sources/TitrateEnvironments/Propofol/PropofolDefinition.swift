@@ -60,13 +60,7 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   public static func load(from url: URL) throws(EnvironmentDefinitionError)
     -> PropofolDefinition
   {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw .unreadableFile(path: url.path, reason: error.localizedDescription)
-    }
-    return try decode(from: data)
+    try decode(from: try readDefinitionFile(url))
   }
 
   /// Decodes and validates a definition from JSON bytes. Unknown keys are
@@ -74,27 +68,7 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   public static func decode(from data: Data) throws(EnvironmentDefinitionError)
     -> PropofolDefinition
   {
-    let tree: Any
-    do {
-      tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-    } catch {
-      throw .malformedJSON(reason: "\(error.localizedDescription)")
-    }
-    guard tree is [String: Any] else {
-      throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
-    }
-    var definition: PropofolDefinition
-    do {
-      definition = try JSONDecoder().decode(PropofolDefinition.self, from: data)
-    } catch let issue as DefinitionIssue {
-      throw .invalid([issue])
-    } catch let error as DecodingError {
-      throw .invalid([issue(from: error, in: tree)])
-    } catch {
-      throw .malformedJSON(reason: "\(error)")
-    }
-    let unknown = unknownKeyIssues(in: tree, encoding: definition)
-    if !unknown.isEmpty { throw .invalid(unknown) }
+    var definition = try decodeStrictly(PropofolDefinition.self, from: data)
     definition.sourceJSON = data
     try definition.validate()
     return definition
