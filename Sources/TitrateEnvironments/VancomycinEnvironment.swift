@@ -255,29 +255,11 @@ public final class VancomycinEnvironment: DosingEnvironment {
     bayesianEstimate?.estimator.update()
     decisionIndex += 1
 
-    var terminated = [Bool](repeating: false, count: batchSize)
-    if decisionIndex == rules.decisionsPerEpisode {
-      let finalObservations = observations()
-      recordEndedEpisodes()
-      terminated = [Bool](repeating: true, count: batchSize)
-      guard automaticallyResets else {
-        return EnvironmentStep(
-          observations: finalObservations, rewards: rewards, costs: costs,
-          terminated: terminated, truncated: [Bool](repeating: false, count: batchSize),
-          finalObservations: finalObservations)
-      }
-      startEpisodes()
-      return EnvironmentStep(
-        observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
-        truncated: [Bool](repeating: false, count: batchSize),
-        finalObservations: finalObservations)
-    }
-    // No episode ended, so no row of `finalObservations` is meaningful; the
-    // observation array is shared instead of allocating a second one.
-    let next = observations()
-    return EnvironmentStep(
-      observations: next, rewards: rewards, costs: costs, terminated: terminated,
-      truncated: [Bool](repeating: false, count: batchSize), finalObservations: next)
+    return .fixedLengthEpisodes(
+      batchSize: batchSize, rewards: rewards, costs: costs,
+      episodeEnded: decisionIndex == rules.decisionsPerEpisode,
+      automaticallyResets: automaticallyResets, observe: observations,
+      recordEnded: recordEndedEpisodes, restart: startEpisodes)
   }
 
   public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {

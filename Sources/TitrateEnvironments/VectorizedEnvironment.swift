@@ -86,3 +86,46 @@ public protocol VectorizedEnvironment: AnyObject {
   /// call.
   func drainEpisodeOutcomes() -> EpisodeOutcomeTally
 }
+
+extension EnvironmentStep {
+  /// Builds the result of one step of a batch whose episodes all last the
+  /// same number of decisions and so end together.
+  ///
+  /// - Parameters:
+  ///   - episodeEnded: true when this step ended every episode.
+  ///   - automaticallyResets: start the next episodes in this step (the
+  ///     protocol's same-step convention) or return the final observations
+  ///     as `observations`.
+  ///   - observe: returns the current observation rows.
+  ///   - recordEnded: records the ended episodes' outcomes (called once,
+  ///     after the final observations are taken).
+  ///   - restart: starts new episodes for every environment.
+  static func fixedLengthEpisodes(
+    batchSize: Int, rewards: [Float], costs: [Float], episodeEnded: Bool,
+    automaticallyResets: Bool, observe: () -> [Float], recordEnded: () -> Void,
+    restart: () -> Void
+  ) -> EnvironmentStep {
+    let notTruncated = [Bool](repeating: false, count: batchSize)
+    guard episodeEnded else {
+      // No row of `finalObservations` is meaningful, so the observation
+      // array is shared instead of allocating a second one.
+      let next = observe()
+      return EnvironmentStep(
+        observations: next, rewards: rewards, costs: costs,
+        terminated: [Bool](repeating: false, count: batchSize), truncated: notTruncated,
+        finalObservations: next)
+    }
+    let finalObservations = observe()
+    recordEnded()
+    let terminated = [Bool](repeating: true, count: batchSize)
+    guard automaticallyResets else {
+      return EnvironmentStep(
+        observations: finalObservations, rewards: rewards, costs: costs, terminated: terminated,
+        truncated: notTruncated, finalObservations: finalObservations)
+    }
+    restart()
+    return EnvironmentStep(
+      observations: observe(), rewards: rewards, costs: costs, terminated: terminated,
+      truncated: notTruncated, finalObservations: finalObservations)
+  }
+}

@@ -167,26 +167,10 @@ public final class PropofolEnvironment: DosingEnvironment {
     decision += 1
     reportBIS()
 
-    let notTruncated = [Bool](repeating: false, count: batchSize)
-    guard decision == decisionsPerEpisode else {
-      let next = observations()
-      return EnvironmentStep(
-        observations: next, rewards: rewards, costs: costs,
-        terminated: [Bool](repeating: false, count: batchSize), truncated: notTruncated,
-        finalObservations: next)
-    }
-    let finalObservations = observations()
-    recordEndedEpisodes()
-    let terminated = [Bool](repeating: true, count: batchSize)
-    guard automaticallyResets else {
-      return EnvironmentStep(
-        observations: finalObservations, rewards: rewards, costs: costs, terminated: terminated,
-        truncated: notTruncated, finalObservations: finalObservations)
-    }
-    startEpisodes()
-    return EnvironmentStep(
-      observations: observations(), rewards: rewards, costs: costs, terminated: terminated,
-      truncated: notTruncated, finalObservations: finalObservations)
+    return .fixedLengthEpisodes(
+      batchSize: batchSize, rewards: rewards, costs: costs,
+      episodeEnded: decision == decisionsPerEpisode, automaticallyResets: automaticallyResets,
+      observe: observations, recordEnded: recordEndedEpisodes, restart: startEpisodes)
   }
 
   public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {
