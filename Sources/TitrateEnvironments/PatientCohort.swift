@@ -117,7 +117,10 @@ public struct PatientCohort: Sendable, Equatable {
         guard !cell.isEmpty else {
           throw failure(lineNumber, name, "is empty; every patient needs a value (\(unit))")
         }
-        guard let value = Double(cell), value.isFinite else {
+        // Swift's Double(_:) also reads hexadecimal ("0x20" is 32), which no
+        // spreadsheet writes, so only decimal notation is accepted.
+        let decimal = cell.allSatisfy { "0123456789.-+eE".contains($0) }
+        guard decimal, let value = Double(cell), value.isFinite else {
           throw failure(lineNumber, name, "is \"\(cell)\", not a number; write a number in \(unit)")
         }
         guard range.contains(value) else {

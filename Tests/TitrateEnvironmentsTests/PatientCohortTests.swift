@@ -51,6 +51,7 @@ import Testing
     ("p1,60,70,0,,0", 2, "serumCreatinineMilligramsPerDeciliter", "is empty"),
     ("p1,60,70,0,nan,0", 2, "serumCreatinineMilligramsPerDeciliter", "is \"nan\", not a number"),
     ("p1,60,seventy,0,1.0,0", 2, "weightKilograms", "is \"seventy\", not a number"),
+    ("p1,0x20,70,0,1.0,0", 2, "ageYears", "is \"0x20\", not a number"),
   ])
   func impossibleValuesNameRowAndColumn(
     row: String, line: Int, column: String, message: String
