@@ -36,7 +36,8 @@ extension EnvironmentDefinition {
     for name in populationNames {
       let population = populations[name]!
       let path = "populations.\(name)"
-      if models[population.model] == nil {
+      // With no models at all, the empty `models` is the one problem to report.
+      if !models.isEmpty, models[population.model] == nil {
         let known = models.keys.sorted()
         var message =
           "is \"\(population.model)\", which is not a model of this file. Use one of: "
