@@ -68,15 +68,22 @@ final class MetricsWriter {
     return rollout + participation + privacy + perSite
   }
 
+  /// Writes whole numbers (rounds, counts) without a fractional part and
+  /// every other value in Swift's shortest round-trip form.
+  static func format(_ value: Double) -> String {
+    if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return "\(Int(value))" }
+    return "\(value)"
+  }
+
   func append(_ record: RoundRecord) throws {
     let keys = Self.keys(siteNames)
     let values = values(record)
     let line: String
     if isCSV {
-      line = values.map { $0.isNaN ? "" : "\($0)" }.joined(separator: ",")
+      line = values.map { $0.isNaN ? "" : Self.format($0) }.joined(separator: ",")
     } else {
       let fields = zip(keys, values).map { key, value in
-        "\"\(key)\": " + (value.isNaN ? "null" : "\(value)")
+        "\"\(key)\": " + (value.isNaN ? "null" : Self.format(value))
       }
       line = "{" + fields.joined(separator: ", ") + "}"
     }

@@ -136,6 +136,10 @@ import Testing
     }
     let records = try lines.map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
     #expect(records.map(\.round) == [1, 2])
+    // Whole numbers (round, steps, sites) are written without ".0".
+    let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+    #expect(rows[1].hasPrefix("1,"))
+    #expect(lines[0].hasPrefix("{\"round\": 1,"))
     // A one-site run cannot append to the two-site CSV.
     let mismatched = try titrate(
       ["train", "--rounds", "1", "--sites", "1", "--metrics", csv, "--output",

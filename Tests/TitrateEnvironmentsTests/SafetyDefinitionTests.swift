@@ -90,3 +90,17 @@ import Testing
     #expect(!error.description.contains("[250, 0]"))
   }
 }
+
+@Suite struct SyntaxErrorTests {
+  /// A syntax error names the line and column of the offending character.
+  @Test func syntaxErrorNamesLineAndColumn() throws {
+    let text = "{\n  \"name\": \"x\",\n  \"models\": {,}\n}"
+    do {
+      _ = try EnvironmentDefinition.decode(from: Data(text.utf8))
+      Issue.record("malformed JSON was accepted")
+    } catch {
+      #expect(error.description.contains("(line 3, column 14)"))
+      #expect(error.description.hasSuffix("Fix the syntax there."))
+    }
+  }
+}

@@ -81,7 +81,7 @@ func decodeStrictly<Definition: Codable>(
   do {
     tree = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
   } catch {
-    throw .malformedJSON(reason: "\(error.localizedDescription)")
+    throw .malformedJSON(reason: jsonSyntaxReason(error, in: data))
   }
   guard tree is [String: Any] else {
     throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
@@ -99,6 +99,21 @@ func decodeStrictly<Definition: Codable>(
   let unknown = unknownKeyIssues(in: tree, decoded: definition)
   if !unknown.isEmpty { throw .invalid(unknown) }
   return definition
+}
+
+/// Describes a JSON syntax error with its line and column when the parser
+/// reports the character offset ("Invalid value around character 8.").
+func jsonSyntaxReason(_ error: any Error, in data: Data) -> String {
+  let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+  guard let detail else { return error.localizedDescription }
+  let text = detail.hasSuffix(".") ? String(detail.dropLast()) : detail
+  guard let range = text.range(of: "character "),
+    let offset = Int(text[range.upperBound...].prefix { $0.isNumber }), offset <= data.count
+  else { return text }
+  let before = data.prefix(offset)
+  let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+  let column = offset - (before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+  return "\(text) (line \(line), column \(column))"
 }
 
 /// Finds keys of the file that the decoded definition does not contain,

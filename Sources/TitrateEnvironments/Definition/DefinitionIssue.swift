@@ -33,8 +33,7 @@ public enum EnvironmentDefinitionError: Error, Equatable, Sendable, CustomString
       return "cannot read environment definition \(path): \(reason). "
         + "Check the path and the file permissions."
     case .malformedJSON(let reason):
-      return "environment definition is not valid JSON: \(reason). "
-        + "Fix the syntax (a JSON linter shows the position)."
+      return "environment definition is not valid JSON: \(reason). Fix the syntax there."
     case .invalid(let issues):
       let lines = issues.map { "- \($0)" }.joined(separator: "\n")
       return "invalid environment definition (\(issues.count) "
