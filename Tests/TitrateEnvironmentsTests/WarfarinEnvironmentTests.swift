@@ -116,7 +116,7 @@ import TitrateRandom
       try environment.setPatients([patient])
     }
     _ = environment.step(actions: [0, 0])
-    #expect(throws: WarfarinEnvironmentError.patientsOutsideEpisodeStart(day: 1)) {
+    #expect(throws: WarfarinEnvironmentError.patientsOutsideEpisodeStart(decisionsTaken: 1)) {
       try environment.setPatients([patient, patient])
     }
   }

@@ -2,28 +2,6 @@ import Foundation
 import TitratePKPD
 import TitrateRandom
 
-/// Errors from creating a `PropofolEnvironment` or setting its patients.
-public enum PropofolEnvironmentError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// The batch size is below 1.
-  case invalidBatchSize(Int)
-  /// `setPatients` received a number of patients other than `batchSize`.
-  case patientCountMismatch(expected: Int, received: Int)
-  /// `setPatients` was called after the first decision of an episode.
-  case patientsOutsideEpisodeStart(decision: Int)
-
-  public var description: String {
-    switch self {
-    case .invalidBatchSize(let size):
-      return "batch size \(size) is invalid; use at least 1"
-    case .patientCountMismatch(let expected, let received):
-      return "received \(received) patients for a batch of \(expected); pass one per environment"
-    case .patientsOutsideEpisodeStart(let decision):
-      return "patients can only be set at the episode start, but \(decision) decisions were "
-        + "simulated; call reset(seed:) first"
-    }
-  }
-}
-
 /// Closed-loop propofol anaesthesia for a batch of virtual patients,
 /// defined by a `PropofolDefinition` (Schnider 1998 PK, sigmoid Emax BIS).
 ///
@@ -138,7 +116,7 @@ public final class PropofolEnvironment: DosingEnvironment {
     guard newPatients.count == batchSize else {
       throw .patientCountMismatch(expected: batchSize, received: newPatients.count)
     }
-    guard decision == 0 else { throw .patientsOutsideEpisodeStart(decision: decision) }
+    guard decision == 0 else { throw .patientsOutsideEpisodeStart(decisionsTaken: decision) }
     install(newPatients)
   }
 

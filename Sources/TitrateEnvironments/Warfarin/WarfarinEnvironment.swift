@@ -2,28 +2,6 @@ import Foundation
 import TitratePKPD
 import TitrateRandom
 
-/// Errors from creating a `WarfarinEnvironment` or setting its patients.
-public enum WarfarinEnvironmentError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// The batch size is below 1.
-  case invalidBatchSize(Int)
-  /// `setPatients` received a number of patients other than `batchSize`.
-  case patientCountMismatch(expected: Int, received: Int)
-  /// `setPatients` was called after the first decision of an episode.
-  case patientsOutsideEpisodeStart(day: Int)
-
-  public var description: String {
-    switch self {
-    case .invalidBatchSize(let size):
-      return "batch size \(size) is invalid; use at least 1"
-    case .patientCountMismatch(let expected, let received):
-      return "received \(received) patients for a batch of \(expected); pass one per environment"
-    case .patientsOutsideEpisodeStart(let day):
-      return "patients can only be set at the episode start, but \(day) days were simulated; "
-        + "call reset(seed:) first"
-    }
-  }
-}
-
 /// Warfarin initiation and maintenance for a batch of virtual patients,
 /// defined by a `WarfarinDefinition` (Hamberg 2007 PK/PD).
 ///
@@ -140,7 +118,7 @@ public final class WarfarinEnvironment: DosingEnvironment {
     guard newPatients.count == batchSize else {
       throw .patientCountMismatch(expected: batchSize, received: newPatients.count)
     }
-    guard day == 0 else { throw .patientsOutsideEpisodeStart(day: day) }
+    guard day == 0 else { throw .patientsOutsideEpisodeStart(decisionsTaken: day) }
     install(newPatients)
   }
 
