@@ -140,6 +140,41 @@ public struct ActorCritic: Sendable, Equatable {
     return vector
   }
 
+  /// Takes one Adam step on every parameter in place, with `gradient` in
+  /// the flat order. Gives the same values, bit for bit, as reading the
+  /// parameter vector, calling `Adam.update` and writing it back, without
+  /// the two copies.
+  /// - Precondition: `gradient.count == parameterCount` and the optimiser
+  ///   holds `parameterCount` moments.
+  public mutating func applyAdamStep(_ optimizer: inout Adam, gradient: [Float]) {
+    precondition(
+      gradient.count == parameterCount,
+      "gradient has \(gradient.count) values, the network has \(parameterCount)")
+    let coefficients = optimizer.beginUpdate()
+    gradient.withUnsafeBufferPointer { gradientBuffer in
+      let g = gradientBuffer.baseAddress!
+      var offset = 0
+      func step(_ values: inout [Float]) {
+        let count = values.count
+        values.withUnsafeMutableBufferPointer { buffer in
+          optimizer.applySegment(
+            parameters: buffer.baseAddress!, offset: offset, count: count, gradient: g,
+            coefficients: coefficients)
+        }
+        offset += count
+      }
+      for index in policy.layers.indices {
+        step(&policy.layers[index].weight.values)
+        step(&policy.layers[index].bias)
+      }
+      if gaussianHead != nil { step(&gaussianHead!.logStd) }
+      for index in value.layers.indices {
+        step(&value.layers[index].weight.values)
+        step(&value.layers[index].bias)
+      }
+    }
+  }
+
   /// Replaces every parameter from a vector in the flat order.
   /// - Precondition: `vector.count == parameterCount`.
   public mutating func setParameterVector(_ vector: [Float]) {

@@ -101,6 +101,42 @@ public struct Adam: Sendable, Equatable {
   }
 }
 
+extension Adam {
+  /// Starts one update and returns its constants: advances the step count
+  /// and computes the bias corrections. Follow it with `applySegment` over
+  /// every parameter exactly once (the in-place path of `ActorCritic`).
+  mutating func beginUpdate() -> AdamStepCoefficients {
+    state.step += 1
+    let step = Double(state.step)
+    let firstCorrection = 1 - pow(Double(beta1), step)
+    let secondCorrection = 1 - pow(Double(beta2), step)
+    return AdamStepCoefficients(
+      beta1: beta1, beta2: beta2, epsilon: epsilon,
+      stepSize: Float(Double(learningRate) / firstCorrection),
+      inverseRootSecondCorrection: Float(1 / secondCorrection.squareRoot()))
+  }
+
+  /// Updates `count` parameters stored at `parameters`, whose flat
+  /// positions start at `offset`, with the same arithmetic as `update`.
+  mutating func applySegment(
+    parameters: UnsafeMutablePointer<Float>, offset: Int, count: Int,
+    gradient: UnsafePointer<Float>, coefficients: AdamStepCoefficients
+  ) {
+    precondition(
+      offset >= 0 && offset + count <= state.firstMoment.count,
+      "segment \(offset)..<\(offset + count) outside \(state.firstMoment.count) parameters")
+    guard count > 0 else { return }
+    state.firstMoment.withUnsafeMutableBufferPointer { m in
+      state.secondMoment.withUnsafeMutableBufferPointer { v in
+        applyAdamStep(
+          parameters: parameters, firstMoment: m.baseAddress! + offset,
+          secondMoment: v.baseAddress! + offset, gradient: gradient + offset, count: count,
+          coefficients: coefficients)
+      }
+    }
+  }
+}
+
 /// The per-update constants of `Adam.update`.
 struct AdamStepCoefficients {
   var beta1: Float

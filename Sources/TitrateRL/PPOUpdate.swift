@@ -89,10 +89,12 @@ extension PPOLearner {
     let clipCoefficient = configuration.maxGradientNorm / (norm + 1e-6)
     if clipCoefficient < 1 { scale(&scratch.gradient, by: clipCoefficient) }
 
-    var parameters = actorCritic.parameterVector()
-    proximalTerm?.addGradient(parameters: parameters, to: &scratch.gradient)
-    optimizer.update(parameters: &parameters, gradient: scratch.gradient)
-    actorCritic.setParameterVector(parameters)
+    // FedProx needs the current parameters as one vector; plain PPO steps
+    // the network in place.
+    if let proximalTerm {
+      proximalTerm.addGradient(parameters: actorCritic.parameterVector(), to: &scratch.gradient)
+    }
+    actorCritic.applyAdamStep(&optimizer, gradient: scratch.gradient)
   }
 
   /// Computes the gradient of the mean PPO loss over a gathered minibatch

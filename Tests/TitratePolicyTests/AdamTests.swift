@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TitrateEnvironments
+import TitrateRandom
 
 @testable import TitratePolicy
 
@@ -123,5 +125,28 @@ import Testing
     #expect(result[1] == 0)
     #expect(result[2] == 10)
     #expect(result[3] == -10)
+  }
+}
+
+@Suite struct InPlaceAdamTests {
+  /// The in-place step over the network's own arrays equals the vector
+  /// round trip bit for bit, for a discrete and a continuous network.
+  @Test(arguments: [ActionSpace.discrete(count: 5), .continuous(low: 0, high: 10)])
+  func inPlaceStepEqualsVectorStep(space: ActionSpace) {
+    var generator = Xoshiro256(seed: 4)
+    var network = ActorCritic(
+      observationSize: 3, actionSpace: space, hiddenSizes: [7, 6], generator: &generator)
+    var copy = network
+    var inPlace = Adam(parameterCount: network.parameterCount, learningRate: 0.01, epsilon: 1e-5)
+    var viaVector = inPlace
+    for _ in 0..<3 {
+      let gradient = (0..<network.parameterCount).map { _ in Float(generator.nextStandardNormal()) }
+      network.applyAdamStep(&inPlace, gradient: gradient)
+      var parameters = copy.parameterVector()
+      viaVector.update(parameters: &parameters, gradient: gradient)
+      copy.setParameterVector(parameters)
+    }
+    #expect(network.parameterVector() == copy.parameterVector())
+    #expect(inPlace.state == viaVector.state)
   }
 }
