@@ -3,6 +3,25 @@ import TitrateEnvironments
 
 /// `titrate environments`: the definitions in the environments folder.
 enum EnvironmentsCommand {
+  /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol),
+  /// which the library loads but `train` and `evaluate` do not use yet.
+  static func listLibraryEnvironments(in folder: URL) {
+    guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
+    else { return }
+    print("")
+    print("library environments in \(folder.path) (not yet usable with train or evaluate):")
+    for file in files {
+      let stem = file.deletingPathExtension().lastPathComponent
+      if let warfarin = try? WarfarinDefinition.load(from: file) {
+        print("  \(stem): \(warfarin.description) (Docs/environments/warfarin.md)")
+      } else if let propofol = try? PropofolDefinition.load(from: file) {
+        print("  \(stem): \(propofol.description) (Docs/environments/propofol.md)")
+      } else {
+        print("  \(stem): not a warfarin or propofol definition this build reads")
+      }
+    }
+  }
+
   static let usage = "titrate environments [--environments-dir DIR]"
 
   static let options: [OptionSpecification] = [
@@ -58,6 +77,7 @@ enum EnvironmentsCommand {
         print("\(stem): invalid: \(error)")
       }
     }
+    listLibraryEnvironments(in: catalog.directory.appendingPathComponent("pkpd"))
     if invalid > 0 {
       throw CommandError.invalidInput(
         "\(invalid) of \(files.count) environment definitions are invalid")

@@ -506,6 +506,10 @@ import Testing
     for population in ["elderly_renal", "haematology", "icu_arc", "obese"] {
       #expect(run.output.contains("population \(population)"))
     }
+    // The library-only environments are listed apart, each with its page.
+    #expect(run.output.contains("not yet usable with train or evaluate"))
+    #expect(run.output.contains("(Docs/environments/warfarin.md)"))
+    #expect(run.output.contains("(Docs/environments/propofol.md)"))
   }
 }
 
