@@ -3,19 +3,23 @@ import TitrateEnvironments
 
 /// `titrate environments`: the definitions in the environments folder.
 enum EnvironmentsCommand {
-  /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol),
-  /// which the library loads but `train` and `evaluate` do not use yet.
+  /// Lists the definitions in the `pkpd` subfolder: warfarin (which
+  /// `train` and `evaluate` accept by path) and propofol (library only).
   static func listLibraryEnvironments(in folder: URL) {
     guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
     else { return }
     print("")
-    print("library environments in \(folder.path) (not yet usable with train or evaluate):")
+    print("other environments in \(folder.path):")
     for file in files {
       let stem = file.deletingPathExtension().lastPathComponent
       if let warfarin = try? WarfarinDefinition.load(from: file) {
-        print("  \(stem): \(warfarin.description) (Docs/environments/warfarin.md)")
+        print(
+          "  \(stem): \(warfarin.description) Train and evaluate it with --environment "
+            + "\(file.path). (Docs/environments/warfarin.md)")
       } else if let propofol = try? PropofolDefinition.load(from: file) {
-        print("  \(stem): \(propofol.description) (Docs/environments/propofol.md)")
+        print(
+          "  \(stem): \(propofol.description) Library only so far. "
+            + "(Docs/environments/propofol.md)")
       } else {
         print("  \(stem): not a warfarin or propofol definition this build reads")
       }

@@ -124,7 +124,8 @@ enum TrainCommand {
       defaultValue: nil),
     .init(
       name: "resume", valueName: "FILE",
-      help: "continue the run stored in this checkpoint to its configured rounds", defaultValue: nil),
+      help: "continue the run stored in this checkpoint to its configured rounds", defaultValue: nil
+    ),
     .init(
       name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)",
       defaultValue: nil),
@@ -187,15 +188,19 @@ enum TrainCommand {
           "--rounds \(targetRounds) differs from the \(storedRounds) rounds the checkpoint's run was configured for (its learning-rate schedule ends there); omit --rounds to finish the run, or start a new run"
         )
       }
-      let definition = try decodeStoredDefinition(stored)
-      let cohorts = try EvaluateCommand.cohortFiles(
-        parsed, siteNames: policy.configuration.sites.map(\.name))
-      try checkResumedCohorts(cohorts, configuration: policy.configuration)
+      let factory: EnvironmentFactory
+      if WarfarinCommands.isWarfarin(stored.definitionJSON) {
+        factory = WarfarinCommands.environmentFactory(try WarfarinCommands.decodeStored(stored))
+      } else {
+        let definition = try decodeStoredDefinition(stored)
+        let cohorts = try EvaluateCommand.cohortFiles(
+          parsed, siteNames: policy.configuration.sites.map(\.name))
+        try checkResumedCohorts(cohorts, configuration: policy.configuration)
+        factory = environmentFactory(
+          definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts)
+      }
       do {
-        trainer = try FederatedTrainer.resume(
-          from: contents,
-          makeEnvironment: environmentFactory(
-            definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts))
+        trainer = try FederatedTrainer.resume(from: contents, makeEnvironment: factory)
       } catch {
         throw CommandError.invalidInput("\(resumePath): \(error)")
       }
@@ -203,24 +208,52 @@ enum TrainCommand {
         print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
       }
     } else {
-      let (definition, loaded) = try catalog.load(try parsed.requiredString("environment"))
-      stored = loaded
-      var configuration = try makeConfiguration(
-        parsed, definition: definition, rounds: targetRounds)
-      let cohorts = try EvaluateCommand.cohortFiles(
-        parsed, siteNames: configuration.sites.map(\.name))
-      for index in configuration.sites.indices {
-        configuration.sites[index].cohortSHA256 = cohorts[configuration.sites[index].name]?.sha256
-      }
-      let mode: DoseActionMode =
-        try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
-        ? .discreteLevels : .continuousMilligrams
-      do {
-        trainer = try FederatedTrainer(
-          configuration: configuration,
-          makeEnvironment: environmentFactory(definition, mode: mode, cohorts: cohorts))
-      } catch let error as FederationError {
-        throw CommandError.usage("\(error)")
+      let environmentArgument = try parsed.requiredString("environment")
+      if let (warfarin, loaded) = try WarfarinCommands.loadIfWarfarin(catalog, environmentArgument)
+      {
+        for option in ["cohort", "populations", "action-mode"]
+        where parsed.explicitOptions.contains(option) {
+          throw CommandError.usage(
+            "--\(option) does not apply to the warfarin environment (one population, dose "
+              + "levels only); remove it")
+        }
+        stored = loaded
+        var configuration = try makeConfiguration(
+          parsed, environmentName: warfarin.name, populationNames: ["warfarin"],
+          rounds: targetRounds)
+        // Sites restart their patients every round, so by default a rollout
+        // spans one whole episode (one step a day).
+        if !parsed.explicitOptions.contains("steps-per-rollout") {
+          configuration.ppo.stepsPerRollout = warfarin.dosing.episodeDays
+        }
+        do {
+          trainer = try FederatedTrainer(
+            configuration: configuration,
+            makeEnvironment: WarfarinCommands.environmentFactory(warfarin))
+        } catch let error as FederationError {
+          throw CommandError.usage("\(error)")
+        }
+      } else {
+        let (definition, loaded) = try catalog.load(environmentArgument)
+        stored = loaded
+        var configuration = try makeConfiguration(
+          parsed, environmentName: definition.name, populationNames: definition.populationNames,
+          rounds: targetRounds)
+        let cohorts = try EvaluateCommand.cohortFiles(
+          parsed, siteNames: configuration.sites.map(\.name))
+        for index in configuration.sites.indices {
+          configuration.sites[index].cohortSHA256 = cohorts[configuration.sites[index].name]?.sha256
+        }
+        let mode: DoseActionMode =
+          try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
+          ? .discreteLevels : .continuousMilligrams
+        do {
+          trainer = try FederatedTrainer(
+            configuration: configuration,
+            makeEnvironment: environmentFactory(definition, mode: mode, cohorts: cohorts))
+        } catch let error as FederationError {
+          throw CommandError.usage("\(error)")
+        }
       }
     }
     guard targetRounds >= trainer.completedRounds else {
@@ -229,7 +262,9 @@ enum TrainCommand {
       )
     }
     if trainer.completedRounds == targetRounds {
-      print("the run in \(resuming ?? "") already completed its \(targetRounds) rounds; nothing to train")
+      print(
+        "the run in \(resuming ?? "") already completed its \(targetRounds) rounds; nothing to train"
+      )
       return
     }
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
@@ -265,7 +300,8 @@ enum TrainCommand {
       if !quiet { print(progressLine(record, totalRounds: targetRounds)) }
       for site in record.sites where !site.accepted {
         let what = site.status == .rejected ? "rejected update from" : "no update from"
-        printError("round \(record.round): \(what) site \(site.site): \(site.rejectionReason ?? "")")
+        printError(
+          "round \(record.round): \(what) site \(site.site): \(site.rejectionReason ?? "")")
       }
       if let reason = record.skipReason {
         printError("round \(record.round) skipped, global model unchanged: \(reason)")
@@ -289,12 +325,12 @@ enum TrainCommand {
   }
 
   static func makeConfiguration(
-    _ parsed: ParsedOptions, definition: EnvironmentDefinition, rounds: Int
+    _ parsed: ParsedOptions, environmentName: String, populationNames: [String], rounds: Int
   ) throws -> FederationConfiguration {
     var configuration = FederationConfiguration()
-    configuration.environment = definition.name
+    configuration.environment = environmentName
     let siteCount = try parsed.integer("sites", in: 1...64)
-    var populations = defaultPopulations(definition, siteCount: siteCount)
+    var populations = (0..<siteCount).map { populationNames[$0 % populationNames.count] }
     if let list = try parsed.list("populations") {
       populations = list
       guard populations.count == siteCount else {
@@ -302,9 +338,9 @@ enum TrainCommand {
           "--populations lists \(populations.count) populations but --sites is \(siteCount); give one population per site"
         )
       }
-      for name in populations where definition.populations[name] == nil {
+      for name in populations where !populationNames.contains(name) {
         throw CommandError.usage(
-          "--populations: unknown population '\(name)'; known: \(definition.populationNames.joined(separator: ", "))"
+          "--populations: unknown population '\(name)'; known: \(populationNames.joined(separator: ", "))"
         )
       }
     }
@@ -466,7 +502,8 @@ enum TrainCommand {
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
       perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), format(record.meanEpisodeCost),
       multiplierText(record), record.stepsPerSecond,
-      record.rejectedSites, (record.droppedSites ?? 0) > 0 ? "  dropped \(record.droppedSites!)" : "",
+      record.rejectedSites,
+      (record.droppedSites ?? 0) > 0 ? "  dropped \(record.droppedSites!)" : "",
       record.skipReason == nil ? "" : "  skipped",
       record.privacyEpsilon.map { String(format: "  epsilon %.3f", $0) } ?? "")
   }

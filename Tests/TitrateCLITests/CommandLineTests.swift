@@ -346,6 +346,38 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: output))
   }
 
+  /// Warfarin trains through the same federation and evaluates against its
+  /// IWPC baselines; vancomycin-only options are rejected by name.
+  @Test func warfarinTrainsAndEvaluates() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("warfarin.h5").path
+    let definition = Self.repositoryRoot.appendingPathComponent("Environments/pkpd/warfarin.json")
+    let train = try titrate([
+      "train", "--environment", definition.path, "--sites", "2", "--patients-per-site", "8",
+      "--rounds", "2", "--hidden-sizes", "8,8", "--output", output, "--quiet",
+    ])
+    #expect(train.status == 0, "\(train.errors)")
+    let evaluate = try titrate(["evaluate", output, "--patients", "20"])
+    #expect(evaluate.status == 0, "\(evaluate.errors)")
+    for name in ["learned", "iwpc_pharmacogenetic", "iwpc_clinical", "fixed_5mg"] {
+      #expect(evaluate.output.contains("\n\(name) "))
+    }
+    #expect(evaluate.output.contains("pooled over 2 sites"))
+    let shield = try titrate(["evaluate", output, "--shield"])
+    #expect(shield.status == 2)
+    #expect(shield.errors.contains("--shield applies to vancomycin checkpoints only"))
+    let simulate = try titrate(["simulate", "--checkpoint", output])
+    #expect(simulate.status == 3)
+    #expect(simulate.errors.contains("trained on the warfarin environment"))
+    let cohort = try titrate([
+      "train", "--environment", definition.path, "--cohort", "warfarin=x.csv", "--output",
+      folder.appendingPathComponent("other.h5").path,
+    ])
+    #expect(cohort.status == 2)
+    #expect(cohort.errors.contains("--cohort does not apply to the warfarin environment"))
+  }
+
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -507,7 +539,7 @@ import Testing
       #expect(run.output.contains("population \(population)"))
     }
     // The library-only environments are listed apart, each with its page.
-    #expect(run.output.contains("not yet usable with train or evaluate"))
+    #expect(run.output.contains("other environments in"))
     #expect(run.output.contains("(Docs/environments/warfarin.md)"))
     #expect(run.output.contains("(Docs/environments/propofol.md)"))
   }
