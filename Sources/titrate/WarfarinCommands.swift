@@ -82,15 +82,20 @@ enum WarfarinCommands {
       }
       lines += ["", "site \(site.name)"] + formatTable(policies.map(\.name), tables)
       for (slot, table) in tables.enumerated() {
-        if pooled[slot] == nil { pooled[slot] = table } else { pooled[slot]!.append(contentsOf: table) }
+        if pooled[slot] == nil {
+          pooled[slot] = table
+        } else {
+          pooled[slot]!.append(contentsOf: table)
+        }
       }
     }
-    lines += ["", "pooled over \(sites.count) sites"]
+    lines +=
+      ["", "pooled over \(sites.count) sites"]
       + formatTable(["learned"] + baselines, pooled.map { $0! })
     return lines
   }
 
-  /// One line per policy: mean [95% CI] of the time-in-range columns, the
+  /// Formats one line per policy: mean [95% CI] of the time-in-range columns, the
   /// mean time above 4 and below 2, and the mean daily dose.
   static func formatTable(_ names: [String], _ tables: [OutcomeTable]) -> [String] {
     func summary(_ values: [Double]) -> String {
@@ -101,7 +106,8 @@ enum WarfarinCommands {
         ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1) : 0
       // Normal approximation of the mean's 95% interval.
       let half = 1.96 * (variance / Double(values.count)).squareRoot()
-      return String(format: "%5.1f%% [%4.1f-%4.1f]", mean * 100, (mean - half) * 100, (mean + half) * 100)
+      return String(
+        format: "%5.1f%% [%4.1f-%4.1f]", mean * 100, (mean - half) * 100, (mean + half) * 100)
     }
     func mean(_ values: [Double]) -> Double {
       values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
@@ -112,7 +118,8 @@ enum WarfarinCommands {
     for (name, table) in zip(names, tables) {
       let column = { (key: String) in table[column: key] ?? [] }
       let doses = column("totalDoseMilligrams")
-      let days = Double(table.columnNames.filter { $0.hasSuffix("DoseMilligrams") && $0.hasPrefix("day") }.count)
+      let days = Double(
+        table.columnNames.filter { $0.hasSuffix("DoseMilligrams") && $0.hasPrefix("day") }.count)
       lines.append(
         String(
           format: "%@ %@  %@  %5.1f%%   %5.1f%%   %.2f mg/day",
