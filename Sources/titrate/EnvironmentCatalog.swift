@@ -73,9 +73,9 @@ func decodeStoredDefinition(_ stored: StoredEnvironment) throws -> EnvironmentDe
   do {
     return try EnvironmentDefinition.decode(from: Data(stored.definitionJSON.utf8))
   } catch {
-    if WarfarinCommands.isWarfarin(stored.definitionJSON) {
+    if let kind = PKPDEnvironment.kind(of: stored.definitionJSON) {
       throw CommandError.invalidInput(
-        "the checkpoint was trained on the warfarin environment, which this command does not "
+        "the checkpoint was trained on the \(kind) environment, which this command does not "
           + "support yet; use titrate evaluate or titrate inspect with it")
     }
     throw CommandError.invalidInput(

@@ -3,8 +3,8 @@ import TitrateEnvironments
 
 /// `titrate environments`: the definitions in the environments folder.
 enum EnvironmentsCommand {
-  /// Lists the definitions in the `pkpd` subfolder: warfarin (which
-  /// `train` and `evaluate` accept by path) and propofol (library only).
+  /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol),
+  /// which `train` and `evaluate` accept by path.
   static func listLibraryEnvironments(in folder: URL) {
     guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
     else { return }
@@ -18,8 +18,8 @@ enum EnvironmentsCommand {
             + "\(file.path). (Docs/environments/warfarin.md)")
       } else if let propofol = try? PropofolDefinition.load(from: file) {
         print(
-          "  \(stem): \(propofol.description) Library only so far. "
-            + "(Docs/environments/propofol.md)")
+          "  \(stem): \(propofol.description) Train and evaluate it with --environment "
+            + "\(file.path). (Docs/environments/propofol.md)")
       } else {
         print("  \(stem): not a warfarin or propofol definition this build reads")
       }

@@ -86,19 +86,18 @@ enum EvaluateCommand {
     let batchSize = try parsed.integer("batch-size", in: 1...1_000_000)
     let seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
     let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
-    if WarfarinCommands.isWarfarin(policy.environment.definitionJSON) {
+    if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
       let vancomycinOnly = [
         "baselines", "shield", "shield-trough-limit", "shield-auc-limit", "cohort", "worst",
         "worst-svg", "patients-csv", "json", "threads",
       ]
       if let option = vancomycinOnly.first(where: { parsed.explicitOptions.contains($0) }) {
         throw CommandError.usage(
-          "--\(option) applies to vancomycin checkpoints only; a warfarin evaluation takes "
-            + "--patients, --batch-size and --seed")
+          "--\(option) applies to vancomycin checkpoints only; a \(environment.name) "
+            + "evaluation takes --patients, --batch-size and --seed")
       }
-      let lines = try WarfarinCommands.evaluationReport(
-        policy: policy, definition: try WarfarinCommands.decodeStored(policy.environment),
-        patients: patients, batchSize: batchSize, seed: seed)
+      let lines = try environment.evaluationReport(
+        policy: policy, patients: patients, batchSize: batchSize, seed: seed)
       for line in lines { print(line) }
       return
     }

@@ -189,8 +189,8 @@ enum TrainCommand {
         )
       }
       let factory: EnvironmentFactory
-      if WarfarinCommands.isWarfarin(stored.definitionJSON) {
-        factory = WarfarinCommands.environmentFactory(try WarfarinCommands.decodeStored(stored))
+      if let environment = try PKPDEnvironment.decodeStored(stored) {
+        factory = environment.environmentFactory
       } else {
         let definition = try decodeStoredDefinition(stored)
         let cohorts = try EvaluateCommand.cohortFiles(
@@ -209,27 +209,25 @@ enum TrainCommand {
       }
     } else {
       let environmentArgument = try parsed.requiredString("environment")
-      if let (warfarin, loaded) = try WarfarinCommands.loadIfWarfarin(catalog, environmentArgument)
-      {
+      if let (environment, loaded) = try PKPDEnvironment.load(catalog, environmentArgument) {
         for option in ["cohort", "populations", "action-mode"]
         where parsed.explicitOptions.contains(option) {
           throw CommandError.usage(
-            "--\(option) does not apply to the warfarin environment (one population, dose "
-              + "levels only); remove it")
+            "--\(option) does not apply to the \(environment.name) environment (one population, "
+              + "its own action space); remove it")
         }
         stored = loaded
         var configuration = try makeConfiguration(
-          parsed, environmentName: warfarin.name, populationNames: ["warfarin"],
+          parsed, environmentName: environment.name, populationNames: [environment.name],
           rounds: targetRounds)
         // Sites restart their patients every round, so by default a rollout
-        // spans one whole episode (one step a day).
+        // spans one whole episode.
         if !parsed.explicitOptions.contains("steps-per-rollout") {
-          configuration.ppo.stepsPerRollout = warfarin.dosing.episodeDays
+          configuration.ppo.stepsPerRollout = environment.decisionsPerEpisode
         }
         do {
           trainer = try FederatedTrainer(
-            configuration: configuration,
-            makeEnvironment: WarfarinCommands.environmentFactory(warfarin))
+            configuration: configuration, makeEnvironment: environment.environmentFactory)
         } catch let error as FederationError {
           throw CommandError.usage("\(error)")
         }

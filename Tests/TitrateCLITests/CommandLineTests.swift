@@ -346,9 +346,9 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: output))
   }
 
-  /// Warfarin trains through the same federation and evaluates against its
-  /// IWPC baselines; vancomycin-only options are rejected by name.
-  @Test func warfarinTrainsAndEvaluates() throws {
+  /// Warfarin and propofol train through the same federation and evaluate
+  /// against their baselines; vancomycin-only options are rejected by name.
+  @Test func pkpdEnvironmentsTrainAndEvaluate() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let output = folder.appendingPathComponent("warfarin.h5").path
@@ -367,6 +367,18 @@ import Testing
     let shield = try titrate(["evaluate", output, "--shield"])
     #expect(shield.status == 2)
     #expect(shield.errors.contains("--shield applies to vancomycin checkpoints only"))
+    // Propofol goes through the same path, with its PID baseline.
+    let propofol = Self.repositoryRoot.appendingPathComponent("Environments/pkpd/propofol.json")
+    let propofolOutput = folder.appendingPathComponent("propofol.h5").path
+    let trainPropofol = try titrate([
+      "train", "--environment", propofol.path, "--sites", "1", "--patients-per-site", "4",
+      "--rounds", "1", "--hidden-sizes", "8,8", "--output", propofolOutput, "--quiet",
+    ])
+    #expect(trainPropofol.status == 0, "\(trainPropofol.errors)")
+    let evaluatePropofol = try titrate(["evaluate", propofolOutput, "--patients", "4"])
+    #expect(evaluatePropofol.status == 0, "\(evaluatePropofol.errors)")
+    #expect(evaluatePropofol.output.contains("\npid "))
+    #expect(evaluatePropofol.output.contains("MDAPE %"))
     let simulate = try titrate(["simulate", "--checkpoint", output])
     #expect(simulate.status == 3)
     #expect(simulate.errors.contains("trained on the warfarin environment"))

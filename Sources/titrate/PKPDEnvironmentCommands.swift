@@ -1,0 +1,222 @@
+import Foundation
+import TitrateEnvironments
+import TitrateEvaluation
+import TitrateFederation
+
+// The environments of `Environments/pkpd` (warfarin, propofol) in
+// `titrate train` and `titrate evaluate`. Each has one population, so every
+// site draws from it, and its own report instead of the vancomycin table.
+enum PKPDEnvironment {
+  case warfarin(WarfarinDefinition)
+  case propofol(PropofolDefinition)
+
+  /// Returns the `kind` of a definition's JSON text when it is one of these
+  /// environments, nil otherwise (vancomycin definitions have no `kind`).
+  static func kind(of text: String) -> String? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let kind = object["kind"] as? String, ["warfarin", "propofol"].contains(kind)
+    else { return nil }
+    return kind
+  }
+
+  /// Decodes a definition of these kinds, or returns nil for another one.
+  /// - Throws: the definition's error when the text is of a known kind but
+  ///   invalid.
+  static func decode(_ text: String) throws -> PKPDEnvironment? {
+    let data = Data(text.utf8)
+    switch kind(of: text) {
+    case "warfarin": return .warfarin(try WarfarinDefinition.decode(from: data))
+    case "propofol": return .propofol(try PropofolDefinition.decode(from: data))
+    default: return nil
+    }
+  }
+
+  /// Loads a definition named on the command line, or returns nil when the
+  /// file is not of these kinds (so the vancomycin path handles it).
+  static func load(_ catalog: EnvironmentCatalog, _ nameOrPath: String) throws
+    -> (PKPDEnvironment, StoredEnvironment)?
+  {
+    let url = catalog.url(for: nameOrPath)
+    guard let text = try? String(contentsOf: url, encoding: .utf8), kind(of: text) != nil else {
+      return nil
+    }
+    do {
+      let environment = try decode(text)!
+      return (environment, StoredEnvironment(name: environment.name, definitionJSON: text))
+    } catch {
+      throw CommandError.invalidInput("\(url.path): \(error)")
+    }
+  }
+
+  /// Decodes the definition a checkpoint stored, or returns nil for a
+  /// vancomycin one.
+  static func decodeStored(_ stored: StoredEnvironment) throws -> PKPDEnvironment? {
+    do {
+      return try decode(stored.definitionJSON)
+    } catch {
+      throw CommandError.invalidInput(
+        "the definition stored in the checkpoint does not load: \(error)")
+    }
+  }
+
+  var name: String {
+    switch self {
+    case .warfarin(let definition): return definition.name
+    case .propofol(let definition): return definition.name
+    }
+  }
+
+  /// Decisions per episode; a rollout spans one episode by default because
+  /// sites restart their patients every round.
+  var decisionsPerEpisode: Int {
+    switch self {
+    case .warfarin(let definition): return definition.dosing.episodeDays
+    case .propofol(let definition): return definition.dosing.decisionsPerEpisode
+    }
+  }
+
+  var baselines: [String] {
+    switch self {
+    case .warfarin: return ["iwpc_pharmacogenetic", "iwpc_clinical", "fixed_5mg"]
+    case .propofol: return ["pid", "constant_rate"]
+    }
+  }
+
+  /// Builds a batch of patients; `stream` separates sites and uses.
+  func makeEnvironment(batchSize: Int, stream: UInt64) throws -> any DosingEnvironment {
+    switch self {
+    case .warfarin(let definition):
+      return try WarfarinEnvironment(
+        definition: definition, batchSize: batchSize, streamIdentifier: stream)
+    case .propofol(let definition):
+      return try PropofolEnvironment(
+        definition: definition, batchSize: batchSize, streamIdentifier: stream)
+    }
+  }
+
+  /// Builds each site's environment; sites differ in their random streams.
+  var environmentFactory: EnvironmentFactory {
+    let environment = self
+    return { site, index in
+      try environment.makeEnvironment(batchSize: site.patientsPerBatch, stream: UInt64(index) + 1)
+    }
+  }
+
+  /// Report columns: header, outcome column, and whether it is a fraction
+  /// shown in percent with a 95% interval of its mean.
+  var columns: [(header: String, column: String, percentWithInterval: Bool)] {
+    switch self {
+    case .warfarin:
+      return [
+        ("TTR measured", "ttrMeasured", true), ("TTR true daily", "ttrTrueDaily", true),
+        ("INR>4 %", "timeAboveBleedingThresholdTrueDaily", false),
+        ("INR<2 %", "timeBelowRangeTrueDaily", false),
+        ("dose mg", "totalDoseMilligrams", false),
+      ]
+    case .propofol:
+      return [
+        ("BIS 40-60", "timeInRange", true), ("MDAPE %", "mdapePercent", false),
+        ("MDPE %", "mdpePercent", false), ("wobble %", "wobblePercent", false),
+        ("BIS<40 %", "timeBelowRange", false),
+        ("BIS<30 % (episode)", "timeBelowBurstSuppressionWholeEpisode", false),
+      ]
+    }
+  }
+
+  var columnNote: String {
+    switch self {
+    case .warfarin:
+      return "time in INR 2-3 by Rosendaal interpolation of measured and of true daily INRs "
+        + "(mean [95% CI]), time with true INR above 4 and below 2 in percent, total dose "
+        + "per patient in mg"
+    case .propofol:
+      return "time with true BIS in 40-60 (mean [95% CI]), Varvel MDAPE, MDPE and wobble of "
+        + "the reported BIS in percent, time below 40, and time below 30 over the whole "
+        + "episode in percent"
+    }
+  }
+
+  /// Evaluates a checkpoint on held-out patients per site and pooled, next
+  /// to the baselines, and returns the report lines.
+  func evaluationReport(policy: TrainedPolicy, patients: Int, batchSize: Int, seed: UInt64)
+    throws -> [String]
+  {
+    let sites = policy.configuration.sites
+    var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
+    var lines = [
+      "checkpoint environment \(name), round \(policy.round), \(patients) held-out patients "
+        + "per site, seed \(seed)",
+      "columns: \(columnNote)",
+    ]
+    let names = ["learned"] + baselines
+    for (index, site) in sites.enumerated() {
+      let normalizer = try policy.observationNormalizer(site: site.name)
+      let policies: [EvaluatedPolicy] =
+        [.learned(network: policy.network, normalizer: normalizer)]
+        + baselines.map { .baseline($0) }
+      let environment = self
+      let tables = try evaluatePolicies(
+        policies, patientCount: patients, batchSize: batchSize, seed: seed &+ UInt64(index)
+      ) { size in
+        let batch = try environment.makeEnvironment(
+          batchSize: size, stream: 0x5741_0000 + UInt64(index))
+        batch.recordsOutcomeTable = true
+        return batch
+      }
+      lines += ["", "site \(site.name)"] + formatTable(names, tables)
+      for (slot, table) in tables.enumerated() {
+        if let existing = pooled[slot] {
+          var merged = existing
+          merged.append(contentsOf: table)
+          pooled[slot] = merged
+        } else {
+          pooled[slot] = table
+        }
+      }
+    }
+    lines += ["", "pooled over \(sites.count) sites"] + formatTable(names, pooled.map { $0! })
+    return lines
+  }
+
+  /// Formats one line per policy with the kind's columns.
+  func formatTable(_ names: [String], _ tables: [OutcomeTable]) -> [String] {
+    func mean(_ values: [Double]) -> Double {
+      values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+    }
+    func withInterval(_ values: [Double]) -> String {
+      guard values.count > 1 else { return String(format: "%5.1f%%", mean(values) * 100) }
+      let average = mean(values)
+      let variance =
+        values.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(values.count - 1)
+      // Normal approximation of the mean's 95% interval.
+      let half = 1.96 * (variance / Double(values.count)).squareRoot()
+      return String(
+        format: "%5.1f%% [%4.1f-%4.1f]", average * 100, (average - half) * 100,
+        (average + half) * 100)
+    }
+    func padded(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+    var lines = [
+      ([padded("policy", 22)] + columns.map { padded($0.header, $0.percentWithInterval ? 20 : 10) })
+        .joined(separator: " ")
+    ]
+    for (name, table) in zip(names, tables) {
+      var fields = [padded(name, 22)]
+      for column in columns {
+        let values = table[column: column.column] ?? []
+        if column.percentWithInterval {
+          fields.append(padded(withInterval(values), 20))
+        } else {
+          // Fractions in [0, 1] are shown in percent; Varvel measures and
+          // doses are already in their units.
+          let isFraction = column.column.hasPrefix("time")
+          let value = mean(values) * (isFraction ? 100 : 1)
+          fields.append(padded(String(format: "%.1f", value), 10))
+        }
+      }
+      lines.append(fields.joined(separator: " "))
+    }
+    return lines
+  }
+}
