@@ -125,6 +125,8 @@ public final class FederatedTrainer {
   public static let reportedOutcomes: Set<String> = [
     "day1InTarget", "day2InTarget", "day3InTarget", "allDaysInTarget", "anyTroughAboveLimit",
     "troughsAboveLimit", "episodeCost", "totalDoseMilligrams",
+    // Warfarin and propofol.
+    "ttrTrueDaily", "timeAboveBleedingThresholdTrueDaily", "timeInRange", "timeBelowRange",
   ]
 
   /// Random stream identifiers, so that streams never overlap.

@@ -492,18 +492,36 @@ enum TrainCommand {
 
   static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
     func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+    // Warfarin and propofol have no day-3 target; their line shows the
+    // pooled time in range and time beyond the safety threshold.
+    let inRange = record.outcomeMeans["ttrTrueDaily"] ?? record.outcomeMeans["timeInRange"]
+    if record.targetAttainment == nil, let inRange {
+      let unsafe =
+        record.outcomeMeans["timeAboveBleedingThresholdTrueDaily"]
+        ?? record.outcomeMeans["timeBelowRange"]
+      return String(
+        format:
+          "round %d/%d  return %@  time in range %@  time unsafe %@  cost %@%@  steps/s %.0f  rejected %d%@",
+        record.round, totalRounds, format(record.meanEpisodeReturn), format(inRange),
+        format(unsafe), format(record.meanEpisodeCost), multiplierText(record),
+        record.stepsPerSecond, record.rejectedSites, roundEvents(record))
+    }
     let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(
       separator: ", ")
     return String(
       format:
-        "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d%@%@%@",
+        "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d%@",
       record.round, totalRounds, format(record.meanEpisodeReturn), format(record.targetAttainment),
       perSite, format(record.outcomeMeans["anyTroughAboveLimit"]), format(record.meanEpisodeCost),
       multiplierText(record), record.stepsPerSecond,
-      record.rejectedSites,
-      (record.droppedSites ?? 0) > 0 ? "  dropped \(record.droppedSites!)" : "",
-      record.skipReason == nil ? "" : "  skipped",
-      record.privacyEpsilon.map { String(format: "  epsilon %.3f", $0) } ?? "")
+      record.rejectedSites, roundEvents(record))
+  }
+
+  /// Formats dropped sites, a skipped round and the privacy loss, when any.
+  static func roundEvents(_ record: RoundRecord) -> String {
+    ((record.droppedSites ?? 0) > 0 ? "  dropped \(record.droppedSites!)" : "")
+      + (record.skipReason == nil ? "" : "  skipped")
+      + (record.privacyEpsilon.map { String(format: "  epsilon %.3f", $0) } ?? "")
   }
 
   static func writeCheckpoint(

@@ -355,9 +355,11 @@ import Testing
     let definition = Self.repositoryRoot.appendingPathComponent("Environments/pkpd/warfarin.json")
     let train = try titrate([
       "train", "--environment", definition.path, "--sites", "2", "--patients-per-site", "8",
-      "--rounds", "2", "--hidden-sizes", "8,8", "--output", output, "--quiet",
+      "--rounds", "2", "--hidden-sizes", "8,8", "--output", output,
     ])
     #expect(train.status == 0, "\(train.errors)")
+    #expect(train.output.contains("round 2/2  return "))
+    #expect(train.output.contains("time in range 0."))
     let evaluate = try titrate(["evaluate", output, "--patients", "20"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
     for name in ["learned", "iwpc_pharmacogenetic", "iwpc_clinical", "fixed_5mg"] {
