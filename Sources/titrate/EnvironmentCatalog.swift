@@ -47,6 +47,23 @@ struct EnvironmentCatalog {
     return directory.appendingPathComponent("\(nameOrPath).json")
   }
 
+  /// Rejects a definition whose `kind` this vancomycin-format path cannot
+  /// read, naming the kind and what to do instead.
+  static func rejectOtherKinds(_ text: String, path: String) throws {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let kind = object["kind"]
+    else { return }
+    if let name = kind as? String, ["warfarin", "propofol"].contains(name) {
+      throw CommandError.invalidInput(
+        "\(path) defines the \(name) environment, which this command does not support yet "
+          + "(it reads vancomycin-format definitions); use titrate train or titrate evaluate "
+          + "with it")
+    }
+    throw CommandError.invalidInput(
+      "\(path): kind is \(kind), which is not known; use \"warfarin\" or \"propofol\", or "
+        + "remove the key for a vancomycin-format definition")
+  }
+
   /// Loads and validates a definition, with its exact text for checkpoints.
   func load(_ nameOrPath: String) throws -> (EnvironmentDefinition, StoredEnvironment) {
     let url = url(for: nameOrPath)
@@ -54,9 +71,17 @@ struct EnvironmentCatalog {
       let known =
         (try? EnvironmentDefinition.definitionFiles(in: directory))?
         .map { $0.deletingPathExtension().lastPathComponent } ?? []
+      let others =
+        (try? EnvironmentDefinition.definitionFiles(
+          in: directory.appendingPathComponent("pkpd")))?.map(\.path) ?? []
       throw CommandError.invalidInput(
         "environment '\(nameOrPath)' not found at \(url.path); known environments: "
-          + (known.isEmpty ? "none" : known.joined(separator: ", ")))
+          + (known.isEmpty ? "none" : known.joined(separator: ", "))
+          + (others.isEmpty
+            ? "" : "; give the others by path: " + others.joined(separator: ", ")))
+    }
+    if let text = try? String(contentsOf: url, encoding: .utf8) {
+      try Self.rejectOtherKinds(text, path: url.path)
     }
     do {
       let definition = try EnvironmentDefinition.load(from: url)

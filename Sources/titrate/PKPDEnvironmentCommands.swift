@@ -190,9 +190,10 @@ enum PKPDEnvironment {
         values.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(values.count - 1)
       // Normal approximation of the mean's 95% interval.
       let half = 1.96 * (variance / Double(values.count)).squareRoot()
+      // Time fractions cannot leave [0, 1], so the interval is clipped there.
       return String(
-        format: "%5.1f%% [%4.1f-%4.1f]", average * 100, (average - half) * 100,
-        (average + half) * 100)
+        format: "%5.1f%% [%4.1f-%4.1f]", average * 100, max(average - half, 0) * 100,
+        min(average + half, 1) * 100)
     }
     func padded(_ text: String, _ width: Int) -> String {
       text.count >= width ? text : text + String(repeating: " ", count: width - text.count)

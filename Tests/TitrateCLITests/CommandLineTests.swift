@@ -390,6 +390,23 @@ import Testing
     ])
     #expect(cohort.status == 2)
     #expect(cohort.errors.contains("--cohort does not apply to the warfarin environment"))
+    // Commands that read only vancomycin-format files say so, and an
+    // unknown kind is named.
+    let simulateDefinition = try titrate([
+      "simulate", "--environment", definition.path, "--dose-mg", "5", "--age", "70",
+    ])
+    #expect(simulateDefinition.status == 3)
+    #expect(simulateDefinition.errors.contains("defines the warfarin environment"))
+    let misspelt = folder.appendingPathComponent("misspelt.json")
+    try String(contentsOf: definition, encoding: .utf8)
+      .replacingOccurrences(of: "\"kind\": \"warfarin\"", with: "\"kind\": \"warfarn\"")
+      .write(to: misspelt, atomically: true, encoding: .utf8)
+    let unknownKind = try titrate([
+      "train", "--environment", misspelt.path, "--output",
+      folder.appendingPathComponent("kind.h5").path,
+    ])
+    #expect(unknownKind.status == 3)
+    #expect(unknownKind.errors.contains("kind is warfarn, which is not known"))
   }
 
   @Test func continuousDoseRunEvaluatesAndSimulates() throws {
