@@ -144,3 +144,21 @@ import Testing
       ])
   }
 }
+
+@Suite struct WarfarinEpisodeLengthTests {
+  /// An invalid episode length is the one problem reported, not every
+  /// measurement day it would exclude.
+  @Test func invalidEpisodeLengthIsReportedAlone() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Environments/pkpd/warfarin.json")
+    let text = try String(contentsOf: url, encoding: .utf8)
+      .replacingOccurrences(of: "\"episodeDays\": 90", with: "\"episodeDays\": 0")
+    do {
+      _ = try WarfarinDefinition.decode(from: Data(text.utf8))
+      Issue.record("episodeDays 0 was accepted")
+    } catch {
+      #expect(error.issues.map(\.path) == ["dosing.episodeDays"])
+    }
+  }
+}

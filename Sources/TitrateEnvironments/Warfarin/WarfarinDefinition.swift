@@ -86,7 +86,11 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
     model.validate(path: "model", &issues)
     population.validate(path: "population", &issues)
     dosing.validate(path: "dosing", &issues)
-    measurements.validate(path: "measurements", episodeDays: dosing.episodeDays, &issues)
+    // The schedule is checked against the episode length, so an invalid
+    // length is reported alone instead of through every day it excludes.
+    if (7...365).contains(dosing.episodeDays) {
+      measurements.validate(path: "measurements", episodeDays: dosing.episodeDays, &issues)
+    }
     reward.validate(path: "reward", &issues)
     baselines.validate(path: "baselines", &issues)
     try issues.finish()
