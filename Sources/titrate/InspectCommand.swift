@@ -57,10 +57,16 @@ enum InspectCommand {
     )
 
     if let last = policy.history.last {
-      let attainment = last.targetAttainment.map { String(format: "%.3f", $0) } ?? "-"
       let meanReturn = last.meanEpisodeReturn.map { String(format: "%.3f", $0) } ?? "-"
+      // Vancomycin reports day-3 attainment; warfarin and propofol report
+      // time in range.
+      let inRange = last.outcomeMeans["ttrTrueDaily"] ?? last.outcomeMeans["timeInRange"]
+      let measure =
+        last.targetAttainment.map { String(format: "training target attainment %.3f", $0) }
+        ?? inRange.map { String(format: "training time in range %.3f", $0) }
+        ?? "training target attainment -"
       print(
-        "  last round \(last.round): mean return \(meanReturn), training target attainment \(attainment), \(last.acceptedSites) accepted and \(last.rejectedSites) rejected updates"
+        "  last round \(last.round): mean return \(meanReturn), \(measure), \(last.acceptedSites) accepted and \(last.rejectedSites) rejected updates"
       )
     }
 
