@@ -76,6 +76,27 @@ struct IssueCollector {
     issues.append(DefinitionIssue(path: path, message: message))
   }
 
+  /// Checks the keys every definition file starts with: the format
+  /// version, the `kind` (for files that have one), and a non-empty name.
+  mutating func checkHeader(
+    formatVersion: Int, supportedVersion: Int, kind: (found: String, expected: String)? = nil,
+    name: String
+  ) {
+    if formatVersion != supportedVersion {
+      add(
+        "formatVersion",
+        "is \(formatVersion), but this build reads version \(supportedVersion). "
+          + "Convert the file or use a matching build.")
+    }
+    if let kind, kind.found != kind.expected {
+      add(
+        "kind",
+        "is \"\(kind.found)\", but a \(kind.expected) definition needs \"\(kind.expected)\". "
+          + "Set it to \(kind.expected).")
+    }
+    if name.isEmpty { add("name", "is empty. Give the environment a short name.") }
+  }
+
   /// Requires `low <= value <= high` (or strict bounds); the message names
   /// the value, the range with its unit, and the fix.
   mutating func requireRange(

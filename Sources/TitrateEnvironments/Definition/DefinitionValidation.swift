@@ -8,13 +8,8 @@ extension EnvironmentDefinition {
   ///   with its JSON path, the value, the allowed range and the fix.
   public func validate() throws(EnvironmentDefinitionError) {
     var issues = IssueCollector()
-    if formatVersion != Self.supportedFormatVersion {
-      issues.add(
-        "formatVersion",
-        "is \(formatVersion), but this build reads version "
-          + "\(Self.supportedFormatVersion). Convert the file or use a matching build.")
-    }
-    if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    issues.checkHeader(
+      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion, name: name)
     // Names become file names, HDF5 group names and CSV fields.
     for (path, identifier) in [("name", name)] + populationNames.map({ ("populations.\($0)", $0) })
     where !identifier.isEmpty && !isPlainIdentifier(identifier) {

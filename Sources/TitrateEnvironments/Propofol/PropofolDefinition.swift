@@ -79,17 +79,9 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
   public func validate() throws(EnvironmentDefinitionError) {
     var issues = IssueCollector()
-    if formatVersion != Self.supportedFormatVersion {
-      issues.add(
-        "formatVersion",
-        "is \(formatVersion), but this build reads version \(Self.supportedFormatVersion). "
-          + "Convert the file or use a matching build.")
-    }
-    if kind != "propofol" {
-      issues.add(
-        "kind", "is \"\(kind)\", but a propofol definition needs \"propofol\". Set it to propofol.")
-    }
-    if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    issues.checkHeader(
+      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
+      kind: (kind, "propofol"), name: name)
     if sources.isEmpty {
       issues.add("sources", "is empty. List the papers the constants come from.")
     }

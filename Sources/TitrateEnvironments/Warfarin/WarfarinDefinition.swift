@@ -69,17 +69,9 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
   public func validate() throws(EnvironmentDefinitionError) {
     var issues = IssueCollector()
-    if formatVersion != Self.supportedFormatVersion {
-      issues.add(
-        "formatVersion",
-        "is \(formatVersion), but this build reads version \(Self.supportedFormatVersion). "
-          + "Convert the file or use a matching build.")
-    }
-    if kind != "warfarin" {
-      issues.add(
-        "kind", "is \"\(kind)\", but a warfarin definition needs \"warfarin\". Set it to warfarin.")
-    }
-    if name.isEmpty { issues.add("name", "is empty. Give the environment a short name.") }
+    issues.checkHeader(
+      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
+      kind: (kind, "warfarin"), name: name)
     if sources.isEmpty {
       issues.add("sources", "is empty. List the papers the constants come from.")
     }
