@@ -17,7 +17,7 @@ and a per-compartment transit rate k = 1 / MTT.
 Reference curves come from scipy.integrate.solve_ivp (Radau, rtol 1e-10,
 atol 1e-12), integrated piecewise between daily doses so that no step
 straddles a dose. The file also records, for several fixed steps, the
-maximum INR error of a plain numpy RK4 against the reference; the Swift
+maximum INR error of a plain numpy RK4 against the reference. The Swift
 tests check their own RK4 at the chosen step against the same curves.
 """
 

@@ -3,10 +3,9 @@ import TitrateHashing
 
 /// A site's own cohort of patient covariates, read from CSV, which replaces
 /// the population's sampled covariate distributions. Each virtual patient
-/// takes the covariates of a row drawn uniformly (with replacement) and
-/// PK parameters from the population's model with its between-subject
-/// variability, so the cohort sets who the patients are and the model
-/// sets how they handle the drug.
+/// takes the covariates of a row drawn uniformly (with replacement). Its
+/// PK parameters still come from the population's model and that model's
+/// between-subject variability.
 ///
 /// File format: UTF-8, comma-separated, one header line then one patient a
 /// line. Columns, in any order, all required:
@@ -171,7 +170,7 @@ public struct PatientCohortError: Error, Equatable, Sendable, CustomStringConver
   public var line: Int?
   /// Column name, when the problem is in one column.
   public var column: String?
-  /// What is wrong and the fix.
+  /// Description of the problem and its fix.
   public var message: String
 
   public var description: String {

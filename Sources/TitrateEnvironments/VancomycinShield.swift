@@ -1,9 +1,9 @@
 import TitratePKPD
 
-// The predictive shield: before a dose is given, the MAP estimate of the
+// The predictive shield. Before a dose is given, the MAP estimate of the
 // patient's parameters (the prior conditioned on every level measured so
-// far) predicts the exposure the dose would cause, and a dose that crosses
-// a threshold is lowered level by level until it does not.
+// far) predicts the exposure the dose would cause. A dose that crosses a
+// threshold is lowered level by level until it does not.
 extension VancomycinEnvironment {
   /// Returns the dose to give in place of `dose` (mg) for patient `p`: the
   /// dose itself when its predictions stay within the shield's thresholds,

@@ -25,7 +25,7 @@ public struct SiteConfiguration: Codable, Sendable, Equatable {
   }
 }
 
-/// What a site sends back each round.
+/// The kind of update a site sends back each round.
 public enum SiteUpdateKind: String, Codable, Sendable, Equatable, CaseIterable {
   /// Local parameters minus the broadcast ones after `localIterations` PPO
   /// iterations (FedAvg, McMahan et al. 2017).
@@ -49,7 +49,7 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// PPO iterations (rollout plus update epochs) each site runs per round
   /// before it returns its model delta, 1...1,000.
   public var localIterations: Int = 1
-  /// What sites send: model deltas (default) or policy gradients.
+  /// Kind of site update: model deltas (default) or policy gradients.
   public var siteUpdate: SiteUpdateKind = .modelDelta
   /// Server optimiser that applies the averaged delta.
   public var serverOptimizer: ServerOptimizerConfiguration = .sgd(learningRate: 1)
@@ -62,9 +62,9 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   public var observationNormalization: ObservationNormalization = .federated
   /// Local PPO hyperparameters, the same at every site.
   public var ppo: PPOConfiguration = PPOConfiguration()
-  /// Limit on the expected safety cost per episode, enforced by a global
-  /// Lagrange multiplier that the aggregator updates from the pooled cost
-  /// of each round; nil trains without a constraint.
+  /// Limit on the expected safety cost per episode, enforced by Lagrange
+  /// multipliers that the aggregator updates from each round's cost. nil
+  /// trains without a constraint.
   public var costConstraint: CostConstraint? = nil
   /// The rule that turns a round's accepted updates into the server step.
   /// The default, FedAvg weighted by sample count, is the original

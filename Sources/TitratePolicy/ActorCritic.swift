@@ -145,7 +145,7 @@ public struct ActorCritic: Sendable, Equatable {
   /// parameter vector, calling `Adam.update` and writing it back, without
   /// the two copies.
   /// - Precondition: `gradient.count == parameterCount` and the optimiser
-  ///   holds `parameterCount` moments.
+  ///   has `parameterCount` moments.
   public mutating func applyAdamStep(_ optimizer: inout Adam, gradient: [Float]) {
     precondition(
       gradient.count == parameterCount,

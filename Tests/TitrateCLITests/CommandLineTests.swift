@@ -390,7 +390,7 @@ import Testing
     ])
     #expect(cohort.status == 2)
     #expect(cohort.errors.contains("--cohort does not apply to the warfarin environment"))
-    // Commands that read only vancomycin-format files say so, and an
+    // Commands that read only vancomycin-format files report that, and an
     // unknown kind is named.
     let simulateDefinition = try titrate([
       "simulate", "--environment", definition.path, "--dose-mg", "5", "--age", "70",

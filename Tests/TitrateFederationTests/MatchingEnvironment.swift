@@ -5,7 +5,7 @@ import TitrateRandom
 /// contexts (one-hot) and pays 1 when the action equals the context index.
 /// Episodes last four steps and end in termination. `bias` skews which
 /// contexts a site sees, so sites are non-IID. Action 0 costs 1 (a
-/// safety cost that only constrained runs look at).
+/// safety cost that only constrained runs use).
 final class MatchingEnvironment: VectorizedEnvironment {
   let batchSize: Int
   let observationSize = 3

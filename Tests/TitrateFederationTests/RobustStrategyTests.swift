@@ -167,7 +167,7 @@ func aggregateOnce(_ strategy: AggregationStrategy, _ deltas: [[Double]]) throws
     // gives T = 2 sigma sqrt(6 / 24) = sigma = 1. Within 1 (self included):
     // 0, 0.5 and 0.8 each have 3 > K / 2 neighbours, 10 has 1. The
     // candidates' mean is 1.3 / 3 = 0.433; the closest candidate is 0.5,
-    // and 0, 0.5, 0.8 lie within 1 of it. alpha = 0.25 asks for at least
+    // and 0, 0.5, 0.8 lie within 1 of it. alpha = 0.25 requires at least
     // (1 - 0.25) * 4 = 3 kept, so rule R1 applies: mean 1.3 / 3.
     let configuration = FedPGFilterConfiguration(
       varianceBound: 1, confidence: 8 / exp(3), byzantineFraction: 0.25,

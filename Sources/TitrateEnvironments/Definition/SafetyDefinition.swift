@@ -31,7 +31,7 @@ public struct ExposureThreshold: Codable, Sendable, Equatable {
   public var name: String
   /// Indicator column of the outcome table (`anyTroughAboveLimit`).
   public var outcome: String
-  /// What crossing the threshold means clinically, with its source.
+  /// Clinical meaning of crossing the threshold, with its source.
   public var description: String
   /// Largest acceptable fraction of patients, in [0, 1].
   public var maximumRate: Double
@@ -58,10 +58,10 @@ public struct ExposureThreshold: Codable, Sendable, Equatable {
 }
 
 /// Thresholds of the predictive shield. Before a dose is given, the shield
-/// predicts exposure from the MAP estimate of the patient's parameters
-/// (the `bayesianEstimate` section's prior conditioned on the levels
-/// measured so far) and replaces a dose whose prediction crosses a
-/// threshold with the largest dose level that does not.
+/// predicts exposure from the MAP estimate of the patient's parameters:
+/// the `bayesianEstimate` section's prior conditioned on the levels
+/// measured so far. A dose whose prediction crosses a threshold is replaced
+/// with the largest dose level that does not.
 public struct ShieldDefinition: Codable, Sendable, Equatable {
   /// Largest predicted concentration just before the next decision, mg/L.
   public var maximumPredictedTroughMilligramsPerLiter: Double
