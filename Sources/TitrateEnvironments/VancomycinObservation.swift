@@ -91,6 +91,32 @@ public enum VancomycinObservation {
     definition.bayesianEstimate == nil ? names : names + bayesianEstimateNames
   }
 
+  /// Entries in which a clinician expects the next dose to move one way,
+  /// all else equal, for rows of `observationSize` entries: `raising` (more
+  /// clearance, measured or estimated, never gives less drug) and `lowering`
+  /// (a higher creatinine, measured level or predicted exposure never gives
+  /// more). `titrate train --monotone-policy` constrains the policy in
+  /// exactly these entries; the clinical sanity checks of `titrate verify`
+  /// probe a subset of them (entries 3, 4, 9 and 12).
+  public static func monotoneDoseEntries(observationSize: Int) -> (raising: [Int], lowering: [Int])
+  {
+    var raising = [creatinineClearanceMillilitersPerMinute]
+    var lowering = [
+      serumCreatinineMilligramsPerDeciliter, troughMilligramsPerLiter, peakMilligramsPerLiter,
+      previousTroughMilligramsPerLiter, previousPeakMilligramsPerLiter,
+    ]
+    if observationSize >= countWithBayesianEstimate {
+      raising.append(estimatedClearanceLitersPerHour)
+      lowering += [
+        predictedAUC24WithoutDoseMilligramHoursPerLiter,
+        predictedAUC24Per1000MilligramsMilligramHoursPerLiter,
+        predictedNextTroughWithoutDoseMilligramsPerLiter,
+        predictedNextTroughPer1000MilligramsMilligramsPerLiter,
+      ]
+    }
+    return (raising, lowering)
+  }
+
   /// Names of entries 21 to 27, present with a `bayesianEstimate` section.
   public static let bayesianEstimateNames = [
     "estimatedClearanceLitersPerHour", "estimatedCentralVolumeLiters",

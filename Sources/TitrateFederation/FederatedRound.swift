@@ -116,6 +116,7 @@ extension FederatedTrainer {
       if let index = nextParameters.firstIndex(where: { !$0.isFinite }) {
         throw FederationError.nonFiniteGlobalModel(round: round, parameterIndex: index)
       }
+      projectOntoMonotoneConstraint(&nextParameters)
       globalParameters = nextParameters
       serverState = nextServerState
       strategyState = outcome.strategyState

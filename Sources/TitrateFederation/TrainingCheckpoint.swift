@@ -163,12 +163,20 @@ extension FederatedTrainer {
 
   /// Builds the global model as a network.
   public func globalNetwork() -> ActorCritic {
-    var network = try! ActorCritic(
-      observationSize: observationSize, actionSpace: actionSpace,
-      hiddenSizes: configuration.ppo.hiddenSizes,
-      tensors: sites[0].learner.actorCritic.namedTensors())
+    var network = sites[0].learner.actorCritic
     network.setParameterVector(globalParameters)
     return network
+  }
+
+  /// Projects a flat parameter vector in the global model's order onto the
+  /// policy's monotone constraint (an aggregate of feasible updates can
+  /// leave the set, for example with noise or a server optimiser's step).
+  func projectOntoMonotoneConstraint(_ parameters: inout [Float]) {
+    guard sites[0].learner.actorCritic.monotoneConstraint != nil else { return }
+    var network = sites[0].learner.actorCritic
+    network.setParameterVector(parameters)
+    network.projectOntoMonotoneConstraint()
+    parameters = network.parameterVector()
   }
 
   /// Per-round metrics as columns (NaN where a round has no value), for
@@ -363,10 +371,22 @@ public struct TrainedPolicy {
         reason:
           "checkpoint entry '\(CheckpointPath.actionSpace)' is not a valid action space: \(error)")
     }
+    var monotoneConstraint: MonotoneConstraint?
+    if !configuration.ppo.monotoneInputs.isEmpty {
+      do {
+        monotoneConstraint = try MonotoneConstraint(
+          inputs: configuration.ppo.monotoneInputs, observationSize: observationSize,
+          actionSpace: actionSpace)
+      } catch {
+        throw TrainingCheckpointError(
+          reason: "checkpoint configuration ppo.monotoneInputs does not fit the network: \(error)")
+      }
+    }
     do {
       network = try ActorCritic(
         observationSize: observationSize, actionSpace: actionSpace,
-        hiddenSizes: configuration.ppo.hiddenSizes, tensors: tensors)
+        hiddenSizes: configuration.ppo.hiddenSizes, monotoneConstraint: monotoneConstraint,
+        tensors: tensors)
     } catch {
       throw TrainingCheckpointError(reason: "checkpoint policy does not load: \(error)")
     }

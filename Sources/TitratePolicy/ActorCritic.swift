@@ -30,15 +30,21 @@ public struct ActorCritic: Sendable, Equatable {
   public var value: MLP
   /// The Gaussian head for continuous actions; nil for discrete ones.
   public var gaussianHead: GaussianHead?
+  /// Keeps the greedy dose monotone in chosen inputs; nil when none are
+  /// constrained. The policy weights satisfy it after every initialisation
+  /// and optimiser step.
+  public let monotoneConstraint: MonotoneConstraint?
 
   /// Creates a freshly initialised network: orthogonal weights with gain
   /// sqrt(2) on hidden layers, 0.01 on the policy output and 1 on the value
   /// output, zero biases, and `log_std` 0.
+  /// With a `monotoneConstraint`, the policy weights are then projected
+  /// onto it.
   /// - Precondition: `observationSize > 0`, positive hidden sizes, at least
   ///   one discrete level, and `low < high` for continuous actions.
   public init(
     observationSize: Int, actionSpace: ActionSpace, hiddenSizes: [Int] = [64, 64],
-    generator: inout Xoshiro256
+    monotoneConstraint: MonotoneConstraint? = nil, generator: inout Xoshiro256
   ) {
     if let problem = Self.architectureProblem(observationSize, actionSpace, hiddenSizes) {
       preconditionFailure(problem)
@@ -55,13 +61,23 @@ public struct ActorCritic: Sendable, Equatable {
     if case .continuous = actionSpace {
       gaussianHead = GaussianHead(logStd: [0])
     }
+    self.monotoneConstraint = monotoneConstraint
+    monotoneConstraint?.project(&policy)
+  }
+
+  /// Projects the policy weights onto `monotoneConstraint`; does nothing
+  /// without one.
+  public mutating func projectOntoMonotoneConstraint() {
+    monotoneConstraint?.project(&policy)
   }
 
   /// Rebuilds a network from tensors named as `namedTensors()` names them.
   /// - Throws: `ActorCriticError` naming the missing, extra or misshapen
-  ///   tensor, or the invalid architecture.
+  ///   tensor, the invalid architecture, or the first weight that breaks
+  ///   `monotoneConstraint` (weights are checked, never moved).
   public init(
-    observationSize: Int, actionSpace: ActionSpace, hiddenSizes: [Int], tensors: [NamedTensor]
+    observationSize: Int, actionSpace: ActionSpace, hiddenSizes: [Int],
+    monotoneConstraint: MonotoneConstraint? = nil, tensors: [NamedTensor]
   ) throws(ActorCriticError) {
     if let problem = Self.architectureProblem(observationSize, actionSpace, hiddenSizes) {
       throw .invalidArchitecture(problem)
@@ -69,7 +85,7 @@ public struct ActorCritic: Sendable, Equatable {
     var generator = Xoshiro256(seed: 0)
     var network = ActorCritic(
       observationSize: observationSize, actionSpace: actionSpace, hiddenSizes: hiddenSizes,
-      generator: &generator)
+      monotoneConstraint: monotoneConstraint, generator: &generator)
     var byName = [String: NamedTensor]()
     for tensor in tensors {
       byName[tensor.name] = tensor
@@ -90,6 +106,9 @@ public struct ActorCritic: Sendable, Equatable {
     // Same order as namedTensors(), which is the flat parameter order.
     let vector = network.namedTensors().flatMap { byName[$0.name]!.values }
     network.setParameterVector(vector)
+    if let problem = monotoneConstraint?.violation(in: network.policy) {
+      throw .monotoneConstraintBroken(problem)
+    }
     self = network
   }
 
@@ -141,9 +160,10 @@ public struct ActorCritic: Sendable, Equatable {
   }
 
   /// Takes one Adam step on every parameter in place, with `gradient` in
-  /// the flat order. Gives the same values, bit for bit, as reading the
-  /// parameter vector, calling `Adam.update` and writing it back, without
-  /// the two copies.
+  /// the flat order, then projects onto `monotoneConstraint` when there is
+  /// one. Without a constraint it gives the same values, bit for bit, as
+  /// reading the parameter vector, calling `Adam.update` and writing it
+  /// back, without the two copies.
   /// - Precondition: `gradient.count == parameterCount` and the optimiser
   ///   has `parameterCount` moments.
   public mutating func applyAdamStep(_ optimizer: inout Adam, gradient: [Float]) {
@@ -173,6 +193,7 @@ public struct ActorCritic: Sendable, Equatable {
         step(&value.layers[index].bias)
       }
     }
+    projectOntoMonotoneConstraint()
   }
 
   /// Replaces every parameter from a vector in the flat order.

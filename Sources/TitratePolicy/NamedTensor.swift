@@ -30,6 +30,9 @@ public enum ActorCriticError: Error, Equatable, CustomStringConvertible {
   case unexpectedTensor(name: String)
   /// The architecture itself is invalid.
   case invalidArchitecture(String)
+  /// The stored policy weights break the network's monotone constraint, so
+  /// the file was changed after training or written by other code.
+  case monotoneConstraintBroken(String)
 
   public var description: String {
     switch self {
@@ -44,6 +47,9 @@ public enum ActorCriticError: Error, Equatable, CustomStringConvertible {
         + "action space"
     case .invalidArchitecture(let reason):
       return "invalid actor-critic architecture: \(reason)"
+    case .monotoneConstraintBroken(let problem):
+      return "\(problem); the weights do not come from constrained training, so the "
+        + "monotone guarantee does not hold (retrain, or load without the constraint)"
     }
   }
 }

@@ -1,3 +1,5 @@
+import TitratePolicy
+
 /// Hyperparameters of proximal policy optimisation (Schulman et al. 2017,
 /// "Proximal Policy Optimization Algorithms"). Defaults follow
 /// Stable-Baselines3 2.x and CleanRL's `ppo_continuous_action.py` except
@@ -39,6 +41,9 @@ public struct PPOConfiguration: Codable, Sendable, Equatable {
   public var normalizeObservations: Bool = true
   /// Adam epsilon, > 0. PPO practice uses 1e-5, not the 1e-8 of Kingma and Ba.
   public var adamEpsilon: Float = 1e-5
+  /// Observation entries in which the greedy action must be monotone (see
+  /// `MonotoneConstraint`); empty leaves the policy unconstrained.
+  public var monotoneInputs: [MonotoneInput] = []
   /// Seed of the learner's generator (initial weights, sampling,
   /// shuffling, environment reset seeds) unless the learner is given one.
   public var seed: UInt64 = 0
@@ -104,7 +109,7 @@ extension PPOConfiguration {
     case stepsPerRollout, updateEpochs, minibatchSize, learningRate, annealLearningRate
     case iterations, gamma, gaeLambda, clipRange, valueCoefficient, entropyCoefficient
     case maxGradientNorm, hiddenSizes, normalizeAdvantages, normalizeObservations
-    case adamEpsilon, seed
+    case adamEpsilon, seed, monotoneInputs
   }
 
   /// Decodes a configuration in which absent keys keep their defaults, so
@@ -132,5 +137,6 @@ extension PPOConfiguration {
     try read(.normalizeObservations, &normalizeObservations)
     try read(.adamEpsilon, &adamEpsilon)
     try read(.seed, &seed)
+    try read(.monotoneInputs, &monotoneInputs)
   }
 }

@@ -70,9 +70,20 @@ public final class PPOLearner {
     self.observationSize = observationSize
     self.actionSpace = actionSpace
     var generator = Xoshiro256(seed: seed ?? configuration.seed)
+    var constraint: MonotoneConstraint?
+    if !configuration.monotoneInputs.isEmpty {
+      do {
+        constraint = try MonotoneConstraint(
+          inputs: configuration.monotoneInputs, observationSize: observationSize,
+          actionSpace: actionSpace)
+      } catch {
+        throw PPOConfigurationError(problems: ["monotoneInputs: \(error)"])
+      }
+    }
     actorCritic = ActorCritic(
       observationSize: observationSize, actionSpace: actionSpace,
-      hiddenSizes: configuration.hiddenSizes, generator: &generator)
+      hiddenSizes: configuration.hiddenSizes, monotoneConstraint: constraint,
+      generator: &generator)
     self.generator = generator
     optimizer = Adam(
       parameterCount: actorCritic.parameterCount, learningRate: configuration.learningRate,

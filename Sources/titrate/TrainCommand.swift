@@ -2,6 +2,7 @@ import Foundation
 import TitrateCheckpoint
 import TitrateEnvironments
 import TitrateFederation
+import TitratePolicy
 import TitrateRL
 
 /// `titrate train`: federated PPO across simulated sites.
@@ -82,6 +83,12 @@ enum TrainCommand {
     .init(
       name: "maximum-multiplier", valueName: "M",
       help: "upper bound of the Lagrange multiplier, with --cost-limit", defaultValue: "100"),
+    .init(
+      name: "monotone-policy", valueName: nil,
+      help:
+        "constrain the policy so that its dose never rises with a higher creatinine, measured "
+        + "level or predicted exposure, nor falls with a higher clearance (vancomycin)",
+      defaultValue: nil),
     .init(
       name: "cohort", valueName: "SITE=FILE,...",
       help:
@@ -210,7 +217,7 @@ enum TrainCommand {
     } else {
       let environmentArgument = try parsed.requiredString("environment")
       if let (environment, loaded) = try PKPDEnvironment.load(catalog, environmentArgument) {
-        for option in ["cohort", "populations", "action-mode"]
+        for option in ["cohort", "populations", "action-mode", "monotone-policy"]
         where parsed.explicitOptions.contains(option) {
           throw CommandError.usage(
             "--\(option) does not apply to the \(environment.name) environment (one population, "
@@ -245,6 +252,13 @@ enum TrainCommand {
         let mode: DoseActionMode =
           try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
           ? .discreteLevels : .continuousMilligrams
+        if parsed.flag("monotone-policy") {
+          let entries = VancomycinObservation.monotoneDoseEntries(
+            observationSize: VancomycinObservation.count(for: definition))
+          configuration.ppo.monotoneInputs =
+            entries.raising.map { MonotoneInput(index: $0, direction: .raisesDose) }
+            + entries.lowering.map { MonotoneInput(index: $0, direction: .lowersDose) }
+        }
         do {
           trainer = try FederatedTrainer(
             configuration: configuration,
