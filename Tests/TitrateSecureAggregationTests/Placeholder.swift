@@ -1,0 +1,3 @@
+import Testing
+@testable import TitrateSecureAggregation
+import TitrateSodium
