@@ -54,7 +54,9 @@ public final class SecureAggregationServer {
   public let graph: NeighbourGraph
   private var advertised: [UInt32: AdvertiseKeysMessage] = [:]
   private var sharers: Set<UInt32> = []
-  private var maskedInputs: [UInt32: [UInt64]] = [:]
+  /// The masked inputs received in stage 2, by site: everything the
+  /// server sees of an individual update.
+  public private(set) var maskedInputs: [UInt32: [UInt64]] = [:]
   private var requested: UnmaskRequestMessage?
   /// Every share the server received in stage 3, by owner; tests use it
   /// to check that the server never holds both secrets of one site.

@@ -32,6 +32,8 @@ public struct SecureAggregationOutcome: Sendable {
   public var result: Result<SecureAggregationResult, SecureAggregationAbort>
   /// Message bytes exchanged.
   public var traffic: SecureAggregationTraffic
+  /// The masked inputs the server received, by site.
+  public var serverView: [UInt32: [UInt64]]
   /// Sites that stopped on their own because a server message broke the
   /// protocol's rules, with the reason; empty for an honest server.
   public var siteErrors: [UInt32: String]
@@ -73,7 +75,8 @@ public func simulateSecureAggregationRound(
   func outcome(
     _ result: Result<SecureAggregationResult, SecureAggregationAbort>
   ) -> SecureAggregationOutcome {
-    SecureAggregationOutcome(result: result, traffic: traffic, siteErrors: siteErrors)
+    SecureAggregationOutcome(
+      result: result, traffic: traffic, serverView: server.maskedInputs, siteErrors: siteErrors)
   }
 
   // Setup and stage 0.
