@@ -44,11 +44,14 @@ public struct SecureAggregationOutcome: Sendable {
 ///
 /// `inputs` maps each participant to its input words (below 2^k), or to
 /// nil for a site that has nothing to send (it then drops after sharing
-/// keys). `drops` makes sites leave at the given stage.
+/// keys). `drops` makes sites leave at the given stage. Keys and shares
+/// come from `randomness`, the ring order of the neighbour graph from
+/// `graphRandomness` when given (a trainer passes a seeded one so that
+/// which rounds abort does not change between runs).
 public func simulateSecureAggregationRound(
   round: UInt64, inputs: [UInt32: [UInt64]?], vectorLength: Int,
   configuration: SecureAggregationConfiguration, drops: [UInt32: SimulatedDropStage] = [:],
-  randomness: RandomByteSource
+  randomness: RandomByteSource, graphRandomness: RandomByteSource? = nil
 ) -> SecureAggregationOutcome {
   precondition(
     inputs.values.allSatisfy { $0 == nil || $0!.count == vectorLength },
@@ -56,7 +59,7 @@ public func simulateSecureAggregationRound(
   var traffic = SecureAggregationTraffic()
   var siteErrors: [UInt32: String] = [:]
   let participants = inputs.keys.sorted()
-  var serverRandomness = randomness.derived(stream: 0)
+  var serverRandomness = graphRandomness ?? randomness.derived(stream: 0)
   let n = participants.count
   let server = SecureAggregationServer(
     round: round, participants: participants,
