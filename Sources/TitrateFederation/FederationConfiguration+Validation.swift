@@ -53,8 +53,8 @@ extension FederationConfiguration {
       found.append(
         "secureAggregation: \(aggregation.name) inspects individual updates (it sorts, ranks "
           + "or filters them), but secure aggregation reveals only their sum; use fedavg, "
-          + "fedavg-uniform, fedavgm, fedadam, fedyogi or fedadagrad, or turn secure "
-          + "aggregation off")
+          + "fedavg-uniform, fedavgm, fedadam, fedyogi or fedadagrad, or train without "
+          + "secure aggregation (--secure-aggregation)")
     }
     if observationNormalization == .federated && ppo.normalizeObservations {
       found.append(
