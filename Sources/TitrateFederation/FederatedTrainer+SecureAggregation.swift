@@ -7,9 +7,9 @@ import TitrateSodium
 struct SecureAggregationRoundResult {
   /// The aggregation to apply; nil when the protocol aborted.
   var outcome: AggregationOutcome?
-  /// Why the round is skipped; nil when it completed.
+  /// The reason the round is skipped; nil when it completed.
   var skipReason: String?
-  /// What the round record stores.
+  /// The summary stored in the round record.
   var summary: SecureAggregationRoundSummary
 }
 
@@ -50,8 +50,8 @@ extension FederatedTrainer {
   ///
   /// Under central differential privacy each site clips its delta to C
   /// and adds Gaussian noise of standard deviation z C / sqrt(t) to every
-  /// coordinate before quantising. The server sees only the sum of at
-  /// least t inputs (it aborts otherwise), which then carries noise of
+  /// coordinate before quantising. The server unmasks only sums of at
+  /// least t inputs (it aborts otherwise), so the sum carries noise of
   /// standard deviation at least z C, the calibration the accountant
   /// charges. The noisy sum is divided by the expected participant count,
   /// as in the central mechanism.
@@ -79,6 +79,7 @@ extension FederatedTrainer {
     // Keys come from the operating system; the sum does not depend on
     // them. The ring order comes from the run seed, so which rounds abort
     // repeats on resume.
+    let started = Date()
     let outcome = simulateSecureAggregationRound(
       round: UInt64(round), inputs: inputs, vectorLength: globalParameters.count + 1,
       configuration: secure, drops: protocolDrops, randomness: .system,
@@ -87,7 +88,8 @@ extension FederatedTrainer {
     var summary = SecureAggregationRoundSummary(
       includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: nil,
       serverToSitesBytes: outcome.traffic.serverToSitesBytes,
-      sitesToServerBytes: outcome.traffic.sitesToServerBytes)
+      sitesToServerBytes: outcome.traffic.sitesToServerBytes,
+      protocolSeconds: Date().timeIntervalSince(started))
     for index in sampled {
       let hasInput = (inputs[UInt32(index)] ?? nil) != nil
       if let stage = drops[index] {
@@ -135,8 +137,9 @@ extension FederatedTrainer {
     return SecureAggregationRoundResult(outcome: aggregation, skipReason: nil, summary: summary)
   }
 
-  /// The words one site masks: its weight, then weight x delta, after the
-  /// distributed noise of central differential privacy when that is on.
+  /// Encodes the words one site masks: its weight, then weight x delta,
+  /// after the distributed noise of central differential privacy when
+  /// that is on.
   private func siteInput(
     _ update: ModelUpdate, site index: Int, round: Int, threshold: Int,
     quantizer: FixedPointQuantizer

@@ -76,7 +76,7 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// Clip norm applied to the deltas this round, parameter units; nil
   /// without differential privacy.
   public var clipNorm: Double? = nil
-  /// What secure aggregation did this round; nil without it.
+  /// The secure aggregation summary of the round; nil without it.
   public var secureAggregation: SecureAggregationRoundSummary? = nil
   /// Episode return averaged over the sites' finished episodes, weighted by
   /// episode count.
@@ -117,10 +117,14 @@ public struct SecureAggregationRoundSummary: Sendable, Codable, Equatable {
   /// Dropped sites whose masking keys the server rebuilt to cancel their
   /// pairwise masks.
   public var recoveredMaskingKeys: [String]
-  /// Why the protocol aborted, revealing nothing; nil when it completed.
+  /// The reason the protocol aborted, revealing nothing; nil when it
+  /// completed.
   public var abortReason: String?
   /// Protocol bytes sent from the server to sites.
   public var serverToSitesBytes: Int
   /// Protocol bytes sent from sites to the server.
   public var sitesToServerBytes: Int
+  /// Wall-clock seconds of the protocol in this process (all sites and
+  /// the server, one thread), without local training.
+  public var protocolSeconds: Double = 0
 }

@@ -2,7 +2,7 @@
 public struct MessageDecodingError: Error, Equatable, CustomStringConvertible {
   /// The message kind being decoded.
   public var message: String
-  /// What was wrong, with the offending value.
+  /// The problem, with the offending value.
   public var detail: String
 
   public var description: String {

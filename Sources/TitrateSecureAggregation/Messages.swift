@@ -1,5 +1,5 @@
 /// The messages of one SecAgg+ round. Each is a value type that encodes to
-/// bytes and decodes back, so that a network transport can carry it; the
+/// bytes and decodes back, so that a network transport can carry it. The
 /// in-process simulation passes every message through its bytes too.
 ///
 /// Layout: a one-byte tag, then fields in little-endian order, byte

@@ -1,10 +1,9 @@
 /// Arithmetic modulo a prime p < 2^63, for Shamir secret sharing.
 ///
 /// Elements are `UInt64` values in [0, p). Products go through the 128-bit
-/// full-width multiply, so any p below 2^63 works. The caller chooses p
-/// prime; `init(modulus:)` checks it by trial division up to 2^32 (enough
-/// for the small fields of the tests) and trusts the documented primes
-/// above that.
+/// full-width multiply, so any p below 2^63 works. The caller chooses a
+/// prime p. `init(modulus:)` checks it by trial division below 2^32, which
+/// covers the small fields of the tests, and trusts larger moduli.
 public struct PrimeField: Sendable, Equatable {
   /// The prime modulus p.
   public let modulus: UInt64
@@ -77,9 +76,9 @@ public struct PrimeField: Sendable, Equatable {
     return power(a, modulus - 2)
   }
 
-  /// Returns a field element drawn uniformly from 8-byte chunks of
-  /// `randomBytes`, rejecting values at or above the largest multiple of p
-  /// below 2^64 so that the result has no modulo bias.
+  /// Returns a field element drawn uniformly from the words of
+  /// `randomWord`. Words at or above the largest multiple of p below 2^64
+  /// are redrawn, so the result has no modulo bias.
   func uniformElement(next randomWord: () -> UInt64) -> UInt64 {
     let limit = UInt64.max - UInt64.max % modulus
     while true {

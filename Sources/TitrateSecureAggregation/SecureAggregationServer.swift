@@ -17,7 +17,7 @@ public enum SecureAggregationStage: String, Codable, Sendable, Equatable, CaseIt
 public struct SecureAggregationAbort: Error, Equatable, CustomStringConvertible {
   /// The stage after which the server stopped.
   public var stage: SecureAggregationStage
-  /// Which count fell short, with the values.
+  /// The count that fell short, with its value and the threshold.
   public var reason: String
 
   public var description: String {
@@ -54,12 +54,12 @@ public final class SecureAggregationServer {
   public let graph: NeighbourGraph
   private var advertised: [UInt32: AdvertiseKeysMessage] = [:]
   private var sharers: Set<UInt32> = []
-  /// The masked inputs received in stage 2, by site: everything the
-  /// server sees of an individual update.
+  /// The masked inputs received in stage 2, by site: all that the
+  /// server receives of an individual update.
   public private(set) var maskedInputs: [UInt32: [UInt64]] = [:]
   private var requested: UnmaskRequestMessage?
-  /// Every share the server received in stage 3, by owner; tests use it
-  /// to check that the server never holds both secrets of one site.
+  /// Owners of the self-mask seed shares received in stage 3. Tests use
+  /// it to check that the server never receives both secrets of one site.
   public private(set) var receivedSeedShareOwners: Set<UInt32> = []
   /// Owners of the masking-key shares received in stage 3.
   public private(set) var receivedKeyShareOwners: Set<UInt32> = []
@@ -228,7 +228,7 @@ public final class SecureAggregationServer {
       }
     }
     guard responders >= threshold else {
-      throw abort(.unmasking, "\(responders) sites answered, fewer than the threshold \(threshold)")
+      throw abort(.unmasking, "\(responders) sites sent a valid response, fewer than the threshold \(threshold)")
     }
 
     let sharing = ShamirSecretSharing(field: .mersenne61, threshold: threshold)

@@ -10,8 +10,9 @@ public enum SimulatedDropStage: String, Codable, Sendable, Equatable, CaseIterab
   /// Sends its masked input, then never receives the unmask request: in
   /// the sum, and its neighbours reveal the shares of its self-mask seed.
   case afterMaskedInput
-  /// Its unmask response is cut off in transit and fails to decode: in
-  /// the sum, like `afterMaskedInput`, but the server sees a broken reply.
+  /// Its unmask response is cut off in transit and fails to decode. Its
+  /// input is in the sum, as with `afterMaskedInput`, but the server
+  /// receives a broken response.
   case duringUnmasking
 
   /// Whether the site's input reaches the sum.
@@ -92,8 +93,8 @@ public func simulateSecureAggregationRound(
   var replies: [UInt32: [UInt8]] = [:]
   for (id, site) in sites { replies[id] = site.advertiseKeys() }
 
-  // Each later stage: the server answers the previous replies, then every
-  // site that has not dropped answers the server.
+  // Each later stage: the server processes the previous replies, then
+  // every site that has not dropped replies to the server.
   do throws(SecureAggregationAbort) {
     let directories = deliver(try server.receiveAdvertisedKeys(collect(replies)))
     replies = [:]

@@ -5,7 +5,7 @@ import TitrateSodium
 public struct SecureAggregationSiteError: Error, Equatable, CustomStringConvertible {
   /// The site's protocol id.
   public var site: UInt32
-  /// What was wrong.
+  /// The problem.
   public var detail: String
 
   public var description: String { "secure aggregation site \(site): \(detail)" }
@@ -16,7 +16,7 @@ public struct SecureAggregationSiteError: Error, Equatable, CustomStringConverti
 /// takes the server's message as bytes and returns the site's reply as
 /// bytes.
 ///
-/// The site holds two X25519 key pairs: c for the keys that encrypt shares
+/// The site has two X25519 key pairs: c for the keys that encrypt shares
 /// to neighbours, s for the pairwise mask seeds. It also draws a
 /// self-mask seed b. It Shamir-shares s_sk and b among its neighbours.
 /// The masked input is
@@ -76,11 +76,13 @@ public final class SecureAggregationSite {
       throw failure(
         "\(neighbourKeys.count) neighbours advertised keys, fewer than the threshold \(threshold)")
     }
+
     let holders = neighbourKeys.keys.sorted()
     let sharing = ShamirSecretSharing(field: .mersenne61, threshold: threshold)
     let points = holders.map { UInt64($0) + 1 }
     let keyShares = sharing.splitKey(maskingKeys.secretKey, points: points, randomness: &randomness)
     let seedShares = sharing.splitKey(selfMaskSeed, points: points, randomness: &randomness)
+
     var boxes: [SealedShares] = []
     for (index, holder) in holders.enumerated() {
       var plaintext = ByteWriter()
@@ -152,7 +154,7 @@ public final class SecureAggregationSite {
   /// the listed dropped sites, for the owners whose shares this site holds.
   /// - Throws: `SecureAggregationSiteError` when the lists overlap, when
   ///   this site is not listed as a survivor, or when fewer than t
-  ///   survivors are listed. An honest site answers none of these, because
+  ///   survivors are listed. An honest site rejects all of these, because
   ///   each would let the server unmask an individual input.
   public func unmask(request bytes: [UInt8]) throws -> [UInt8] {
     let request = try UnmaskRequestMessage(decoding: bytes)

@@ -15,7 +15,7 @@ public struct ShamirShare: Sendable, Equatable, Hashable {
   }
 }
 
-/// Why shares could not be combined.
+/// A failure to combine shares.
 public enum ShamirError: Error, Equatable, CustomStringConvertible {
   /// Fewer shares than the threshold were given.
   case tooFewShares(received: Int, threshold: Int)

@@ -35,10 +35,9 @@ public struct X25519KeyPair: Sendable, Equatable {
   /// The X25519 point `crypto_scalarmult(secret, peer)` is hashed with
   /// BLAKE2b-256 (`crypto_generichash`) together with both public keys in
   /// byte order and a context label. Both peers obtain the same key, and a
-  /// different label gives an independent key from the same pair. This is
-  /// the construction libsodium's documentation recommends for a raw
-  /// scalar multiplication; `crypto_kx` is not used because it gives the
-  /// two peers different keys by role, and the masks need one common key.
+  /// different label gives an independent key from the same pair.
+  /// `crypto_kx` is not used, because it gives the two peers different keys
+  /// by role and the masks need one common key.
   /// - Throws: `SodiumError.invalidPublicKey` for a low-order peer key,
   ///   `.invalidLength` unless the peer key has 32 bytes.
   public func sharedKey(peerPublicKey: [UInt8], context: String) throws(SodiumError) -> [UInt8] {

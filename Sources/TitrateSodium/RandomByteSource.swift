@@ -3,8 +3,8 @@ import CSodium
 /// Where key material comes from: the operating system, or a ChaCha20
 /// stream under a fixed seed for reproducible tests.
 ///
-/// A seeded source is as unpredictable as its seed and no more: whoever
-/// knows the seed can rebuild every key. Use `.system` outside tests.
+/// A seeded source is as unpredictable as its seed and no more, because
+/// anyone with the seed can rebuild every key. Use `.system` outside tests.
 public struct RandomByteSource: Sendable {
   private enum Kind: Sendable {
     case system
@@ -17,8 +17,8 @@ public struct RandomByteSource: Sendable {
   /// The operating system's generator (`randombytes_buf`).
   public static var system: RandomByteSource { RandomByteSource(kind: .system) }
 
-  /// A reproducible stream: ChaCha20 (`crypto_stream_chacha20_ietf`) keyed
-  /// with BLAKE2b-256 of the seed, a fresh nonce per request.
+  /// Returns a reproducible stream: ChaCha20 (`crypto_stream_chacha20_ietf`)
+  /// keyed with BLAKE2b-256 of the seed, with a fresh nonce per request.
   public static func seeded(_ seed: UInt64) -> RandomByteSource {
     var seedBytes = withUnsafeBytes(of: seed.littleEndian) { Array($0) }
     seedBytes += Array("titrate.random-byte-source".utf8)

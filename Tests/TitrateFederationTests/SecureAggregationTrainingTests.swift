@@ -35,8 +35,8 @@ import TitrateSecureAggregation
   let secure = SecureAggregationConfiguration(clipRange: 1, quantizationBits: 24, modulusBits: 32)
 
   /// One round of FedAvg with and without masking. Every site reports the
-  /// same sample count, so both weightings are a plain mean, and the mean
-  /// of quantised values is within half a step of the true mean; the
+  /// same sample count, so both weightings are a plain mean. The mean of
+  /// quantised values is within half a step of the true mean, and the
   /// result is then rounded to Float.
   @Test(arguments: [UpdateWeighting.uniform, .bySampleCount])
   func oneRoundMatchesPlainFedAvg(weighting: UpdateWeighting) throws {
@@ -157,7 +157,7 @@ import TitrateSecureAggregation
   }
 
   /// Under central DP each site adds noise of standard deviation
-  /// z C / sqrt(t) from its own stream; the step is the sum of the
+  /// z C / sqrt(t) from its own stream. The step is the sum of the
   /// clipped, noised deltas over the expected participant count.
   @Test func distributedNoiseMatchesSiteStreams() throws {
     var settings = configuration(sites: 4, rounds: 1)

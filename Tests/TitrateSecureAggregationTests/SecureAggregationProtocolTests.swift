@@ -14,7 +14,7 @@ import TitrateSodium
     return result
   }
 
-  /// The plain sum of the inputs of `sites`, modulo 2^bits.
+  /// Returns the plain sum of the inputs of `sites`, modulo 2^bits.
   func plainSum(_ inputs: [UInt32: [UInt64]?], sites: [UInt32], bits: Int) -> [UInt64] {
     var sum = [UInt64](repeating: 0, count: inputs.values.first!!.count)
     for site in sites {
@@ -85,7 +85,7 @@ import TitrateSodium
   }
 
   /// With 5 sites and t = 4, two sites leaving at a stage leave 3
-  /// survivors: the server stops before it asks for any share.
+  /// survivors, so the server stops before it requests any share.
   @Test(arguments: [SimulatedDropStage.afterAdvertisingKeys, .afterSharingKeys])
   func abortsBelowThreshold(stage: SimulatedDropStage) {
     let configuration = SecureAggregationConfiguration(
@@ -102,8 +102,8 @@ import TitrateSodium
     #expect(abort.reason.contains("fewer than the threshold 4"))
   }
 
-  /// Two of five survivors answer the unmask request with t = 3: too few
-  /// shares arrive and the server outputs no sum.
+  /// Two of five survivors respond to the unmask request with t = 3, so
+  /// too few shares arrive and the server outputs no sum.
   @Test func abortsWhenUnmaskSharesFallShort() {
     let configuration = SecureAggregationConfiguration(
       threshold: 3, quantizationBits: 16, modulusBits: 20)
@@ -145,8 +145,8 @@ import TitrateSodium
     #expect(server.receivedSeedShareOwners.isDisjoint(with: server.receivedKeyShareOwners))
   }
 
-  /// A site refuses an unmask request that asks for both secrets of one
-  /// site, which a dishonest server would need to unmask that site's input.
+  /// A site rejects an unmask request for both secrets of one site, which
+  /// a dishonest server would need to unmask that site's input.
   @Test func siteRefusesRequestForBothSecrets() throws {
     let (_, sites) = driveRoundManually(dropAfterSharing: nil)
     let greedy = UnmaskRequestMessage(survivors: [0, 1, 2, 3, 4], dropped: [2]).encoded()
@@ -157,8 +157,8 @@ import TitrateSodium
 
   /// Runs a round over 5 sites (complete graph, t = 3, every input
   /// [1, 2, 3]) stage by stage. With a dropped site, that site sends no
-  /// masked input and stage 3 runs too; without one, the round stops
-  /// after stage 2 so a test can send its own unmask requests.
+  /// masked input and stage 3 runs too. Without one, the round stops
+  /// after stage 2, so a test can send its own unmask requests.
   func driveRoundManually(
     dropAfterSharing dropped: UInt32?
   ) -> (SecureAggregationServer, [UInt32: SecureAggregationSite]) {

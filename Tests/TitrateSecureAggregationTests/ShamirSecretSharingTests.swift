@@ -40,7 +40,7 @@ import TitrateSodium
 
   /// t - 1 = 2 shares (x = 1 -> 4, x = 2 -> 6) of a degree-2 polynomial
   /// over GF(11): for every candidate secret exactly one polynomial fits
-  /// them, so they say nothing about the secret.
+  /// them, so they carry no information about the secret.
   @Test func belowThresholdSharesFitEverySecret() {
     let sharing = ShamirSecretSharing(field: small, threshold: 3)
     for secret: UInt64 in 0..<11 {
