@@ -34,7 +34,7 @@ public enum AuthenticatedEncryption {
 
   /// Checks and decrypts a message made by `seal`.
   /// - Throws: `SodiumError.authenticationFailed` when the message or the
-  ///   associated data was altered or the key is wrong; `.invalidLength`
+  ///   associated data was altered or the key is wrong. `.invalidLength`
   ///   for a wrong key length or a message shorter than nonce and tag.
   public static func open(
     _ sealed: [UInt8], key: [UInt8], associatedData: [UInt8]

@@ -1,7 +1,7 @@
 import CSodium
 
-/// Where key material comes from: the operating system, or a ChaCha20
-/// stream under a fixed seed for reproducible tests.
+/// A source of key material: the operating system, or a ChaCha20 stream
+/// under a fixed seed for reproducible tests.
 ///
 /// A seeded source is as unpredictable as its seed and no more, because
 /// anyone with the seed can rebuild every key. Use `.system` outside tests.
