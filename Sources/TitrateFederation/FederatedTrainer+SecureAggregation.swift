@@ -67,6 +67,22 @@ extension FederatedTrainer {
     let secure = configuration.secureAggregation!
     let quantizer = secure.quantizer
     let threshold = secure.effectiveThreshold(participantCount: sampled.count)
+    let neighbourCount = secure.effectiveNeighbourCount(participantCount: sampled.count)
+    // Poisson sampling can draw fewer sites than the configuration was
+    // checked for; such a round cannot run the protocol safely.
+    guard sampled.count >= 3, (2...max(neighbourCount, 2)).contains(threshold),
+      threshold <= neighbourCount
+    else {
+      let reason =
+        "secure aggregation needs at least 3 sampled sites and a threshold in 2...k; this "
+        + "round sampled \(sampled.count) sites (k = \(neighbourCount), t = \(threshold)), so "
+        + "it is skipped"
+      return SecureAggregationRoundResult(
+        outcome: nil, skipReason: reason,
+        summary: SecureAggregationRoundSummary(
+          includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: reason,
+          serverToSitesBytes: 0, sitesToServerBytes: 0))
+    }
     var inputs: [UInt32: [UInt64]?] = [:]
     for index in sampled { inputs.updateValue(nil, forKey: UInt32(index)) }
     for update in accepted {

@@ -133,6 +133,25 @@ import TitrateSecureAggregation
     #expect(trainer.globalParameters == before)
   }
 
+  /// Poisson sampling at rate 0.3 over 10 sites expects 3 sites a round
+  /// but sometimes draws fewer; those rounds are skipped, not run.
+  @Test func smallPoissonDrawIsSkipped() throws {
+    var settings = configuration(sites: 10, rounds: 8)
+    settings.aggregation = .federatedAveraging(weighting: .uniform)
+    settings.siteSampling = .poisson(rate: 0.3)
+    settings.secureAggregation = secure
+    let trainer = try FederatedTrainer(configuration: settings, makeEnvironment: factory)
+    var smallRounds = 0
+    for _ in 0..<8 {
+      let record = try trainer.runRound()
+      guard let sampled = record.sampledSites, sampled < 3, sampled > 0 else { continue }
+      smallRounds += 1
+      #expect(record.skipReason?.contains("needs at least 3 sampled sites") == true)
+      #expect(record.usedSites == nil)
+    }
+    #expect(smallRounds > 0, "no round drew 1 or 2 sites; change the seed")
+  }
+
   @Test(arguments: [
     AggregationStrategy.coordinateMedian, .trimmedMean(trimFraction: 0.2),
     .krum(byzantineCount: 1), .multiKrum(byzantineCount: 1, selectedCount: 3),
