@@ -9,7 +9,7 @@ import TitrateSodium
 @Suite struct MaskedViewIndependenceTests {
   static let binCount = 16
   /// Chi-square critical value for 15 degrees of freedom at significance
-  /// 0.001 (standard tables, for example NIST/SEMATECH e-Handbook 1.3.6.7.4).
+  /// 0.001, from a standard table of the chi-square distribution.
   static let criticalValue = 37.697
 
   /// Counts of the words' top 4 bits (words below 2^16).
