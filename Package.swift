@@ -11,6 +11,7 @@
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 //   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate
+//   CSodium (libsodium) ─> TitrateSodium ─> TitrateSecureAggregation ─> TitrateFederation, titrate
 import Foundation
 import PackageDescription
 
@@ -36,12 +37,17 @@ let package = Package(
     .systemLibrary(
       name: "CHDF5", pkgConfig: "hdf5-serial",
       providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(
+      name: "CSodium", pkgConfig: "libsodium",
+      providers: [.apt(["libsodium-dev"])]),
 
     .target(name: "TitrateRandom"),
     .target(name: "TitrateHashing"),
     .target(
       name: "TitrateLinearAlgebra", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
+    .target(name: "TitrateSodium", dependencies: ["CSodium"]),
+    .target(name: "TitrateSecureAggregation", dependencies: ["TitrateSodium"]),
 
     .target(
       name: "TitratePKPD", dependencies: ["TitrateRandom"], swiftSettings: targetCPUSettings),
@@ -65,7 +71,7 @@ let package = Package(
       name: "TitrateFederation",
       dependencies: [
         "TitrateRL", "TitratePolicy", "TitrateEnvironments", "TitrateCheckpoint",
-        "TitrateRandom",
+        "TitrateRandom", "TitrateSecureAggregation",
       ]),
     .target(
       name: "TitrateSafety",
@@ -78,7 +84,7 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra", "TitrateSafety",
+        "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
@@ -100,8 +106,11 @@ let package = Package(
       name: "TitrateFederationTests",
       dependencies: [
         "TitrateFederation", "TitrateRL", "TitratePolicy", "TitrateCheckpoint",
-        "TitrateEnvironments", "TitrateRandom",
+        "TitrateEnvironments", "TitrateRandom", "TitrateSecureAggregation",
       ]),
+    .testTarget(
+      name: "TitrateSecureAggregationTests",
+      dependencies: ["TitrateSecureAggregation", "TitrateSodium"]),
     .testTarget(
       name: "TitrateEvaluationTests",
       dependencies: ["TitrateEvaluation", "TitrateEnvironments", "TitratePolicy", "TitrateRandom"]),

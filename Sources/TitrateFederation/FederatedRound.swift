@@ -68,7 +68,12 @@ extension FederatedTrainer {
         siteName: sites[index].configuration.name, siteIndex: index, round: round,
         seed: configuration.seed)
     }
-    let training = sampled.filter { failures[$0] != .dropout }
+    // Under secure aggregation a dropout leaves at a protocol stage; one
+    // that leaves after sending its masked input has trained.
+    let secureDrops = secureAggregationDropStages(failures: failures, round: round)
+    let training = sampled.filter {
+      failures[$0] != .dropout || secureDrops[$0]?.inputIncluded == true
+    }
     let results = trainSites(
       indices: training, round: round, broadcast: broadcast,
       broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
@@ -77,12 +82,16 @@ extension FederatedTrainer {
     var collected = CollectedReplies()
     for index in sampled {
       collect(
-        site: index, result: resultsBySite[index], failure: failures[index], round: round,
+        site: index, result: resultsBySite[index],
+        failure: secureDrops[index]?.inputIncluded == true ? nil : failures[index], round: round,
         broadcastCount: broadcast.count, updateFilter: updateFilter, into: &collected)
     }
     for position in collected.records.indices {
       if let index = siteNames.firstIndex(of: collected.records[position].site) {
         collected.records[position].costMultiplier = siteMultipliers[index]
+        if let stage = secureDrops[index], !stage.inputIncluded {
+          collected.records[position].rejectionReason = Self.secureDropReason(stage)
+        }
       }
     }
     if collected.arrivedCount > 0 && collected.accepted.isEmpty {
@@ -93,13 +102,22 @@ extension FederatedTrainer {
 
     var skipReason: String?
     var outcome: AggregationOutcome?
+    var secureSummary: SecureAggregationRoundSummary?
     if collected.accepted.count < configuration.minimumParticipants {
       skipReason =
         "\(collected.accepted.count) updates accepted, below the minimum of "
         + "\(configuration.minimumParticipants) participants"
     } else {
       do {
-        outcome = try aggregate(collected.accepted, round: round)
+        if configuration.secureAggregation != nil {
+          let secure = try secureAggregate(
+            collected.accepted, sampled: sampled, drops: secureDrops, round: round)
+          outcome = secure.outcome
+          skipReason = secure.skipReason
+          secureSummary = secure.summary
+        } else {
+          outcome = try aggregate(collected.accepted, round: round)
+        }
       } catch let error as StrategyRoundError {
         skipReason = error.description
       }
@@ -142,6 +160,7 @@ extension FederatedTrainer {
     record.usedSites = outcome?.usedSiteNames
     record.privacyEpsilon = nextEpsilon
     record.clipNorm = outcome?.clipNorm
+    record.secureAggregation = secureSummary
     // The dual step uses the cost measured at sites whose updates were
     // accepted, so a rejected site cannot steer the multiplier.
     if outcome != nil {

@@ -78,7 +78,7 @@ extension FederatedTrainer {
 
   /// Applies the strategy's own server optimiser, if it has one, to a mean
   /// delta; other strategies pass the mean through.
-  private func serverStepOnMean(
+  func serverStepOnMean(
     _ mean: [Double], state: inout StrategyState
   ) throws(StrategyRoundError) -> [Double] {
     switch configuration.aggregation {

@@ -1,3 +1,5 @@
+import TitrateSecureAggregation
+
 extension FederationConfiguration {
   /// Sites expected in each round under `siteSampling`.
   public var expectedParticipantCount: Int {
@@ -38,6 +40,33 @@ extension FederationConfiguration {
     found += siteFailures.problems(siteNames: sites.map(\.name), rounds: rounds)
     found += hostileSiteProblems()
     if let privacy { found += privacyProblems(privacy) }
+    if let secureAggregation { found += secureAggregationProblems(secureAggregation) }
+    return found
+  }
+
+  private func secureAggregationProblems(
+    _ secure: SecureAggregationConfiguration
+  ) -> [String] {
+    var found = secure.problems(
+      siteCount: sites.count, expectedParticipantCount: expectedParticipantCount)
+    if !aggregation.isSumBased {
+      found.append(
+        "secureAggregation: \(aggregation.name) inspects individual updates (it sorts, ranks "
+          + "or filters them), but secure aggregation reveals only their sum; use fedavg, "
+          + "fedavg-uniform, fedavgm, fedadam, fedyogi or fedadagrad, or train without "
+          + "secure aggregation (--secure-aggregation)")
+    }
+    if observationNormalization == .federated && ppo.normalizeObservations {
+      found.append(
+        "secureAggregation: federated observation statistics would still reach the server "
+          + "from each site in the clear; use per-site normalisation (--normalization per-site)")
+    }
+    if case .adaptive = privacy?.clipping {
+      found.append(
+        "secureAggregation: adaptive clipping needs the server to count unclipped updates "
+          + "site by site, which secure aggregation hides; use a fixed clip norm (drop "
+          + "--dp-adaptive-clip)")
+    }
     return found
   }
 
@@ -89,6 +118,16 @@ extension AggregationStrategy {
   var containsServerOptimizer: Bool {
     switch self {
     case .federatedAveragingWithMomentum, .adaptive: return true
+    default: return false
+    }
+  }
+
+  /// Whether the strategy needs only the (weighted) sum of the accepted
+  /// deltas, which is all that secure aggregation reveals: FedAvg, FedAvgM,
+  /// FedAdagrad, FedAdam and FedYogi.
+  var isSumBased: Bool {
+    switch self {
+    case .federatedAveraging, .federatedAveragingWithMomentum, .adaptive: return true
     default: return false
     }
   }

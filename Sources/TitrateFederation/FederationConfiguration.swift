@@ -1,4 +1,5 @@
 import TitrateRL
+import TitrateSecureAggregation
 
 /// One simulated hospital: the patient population it trains on and how
 /// many virtual patients it steps together.
@@ -93,6 +94,9 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   public var privacy: DifferentialPrivacyConfiguration? = nil
   /// Simulated hostile sites, for robustness tests and research.
   public var hostileSites: [HostileSite] = []
+  /// Secure aggregation (SecAgg+): the server learns only the sum of the
+  /// round's updates. nil sends updates in the clear.
+  public var secureAggregation: SecureAggregationConfiguration? = nil
 
   /// Creates the default configuration (no sites yet).
   public init() {}
@@ -136,7 +140,7 @@ extension FederationConfiguration {
     case environment, sites, rounds, localIterations, siteUpdate, serverOptimizer, seed, threads
     case observationNormalization, ppo, costConstraint
     case aggregation, proximalMu, siteSampling, minimumParticipants, siteFailures
-    case roundDeadlineSeconds, privacy, hostileSites
+    case roundDeadlineSeconds, privacy, hostileSites, secureAggregation
   }
 
   /// Decodes a configuration in which absent keys keep their defaults, so
@@ -168,5 +172,7 @@ extension FederationConfiguration {
     privacy = try container.decodeIfPresent(
       DifferentialPrivacyConfiguration.self, forKey: .privacy)
     try read(.hostileSites, &hostileSites)
+    secureAggregation = try container.decodeIfPresent(
+      SecureAggregationConfiguration.self, forKey: .secureAggregation)
   }
 }

@@ -76,6 +76,8 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// Clip norm applied to the deltas this round, parameter units; nil
   /// without differential privacy.
   public var clipNorm: Double? = nil
+  /// The secure aggregation summary of the round; nil without it.
+  public var secureAggregation: SecureAggregationRoundSummary? = nil
   /// Episode return averaged over the sites' finished episodes, weighted by
   /// episode count.
   public var meanEpisodeReturn: Double?
@@ -95,4 +97,34 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   public var stepsPerSecond: Double
   /// Wall-clock seconds of the whole round.
   public var secondsElapsed: Double
+}
+
+/// One site leaving a secure aggregation round, and the stage it left at.
+public struct SecureAggregationDrop: Sendable, Codable, Equatable {
+  /// Site name.
+  public var site: String
+  /// The stage after which the site sent nothing more
+  /// (`SimulatedDropStage` raw value, for example `afterSharingKeys`).
+  public var stage: String
+}
+
+/// The secure aggregation part of a round record.
+public struct SecureAggregationRoundSummary: Sendable, Codable, Equatable {
+  /// Sites whose update is in the unmasked sum.
+  public var includedSites: [String]
+  /// Sites that left during the protocol, with the stage.
+  public var drops: [SecureAggregationDrop]
+  /// Dropped sites whose masking keys the server rebuilt to cancel their
+  /// pairwise masks.
+  public var recoveredMaskingKeys: [String]
+  /// The reason the protocol aborted, revealing nothing; nil when it
+  /// completed.
+  public var abortReason: String?
+  /// Protocol bytes sent from the server to sites.
+  public var serverToSitesBytes: Int
+  /// Protocol bytes sent from sites to the server.
+  public var sitesToServerBytes: Int
+  /// Wall-clock seconds of the protocol in this process (all sites and
+  /// the server, one thread), without local training.
+  public var protocolSeconds: Double = 0
 }

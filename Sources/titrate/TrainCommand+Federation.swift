@@ -1,4 +1,5 @@
 import TitrateFederation
+import TitrateSecureAggregation
 
 /// `titrate train` options for aggregation, site sampling, failures,
 /// differential privacy and attack simulation.
@@ -92,6 +93,36 @@ extension TrainCommand {
       help: "stop before a round that would push epsilon above EPS (exit code 4)",
       defaultValue: nil),
     .init(
+      name: "secure-aggregation", valueName: nil,
+      help:
+        "mask every update with SecAgg+ so the aggregator learns only their sum (fedavg, "
+        + "fedavg-uniform, fedavgm, fedadam, fedyogi and fedadagrad only; needs "
+        + "--normalization per-site)",
+      defaultValue: nil),
+    .init(
+      name: "secagg-threshold", valueName: "T",
+      help:
+        "shares that rebuild a site's secret, 2 up to --secagg-neighbours (default: a majority "
+        + "of the neighbours)",
+      defaultValue: nil),
+    .init(
+      name: "secagg-neighbours", valueName: "K",
+      help:
+        "sites each site shares secrets with and masks against, an even number (default: all "
+        + "other sites, the original SecAgg)",
+      defaultValue: nil),
+    .init(
+      name: "secagg-clip-range", valueName: "C",
+      help: "clip every update value to [-C, C] before quantising, parameter units",
+      defaultValue: "1"),
+    .init(
+      name: "secagg-quantization-bits", valueName: "B",
+      help: "bits per quantised update value, 1-52 (step 2C / (2^B - 1))", defaultValue: "24"),
+    .init(
+      name: "secagg-modulus-bits", valueName: "K",
+      help: "masks and sums are taken modulo 2^K, 2-53; sites x (2^B - 1) must stay below 2^K",
+      defaultValue: "32"),
+    .init(
       name: "hostile-sites", valueName: "SITE=KIND[:X],...",
       help:
         "simulate attacks; KIND is sign-flip[:factor], scaled:factor, gaussian:norm, stale "
@@ -125,6 +156,30 @@ extension TrainCommand {
     configuration.aggregation = try parseAggregation(parsed, configuration: &configuration)
     configuration.privacy = try parsePrivacy(parsed, configuration: configuration)
     configuration.hostileSites = try parseHostileSites(parsed, siteNames: configuration.sites.map(\.name))
+    configuration.secureAggregation = try parseSecureAggregation(parsed)
+  }
+
+  static func parseSecureAggregation(
+    _ parsed: ParsedOptions
+  ) throws -> SecureAggregationConfiguration? {
+    let dependents = [
+      "secagg-threshold", "secagg-neighbours", "secagg-clip-range", "secagg-quantization-bits",
+      "secagg-modulus-bits",
+    ]
+    guard parsed.flag("secure-aggregation") else {
+      for dependent in dependents where parsed.explicitOptions.contains(dependent) {
+        throw CommandError.usage(
+          "--\(dependent) only applies with secure aggregation; add --secure-aggregation or "
+            + "remove it")
+      }
+      return nil
+    }
+    return SecureAggregationConfiguration(
+      threshold: try parsed.optionalInteger("secagg-threshold", in: 2...100_000),
+      neighbourCount: try parsed.optionalInteger("secagg-neighbours", in: 2...100_000),
+      clipRange: try parsed.double("secagg-clip-range", in: 1e-9...1e6),
+      quantizationBits: try parsed.integer("secagg-quantization-bits", in: 1...52),
+      modulusBits: try parsed.integer("secagg-modulus-bits", in: 2...53))
   }
 
   static func parseAggregation(
@@ -286,6 +341,14 @@ extension TrainCommand {
       if case .adaptive = privacy.clipping { text += ", adaptive clip" }
       if let budget = privacy.epsilonBudget { text += ", epsilon budget \(budget)" }
       parts.append(text)
+    }
+    if let secure = configuration.secureAggregation {
+      let n = configuration.expectedParticipantCount
+      parts.append(
+        "secure aggregation: threshold \(secure.effectiveThreshold(participantCount: n)), "
+          + "\(secure.effectiveNeighbourCount(participantCount: n)) neighbours, clip range "
+          + "\(secure.clipRange), \(secure.quantizationBits)-bit values modulo "
+          + "2^\(secure.modulusBits)")
     }
     if !configuration.hostileSites.isEmpty {
       parts.append(

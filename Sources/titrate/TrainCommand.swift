@@ -315,6 +315,13 @@ enum TrainCommand {
         printError(
           "round \(record.round): \(what) site \(site.site): \(site.rejectionReason ?? "")")
       }
+      if let secure = record.secureAggregation {
+        for drop in secure.drops where secure.includedSites.contains(drop.site) {
+          printError(
+            "round \(record.round): site \(drop.site) dropped out at secure aggregation stage "
+              + "\(drop.stage); its masked update is in the sum")
+        }
+      }
       if let reason = record.skipReason {
         printError("round \(record.round) skipped, global model unchanged: \(reason)")
       }

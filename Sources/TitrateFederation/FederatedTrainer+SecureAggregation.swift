@@ -1,0 +1,216 @@
+import Foundation
+import TitrateRandom
+import TitrateSecureAggregation
+import TitrateSodium
+
+/// The secure aggregation part of one round.
+struct SecureAggregationRoundResult {
+  /// The aggregation to apply; nil when the protocol aborted.
+  var outcome: AggregationOutcome?
+  /// The reason the round is skipped; nil when it completed.
+  var skipReason: String?
+  /// The summary stored in the round record.
+  var summary: SecureAggregationRoundSummary
+}
+
+extension FederatedTrainer {
+  static func secureDropStream(site: Int, round: Int) -> UInt64 {
+    0x5EC0_0000_0000 + UInt64(site) << 24 + UInt64(round)
+  }
+  static func distributedNoiseStream(site: Int, round: Int) -> UInt64 {
+    0xD157_0000_0000 + UInt64(site) << 24 + UInt64(round)
+  }
+
+  /// Returns the protocol stage at which each simulated dropout leaves the
+  /// round under secure aggregation: one of the four stages, drawn
+  /// uniformly from a stream of the run seed, the site and the round.
+  /// Empty without secure aggregation.
+  func secureAggregationDropStages(
+    failures: [Int: SimulatedFailureKind], round: Int
+  ) -> [Int: SimulatedDropStage] {
+    guard configuration.secureAggregation != nil else { return [:] }
+    var stages: [Int: SimulatedDropStage] = [:]
+    for (index, failure) in failures where failure == .dropout {
+      var generator = Xoshiro256(
+        seed: configuration.seed, stream: Self.secureDropStream(site: index, round: round))
+      let all = SimulatedDropStage.allCases
+      stages[index] = all[min(Int(generator.nextUniform() * Double(all.count)), all.count - 1)]
+    }
+    return stages
+  }
+
+  /// Runs SecAgg+ over the round's sampled sites and turns the unmasked
+  /// sum into the server step.
+  ///
+  /// Each site with an accepted update quantises it (see
+  /// `FixedPointQuantizer.encodeInput`) with weight sampleCount / maximum
+  /// under FedAvg by sample count, and 1 otherwise. Sampled sites without
+  /// an accepted update (timed out, or failing the site-side checks) send
+  /// no masked input, so they leave after sharing keys.
+  ///
+  /// Under central differential privacy each site clips its delta to C
+  /// and adds Gaussian noise of standard deviation z C / sqrt(t) to every
+  /// coordinate before quantising. The server unmasks only sums of at
+  /// least t inputs (it aborts otherwise), so the sum carries noise of
+  /// standard deviation at least z C, the calibration the accountant
+  /// charges. The noisy sum is divided by the expected participant count,
+  /// as in the central mechanism.
+  /// NOTE: sites that collude with the server can subtract their own noise:
+  /// with c colluders among m summed sites the remaining standard deviation
+  /// is z C sqrt((m - c) / t), below z C when m - c < t.
+  /// - Throws: `StrategyRoundError` from the strategy's server step;
+  ///   `SodiumError` when libsodium cannot start.
+  func secureAggregate(
+    _ accepted: [ModelUpdate], sampled: [Int], drops: [Int: SimulatedDropStage], round: Int
+  ) throws -> SecureAggregationRoundResult {
+    try Sodium.initialize()
+    let secure = configuration.secureAggregation!
+    let quantizer = secure.quantizer
+    let threshold = secure.effectiveThreshold(participantCount: sampled.count)
+    let neighbourCount = secure.effectiveNeighbourCount(participantCount: sampled.count)
+    // Poisson sampling can draw fewer sites than the configuration was
+    // checked for; such a round cannot run the protocol safely.
+    guard sampled.count >= 3, (2...max(neighbourCount, 2)).contains(threshold),
+      threshold <= neighbourCount
+    else {
+      let reason =
+        "secure aggregation needs at least 3 sampled sites and a threshold in 2...k; this "
+        + "round sampled \(sampled.count) sites (k = \(neighbourCount), t = \(threshold)), so "
+        + "it is skipped"
+      return SecureAggregationRoundResult(
+        outcome: nil, skipReason: reason,
+        summary: SecureAggregationRoundSummary(
+          includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: reason,
+          serverToSitesBytes: 0, sitesToServerBytes: 0))
+    }
+    var inputs: [UInt32: [UInt64]?] = [:]
+    for index in sampled { inputs.updateValue(nil, forKey: UInt32(index)) }
+    for update in accepted {
+      let index = siteNames.firstIndex(of: update.siteName)!
+      inputs[UInt32(index)] = siteInput(
+        update, site: index, round: round, threshold: threshold, quantizer: quantizer)
+    }
+    let protocolDrops = Dictionary(
+      uniqueKeysWithValues: drops.map { (UInt32($0.key), $0.value) })
+    // Keys come from the operating system; the sum does not depend on
+    // them. The ring order comes from the run seed, so which rounds abort
+    // repeats on resume.
+    let started = Date()
+    let outcome = simulateSecureAggregationRound(
+      round: UInt64(round), inputs: inputs, vectorLength: globalParameters.count + 1,
+      configuration: secure, drops: protocolDrops, randomness: .system,
+      graphRandomness: RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round)))
+
+    var summary = SecureAggregationRoundSummary(
+      includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: nil,
+      serverToSitesBytes: outcome.traffic.serverToSitesBytes,
+      sitesToServerBytes: outcome.traffic.sitesToServerBytes,
+      protocolSeconds: Date().timeIntervalSince(started))
+    for index in sampled {
+      let hasInput = (inputs[UInt32(index)] ?? nil) != nil
+      if let stage = drops[index] {
+        let effective = hasInput ? stage : .afterSharingKeys
+        summary.drops.append(SecureAggregationDrop(site: siteNames[index], stage: effective.rawValue))
+      } else if !hasInput {
+        summary.drops.append(
+          SecureAggregationDrop(
+            site: siteNames[index], stage: SimulatedDropStage.afterSharingKeys.rawValue))
+      }
+    }
+
+    let result: SecureAggregationResult
+    switch outcome.result {
+    case .failure(let abort):
+      summary.abortReason = abort.description
+      return SecureAggregationRoundResult(
+        outcome: nil, skipReason: abort.description, summary: summary)
+    case .success(let success):
+      result = success
+    }
+    summary.includedSites = result.includedSites.map { siteNames[Int($0)] }
+    summary.recoveredMaskingKeys = result.recoveredDroppedSites.map { siteNames[Int($0)] }
+
+    let centralPrivacy = configuration.privacy?.placement == .central
+    let divisor =
+      centralPrivacy
+      ? Double(configuration.expectedParticipantCount)
+      : quantizer.dequantizeWeightSum(result.sum[0])
+    guard divisor > 0 else {
+      return SecureAggregationRoundResult(
+        outcome: nil,
+        skipReason: "the included sites' weights sum to 0 after quantisation, so there is no mean",
+        summary: summary)
+    }
+    let includedCount = result.includedSites.count
+    let mean = result.sum.dropFirst().map {
+      quantizer.dequantizeSum($0, count: includedCount) / divisor
+    }
+    var state = strategyState
+    let step = try serverStepOnMean(mean, state: &state)
+    let aggregation = AggregationOutcome(
+      step: step, strategyState: state, adaptiveClipState: adaptiveClipState,
+      usedSiteNames: summary.includedSites, clipNorm: configuration.privacy?.initialClipNorm)
+    return SecureAggregationRoundResult(outcome: aggregation, skipReason: nil, summary: summary)
+  }
+
+  /// Encodes the words one site masks: its weight, then weight x delta,
+  /// after the distributed noise of central differential privacy when
+  /// that is on.
+  private func siteInput(
+    _ update: ModelUpdate, site index: Int, round: Int, threshold: Int,
+    quantizer: FixedPointQuantizer
+  ) -> [UInt64] {
+    var delta = update.delta
+    var weight = 1.0
+    if let privacy = configuration.privacy, privacy.placement == .central {
+      var generator = Xoshiro256(
+        seed: configuration.seed, stream: Self.distributedNoiseStream(site: index, round: round))
+      let standardDeviation =
+        privacy.noiseMultiplier * privacy.initialClipNorm / Double(threshold).squareRoot()
+      delta = clipDelta(delta, clipNorm: privacy.initialClipNorm).delta.map {
+        $0 + standardDeviation * generator.nextStandardNormal()
+      }
+    } else if configuration.aggregation.meanWeighting == .bySampleCount {
+      weight = Double(update.sampleCount) / Double(maximumSiteSampleCount)
+    }
+    return quantizer.encodeInput(update: delta, weight: weight)
+  }
+
+  /// The largest sample count any site can report in one round, which
+  /// scales sample-count weights into [0, 1].
+  var maximumSiteSampleCount: Int {
+    configuration.localIterations * configuration.ppo.stepsPerRollout
+      * (configuration.sites.map(\.patientsPerBatch).max() ?? 1)
+  }
+
+  /// Text for a site that left a secure aggregation round before its
+  /// masked input reached the server.
+  static func secureDropReason(_ stage: SimulatedDropStage) -> String {
+    switch stage {
+    case .afterAdvertisingKeys:
+      return "dropped out after advertising keys (secure aggregation stage 0, simulated); "
+        + "its update is not in the sum"
+    case .afterSharingKeys:
+      return "dropped out after sharing keys (secure aggregation stage 1, simulated); its "
+        + "update is not in the sum and its masking key was rebuilt from shares"
+    case .afterMaskedInput, .duringUnmasking:
+      return "dropped out at stage \(stage.rawValue) after sending its masked input; its "
+        + "update is in the sum"
+    }
+  }
+}
+
+extension AggregationStrategy {
+  /// The weighting of the mean that a sum-based strategy takes; nil for
+  /// the robust rules.
+  var meanWeighting: UpdateWeighting? {
+    switch self {
+    case .federatedAveraging(let weighting),
+      .federatedAveragingWithMomentum(let weighting, _),
+      .adaptive(_, let weighting, _):
+      return weighting
+    default:
+      return nil
+    }
+  }
+}
