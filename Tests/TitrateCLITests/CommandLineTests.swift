@@ -85,7 +85,8 @@ import Testing
   @Test func malformedNumberNamesValueAndRange() throws {
     let run = try titrate(["train", "--rounds", "ten", "--output", "/tmp/unused.h5"])
     #expect(run.status == 2)
-    #expect(run.errors.contains("--rounds 'ten' is not an integer; give a whole number in 1...100000"))
+    #expect(
+      run.errors.contains("--rounds 'ten' is not an integer; give a whole number in 1...100000"))
     let outOfRange = try titrate(["train", "--sites", "0", "--output", "/tmp/unused.h5"])
     #expect(outOfRange.status == 2)
     #expect(outOfRange.errors.contains("--sites 0 is out of range; give a value in 1...64"))
@@ -120,8 +121,10 @@ import Testing
     let csv = folder.appendingPathComponent("metrics.csv").path
     for (index, metrics) in [jsonl, csv].enumerated() {
       let run = try titrate(
-        ["train", "--rounds", "2", "--metrics", metrics, "--output",
-         folder.appendingPathComponent("run\(index).h5").path] + Self.tinyTraining)
+        [
+          "train", "--rounds", "2", "--metrics", metrics, "--output",
+          folder.appendingPathComponent("run\(index).h5").path,
+        ] + Self.tinyTraining)
       #expect(run.status == 0, "\(run.errors)")
     }
     let lines = try String(contentsOfFile: jsonl, encoding: .utf8).split(separator: "\n")
@@ -142,8 +145,10 @@ import Testing
     #expect(lines[0].hasPrefix("{\"round\": 1,"))
     // A one-site run cannot append to the two-site CSV.
     let mismatched = try titrate(
-      ["train", "--rounds", "1", "--sites", "1", "--metrics", csv, "--output",
-       folder.appendingPathComponent("other.h5").path, "--patients-per-site", "8"])
+      [
+        "train", "--rounds", "1", "--sites", "1", "--metrics", csv, "--output",
+        folder.appendingPathComponent("other.h5").path, "--patients-per-site", "8",
+      ])
     #expect(mismatched.status == 2)
     #expect(mismatched.errors.contains("use a new file"))
   }
@@ -172,8 +177,10 @@ import Testing
     let broken = folder.appendingPathComponent("broken.json")
     try text.write(to: broken, atomically: true, encoding: .utf8)
     let run = try titrate(
-      ["train", "--environment", broken.path, "--rounds", "1", "--output",
-       folder.appendingPathComponent("unused.h5").path])
+      [
+        "train", "--environment", broken.path, "--rounds", "1", "--output",
+        folder.appendingPathComponent("unused.h5").path,
+      ])
     #expect(run.status == 3)
     #expect(run.errors.contains("actuatorLimits.maximumSingleDoseMilligrams"))
   }
@@ -232,6 +239,30 @@ import Testing
     #expect(learned.patientsClamped == 0)
   }
 
+  /// A monotone policy passes the clinical sanity properties by
+  /// construction, even after two rounds of training, and the option is
+  /// refused for an environment that defines no monotone entries.
+  @Test func monotonePolicyPassesSanityChecks() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("monotone.h5").path
+    let train = try titrate(
+      ["train", "--rounds", "2", "--output", checkpoint, "--monotone-policy", "--quiet"]
+        + Self.tinyTraining)
+    #expect(train.status == 0, "\(train.errors)")
+    let verify = try titrate(["verify", checkpoint, "--patients", "32"])
+    let sanity = verify.output.split(separator: "\n").filter { $0.contains("clinicalSanity.") }
+    #expect(sanity.count == 3)
+    #expect(sanity.allSatisfy { $0.contains("PASS") && $0.contains(" 0 of ") }, "\(sanity)")
+
+    let warfarin = try titrate([
+      "train", "--environment", "Environments/pkpd/warfarin.json", "--rounds", "1",
+      "--output", folder.appendingPathComponent("w.h5").path, "--monotone-policy",
+    ])
+    #expect(warfarin.status == 2)
+    #expect(warfarin.errors.contains("--monotone-policy does not apply"))
+  }
+
   /// The guideline fails the exposure checks of the safety suite: exit
   /// code 4 and one FAIL line naming the measured rate and the limit.
   @Test func verifyFailsAnUnsafePolicyWithExitFour() throws {
@@ -280,7 +311,8 @@ import Testing
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = Self.repositoryRoot.appendingPathComponent(
       "Checkpoints/vancomycin-4site.h5")
-    let header = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
+    let header =
+      "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
     let good = folder.appendingPathComponent("good.csv")
     try "\(header)\n44,150,1,0.9,0\n".write(to: good, atomically: true, encoding: .utf8)
     let run = try titrate([
@@ -296,7 +328,8 @@ import Testing
     #expect(worst["ageYears"] as? Double == 44)
 
     let bad = folder.appendingPathComponent("bad.csv")
-    try "\(header)\n44,150,1,0.9,0\n400,80,0,1,0\n".write(to: bad, atomically: true, encoding: .utf8)
+    try "\(header)\n44,150,1,0.9,0\n400,80,0,1,0\n".write(
+      to: bad, atomically: true, encoding: .utf8)
     let rejected = try titrate(["evaluate", checkpoint.path, "--cohort", "obese=\(bad.path)"])
     #expect(rejected.status == 3)
     #expect(rejected.errors.contains("line 3, column ageYears is 400 years"))
@@ -307,7 +340,8 @@ import Testing
   @Test func trainingCohortIsCheckedOnResume() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let header = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
+    let header =
+      "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
     let cohort = folder.appendingPathComponent("site.csv")
     try "\(header)\n70,65,1,1.6,0\n55,90,0,1.1,0\n".write(
       to: cohort, atomically: true, encoding: .utf8)
@@ -315,8 +349,10 @@ import Testing
     try "\(header)\n70,66,1,1.6,0\n".write(to: other, atomically: true, encoding: .utf8)
     let run = folder.appendingPathComponent("run.h5")
     let first = try titrate(
-      ["train", "--rounds", "2", "--pause-after", "1", "--output", run.path, "--quiet",
-       "--cohort", "elderly_renal=\(cohort.path)"] + Self.tinyTraining)
+      [
+        "train", "--rounds", "2", "--pause-after", "1", "--output", run.path, "--quiet",
+        "--cohort", "elderly_renal=\(cohort.path)",
+      ] + Self.tinyTraining)
     #expect(first.status == 0, "\(first.errors)")
     // The stored configuration names the hash; no cohort row is in the file.
     let bytes = String(decoding: try Data(contentsOf: run), as: UTF8.self)
@@ -327,12 +363,17 @@ import Testing
     #expect(missing.status == 2)
     #expect(missing.errors.contains("pass the same file again with --cohort elderly_renal=FILE"))
     let changed = try titrate(
-      ["train", "--resume", run.path, "--output", run.path, "--cohort", "elderly_renal=\(other.path)"])
+      [
+        "train", "--resume", run.path, "--output", run.path, "--cohort",
+        "elderly_renal=\(other.path)",
+      ])
     #expect(changed.status == 3)
     #expect(changed.errors.contains("differs from the"))
     let resumed = try titrate(
-      ["train", "--resume", run.path, "--output", run.path, "--quiet",
-       "--cohort", "elderly_renal=\(cohort.path)"])
+      [
+        "train", "--resume", run.path, "--output", run.path, "--quiet",
+        "--cohort", "elderly_renal=\(cohort.path)",
+      ])
     #expect(resumed.status == 0, "\(resumed.errors)")
   }
 
@@ -451,9 +492,13 @@ import Testing
     let first = try titrate(
       ["train", "--rounds", "2", "--pause-after", "1", "--output", checkpoint] + Self.tinyTraining)
     #expect(first.status == 0, "\(first.errors)")
-    let extend = try titrate(["train", "--resume", checkpoint, "--rounds", "3", "--output", checkpoint])
+    let extend = try titrate([
+      "train", "--resume", checkpoint, "--rounds", "3", "--output", checkpoint,
+    ])
     #expect(extend.status == 2)
-    #expect(extend.errors.contains("--rounds 3 differs from the 2 rounds the checkpoint's run was configured for"))
+    #expect(
+      extend.errors.contains(
+        "--rounds 3 differs from the 2 rounds the checkpoint's run was configured for"))
     let conflicting = try titrate(
       ["train", "--resume", checkpoint, "--output", checkpoint, "--learning-rate", "0.1"])
     #expect(conflicting.status == 2)
@@ -512,7 +557,8 @@ import Testing
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = folder.appendingPathComponent("cut.h5")
-    let train = try titrate(["train", "--rounds", "1", "--output", checkpoint.path] + Self.tinyTraining)
+    let train = try titrate(
+      ["train", "--rounds", "1", "--output", checkpoint.path] + Self.tinyTraining)
     #expect(train.status == 0, "\(train.errors)")
     let bytes = try Data(contentsOf: checkpoint)
     try bytes.prefix(bytes.count / 2).write(to: checkpoint)
@@ -531,7 +577,8 @@ import Testing
       "--hours", "480", "--age", "50", "--weight", "70", "--creatinine", "1.0",
     ])
     #expect(run.status == 0, "\(run.errors)")
-    let pkLine = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("typical PK:") })
+    let pkLine = try #require(
+      run.output.split(separator: "\n").first { $0.hasPrefix("typical PK:") })
     let clearanceText = try #require(pkLine.split(separator: " ").dropFirst(3).first)
     let clearance = try #require(Double(clearanceText))
     let lastDay = try #require(run.output.split(separator: "\n").first { $0.hasPrefix(" 20 ") })
