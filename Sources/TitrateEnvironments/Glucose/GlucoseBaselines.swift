@@ -1,7 +1,7 @@
 import Foundation
 
-/// The observation row of `GlucoseEnvironment`: what a pump with a CGM and
-/// a bolus calculator knows before the step. The true glucose and the
+/// The observation row of `GlucoseEnvironment`: the data a pump with a CGM
+/// and a bolus calculator has before the step. The true glucose and the
 /// model states are not part of it.
 ///
 /// | index | entry |
@@ -42,10 +42,11 @@ extension GlucoseEnvironment {
     return [Float](repeating: 1, count: batchSize)
   }
 
-  /// Returns the basal-bolus insulin of the coming step per patient: the
-  /// basal rate u2ss x BW / 6000 (U/min), and for a meal announced to
-  /// start within the step the bolus carbohydrate / CR + (CGM - target) /
-  /// CF when the latest CGM is above the correction threshold (U).
+  /// Returns the basal-bolus insulin of the coming step per patient. The
+  /// basal rate is u2ss x BW / 6000 (U/min). A meal announced to start
+  /// within the step gets a bolus of carbohydrate / CR, plus
+  /// (CGM - target) / CF when the latest CGM is above the correction
+  /// threshold (U).
   ///
   /// simglucose's `BBController` computes the same formula from the
   /// carbohydrate eaten in the previous step, so its bolus comes one step
@@ -88,7 +89,7 @@ extension GlucoseEnvironment {
       let patient = table[patientIndices[p]]
       let basalUnitsPerHour = patient.parameters.basalUnitsPerMinute * 60
       let recentHours = Double(GlucoseEpisodeRecords.recentSlots * sampleMinutes) / 60
-      let row: [Double] = [
+      let values = [
         records.cgm(patient: p, stepsAgo: 0) / 100,
         records.cgm(patient: p, stepsAgo: stepsPerQuarterHour) / 100,
         records.cgm(patient: p, stepsAgo: 2 * stepsPerQuarterHour) / 100,
@@ -103,7 +104,7 @@ extension GlucoseEnvironment {
         patient.parameters.bw / 100,
         Double(decision) / Double(decisionsPerEpisode),
       ]
-      for (index, value) in row.enumerated() { rows[p * size + index] = Float(value) }
+      for (index, value) in values.enumerated() { rows[p * size + index] = Float(value) }
     }
     return rows
   }

@@ -87,9 +87,7 @@ public final class GlucosePatientBatch {
 
   /// Returns the blood glucose reading Gs / Vg of every patient, mg/dL.
   public var bloodGlucose: [Double] {
-    state.withUnsafeBufferPointer { buffer in
-      (0..<patientCount).map { model.bloodGlucose(state: buffer.baseAddress!, patient: $0) }
-    }
+    state.withUnsafeBufferPointer { model.bloodGlucose(state: $0.baseAddress!) }
   }
 
   /// Advances every patient by one minute.

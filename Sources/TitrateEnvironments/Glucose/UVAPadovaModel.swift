@@ -32,10 +32,11 @@ public enum UVAPadovaState: Int, CaseIterable, Sendable {
   case subcutaneousGlucose
 }
 
-/// The UVA/Padova type 1 diabetes model as simglucose 0.2.11 implements it
-/// (Dalla Man C, Rizza RA, Cobelli C, IEEE TBME 2007;54:1740-1749; gastric
-/// emptying from Dalla Man C, Camilleri M, Cobelli C, IEEE TBME
-/// 2006;53:2472-2478), for a batch of patients on `BatchedRungeKutta4`.
+/// The UVA/Padova type 1 diabetes model as simglucose 0.2.11 implements
+/// it, for a batch of patients on `BatchedRungeKutta4`. Sources: Dalla Man
+/// C, Rizza RA, Cobelli C, IEEE TBME 2007;54:1740-1749, and for gastric
+/// emptying Dalla Man C, Camilleri M, Cobelli C, IEEE TBME
+/// 2006;53:2472-2478.
 ///
 /// Time runs in minutes inside the equations; `evaluate` returns the
 /// derivatives per hour (x 60) because the integrator counts hours. The
@@ -195,6 +196,13 @@ public final class UVAPadovaBatchModel: BatchedRightHandSide {
         }
       }
     }
+  }
+
+  /// Returns the blood glucose readings Gs / Vg of every patient, mg/dL.
+  public func bloodGlucose(state: UnsafePointer<Double>) -> [Double] {
+    let vg = column("vg")
+    let gs = state + UVAPadovaState.subcutaneousGlucose.rawValue * patientCount
+    return (0..<patientCount).map { gs[$0] / vg[$0] }
   }
 
   /// Returns the blood glucose reading Gs / Vg of patient `p`, mg/dL.
