@@ -65,6 +65,23 @@ enum BenchCommand {
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
+    // The glucose environment has its own step-rate measurement; its
+    // default batch sizes are smaller because each patient keeps 3 h of
+    // history.
+    let glucoseSizes =
+      parsed.explicitOptions.contains("patients")
+      ? try parsed.list("patients")!.map { part -> Int in
+        guard let size = Int(part), (1...1_000_000).contains(size) else {
+          throw CommandError.usage("--patients '\(part)' is not a batch size in 1...1000000")
+        }
+        return size
+      } : [1, 100, 1000, 10000]
+    if try GlucoseBench.runIfGlucose(
+      catalog, nameOrPath: try parsed.requiredString("environment"), sizes: glucoseSizes,
+      repeats: try parsed.integer("repeats", in: 1...100), json: parsed.flag("json"))
+    {
+      return
+    }
     let definition = try catalog.load(try parsed.requiredString("environment")).0
     let population = try parsed.requiredString("population")
     guard definition.populations[population] != nil else {

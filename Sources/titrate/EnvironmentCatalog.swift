@@ -53,14 +53,15 @@ struct EnvironmentCatalog {
     guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
       let kind = object["kind"]
     else { return }
-    if let name = kind as? String, ["warfarin", "propofol"].contains(name) {
+    if let name = kind as? String, PKPDEnvironment.kinds.contains(name) {
       throw CommandError.invalidInput(
         "\(path) defines the \(name) environment, which this command does not support yet "
           + "(it reads vancomycin-format definitions); use titrate train or titrate evaluate "
           + "with it")
     }
     throw CommandError.invalidInput(
-      "\(path): kind is \(kind), which is not known; use \"warfarin\" or \"propofol\", or "
+      "\(path): kind is \(kind), which is not known; use \"warfarin\", \"propofol\" or "
+        + "\"glucose\", or "
         + "remove the key for a vancomycin-format definition")
   }
 

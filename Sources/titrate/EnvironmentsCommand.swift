@@ -3,7 +3,8 @@ import TitrateEnvironments
 
 /// `titrate environments`: the definitions in the environments folder.
 enum EnvironmentsCommand {
-  /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol),
+  /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol,
+  /// glucose),
   /// which `train` and `evaluate` accept by path.
   static func listLibraryEnvironments(in folder: URL) {
     guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
@@ -20,8 +21,12 @@ enum EnvironmentsCommand {
         print(
           "  \(stem): \(propofol.description) Train and evaluate it with --environment "
             + "\(file.path). (Docs/environments/propofol.md)")
+      } else if let glucose = try? GlucoseDefinition.load(from: file) {
+        print(
+          "  \(stem): \(glucose.description) Sites: children, adolescents, adults. Train and "
+            + "evaluate it with --environment \(file.path). (Docs/environments/glucose.md)")
       } else {
-        print("  \(stem): not a warfarin or propofol definition this build reads")
+        print("  \(stem): not a warfarin, propofol or glucose definition this build reads")
       }
     }
   }

@@ -3,18 +3,23 @@ import TitrateEnvironments
 import TitrateEvaluation
 import TitrateFederation
 
-// The environments of `Environments/pkpd` (warfarin, propofol) in
-// `titrate train` and `titrate evaluate`. Each has one population, so every
-// site draws from it, and its own report instead of the vancomycin table.
+// The environments of `Environments/pkpd` (warfarin, propofol, glucose) in
+// `titrate train` and `titrate evaluate`. Warfarin and propofol have one
+// population, so every site draws from it; glucose has one per age group.
+// Each has its own report instead of the vancomycin table.
 enum PKPDEnvironment {
   case warfarin(WarfarinDefinition)
   case propofol(PropofolDefinition)
+  case glucose(GlucoseDefinition)
+
+  /// The `kind` values these environments use.
+  static let kinds = ["warfarin", "propofol", "glucose"]
 
   /// Returns the `kind` of a definition's JSON text when it is one of these
   /// environments, nil otherwise (vancomycin definitions have no `kind`).
   static func kind(of text: String) -> String? {
     guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-      let kind = object["kind"] as? String, ["warfarin", "propofol"].contains(kind)
+      let kind = object["kind"] as? String, kinds.contains(kind)
     else { return nil }
     return kind
   }
@@ -27,6 +32,7 @@ enum PKPDEnvironment {
     switch kind(of: text) {
     case "warfarin": return .warfarin(try WarfarinDefinition.decode(from: data))
     case "propofol": return .propofol(try PropofolDefinition.decode(from: data))
+    case "glucose": return .glucose(try GlucoseDefinition.decode(from: data))
     default: return nil
     }
   }
@@ -63,6 +69,16 @@ enum PKPDEnvironment {
     switch self {
     case .warfarin(let definition): return definition.name
     case .propofol(let definition): return definition.name
+    case .glucose(let definition): return definition.name
+    }
+  }
+
+  /// Site populations: the environment's name for warfarin and propofol,
+  /// the age groups for glucose (the natural federation of its patients).
+  var populationNames: [String] {
+    switch self {
+    case .glucose: return GlucoseAgeGroup.allCases.map(\.rawValue)
+    default: return [name]
     }
   }
 
@@ -72,6 +88,8 @@ enum PKPDEnvironment {
     switch self {
     case .warfarin(let definition): return definition.dosing.episodeDays
     case .propofol(let definition): return definition.dosing.decisionsPerEpisode
+    case .glucose(let definition):
+      return definition.episode.episodeHours * 60 / definition.sensor.sampleMinutes
     }
   }
 
@@ -79,11 +97,15 @@ enum PKPDEnvironment {
     switch self {
     case .warfarin: return ["iwpc_pharmacogenetic", "iwpc_clinical", "fixed_5mg"]
     case .propofol: return ["pid", "constant_rate"]
+    case .glucose: return ["basal_bolus"]
     }
   }
 
-  /// Builds a batch of patients; `stream` separates sites and uses.
-  func makeEnvironment(batchSize: Int, stream: UInt64) throws -> any DosingEnvironment {
+  /// Builds a batch of patients; `stream` separates sites and uses, and
+  /// `population` (one of `populationNames`) selects glucose's age group.
+  func makeEnvironment(batchSize: Int, stream: UInt64, population: String) throws
+    -> any DosingEnvironment
+  {
     switch self {
     case .warfarin(let definition):
       return try WarfarinEnvironment(
@@ -91,6 +113,14 @@ enum PKPDEnvironment {
     case .propofol(let definition):
       return try PropofolEnvironment(
         definition: definition, batchSize: batchSize, streamIdentifier: stream)
+    case .glucose(let definition):
+      guard let group = GlucoseAgeGroup(rawValue: population) else {
+        throw CommandError.invalidInput(
+          "site population \(population) is not an age group of the glucose environment; use "
+            + "one of: \(populationNames.joined(separator: ", "))")
+      }
+      return try GlucoseEnvironment(
+        definition: definition, group: group, batchSize: batchSize, streamIdentifier: stream)
     }
   }
 
@@ -98,7 +128,8 @@ enum PKPDEnvironment {
   var environmentFactory: EnvironmentFactory {
     let environment = self
     return { site, index in
-      try environment.makeEnvironment(batchSize: site.patientsPerBatch, stream: UInt64(index) + 1)
+      try environment.makeEnvironment(
+        batchSize: site.patientsPerBatch, stream: UInt64(index) + 1, population: site.population)
     }
   }
 
@@ -120,6 +151,14 @@ enum PKPDEnvironment {
         ("BIS<40 %", "timeBelowRange", false),
         ("BIS<30 % (episode)", "timeBelowBurstSuppressionWholeEpisode", false),
       ]
+    case .glucose:
+      return [
+        ("TIR 70-180", "timeInRange", true), ("<70 %", "timeBelowRange", false),
+        ("<54 %", "timeBelow54", false), (">180 %", "timeAboveRange", false),
+        (">250 %", "timeAbove250", false), ("LBGI", "lowBloodGlucoseIndex", false),
+        ("HBGI", "highBloodGlucoseIndex", false), ("risk index", "riskIndex", false),
+        ("insulin U", "totalInsulinUnits", false),
+      ]
     }
   }
 
@@ -133,6 +172,10 @@ enum PKPDEnvironment {
       return "time with true BIS in 40-60 (mean [95% CI]), Varvel MDAPE, MDPE and wobble of "
         + "the reported BIS in percent, time below 40, and time below 30 over the whole "
         + "episode in percent"
+    case .glucose:
+      return "time with true blood glucose in 70-180 mg/dL (mean [95% CI]), below 70 and 54, "
+        + "above 180 and 250 mg/dL in percent (per-sample means every 3 min), Kovatchev LBGI, "
+        + "HBGI and risk index = LBGI + HBGI (0-100), insulin per patient-day in U"
     }
   }
 
@@ -159,7 +202,7 @@ enum PKPDEnvironment {
         policies, patientCount: patients, batchSize: batchSize, seed: seed &+ UInt64(index)
       ) { size in
         let batch = try environment.makeEnvironment(
-          batchSize: size, stream: 0x5741_0000 + UInt64(index))
+          batchSize: size, stream: 0x5741_0000 + UInt64(index), population: site.population)
         batch.recordsOutcomeTable = true
         return batch
       }

@@ -217,16 +217,20 @@ enum TrainCommand {
     } else {
       let environmentArgument = try parsed.requiredString("environment")
       if let (environment, loaded) = try PKPDEnvironment.load(catalog, environmentArgument) {
-        for option in ["cohort", "populations", "action-mode", "monotone-policy"]
-        where parsed.explicitOptions.contains(option) {
+        // Glucose has a population per age group, so it accepts --populations.
+        let fixedOptions =
+          environment.populationNames.count > 1
+          ? ["cohort", "action-mode", "monotone-policy"]
+          : ["cohort", "populations", "action-mode", "monotone-policy"]
+        for option in fixedOptions where parsed.explicitOptions.contains(option) {
           throw CommandError.usage(
-            "--\(option) does not apply to the \(environment.name) environment (one population, "
-              + "its own action space); remove it")
+            "--\(option) does not apply to the \(environment.name) environment (its own "
+              + "populations, action space and observations); remove it")
         }
         stored = loaded
         var configuration = try makeConfiguration(
-          parsed, environmentName: environment.name, populationNames: [environment.name],
-          rounds: targetRounds)
+          parsed, environmentName: environment.name,
+          populationNames: environment.populationNames, rounds: targetRounds)
         // Sites restart their patients every round, so by default a rollout
         // spans one whole episode.
         if !parsed.explicitOptions.contains("steps-per-rollout") {

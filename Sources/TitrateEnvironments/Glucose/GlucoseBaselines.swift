@@ -1,0 +1,111 @@
+import Foundation
+
+/// The observation row of `GlucoseEnvironment`: the data a pump with a CGM
+/// and a bolus calculator has before the step. The true glucose and the
+/// model states are not part of it.
+///
+/// | index | entry |
+/// |---|---|
+/// | 0 | latest CGM / 100 mg/dL |
+/// | 1 | CGM 15 min earlier / 100 mg/dL |
+/// | 2 | CGM 30 min earlier / 100 mg/dL |
+/// | 3 | CGM 60 min earlier / 100 mg/dL |
+/// | 4 | carbohydrate announced for this step / 50 g |
+/// | 5 | carbohydrate eaten in the last 3 h / 100 g |
+/// | 6 | insulin delivered in the last 3 h / (3 h of basal insulin) |
+/// | 7 | the baseline's bolus for this step / 1 h of basal insulin |
+/// | 8 | sin(2 pi time of day / 24 h) |
+/// | 9 | cos(2 pi time of day / 24 h) |
+/// | 10 | basal rate / 1 U/h |
+/// | 11 | carbohydrate ratio / 20 g/U |
+/// | 12 | correction factor / 50 mg/dL/U |
+/// | 13 | body weight / 100 kg |
+/// | 14 | fraction of the episode elapsed |
+public enum GlucoseObservation {
+  /// Entries per observation row.
+  public static let count = 15
+}
+
+// The basal-bolus baseline and the observation rows, which both use the
+// baseline's insulin for the coming step.
+extension GlucoseEnvironment {
+  /// `basal_bolus`: simglucose's basal-bolus controller logic.
+  public var baselineNames: [String] { ["basal_bolus"] }
+
+  /// Returns each environment's baseline action: multiplier 1, which
+  /// delivers the basal-bolus insulin of `baselineInsulin()`.
+  /// - Throws: `BaselineError.unknownBaseline` for another name.
+  public func baselineActions(named name: String) throws(BaselineError) -> [Float] {
+    guard baselineNames.contains(name) else {
+      throw .unknownBaseline(name: name, known: baselineNames)
+    }
+    return [Float](repeating: 1, count: batchSize)
+  }
+
+  /// Returns the basal-bolus insulin of the coming step per patient. The
+  /// basal rate is u2ss x BW / 6000 (U/min). A meal announced to start
+  /// within the step gets a bolus of carbohydrate / CR, plus
+  /// (CGM - target) / CF when the latest CGM is above the correction
+  /// threshold (U).
+  ///
+  /// simglucose's `BBController` computes the same formula from the
+  /// carbohydrate eaten in the previous step, so its bolus comes one step
+  /// late, in pieces of at most 15 g (5 g/min for 3 min), each with the
+  /// correction added again. Here the bolus covers the whole announced
+  /// meal once, at its start.
+  func baselineInsulin() -> (basal: [Double], bolus: [Double]) {
+    let table = definition.patientTable.patients
+    let settings = definition.baseline
+    var basal = [Double](repeating: 0, count: batchSize)
+    var bolus = [Double](repeating: 0, count: batchSize)
+    for p in 0..<batchSize {
+      let patient = table[patientIndices[p]]
+      basal[p] = patient.parameters.basalUnitsPerMinute
+      let grams = announcedGramsInNextStep(patient: p)
+      guard grams > 0 else { continue }
+      let glucose = records.cgm(patient: p, stepsAgo: 0)
+      var units = grams / patient.carbohydrateRatioGramsPerUnit
+      if glucose > settings.correctionThresholdMilligramsPerDeciliter {
+        units +=
+          (glucose - settings.targetMilligramsPerDeciliter)
+          / patient.correctionFactorMilligramsPerDeciliterPerUnit
+      }
+      bolus[p] = units
+    }
+    return (basal, bolus)
+  }
+
+  /// Returns the observation rows of all environments, row-major.
+  func observations() -> [Float] {
+    let n = batchSize
+    let size = GlucoseObservation.count
+    let table = definition.patientTable.patients
+    let baseline = baselineInsulin()
+    let stepsPerQuarterHour = max(15 / sampleMinutes, 1)
+    let minuteOfDay = Double((decision * sampleMinutes) % 1440)
+    let angle = 2 * Double.pi * minuteOfDay / 1440
+    var rows = [Float](repeating: 0, count: n * size)
+    for p in 0..<n {
+      let patient = table[patientIndices[p]]
+      let basalUnitsPerHour = patient.parameters.basalUnitsPerMinute * 60
+      let recentHours = Double(GlucoseEpisodeRecords.recentSlots * sampleMinutes) / 60
+      let values = [
+        records.cgm(patient: p, stepsAgo: 0) / 100,
+        records.cgm(patient: p, stepsAgo: stepsPerQuarterHour) / 100,
+        records.cgm(patient: p, stepsAgo: 2 * stepsPerQuarterHour) / 100,
+        records.cgm(patient: p, stepsAgo: 4 * stepsPerQuarterHour) / 100,
+        announcedGramsInNextStep(patient: p) / 50,
+        records.recentTotal(records.carbohydrateGrams, patient: p) / 100,
+        records.recentTotal(records.insulinUnits, patient: p) / (basalUnitsPerHour * recentHours),
+        baseline.bolus[p] / basalUnitsPerHour,
+        sin(angle), cos(angle), basalUnitsPerHour,
+        patient.carbohydrateRatioGramsPerUnit / 20,
+        patient.correctionFactorMilligramsPerDeciliterPerUnit / 50,
+        patient.parameters.bw / 100,
+        Double(decision) / Double(decisionsPerEpisode),
+      ]
+      for (index, value) in values.enumerated() { rows[p * size + index] = Float(value) }
+    }
+    return rows
+  }
+}
