@@ -19,7 +19,7 @@ build: setup
 
 run: build
 	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1500 --overwrite \
-	  --cost-limit 0.05 --multiplier-learning-rate 0.2 --proportional-gain 20 \
+	  --cost-limit 0.05 --multiplier-learning-rate 0.2 --proportional-gain 20 --monotone-policy \
 	  --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 

@@ -1,6 +1,7 @@
 import Testing
 import TitrateEnvironments
 import TitrateFederation
+import TitratePolicy
 import TitrateSafety
 
 /// The example a user's own test suite can copy: verify a checkpoint and
@@ -63,15 +64,29 @@ import TitrateSafety
     }
   }
 
+  /// The shipped policy is trained with `--monotone-policy`, so the
+  /// sampled sanity properties hold by construction, not by chance.
+  @Test func sanityPropertiesHoldForMonotoneCheckpoint() throws {
+    let checkpoint = try Fixtures.referenceCheckpoint()
+    let constraint = try #require(checkpoint.network.monotoneConstraint)
+    #expect(constraint.violation(in: checkpoint.network.policy) == nil)
+    let report = try Self.report.get()
+    let sanity = report.checks.filter { $0.category == .clinicalSanity }
+    #expect(sanity.count == ClinicalSanityProperty.allCases.count)
+    for check in sanity {
+      #expect(check.passed, "\(check.line)")
+      #expect(check.measured == 0, "\(check.line)")
+    }
+  }
+
   @Test func checkpointPassesEverySafetyCheck() throws {
     let report = try Self.report.get()
     // NOTE: the shipped checkpoint meets the pooled 5 % toxic-trough limit
-    // it was trained under, but not the per-site checks: icu_arc stays
-    // near 8-9 %, renal-failure stress cohorts exceed their 25 % and the
-    // sanity properties show 0.5-4 % violations. Remove this wrapper once
-    // a checkpoint passes.
+    // it was trained under, but not the per-site limit at icu_arc (about
+    // 9 % toxic troughs and 8 % of patients with a daily AUC24 above 600).
+    // Remove this wrapper once a checkpoint passes.
     withKnownIssue(
-      "the shipped checkpoint fails the per-site exposure and sanity checks",
+      "the shipped checkpoint fails the icu_arc exposure checks",
       isIntermittent: true
     ) {
       let passed = report.passed
