@@ -8,6 +8,7 @@
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
+//   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 //   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate
@@ -36,12 +37,16 @@ let package = Package(
     .systemLibrary(
       name: "CHDF5", pkgConfig: "hdf5-serial",
       providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(
+      name: "CMPI", pkgConfig: "ompi",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
     .target(name: "TitrateRandom"),
     .target(name: "TitrateHashing"),
     .target(
       name: "TitrateLinearAlgebra", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
+    .target(name: "TitrateMPI", dependencies: ["CMPI"]),
 
     .target(
       name: "TitratePKPD", dependencies: ["TitrateRandom"], swiftSettings: targetCPUSettings),
@@ -65,7 +70,7 @@ let package = Package(
       name: "TitrateFederation",
       dependencies: [
         "TitrateRL", "TitratePolicy", "TitrateEnvironments", "TitrateCheckpoint",
-        "TitrateRandom",
+        "TitrateRandom", "TitrateMPI",
       ]),
     .target(
       name: "TitrateSafety",
@@ -78,7 +83,7 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra", "TitrateSafety",
+        "TitrateLinearAlgebra", "TitrateSafety", "TitrateMPI",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),

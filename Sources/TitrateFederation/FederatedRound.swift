@@ -69,7 +69,7 @@ extension FederatedTrainer {
         seed: configuration.seed)
     }
     let training = sampled.filter { failures[$0] != .dropout }
-    let results = trainSites(
+    let results = try trainSites(
       indices: training, round: round, broadcast: broadcast,
       broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
     let resultsBySite = Dictionary(uniqueKeysWithValues: zip(training, results))
