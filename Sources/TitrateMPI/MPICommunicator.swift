@@ -21,10 +21,9 @@ public struct MPICommunicator {
 
   /// Initialises MPI (once per process) and returns the world communicator.
   ///
-  /// Started without `mpirun` or `srun`, Open MPI 4.1 runs as a singleton
-  /// job of size 1. As root it refuses to start unless
-  /// `OMPI_ALLOW_RUN_AS_ROOT=1` and `OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1` are
-  /// set or `mpirun --allow-run-as-root` launched it.
+  /// Started without `mpirun` or `srun`, Open MPI 4.1.4 runs a singleton
+  /// job of size 1 (also as root: only `mpirun` itself needs
+  /// `--allow-run-as-root`).
   /// - Throws: `MPIError` when `MPI_Init_thread` fails, when MPI was
   ///   finalised already (MPI cannot start twice), or when the library
   ///   cannot give `MPI_THREAD_FUNNELED`.

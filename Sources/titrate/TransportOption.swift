@@ -49,9 +49,8 @@ enum CommandTransport {
       world = try MPICommunicator.initializeWorld()
     } catch {
       throw CommandError.failure(
-        "--transport mpi: \(error); start titrate with mpirun or srun --mpi=pmix (as root, "
-          + "add mpirun's --allow-run-as-root or set OMPI_ALLOW_RUN_AS_ROOT=1 and "
-          + "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)")
+        "--transport mpi: \(error); check the Open MPI installation (openmpi-bin) and start "
+          + "titrate with mpirun -n P or srun --mpi=pmix")
     }
     activeCommunicator = world
     if !world.isRoot { silenceStandardOutput() }
