@@ -117,5 +117,8 @@ let package = Package(
         "TitrateCheckpoint", "TitrateEvaluation",
       ]),
     .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
+    .testTarget(
+      name: "TitrateMPITests",
+      dependencies: ["titrate", "TitrateCheckpoint", "TitrateFederation", "TitratePolicy"]),
   ]
 )

@@ -24,9 +24,11 @@ public struct MPICommunicator {
   /// Started without `mpirun` or `srun`, Open MPI 4.1.4 runs a singleton
   /// job of size 1 (also as root: only `mpirun` itself needs
   /// `--allow-run-as-root`).
-  /// - Throws: `MPIError` when `MPI_Init_thread` fails, when MPI was
-  ///   finalised already (MPI cannot start twice), or when the library
-  ///   cannot give `MPI_THREAD_FUNNELED`.
+  /// - Throws: `MPIError` when MPI was finalised already (MPI cannot start
+  ///   twice) or the library cannot give `MPI_THREAD_FUNNELED`.
+  ///   NOTE: Open MPI 4.1.4 aborts the process itself when
+  ///   `MPI_Init_thread` fails (its errors are fatal before a handler can
+  ///   be set), so that failure never reaches the caller as a code.
   /// Calls `MPI_Init_thread`, `MPI_Comm_set_errhandler`, `MPI_Comm_rank`,
   /// `MPI_Comm_size`.
   public static func initializeWorld() throws(MPIError) -> MPICommunicator {
