@@ -8,7 +8,7 @@
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
-//   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (only under --transport mpi)
+//   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (MPI starts only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 //   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate

@@ -113,7 +113,8 @@ public final class FederatedTrainer {
   /// The delta each `stale` attacker replays, by site name, captured the
   /// first time it took part.
   public internal(set) var staleDeltas: [String: [Double]] = [:]
-  /// How the sites of a round are reached; in this process by default.
+  /// The channel to the sites of each round, `InProcessTransport` by
+  /// default.
   public var transport: any FederationTransport = InProcessTransport()
   let sites: [FederatedSite]
   /// Features per observation, the same at every site.

@@ -118,7 +118,7 @@ extension MPICommunicator {
       throw MPIError(
         call: call, code: -1,
         message: "\(count) elements exceed the MPI count limit of \(Int32.max); "
-          + "send fewer patients or parameters per rank")
+          + "split the data into smaller messages or spread it over more ranks")
     }
     return value
   }

@@ -22,8 +22,8 @@ extension EvaluateCommand {
   }
 
   /// Evaluates this rank's share of the sites' batches and gathers every
-  /// patient's outcomes at rank 0, which returns them per site as
-  /// `evaluateSitesInProcess` would; other ranks return nil.
+  /// patient's outcomes at rank 0. Rank 0 returns them per site as
+  /// `evaluateSitesInProcess` would, and other ranks return nil.
   ///
   /// Each batch is reset with the seed of its site and batch number, so
   /// the outcomes are the same bit for bit on any number of ranks.

@@ -359,7 +359,7 @@ enum EvaluateCommand {
     return siteResults
   }
 
-  /// The seed of site `index`'s held-out cohort.
+  /// Returns the seed of site `index`'s held-out cohort.
   static func siteSeed(_ seed: UInt64, site index: Int) -> UInt64 { seed &+ UInt64(index) }
 
   static func writePatientRows(_ report: Report, to path: String) throws {

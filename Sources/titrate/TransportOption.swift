@@ -9,7 +9,7 @@ let transportOption = OptionSpecification(
     + "ranks of an MPI job started with mpirun or srun; rank 0 prints and writes files",
   defaultValue: "in-process")
 
-/// Where a command runs its work.
+/// The processes a command runs its work in.
 enum CommandTransport {
   /// Everything in this process; MPI is never initialised.
   case inProcess
@@ -31,7 +31,7 @@ enum CommandTransport {
   /// rank that runs like `in-process`.
   /// - Throws: `CommandError.usage` for an unknown value, or for
   ///   `in-process` when the environment shows that mpirun or srun started
-  ///   this process as one of several; `CommandError.failure` when MPI
+  ///   this process as one of several. `CommandError.failure` when MPI
   ///   cannot start.
   static func parse(_ parsed: ParsedOptions) throws -> CommandTransport {
     let name = try parsed.choice("transport", from: ["in-process", "mpi"])
@@ -57,9 +57,9 @@ enum CommandTransport {
     return .mpi(world)
   }
 
-  /// The job size that Open MPI's mpirun (`OMPI_COMM_WORLD_SIZE`) or a
-  /// PMI-2 launcher such as `srun --mpi=pmi2` (`PMI_SIZE`) records in the
-  /// environment; nil for a plain start.
+  /// Returns the job size that Open MPI's mpirun (`OMPI_COMM_WORLD_SIZE`)
+  /// or a PMI-2 launcher such as `srun --mpi=pmi2` (`PMI_SIZE`) records in
+  /// the environment, or nil for a plain start.
   /// NOTE: `srun --mpi=pmix` sets neither, so such a start goes undetected.
   static func launcherJobSize() -> Int? {
     let environment = ProcessInfo.processInfo.environment
@@ -102,8 +102,8 @@ func exitProcess(_ code: Int32, othersFinishing: Bool = false) -> Never {
   exit(code)
 }
 
-/// The start of an error line: `titrate COMMAND`, with the rank on ranks
-/// other than 0 of an MPI job.
+/// Returns the start of an error line: `titrate COMMAND`, followed by the
+/// rank on ranks other than 0 of an MPI job.
 func errorPrefix(command: String) -> String {
   guard let world = activeCommunicator, !world.isRoot else { return "titrate \(command)" }
   return "titrate \(command) (rank \(world.rank) of \(world.size))"

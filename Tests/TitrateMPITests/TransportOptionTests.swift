@@ -37,7 +37,7 @@ import Testing
     let folder = try MPILaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     // Naming a point-to-point layer that does not exist makes MPI_Init
-    // fail, so a run that initialises MPI fails; the singleton run shows
+    // fail, so any run that initialises MPI fails. The singleton run shows
     // that the setting takes effect.
     let brokenMPI = ["OMPI_MCA_pml": "nonexistent"]
 

@@ -1,6 +1,6 @@
 import TitratePolicy
 
-/// What the aggregator sends the sites of one round.
+/// The message the aggregator sends to the sites of one round.
 public struct SiteTrainingRequest: Sendable, Equatable {
   /// Round number (1-based).
   public var round: Int
@@ -40,8 +40,8 @@ public struct SiteTrainingResult: Sendable {
   }
 }
 
-/// How the aggregator reaches its sites: in this process, or in other
-/// processes of an MPI job.
+/// A channel between the aggregator and its sites: in this process, or to
+/// other processes of an MPI job.
 ///
 /// A transport only moves the round's broadcast to the sites and their
 /// replies back. Validation, the aggregation strategy, differential
@@ -56,7 +56,7 @@ public protocol FederationTransport: AnyObject {
 
   /// Copies the learner state (Adam moments, observation statistics,
   /// generator, iteration count) of sites trained in other processes into
-  /// `trainer`, so that a checkpoint written next holds every site's state.
+  /// `trainer`, so that a checkpoint written next contains every site's state.
   func collectSiteStates(into trainer: FederatedTrainer) throws
 
   /// Tells the processes that host sites that the run is over.
@@ -95,10 +95,11 @@ public struct SitePlacement: Sendable, Equatable {
     self.rankCount = rankCount
   }
 
-  /// The rank that trains site `siteIndex` (configuration order).
+  /// Returns the rank that trains site `siteIndex` (configuration order).
   public func rank(ofSite siteIndex: Int) -> Int { siteIndex % rankCount }
 
-  /// The sites among `siteIndices` that `rank` trains, in the given order.
+  /// Returns the sites among `siteIndices` that `rank` trains, in the
+  /// given order.
   public func sites(_ siteIndices: [Int], onRank rank: Int) -> [Int] {
     siteIndices.filter { self.rank(ofSite: $0) == rank }
   }

@@ -25,7 +25,7 @@ import TitrateRL
 public final class MPITransport: FederationTransport {
   /// The job's world communicator.
   public let communicator: MPICommunicator
-  /// Which rank trains which site.
+  /// The assignment of sites to ranks.
   public let placement: SitePlacement
 
   private enum Command: Int {

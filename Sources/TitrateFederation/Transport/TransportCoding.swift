@@ -64,7 +64,7 @@ struct TransportWriter {
 struct TransportReader {
   private let bytes: [UInt8]
   private var offset = 0
-  /// What the buffer holds, for error messages.
+  /// Description of the buffer for error messages, such as the sender.
   private let context: String
 
   init(_ bytes: [UInt8], context: String) {
