@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Titrate needs on a fresh Debian 12 machine: the C libraries
-# (OpenBLAS, HDF5 with its command-line tools, Open MPI with mpirun) and, with --python, the
-# Python packages the tests use for reference values and interop (numpy,
-# scipy, h5py). Safe to run again: it installs only what is missing.
+# (OpenBLAS, HDF5 with its command-line tools, Open MPI with mpirun) and,
+# with --python, the Python packages the tests use for reference values and
+# interop (numpy, scipy, h5py). Safe to run again: it installs only what is
+# missing.
 set -euo pipefail
 
 want_python=0
