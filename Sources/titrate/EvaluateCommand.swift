@@ -109,8 +109,9 @@ enum EvaluateCommand {
     let shield = try shieldThresholds(parsed, definition: definition)
     let worstCount = try parsed.integer("worst", in: 0...100)
     let siteCohorts = try cohortFiles(parsed, siteNames: policy.configuration.sites.map(\.name))
-    // Concurrent batches each run their own products on one BLAS thread.
-    if threads > 1 { BLASThreads.set(1) }
+    // Concurrent batches each run their own products on one BLAS thread,
+    // and so does each rank of an MPI job, which is one worker of many.
+    if threads > 1 || !transport.isInProcess { BLASThreads.set(1) }
 
     // Under MPI only rank 0 receives the outcomes; the other ranks are done.
     guard

@@ -16,6 +16,12 @@ enum CommandTransport {
   /// Spread over the ranks of an MPI job.
   case mpi(MPICommunicator)
 
+  /// True for `.inProcess`.
+  var isInProcess: Bool {
+    if case .inProcess = self { return true }
+    return false
+  }
+
   /// True where the command may print and write files: always in process,
   /// only rank 0 under MPI.
   var isRoot: Bool {
