@@ -14,7 +14,9 @@ struct TransportWriter {
 
   mutating func append(_ value: Double) { appendBits(value.bitPattern) }
 
-  mutating func append(_ value: Float) { appendBits(UInt64(value.bitPattern)) }
+  mutating func append(_ value: Float) {
+    withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+  }
 
   mutating func append(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
@@ -85,9 +87,11 @@ struct TransportReader {
   mutating func readDouble() throws -> Double { Double(bitPattern: try readBits()) }
 
   mutating func readFloat() throws -> Float {
-    let bits = try readBits()
-    guard let narrow = UInt32(exactly: bits) else { throw truncated("a Float") }
-    return Float(bitPattern: narrow)
+    guard bytes.count - offset >= 4 else { throw truncated("4 bytes") }
+    var bits: UInt32 = 0
+    for index in 0..<4 { bits |= UInt32(bytes[offset + index]) << (8 * index) }
+    offset += 4
+    return Float(bitPattern: bits)
   }
 
   mutating func readBool() throws -> Bool {
@@ -102,7 +106,7 @@ struct TransportReader {
   }
 
   mutating func readFloats() throws -> [Float] {
-    let count = try readCount(elementSize: 8)
+    let count = try readCount(elementSize: 4)
     return try (0..<count).map { _ in try readFloat() }
   }
 
