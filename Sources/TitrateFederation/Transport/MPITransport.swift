@@ -13,6 +13,10 @@ import TitrateRL
 /// trains its placed sites (`SitePlacement`) for each request until rank 0
 /// calls `finish()`.
 ///
+/// NOTE: every rank builds every site's environment and learner, because
+/// `FederatedTrainer` builds them all, so memory grows with the number of
+/// sites on each rank rather than with the sites it hosts.
+///
 /// Every strategy gets every site's full update at rank 0, so validation,
 /// simulated attacks, differential privacy and the strategy see the same
 /// inputs in the same order as in one process, and the model is the same
