@@ -8,6 +8,7 @@
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
+//   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (MPI starts only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 //   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate
@@ -40,6 +41,9 @@ let package = Package(
     .systemLibrary(
       name: "CSodium", pkgConfig: "libsodium",
       providers: [.apt(["libsodium-dev"])]),
+    .systemLibrary(
+      name: "CMPI", pkgConfig: "ompi",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
     .target(name: "TitrateRandom"),
     .target(name: "TitrateHashing"),
@@ -48,6 +52,7 @@ let package = Package(
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
     .target(name: "TitrateSodium", dependencies: ["CSodium"]),
     .target(name: "TitrateSecureAggregation", dependencies: ["TitrateSodium"]),
+    .target(name: "TitrateMPI", dependencies: ["CMPI"]),
 
     .target(
       name: "TitratePKPD", dependencies: ["TitrateRandom"], swiftSettings: targetCPUSettings),
@@ -71,7 +76,7 @@ let package = Package(
       name: "TitrateFederation",
       dependencies: [
         "TitrateRL", "TitratePolicy", "TitrateEnvironments", "TitrateCheckpoint",
-        "TitrateRandom", "TitrateSecureAggregation",
+        "TitrateRandom", "TitrateSecureAggregation", "TitrateMPI",
       ]),
     .target(
       name: "TitrateSafety",
@@ -84,7 +89,7 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation",
+        "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation", "TitrateMPI",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
@@ -121,5 +126,8 @@ let package = Package(
         "TitrateCheckpoint", "TitrateEvaluation",
       ]),
     .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
+    .testTarget(
+      name: "TitrateMPITests",
+      dependencies: ["titrate", "TitrateCheckpoint", "TitrateFederation", "TitratePolicy"]),
   ]
 )

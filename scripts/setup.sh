@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Titrate needs on a fresh Debian 12 machine: the C libraries
-# (OpenBLAS, HDF5 with its command-line tools, libsodium) and, with --python, the
-# Python packages the tests use for reference values and interop (numpy,
-# scipy, h5py). Safe to run again: it installs only what is missing.
+# (OpenBLAS, HDF5 with its command-line tools, libsodium, Open MPI with
+# mpirun) and, with --python, the Python packages the tests use for
+# reference values and interop (numpy, scipy, h5py). Safe to run again: it
+# installs only what is missing.
 set -euo pipefail
 
 want_python=0
@@ -13,7 +14,9 @@ for argument in "$@"; do
   esac
 done
 
-packages=(pkg-config libopenblas-dev libhdf5-dev hdf5-tools libsodium-dev)
+# libsodium-dev: secure aggregation (X25519, ChaCha20, XChaCha20-Poly1305).
+# libopenmpi-dev and openmpi-bin: `--transport mpi` (Open MPI 4.1 and mpirun).
+packages=(pkg-config libopenblas-dev libhdf5-dev hdf5-tools libsodium-dev libopenmpi-dev openmpi-bin)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

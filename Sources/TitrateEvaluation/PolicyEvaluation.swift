@@ -103,9 +103,7 @@ public func evaluatePolicies(
 ) throws -> [OutcomeTable] {
   precondition(patientCount > 0 && batchSize > 0, "patient count and batch size must be positive")
   precondition(threads >= 1, "threads must be at least 1, got \(threads)")
-  let sizes = stride(from: 0, to: patientCount, by: batchSize).map {
-    min(batchSize, patientCount - $0)
-  }
+  let sizes = evaluationBatchSizes(patientCount: patientCount, batchSize: batchSize)
   let results = BatchResults(batchCount: sizes.count)
   let workerCount = min(threads, sizes.count)
   let evaluateBatches: @Sendable (Int) -> Void = { worker in
@@ -115,11 +113,7 @@ public func evaluatePolicies(
         if environment == nil || environment!.batchSize != sizes[batch] {
           environment = try makeEnvironment(sizes[batch])
         }
-        var seedGenerator = Xoshiro256(seed: seed, stream: 0xE7A1_0000 + UInt64(batch))
-        let batchSeed = seedGenerator.next()
-        let tables = try policies.map { policy in
-          try evaluateEpisode(environment!, policy: policy, seed: batchSeed)
-        }
+        let tables = try evaluateBatch(policies, batch: batch, seed: seed, environment: environment!)
         results.store(.success(tables), at: batch)
       } catch {
         results.store(.failure(error), at: batch)
@@ -146,6 +140,30 @@ public func evaluatePolicies(
     }
   }
   return tables.map { $0! }
+}
+
+/// Returns the sizes of the batches `evaluatePolicies` splits
+/// `patientCount` patients into: full batches of `batchSize`, then the rest.
+public func evaluationBatchSizes(patientCount: Int, batchSize: Int) -> [Int] {
+  stride(from: 0, to: patientCount, by: batchSize).map { min(batchSize, patientCount - $0) }
+}
+
+/// Evaluates batch number `batch` of an `evaluatePolicies` run on its own:
+/// every policy runs one episode on `environment`, reset with the batch's
+/// seed (derived from `seed` and `batch` only). Gives the same tables as
+/// that batch inside `evaluatePolicies`, so batches can be spread over
+/// processes.
+/// - Parameter environment: an environment built for the batch's size
+///   (see `evaluationBatchSizes`) that records its outcome table.
+/// - Returns: one outcome table per policy, in the order given.
+public func evaluateBatch(
+  _ policies: [EvaluatedPolicy], batch: Int, seed: UInt64, environment: any DosingEnvironment
+) throws -> [OutcomeTable] {
+  var seedGenerator = Xoshiro256(seed: seed, stream: 0xE7A1_0000 + UInt64(batch))
+  let batchSeed = seedGenerator.next()
+  return try policies.map { policy in
+    try evaluateEpisode(environment, policy: policy, seed: batchSeed)
+  }
 }
 
 /// Results of concurrent evaluation work, stored by index under a lock.

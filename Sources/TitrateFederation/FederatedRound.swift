@@ -74,7 +74,7 @@ extension FederatedTrainer {
     let training = sampled.filter {
       failures[$0] != .dropout || secureDrops[$0]?.inputIncluded == true
     }
-    let results = trainSites(
+    let results = try trainSites(
       indices: training, round: round, broadcast: broadcast,
       broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
     let resultsBySite = Dictionary(uniqueKeysWithValues: zip(training, results))

@@ -113,6 +113,9 @@ public final class FederatedTrainer {
   /// The delta each `stale` attacker replays, by site name, captured the
   /// first time it took part.
   public internal(set) var staleDeltas: [String: [Double]] = [:]
+  /// The channel to the sites of each round, `InProcessTransport` by
+  /// default.
+  public var transport: any FederationTransport = InProcessTransport()
   let sites: [FederatedSite]
   /// Features per observation, the same at every site.
   public let observationSize: Int
@@ -225,19 +228,29 @@ public final class FederatedTrainer {
   /// Site names in configuration order.
   public var siteNames: [String] { sites.map(\.configuration.name) }
 
-  struct SiteResult {
-    var update: ModelUpdate
-    var record: SiteRoundRecord
-  }
+  typealias SiteResult = SiteTrainingResult
 
-  /// Trains the sites at `indices` on the broadcast model, `threads` sites
-  /// at a time, and returns their results in the order of `indices`.
+  /// Trains the sites at `indices` on the broadcast model through
+  /// `transport` and returns their results in the order of `indices`.
   func trainSites(
     indices: [Int], round: Int, broadcast: [Float], broadcastNormalizer: RunningNormalizer.State,
     multipliers: [Float]
-  ) -> [SiteResult] {
-    let box = ResultBox(count: indices.count)
-    let sites = indices.map { self.sites[$0] }
+  ) throws -> [SiteResult] {
+    let request = SiteTrainingRequest(
+      round: round, siteIndices: indices, globalParameters: broadcast,
+      normalizer: broadcastNormalizer, costMultipliers: multipliers)
+    return try transport.trainSites(request, trainer: self)
+  }
+
+  /// Trains the requested sites in this process, `threads` sites at a
+  /// time, and returns their results in the order of `siteIndices`.
+  func trainSitesLocally(_ request: SiteTrainingRequest) -> [SiteResult] {
+    let round = request.round
+    let broadcast = request.globalParameters
+    let broadcastNormalizer = request.normalizer
+    let multipliers = request.costMultipliers
+    let box = ResultBox(count: request.siteIndices.count)
+    let sites = request.siteIndices.map { self.sites[$0] }
     let configuration = self.configuration
     // One BLAS thread per site in every case, so sgemm's blocking (and so
     // the result) does not depend on how many sites run at once.

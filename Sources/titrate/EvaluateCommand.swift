@@ -61,6 +61,7 @@ enum EvaluateCommand {
     .init(
       name: "json", valueName: nil, help: "print the summaries as JSON instead of tables",
       defaultValue: nil),
+    transportOption,
   ]
 
   /// Environment streams for evaluation start here, far from the training
@@ -82,6 +83,7 @@ enum EvaluateCommand {
     guard let path = parsed.positionals.first else {
       throw CommandError.usage("missing CHECKPOINT; usage: \(usage)")
     }
+    let transport = try CommandTransport.parse(parsed)
     let patients = try parsed.integer("patients", in: 1...10_000_000)
     let batchSize = try parsed.integer("batch-size", in: 1...1_000_000)
     let seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
@@ -89,7 +91,7 @@ enum EvaluateCommand {
     if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
       let vancomycinOnly = [
         "baselines", "shield", "shield-trough-limit", "shield-auc-limit", "cohort", "worst",
-        "worst-svg", "patients-csv", "json", "threads",
+        "worst-svg", "patients-csv", "json", "threads", "transport",
       ]
       if let option = vancomycinOnly.first(where: { parsed.explicitOptions.contains($0) }) {
         throw CommandError.usage(
@@ -107,13 +109,17 @@ enum EvaluateCommand {
     let shield = try shieldThresholds(parsed, definition: definition)
     let worstCount = try parsed.integer("worst", in: 0...100)
     let siteCohorts = try cohortFiles(parsed, siteNames: policy.configuration.sites.map(\.name))
-    // Concurrent batches each run their own products on one BLAS thread.
-    if threads > 1 { BLASThreads.set(1) }
+    // Concurrent batches each run their own products on one BLAS thread,
+    // and so does each rank of an MPI job, which is one worker of many.
+    if threads > 1 || !transport.isInProcess { BLASThreads.set(1) }
 
-    let report = try evaluate(
-      policy: policy, definition: definition, patients: patients, batchSize: batchSize,
-      seed: seed, baselines: baselines, threads: threads, shield: shield, worstCount: worstCount,
-      cohorts: siteCohorts)
+    // Under MPI only rank 0 receives the outcomes; the other ranks are done.
+    guard
+      let report = try evaluate(
+        policy: policy, definition: definition, patients: patients, batchSize: batchSize,
+        seed: seed, baselines: baselines, threads: threads, shield: shield,
+        worstCount: worstCount, cohorts: siteCohorts, transport: transport)
+    else { return }
     if let csvPath = try parsed.outputPath("patients-csv") {
       try writePatientRows(report, to: csvPath)
     }
@@ -252,8 +258,9 @@ enum EvaluateCommand {
   static func evaluate(
     policy: TrainedPolicy, definition: EnvironmentDefinition, patients: Int, batchSize: Int,
     seed: UInt64, baselines: [String], threads: Int, shield: ShieldDefinition? = nil,
-    worstCount: Int = 0, cohorts siteCohorts: [String: PatientCohort] = [:]
-  ) throws -> Report {
+    worstCount: Int = 0, cohorts siteCohorts: [String: PatientCohort] = [:],
+    transport: CommandTransport = .inProcess
+  ) throws -> Report? {
     let days = Int((definition.dosing.episodeHours / 24).rounded())
     var pooled: [OutcomeTable?] = Array(repeating: nil, count: baselines.count + 1)
     var cohorts: [Cohort] = []
@@ -264,33 +271,29 @@ enum EvaluateCommand {
       let normalizer = try policy.observationNormalizer(site: site.name)
       return [.learned(network: network, normalizer: normalizer)] + baselines.map { .baseline($0) }
     }
-    // Sites are evaluated concurrently; each site's batches and seeds are
-    // the same as in a serial run, so the report does not depend on threads.
-    let siteResults = BatchResults(batchCount: sites.count)
-    let evaluateSite: @Sendable (Int) -> Void = { index in
-      let population = sites[index].population
-      do {
-        let tables = try evaluatePolicies(
-          policiesPerSite[index], patientCount: patients, batchSize: batchSize,
-          seed: seed &+ UInt64(index)
-        ) { size in
-          let environment = try VancomycinEnvironment(
-            definition: definition, populationName: population, batchSize: size,
-            streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode,
-            cohort: siteCohorts[sites[index].name])
-          environment.recordsOutcomeTable = true
-          if let shield { try environment.setShield(shield) }
-          return environment
-        }
-        siteResults.store(.success(tables), at: index)
-      } catch {
-        siteResults.store(.failure(error), at: index)
-      }
+    let makeEnvironment: @Sendable (Int, Int) throws -> any DosingEnvironment = { index, size in
+      let environment = try VancomycinEnvironment(
+        definition: definition, populationName: sites[index].population, batchSize: size,
+        streamIdentifier: evaluationStreamOffset + UInt64(index), actionMode: actionMode,
+        cohort: siteCohorts[sites[index].name])
+      environment.recordsOutcomeTable = true
+      if let shield { try environment.setShield(shield) }
+      return environment
     }
-    let queue = OperationQueue()
-    queue.maxConcurrentOperationCount = threads
-    for index in sites.indices { queue.addOperation { evaluateSite(index) } }
-    queue.waitUntilAllOperationsAreFinished()
+    let siteResults: BatchResults
+    switch transport {
+    case .inProcess:
+      siteResults = evaluateSitesInProcess(
+        policiesPerSite, patients: patients, batchSize: batchSize, seed: seed, threads: threads,
+        makeEnvironment: makeEnvironment)
+    case .mpi(let world):
+      guard
+        let gathered = try evaluateSitesOnRanks(
+          policiesPerSite, patients: patients, batchSize: batchSize, seed: seed,
+          threads: threads, world: world, makeEnvironment: makeEnvironment)
+      else { return nil }
+      siteResults = gathered
+    }
 
     for (index, site) in sites.enumerated() {
       let policies = policiesPerSite[index]
@@ -330,6 +333,35 @@ enum EvaluateCommand {
       environment: policy.environment.name, lastDay: days, round: policy.round, patientsPerSite: patients,
       seed: seed, cohorts: cohorts)
   }
+
+  /// Evaluates every site in this process, `threads` sites at a time.
+  /// Each site's batches and seeds are the same as in a serial run, so the
+  /// result does not depend on `threads`.
+  static func evaluateSitesInProcess(
+    _ policiesPerSite: [[EvaluatedPolicy]], patients: Int, batchSize: Int, seed: UInt64,
+    threads: Int, makeEnvironment: @escaping @Sendable (Int, Int) throws -> any DosingEnvironment
+  ) -> BatchResults {
+    let siteResults = BatchResults(batchCount: policiesPerSite.count)
+    let evaluateSite: @Sendable (Int) -> Void = { index in
+      do {
+        let tables = try evaluatePolicies(
+          policiesPerSite[index], patientCount: patients, batchSize: batchSize,
+          seed: siteSeed(seed, site: index)
+        ) { size in try makeEnvironment(index, size) }
+        siteResults.store(.success(tables), at: index)
+      } catch {
+        siteResults.store(.failure(error), at: index)
+      }
+    }
+    let queue = OperationQueue()
+    queue.maxConcurrentOperationCount = threads
+    for index in policiesPerSite.indices { queue.addOperation { evaluateSite(index) } }
+    queue.waitUntilAllOperationsAreFinished()
+    return siteResults
+  }
+
+  /// Returns the seed of site `index`'s held-out cohort.
+  static func siteSeed(_ seed: UInt64, site index: Int) -> UInt64 { seed &+ UInt64(index) }
 
   static func writePatientRows(_ report: Report, to path: String) throws {
     guard let columns = report.cohorts.first?.tables.first?.columnNames else { return }

@@ -137,6 +137,7 @@ enum TrainCommand {
       name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)",
       defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
+    transportOption,
   ]
 
   static func run(_ arguments: [String]) throws {
@@ -151,6 +152,7 @@ enum TrainCommand {
       )
     else { return }
     try parsed.checkPositionals(maximum: 0, usage: usage)
+    let transport = try CommandTransport.parse(parsed)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     guard let outputPath = try parsed.outputPath("output") else {
       throw CommandError.usage("'titrate train' needs '--output FILE' for the checkpoint")
@@ -178,7 +180,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed: Set<String> = [
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after", "overwrite", "cohort",
+        "pause-after", "overwrite", "cohort", "transport",
       ]
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -285,9 +287,11 @@ enum TrainCommand {
     }
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
 
-    let metricsWriter = try parsed.string("metrics").map {
-      try MetricsWriter(path: $0, siteNames: trainer.siteNames)
-    }
+    let metricsWriter =
+      transport.isRoot
+      ? try parsed.string("metrics").map {
+        try MetricsWriter(path: $0, siteNames: trainer.siteNames)
+      } : nil
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
     if parsed.explicitOptions.contains("pause-after") {
@@ -298,6 +302,20 @@ enum TrainCommand {
             + "in \(trainer.completedRounds + 1)...\(targetRounds - 1) or omit --pause-after")
       }
     }
+    if case .mpi(let world) = transport {
+      let sites = MPITransport(communicator: world)
+      do {
+        try sites.verifySameRun(trainer)
+        guard world.isRoot else {
+          try sites.serveSites(trainer: trainer)
+          return
+        }
+      } catch {
+        throw CommandError.failure("--transport mpi: \(error)")
+      }
+      trainer.transport = sites
+      if !quiet { print(mpiPlacementSummary(trainer, world: world)) }
+    }
     let started = Date()
     let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {
@@ -307,9 +325,10 @@ enum TrainCommand {
       } catch let error as FederationError {
         if case .privacyBudgetExhausted = error {
           try writeCheckpoint(trainer, environment: stored, to: output)
+          try finishTransport(trainer)
           printError("\(error)")
           printError("checkpoint written to \(output.path) after round \(trainer.completedRounds)")
-          exit(privacyBudgetExitCode)
+          exitProcess(privacyBudgetExitCode, othersFinishing: true)
         }
         throw CommandError.failure("\(error)")
       }
@@ -337,6 +356,7 @@ enum TrainCommand {
       }
     }
     try writeCheckpoint(trainer, environment: stored, to: output)
+    try finishTransport(trainer)
     let seconds = Date().timeIntervalSince(started)
     // A resumed run reports the rounds it trained, not the run's total.
     let trained = trainer.completedRounds - firstRound + 1
@@ -553,6 +573,8 @@ enum TrainCommand {
     _ trainer: FederatedTrainer, environment: StoredEnvironment, to url: URL
   ) throws {
     do {
+      // Sites trained on other ranks send their learner state first.
+      try trainer.transport.collectSiteStates(into: trainer)
       let contents = try trainer.checkpointContents(
         environment: environment, programVersion: titrateVersion)
       try CheckpointFile.write(contents, to: url)

@@ -48,12 +48,15 @@ guard let command = arguments.first else {
   print(topLevelHelp)
   exit(ExitCode.usage.rawValue)
 }
+// Under --transport mpi every rank reports its own error, ranks other than
+// 0 with their rank, and exitProcess shuts the MPI job down.
 do {
   try runCommand(command, Array(arguments.dropFirst()))
 } catch let error as CommandError {
-  printError("titrate \(command): \(error.message)")
-  exit(error.code.rawValue)
+  printError("\(errorPrefix(command: command)): \(error.message)")
+  exitProcess(error.code.rawValue)
 } catch {
-  printError("titrate \(command): \(error)")
-  exit(ExitCode.failure.rawValue)
+  printError("\(errorPrefix(command: command)): \(error)")
+  exitProcess(ExitCode.failure.rawValue)
 }
+exitProcess(ExitCode.success.rawValue)
