@@ -29,17 +29,56 @@ extension VancomycinEnvironment {
     let dayAUCWithout =
       estimator.predictedAUC(patient: p, fromHours: dayStart, toHours: dayEnd)
 
+    let z = shield.predictionStandardDeviations ?? 0
+
+    func predictedTrough(_ candidate: Double, _ response: InfusionResponse, _ without: Double)
+      -> Double
+    {
+      guard candidate > 0 else { return without }
+      let duration =
+        Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+      return without
+        + response.concentration(
+          rateMilligramsPerHour: candidate / duration, durationHours: duration,
+          elapsedHours: interval)
+    }
+
+    func predictedDayAUC(_ candidate: Double, _ response: InfusionResponse, _ without: Double)
+      -> Double
+    {
+      guard candidate > 0 else { return without }
+      let duration =
+        Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+      return without
+        + response.cumulativeAUC(
+          rateMilligramsPerHour: candidate / duration, durationHours: duration,
+          elapsedHours: dayEnd - now)
+    }
+
     func isSafe(_ candidate: Double) -> Bool {
-      var trough = troughWithout
-      var dayAUC = dayAUCWithout
-      if candidate > 0 {
-        let duration =
-          Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
-        let rate = candidate / duration
-        trough += response.concentration(
-          rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: interval)
-        dayAUC += response.cumulativeAUC(
-          rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: dayEnd - now)
+      var trough = predictedTrough(candidate, response, troughWithout)
+      var dayAUC = predictedDayAUC(candidate, response, dayAUCWithout)
+      if z > 0 {
+        // The same predictions at the parameters, z posterior standard
+        // deviations away, that raise each of them most.
+        func troughAt(_ etas: [Double]) -> Double {
+          predictedTrough(
+            candidate, estimator.response(patient: p, etas: etas),
+            estimator.predictedConcentration(patient: p, etas: etas, timeHours: now + interval))
+        }
+        func dayAUCAt(_ etas: [Double]) -> Double {
+          predictedDayAUC(
+            candidate, estimator.response(patient: p, etas: etas),
+            estimator.predictedAUC(patient: p, etas: etas, fromHours: dayStart, toHours: dayEnd))
+        }
+        trough = max(
+          trough,
+          troughAt(estimator.pessimisticEtas(patient: p, standardDeviations: z, quantity: troughAt))
+        )
+        dayAUC = max(
+          dayAUC,
+          dayAUCAt(estimator.pessimisticEtas(patient: p, standardDeviations: z, quantity: dayAUCAt))
+        )
       }
       return trough <= shield.maximumPredictedTroughMilligramsPerLiter
         && dayAUC <= shield.maximumPredictedAUC24MilligramHoursPerLiter

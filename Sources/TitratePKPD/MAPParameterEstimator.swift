@@ -348,7 +348,16 @@ public final class MAPParameterEstimator {
   /// [`fromHours`, `toHours`] from the recorded infusions.
   public func predictedAUC(patient: Int, fromHours: Double, toHours: Double) -> Double {
     checkPatient(patient)
-    let response = estimatedResponse(patient: patient)
+    return auc(
+      patient: patient, response: estimatedResponse(patient: patient), fromHours: fromHours,
+      toHours: toHours)
+  }
+
+  /// Returns the AUC over [`fromHours`, `toHours`] of the recorded
+  /// infusions for one response.
+  func auc(patient: Int, response: InfusionResponse, fromHours: Double, toHours: Double)
+    -> Double
+  {
     var total = 0.0
     let first = patient * maximumInfusionCount
     for slot in first..<(first + infusionCounts[patient]) {

@@ -46,6 +46,13 @@ enum EvaluateCommand {
       help: "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
       defaultValue: nil),
     .init(
+      name: "shield-standard-deviations", valueName: "Z",
+      help:
+        "predict with parameters Z posterior standard deviations towards higher exposure "
+        + "instead of the definition's (0 = the MAP estimate; 1.645 = one-sided 95 %), 0-4 "
+        + "(implies --shield)",
+      defaultValue: nil),
+    .init(
       name: "cohort", valueName: "SITE=FILE,...",
       help:
         "draw a site's patients' covariates from its own CSV cohort (columns in Docs/cli.md) "
@@ -90,7 +97,8 @@ enum EvaluateCommand {
     let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
     if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
       let vancomycinOnly = [
-        "baselines", "shield", "shield-trough-limit", "shield-auc-limit", "cohort", "worst",
+        "baselines", "shield", "shield-trough-limit", "shield-auc-limit",
+        "shield-standard-deviations", "cohort", "worst",
         "worst-svg", "patients-csv", "json", "threads", "transport",
       ]
       if let option = vancomycinOnly.first(where: { parsed.explicitOptions.contains($0) }) {
@@ -174,7 +182,8 @@ enum EvaluateCommand {
   ) throws -> ShieldDefinition? {
     let trough = try parsed.optionalDouble("shield-trough-limit", in: 0.1...200, unit: "mg/L")
     let auc = try parsed.optionalDouble("shield-auc-limit", in: 1...10_000, unit: "mg h/L")
-    guard parsed.flag("shield") || trough != nil || auc != nil else { return nil }
+    let z = try parsed.optionalDouble("shield-standard-deviations", in: 0...4)
+    guard parsed.flag("shield") || trough != nil || auc != nil || z != nil else { return nil }
     guard definition.bayesianEstimate != nil else {
       throw CommandError.usage(
         "the shield predicts with MAP estimates, but the checkpoint's environment definition "
@@ -190,7 +199,8 @@ enum EvaluateCommand {
     }
     return ShieldDefinition(
       maximumPredictedTroughMilligramsPerLiter: troughLimit,
-      maximumPredictedAUC24MilligramHoursPerLiter: aucLimit)
+      maximumPredictedAUC24MilligramHoursPerLiter: aucLimit,
+      predictionStandardDeviations: z ?? stored?.predictionStandardDeviations)
   }
 
   /// Reads `--cohort SITE=FILE,...` into cohorts by site name.

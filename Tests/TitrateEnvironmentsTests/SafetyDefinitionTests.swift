@@ -37,6 +37,17 @@ import Testing
     #expect(error.issues.map(\.path) == ["safety.exposureThresholds[0].maximumRateInStressCohorts"])
   }
 
+  @Test func shieldSpreadOutsideRangeIsRejected() throws {
+    let tree = setting(
+      shippedJSONTree(), ["safety", "shield", "predictionStandardDeviations"], to: 5)
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path) == ["safety.shield.predictionStandardDeviations"])
+    #expect(error.description.contains("5"))
+    let inRange = setting(
+      shippedJSONTree(), ["safety", "shield", "predictionStandardDeviations"], to: 1.645)
+    #expect(decodeError(inRange) == nil)
+  }
+
   @Test func unknownOutcomeIsNamed() throws {
     var safety = shippedJSONTree()["safety"] as! [String: Any]
     var thresholds = safety["exposureThresholds"] as! [[String: Any]]

@@ -80,6 +80,34 @@ import TitratePKPD
     }
   }
 
+  /// Predicting at pessimistic parameters: z = 0 is the MAP shield, bit
+  /// for bit, and z = 1.645 lowers more doses and leaves no more patients
+  /// above 20 mg/L, because each prediction can only rise with z.
+  @Test func pessimisticPredictionsShieldMore() throws {
+    func run(_ z: Double?) throws -> OutcomeTable {
+      let environment = try VancomycinEnvironment(
+        definition: shippedDefinition, populationName: "icu_arc", batchSize: 48)
+      try environment.setShield(
+        ShieldDefinition(
+          maximumPredictedTroughMilligramsPerLiter: 20,
+          maximumPredictedAUC24MilligramHoursPerLiter: 600, predictionStandardDeviations: z))
+      environment.recordsOutcomeTable = true
+      environment.automaticallyResets = false
+      _ = environment.reset(seed: 5)
+      _ = runEpisode(environment, action: 8)
+      return environment.drainOutcomeTable()
+    }
+    let map = try run(nil)
+    #expect(try run(0) == map)
+    let pessimistic = try run(1.645)
+    let mapReductions = try #require(map[column: "shieldReductions"])
+    let reductions = try #require(pessimistic[column: "shieldReductions"])
+    #expect(reductions.reduce(0, +) > mapReductions.reduce(0, +))
+    let mapTroughs = try #require(map[column: "anyTroughAboveLimit"])
+    let troughs = try #require(pessimistic[column: "anyTroughAboveLimit"])
+    #expect(troughs.reduce(0, +) <= mapTroughs.reduce(0, +))
+  }
+
   @Test func shieldNeedsItsSection() throws {
     let environment = try VancomycinEnvironment(
       definition: BayesianObservationTests.withoutSection, populationName: "obese", batchSize: 1)

@@ -68,13 +68,21 @@ public struct ShieldDefinition: Codable, Sendable, Equatable {
   /// Largest predicted AUC over the next 24 h if the dose is repeated at
   /// the next decision, mg h/L.
   public var maximumPredictedAUC24MilligramHoursPerLiter: Double
+  /// Posterior standard deviations, z in [0, 4], by which the shield's
+  /// parameters move towards higher exposure before predicting: 0 or nil
+  /// predicts with the MAP estimate itself; z = 1.645 asks the prediction
+  /// to hold at the one-sided 95 % point of the linearised Laplace
+  /// posterior. Optional in the file.
+  public var predictionStandardDeviations: Double?
 
   public init(
     maximumPredictedTroughMilligramsPerLiter: Double,
-    maximumPredictedAUC24MilligramHoursPerLiter: Double
+    maximumPredictedAUC24MilligramHoursPerLiter: Double,
+    predictionStandardDeviations: Double? = nil
   ) {
     self.maximumPredictedTroughMilligramsPerLiter = maximumPredictedTroughMilligramsPerLiter
     self.maximumPredictedAUC24MilligramHoursPerLiter = maximumPredictedAUC24MilligramHoursPerLiter
+    self.predictionStandardDeviations = predictionStandardDeviations
   }
 }
 
@@ -111,6 +119,9 @@ extension EnvironmentDefinition {
       shield.maximumPredictedAUC24MilligramHoursPerLiter,
       "safety.shield.maximumPredictedAUC24MilligramHoursPerLiter", 0, 10_000, unit: "mg h/L",
       lowOpen: true)
+    if let z = shield.predictionStandardDeviations {
+      issues.requireRange(z, "safety.shield.predictionStandardDeviations", 0, 4, unit: "")
+    }
     if bayesianEstimate == nil {
       issues.add(
         "safety.shield",
