@@ -90,6 +90,10 @@ extension GlucoseEnvironment {
     computeBaselineInsulin()
     let bolus = buffers.baselineBolusUnits
     let records = self.records
+    records.recentTotals(records.carbohydrateGrams, into: buffers.recentCarbohydrateGrams)
+    records.recentTotals(records.insulinUnits, into: buffers.recentInsulinUnits)
+    let recentCarbohydrate = buffers.recentCarbohydrateGrams
+    let recentInsulin = buffers.recentInsulinUnits
     let stepsPerQuarterHour = max(15 / sampleMinutes, 1)
     let minuteOfDay = Double((decision * sampleMinutes) % 1440)
     let angle = 2 * Double.pi * minuteOfDay / 1440
@@ -108,10 +112,8 @@ extension GlucoseEnvironment {
         row[2] = Float(records.cgm(patient: p, stepsAgo: 2 * stepsPerQuarterHour) / 100)
         row[3] = Float(records.cgm(patient: p, stepsAgo: 4 * stepsPerQuarterHour) / 100)
         row[4] = Float(announcedGramsInNextStep(patient: p) / 50)
-        row[5] = Float(records.recentTotal(records.carbohydrateGrams, patient: p) / 100)
-        row[6] = Float(
-          records.recentTotal(records.insulinUnits, patient: p)
-            / (basalUnitsPerHour * recentHours))
+        row[5] = Float(recentCarbohydrate[p] / 100)
+        row[6] = Float(recentInsulin[p] / (basalUnitsPerHour * recentHours))
         row[7] = Float(bolus[p] / basalUnitsPerHour)
         row[8] = sine
         row[9] = cosine

@@ -115,11 +115,18 @@ struct GlucoseEpisodeRecords {
     cgmCount += 1
   }
 
-  /// Returns the sum over the last `recentSlots` steps of a per-step ring.
-  func recentTotal(_ ring: [Double], patient p: Int) -> Double {
-    var total = 0.0
-    for slot in 0..<Self.recentSlots { total += ring[slot * patientCount + p] }
-    return total
+  /// Writes each patient's sum over the last `recentSlots` steps of a
+  /// per-step ring to `totals`. Slots are added in slot order, with the
+  /// patients in the inner loop so that the ring is read contiguously.
+  func recentTotals(_ ring: [Double], into totals: UnsafeMutableBufferPointer<Double>) {
+    let n = patientCount
+    for p in 0..<n { totals[p] = 0 }
+    ring.withUnsafeBufferPointer { values in
+      for slot in 0..<Self.recentSlots {
+        let row = values.baseAddress! + slot * n
+        for p in 0..<n { totals[p] += row[p] }
+      }
+    }
   }
 }
 
@@ -143,6 +150,10 @@ final class GlucoseStepBuffers {
   let eatenGrams: UnsafeMutableBufferPointer<Double>
   /// True blood glucose at the step's end, mg/dL.
   let bloodGlucose: UnsafeMutableBufferPointer<Double>
+  /// Carbohydrate eaten and insulin delivered over the recent steps, g
+  /// and U (`GlucoseEpisodeRecords.recentTotals`).
+  let recentCarbohydrateGrams: UnsafeMutableBufferPointer<Double>
+  let recentInsulinUnits: UnsafeMutableBufferPointer<Double>
 
   init(patientCount: Int) {
     self.patientCount = patientCount
@@ -160,12 +171,15 @@ final class GlucoseStepBuffers {
     minuteEatenGrams = zeros()
     eatenGrams = zeros()
     bloodGlucose = zeros()
+    recentCarbohydrateGrams = zeros()
+    recentInsulinUnits = zeros()
   }
 
   deinit {
     for buffer in [
       baselineBasalUnitsPerMinute, baselineBolusUnits, basalUnitsPerMinute, bolusUnits,
       announcedGrams, insulinUnitsPerMinute, minuteEatenGrams, eatenGrams, bloodGlucose,
+      recentCarbohydrateGrams, recentInsulinUnits,
     ] {
       buffer.deallocate()
     }
