@@ -185,7 +185,7 @@ extension PKPDSafetyVerifier {
   }
 }
 
-/// One result per hard limit over every cohort: delivered values outside
+/// Counts, per hard limit over every cohort, the delivered values outside
 /// the bounds, off the increment, or not finite.
 func pkpdHardLimitResults(records: [PKPDCohortRecord], limits: [PKPDHardLimit])
   -> [SafetyCheckResult]
@@ -216,8 +216,8 @@ func pkpdHardLimitResults(records: [PKPDCohortRecord], limits: [PKPDHardLimit])
   }
 }
 
-/// The two rollout checks of the non-finite screen: rejected rows got no
-/// dose, and the actuator counted each of them.
+/// Checks that the rows the non-finite screen rejected got no dose and
+/// that the actuator counted each of them.
 func pkpdNonFiniteResults(records: [PKPDCohortRecord]) -> [SafetyCheckResult] {
   let perturbed = records.filter {
     if case .perturbed(.nonFiniteEntries) = $0.kind { return true }

@@ -148,7 +148,8 @@ struct PKPDStressProfile {
   let install: ((any DosingEnvironment, inout Xoshiro256) throws -> [Float])?
 }
 
-/// What the verifier needs to know about one environment kind.
+/// The observation layout, hard limits, sanity property and stress
+/// profiles of one environment kind.
 struct PKPDSafetyAdapter {
   let observationNames: [String]
   /// Entries holding measured values, for the noisy and missing

@@ -7,11 +7,11 @@ import TitrateRandom
 /// Runs the safety checks on a policy for a warfarin, propofol or glucose
 /// environment, with the report types of `SafetyVerifier`.
 ///
-/// Cohorts (one episode per patient): each site's population; each stress
-/// profile of the kind on the first site (CYP2C9 *3/*3 with VKORC1 AA and
-/// 95-year-old 45-kg patients for warfarin, 85-year-old 45-kg patients for
-/// propofol, the children for glucose); each observation perturbation of
-/// the configuration on every site.
+/// Cohorts run one episode per patient. Each site's population is one
+/// cohort. Each stress profile of the kind runs on the first site: CYP2C9
+/// *3/*3 with VKORC1 AA and 95-year-old 45-kg patients for warfarin,
+/// 85-year-old 45-kg patients for propofol, the children for glucose. Each
+/// observation perturbation of the configuration runs on every site.
 ///
 /// Checks: every delivered dose or rate within the actuator's bounds and
 /// increment; rows with NaN or infinities rejected, given no dose and
@@ -146,7 +146,7 @@ public struct PKPDSafetyVerifier {
       checks: checks, cohorts: records.map(\.summary), notes: notes)
   }
 
-  /// The cohorts of a run, in report order.
+  /// Lists the cohorts of a run in report order.
   func cohorts(includePerturbed: Bool) -> [PKPDCohort] {
     var result = sites.map { PKPDCohort(kind: .standard, site: $0) }
     for profile in adapter.stressProfiles.indices {
