@@ -52,8 +52,20 @@ func nonFiniteResults(
           + "count (\(Int(counted)))."))
   }
 
-  // Corrupt each entry of one finite row with NaN, +inf and -inf, next to
-  // an untouched copy of the row.
+  results.append(
+    nonFiniteProbeResult(
+      probeRule: probeRule, probeRow: probeRow, observationNames: observationNames,
+      actionMilligrams: actionMilligrams))
+  return results
+}
+
+/// Corrupts each entry of one finite row with NaN, +inf and -inf, next to
+/// an untouched copy of the row, and counts the probes that the throwing
+/// API did not reject by row and entry or whose finite neighbour changed.
+func nonFiniteProbeResult(
+  probeRule: ScreenedRule, probeRow: [Float], observationNames: [String],
+  actionMilligrams: (Float) -> Double
+) -> SafetyCheckResult {
   let width = probeRow.count
   var failures = 0
   var probes = 0
@@ -87,14 +99,12 @@ func nonFiniteResults(
       }
     }
   }
-  results.append(
-    SafetyCheckResult(
-      name: "nonFiniteObservations.typedError", category: .nonFiniteObservations,
-      measured: Double(failures), limit: 0, unit: "probes",
-      values: ["probes": Double(probes)],
-      detail:
-        "Probes (each of \(width) entries set to NaN, +inf, -inf) not rejected with a "
-        + "NonFiniteObservationError naming the row and entry, or whose finite neighbour "
-        + "row changed its dose.\(firstFailure)"))
-  return results
+  return SafetyCheckResult(
+    name: "nonFiniteObservations.typedError", category: .nonFiniteObservations,
+    measured: Double(failures), limit: 0, unit: "probes",
+    values: ["probes": Double(probes)],
+    detail:
+      "Probes (each of \(width) entries set to NaN, +inf, -inf) not rejected with a "
+      + "NonFiniteObservationError naming the row and entry, or whose finite neighbour "
+      + "row changed its dose.\(firstFailure)")
 }

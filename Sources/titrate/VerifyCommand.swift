@@ -18,7 +18,9 @@ enum VerifyCommand {
       defaultValue: "20301"),
     .init(
       name: "policy", valueName: "NAME",
-      help: "policy to verify: learned (the checkpoint's network) or guideline",
+      help:
+        "policy to verify: learned (the checkpoint's network), guideline (vancomycin), or a "
+        + "baseline of a warfarin, propofol or glucose checkpoint's environment",
       defaultValue: "learned"),
     .init(
       name: "sanity-tolerance", valueName: "FRACTION",
@@ -62,9 +64,13 @@ enum VerifyCommand {
     configuration.sanityRowsPerCohort = min(configuration.patientsPerCohort, 1000)
     configuration.seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
     configuration.sanityTolerance = try parsed.double("sanity-tolerance", in: 0...1)
-    let policyName = try parsed.choice("policy", from: ["learned", "guideline"])
-
     let checkpoint = try loadTrainedPolicy(try readCheckpoint(path), path: path)
+    if PKPDEnvironment.kind(of: checkpoint.environment.definitionJSON) != nil {
+      try PKPDVerify.run(
+        parsed, checkpoint: checkpoint, path: path, configuration: configuration)
+      return
+    }
+    let policyName = try parsed.choice("policy", from: ["learned", "guideline"])
     let stored = try decodeStoredDefinition(checkpoint.environment)
     var notes: [String] = []
     var thresholds: [ExposureThreshold]?
@@ -117,7 +123,15 @@ enum VerifyCommand {
     }
     report.notes = notes + report.notes
 
-    if parsed.flag("json") {
+    try printReport(report, checkpoint: checkpoint, path: path, json: parsed.flag("json"))
+  }
+
+  /// Prints the report as text or JSON and raises exit 4 when a check
+  /// failed.
+  static func printReport(
+    _ report: SafetyReport, checkpoint: TrainedPolicy, path: String, json: Bool
+  ) throws {
+    if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       encoder.nonConformingFloatEncodingStrategy = .convertToString(

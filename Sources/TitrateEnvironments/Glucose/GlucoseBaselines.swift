@@ -54,13 +54,21 @@ extension GlucoseEnvironment {
   /// correction added again. Here the bolus covers the whole announced
   /// meal once, at its start.
   func baselineInsulin() -> (basal: [Double], bolus: [Double]) {
+    computeBaselineInsulin()
+    return (Array(buffers.baselineBasalUnitsPerMinute), Array(buffers.baselineBolusUnits))
+  }
+
+  /// Writes `baselineInsulin()` to `buffers.baselineBasalUnitsPerMinute`
+  /// and `buffers.baselineBolusUnits` without allocating.
+  func computeBaselineInsulin() {
     let table = definition.patientTable.patients
     let settings = definition.baseline
-    var basal = [Double](repeating: 0, count: batchSize)
-    var bolus = [Double](repeating: 0, count: batchSize)
+    let records = self.records
+    let buffers = self.buffers
     for p in 0..<batchSize {
       let patient = table[patientIndices[p]]
-      basal[p] = patient.parameters.basalUnitsPerMinute
+      buffers.baselineBasalUnitsPerMinute[p] = patient.parameters.basalUnitsPerMinute
+      buffers.baselineBolusUnits[p] = 0
       let grams = announcedGramsInNextStep(patient: p)
       guard grams > 0 else { continue }
       let glucose = records.cgm(patient: p, stepsAgo: 0)
@@ -70,9 +78,8 @@ extension GlucoseEnvironment {
           (glucose - settings.targetMilligramsPerDeciliter)
           / patient.correctionFactorMilligramsPerDeciliterPerUnit
       }
-      bolus[p] = units
+      buffers.baselineBolusUnits[p] = units
     }
-    return (basal, bolus)
   }
 
   /// Returns the observation rows of all environments, row-major.
@@ -80,31 +87,42 @@ extension GlucoseEnvironment {
     let n = batchSize
     let size = GlucoseObservation.count
     let table = definition.patientTable.patients
-    let baseline = baselineInsulin()
+    computeBaselineInsulin()
+    let bolus = buffers.baselineBolusUnits
+    let records = self.records
+    records.recentTotals(records.carbohydrateGrams, into: buffers.recentCarbohydrateGrams)
+    records.recentTotals(records.insulinUnits, into: buffers.recentInsulinUnits)
+    let recentCarbohydrate = buffers.recentCarbohydrateGrams
+    let recentInsulin = buffers.recentInsulinUnits
     let stepsPerQuarterHour = max(15 / sampleMinutes, 1)
     let minuteOfDay = Double((decision * sampleMinutes) % 1440)
     let angle = 2 * Double.pi * minuteOfDay / 1440
+    let sine = Float(sin(angle))
+    let cosine = Float(cos(angle))
+    let recentHours = Double(GlucoseEpisodeRecords.recentSlots * sampleMinutes) / 60
+    let elapsed = Float(Double(decision) / Double(decisionsPerEpisode))
     var rows = [Float](repeating: 0, count: n * size)
-    for p in 0..<n {
-      let patient = table[patientIndices[p]]
-      let basalUnitsPerHour = patient.parameters.basalUnitsPerMinute * 60
-      let recentHours = Double(GlucoseEpisodeRecords.recentSlots * sampleMinutes) / 60
-      let values = [
-        records.cgm(patient: p, stepsAgo: 0) / 100,
-        records.cgm(patient: p, stepsAgo: stepsPerQuarterHour) / 100,
-        records.cgm(patient: p, stepsAgo: 2 * stepsPerQuarterHour) / 100,
-        records.cgm(patient: p, stepsAgo: 4 * stepsPerQuarterHour) / 100,
-        announcedGramsInNextStep(patient: p) / 50,
-        records.recentTotal(records.carbohydrateGrams, patient: p) / 100,
-        records.recentTotal(records.insulinUnits, patient: p) / (basalUnitsPerHour * recentHours),
-        baseline.bolus[p] / basalUnitsPerHour,
-        sin(angle), cos(angle), basalUnitsPerHour,
-        patient.carbohydrateRatioGramsPerUnit / 20,
-        patient.correctionFactorMilligramsPerDeciliterPerUnit / 50,
-        patient.parameters.bw / 100,
-        Double(decision) / Double(decisionsPerEpisode),
-      ]
-      for (index, value) in values.enumerated() { rows[p * size + index] = Float(value) }
+    rows.withUnsafeMutableBufferPointer { buffer in
+      for p in 0..<n {
+        let row = buffer.baseAddress! + p * size
+        let patient = table[patientIndices[p]]
+        let basalUnitsPerHour = patient.parameters.basalUnitsPerMinute * 60
+        row[0] = Float(records.cgm(patient: p, stepsAgo: 0) / 100)
+        row[1] = Float(records.cgm(patient: p, stepsAgo: stepsPerQuarterHour) / 100)
+        row[2] = Float(records.cgm(patient: p, stepsAgo: 2 * stepsPerQuarterHour) / 100)
+        row[3] = Float(records.cgm(patient: p, stepsAgo: 4 * stepsPerQuarterHour) / 100)
+        row[4] = Float(announcedGramsInNextStep(patient: p) / 50)
+        row[5] = Float(recentCarbohydrate[p] / 100)
+        row[6] = Float(recentInsulin[p] / (basalUnitsPerHour * recentHours))
+        row[7] = Float(bolus[p] / basalUnitsPerHour)
+        row[8] = sine
+        row[9] = cosine
+        row[10] = Float(basalUnitsPerHour)
+        row[11] = Float(patient.carbohydrateRatioGramsPerUnit / 20)
+        row[12] = Float(patient.correctionFactorMilligramsPerDeciliterPerUnit / 50)
+        row[13] = Float(patient.parameters.bw / 100)
+        row[14] = elapsed
+      }
     }
     return rows
   }

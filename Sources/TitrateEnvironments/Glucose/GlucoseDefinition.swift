@@ -37,13 +37,16 @@ public struct GlucoseDefinition: Codable, Sendable, Equatable {
   public var reward: GlucoseRewardDefinition
   /// Basal-bolus baseline settings.
   public var baseline: GlucoseBaselineDefinition
+  /// Exposure thresholds for `titrate verify`; nil when the file has no
+  /// `safety` section (optional).
+  public var safety: PKPDSafetyDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
 
   enum CodingKeys: String, CodingKey {
     case formatVersion, kind, name, description, sources, patientTable, model, sensor, pump
-    case meals, episode, reward, baseline
+    case meals, episode, reward, baseline, safety
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
@@ -94,6 +97,7 @@ public struct GlucoseDefinition: Codable, Sendable, Equatable {
     episode.validate(path: "episode", sensorSampleMinutes: sensor.sampleMinutes, &issues)
     reward.validate(path: "reward", &issues)
     baseline.validate(path: "baseline", &issues)
+    safety?.validate(path: "safety", outcomes: GlucoseEnvironment.outcomeColumnNames, &issues)
     try issues.finish()
   }
 }

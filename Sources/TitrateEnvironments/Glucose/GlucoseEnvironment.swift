@@ -67,6 +67,7 @@ public final class GlucoseEnvironment: DosingEnvironment {
   var records: GlucoseEpisodeRecords
   var tally = EpisodeOutcomeTally()
   var table: OutcomeTable
+  let buffers: GlucoseStepBuffers
 
   /// Creates a batch of environments and starts their first episode with
   /// seed 0 (call `reset(seed:)` to choose the seed).
@@ -100,6 +101,7 @@ public final class GlucoseEnvironment: DosingEnvironment {
       eatingRateGramsPerMinute: definition.model.eatingRateGramsPerMinute)
     noise = CGMNoise(sensor: definition.sensor, patientCount: batchSize)
     records = GlucoseEpisodeRecords(patientCount: batchSize)
+    buffers = GlucoseStepBuffers(patientCount: batchSize)
     table = OutcomeTable(columnNames: Self.outcomeColumnNames)
     _ = reset(seed: 0)
   }

@@ -26,15 +26,18 @@ public final class GlucosePatientBatch {
   let integrator: BatchedRungeKutta4
   let stepsPerMinute: Int
   let eatingRateGramsPerMinute: Double
-  var bodyWeightKilograms: [Double]
+  // Per-patient columns, allocated once: `advanceMinute` runs three times
+  // per environment step, and element access through pointers avoids the
+  // allocation and exclusivity checks of array properties of a class.
+  let bodyWeightKilograms: UnsafeMutableBufferPointer<Double>
   /// Carbohydrate announced but not yet eaten, g.
-  var plannedGrams: [Double]
+  let plannedGrams: UnsafeMutableBufferPointer<Double>
   /// Grams eaten in the previous minute.
-  var previousMinuteGrams: [Double]
+  let previousMinuteGrams: UnsafeMutableBufferPointer<Double>
   /// Stomach content Qsto1 + Qsto2 when the current meal began, mg.
-  var mealStartStomachMilligrams: [Double]
+  let mealStartStomachMilligrams: UnsafeMutableBufferPointer<Double>
   /// Grams eaten since the current meal began.
-  var gramsEatenInMeal: [Double]
+  let gramsEatenInMeal: UnsafeMutableBufferPointer<Double>
 
   /// Creates the batch at the patients' initial states.
   /// - Parameters:
@@ -51,14 +54,27 @@ public final class GlucosePatientBatch {
       nonNegativeComponents: UVAPadovaBatchModel.nonNegativeComponents)
     self.stepsPerMinute = stepsPerMinute
     self.eatingRateGramsPerMinute = eatingRateGramsPerMinute
-    let zeros = [Double](repeating: 0, count: patients.count)
+    func zeros() -> UnsafeMutableBufferPointer<Double> {
+      let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: patients.count)
+      buffer.initialize(repeating: 0)
+      return buffer
+    }
     state = []
-    bodyWeightKilograms = zeros
-    plannedGrams = zeros
-    previousMinuteGrams = zeros
-    mealStartStomachMilligrams = zeros
-    gramsEatenInMeal = zeros
+    bodyWeightKilograms = zeros()
+    plannedGrams = zeros()
+    previousMinuteGrams = zeros()
+    mealStartStomachMilligrams = zeros()
+    gramsEatenInMeal = zeros()
     setPatients(patients)
+  }
+
+  deinit {
+    for buffer in [
+      bodyWeightKilograms, plannedGrams, previousMinuteGrams, mealStartStomachMilligrams,
+      gramsEatenInMeal,
+    ] {
+      buffer.deallocate()
+    }
   }
 
   /// Replaces every patient and restarts them at their initial states.
@@ -90,6 +106,12 @@ public final class GlucosePatientBatch {
     state.withUnsafeBufferPointer { model.bloodGlucose(state: $0.baseAddress!) }
   }
 
+  /// Writes the blood glucose reading Gs / Vg of every patient, mg/dL, to
+  /// `glucose` (`patientCount` values).
+  func bloodGlucose(into glucose: UnsafeMutablePointer<Double>) {
+    state.withUnsafeBufferPointer { model.bloodGlucose(state: $0.baseAddress!, into: glucose) }
+  }
+
   /// Advances every patient by one minute.
   /// - Parameters:
   ///   - announcedGrams: carbohydrate announced at this minute, g (0 for
@@ -102,38 +124,62 @@ public final class GlucosePatientBatch {
   {
     let n = patientCount
     precondition(announcedGrams.count == n && insulinUnitsPerMinute.count == n)
-    var eaten = [Double](repeating: 0, count: n)
-    for p in 0..<n {
-      plannedGrams[p] += announcedGrams[p]
-      let grams = plannedGrams[p] > 0 ? min(eatingRateGramsPerMinute, plannedGrams[p]) : 0
-      plannedGrams[p] = max(plannedGrams[p] - grams, 0)
-      if grams > 0 && previousMinuteGrams[p] <= 0 {
-        // A meal begins: Dbar restarts from the stomach content now.
-        mealStartStomachMilligrams[p] =
-          state[UVAPadovaState.stomachSolid.rawValue * n + p]
-          + state[UVAPadovaState.stomachLiquid.rawValue * n + p]
-        gramsEatenInMeal[p] = 0
+    return [Double](unsafeUninitializedCapacity: n) { eaten, count in
+      announcedGrams.withUnsafeBufferPointer { announced in
+        insulinUnitsPerMinute.withUnsafeBufferPointer { insulin in
+          advanceMinute(
+            announcedGrams: announced.baseAddress!, insulinUnitsPerMinute: insulin.baseAddress!,
+            eatenGrams: eaten.baseAddress!)
+        }
       }
-      gramsEatenInMeal[p] += grams
-      previousMinuteGrams[p] = grams
-      eaten[p] = grams
-      model.carbohydrateMilligramsPerMinute[p] = grams * 1000
-      // 1 U = 6000 pmol; the model's input is per kg of body weight.
-      model.insulinPicomolesPerKilogramPerMinute[p] =
-        insulinUnitsPerMinute[p] * 6000 / bodyWeightKilograms[p]
-      model.mealSizeMilligrams[p] = mealStartStomachMilligrams[p] + gramsEatenInMeal[p] * 1000
+      count = n
     }
-    let stepHours = 1 / (60 * Double(stepsPerMinute))
-    let startHours = Double(minute) / 60
+  }
+
+  /// Advances every patient by one minute without allocating; the
+  /// pointers address `patientCount` values each (see the array form).
+  func advanceMinute(
+    announcedGrams: UnsafePointer<Double>, insulinUnitsPerMinute: UnsafePointer<Double>,
+    eatenGrams eaten: UnsafeMutablePointer<Double>
+  ) {
+    let n = patientCount
+    let rate = eatingRateGramsPerMinute
+    let solid = UVAPadovaState.stomachSolid.rawValue * n
+    let liquid = UVAPadovaState.stomachLiquid.rawValue * n
     let model = self.model
-    state.withUnsafeMutableBufferPointer { buffer in
+    state.withUnsafeMutableBufferPointer { stateBuffer in
+      let x = stateBuffer.baseAddress!
+      model.carbohydrateMilligramsPerMinute.withUnsafeMutableBufferPointer { carbohydrate in
+        model.insulinPicomolesPerKilogramPerMinute.withUnsafeMutableBufferPointer { insulin in
+          model.mealSizeMilligrams.withUnsafeMutableBufferPointer { mealSize in
+            for p in 0..<n {
+              plannedGrams[p] += announcedGrams[p]
+              let grams = plannedGrams[p] > 0 ? min(rate, plannedGrams[p]) : 0
+              plannedGrams[p] = max(plannedGrams[p] - grams, 0)
+              if grams > 0 && previousMinuteGrams[p] <= 0 {
+                // A meal begins: Dbar restarts from the stomach content now.
+                mealStartStomachMilligrams[p] = x[solid + p] + x[liquid + p]
+                gramsEatenInMeal[p] = 0
+              }
+              gramsEatenInMeal[p] += grams
+              previousMinuteGrams[p] = grams
+              eaten[p] = grams
+              carbohydrate[p] = grams * 1000
+              // 1 U = 6000 pmol; the model's input is per kg of body weight.
+              insulin[p] = insulinUnitsPerMinute[p] * 6000 / bodyWeightKilograms[p]
+              mealSize[p] = mealStartStomachMilligrams[p] + gramsEatenInMeal[p] * 1000
+            }
+          }
+        }
+      }
+      let stepHours = 1 / (60 * Double(stepsPerMinute))
+      let startHours = Double(minute) / 60
       for index in 0..<stepsPerMinute {
         integrator.step(
-          buffer.baseAddress!, timeHours: startHours + Double(index) * stepHours,
-          stepHours: stepHours, rightHandSide: model)
+          x, timeHours: startHours + Double(index) * stepHours, stepHours: stepHours,
+          rightHandSide: model)
       }
     }
     minute += 1
-    return eaten
   }
 }

@@ -69,11 +69,120 @@ struct GlucoseEpisodeRecords {
     return cgm[index * patientCount + p]
   }
 
-  /// Returns the sum over the last `recentSlots` steps of a per-step ring.
-  func recentTotal(_ ring: [Double], patient p: Int) -> Double {
-    var total = 0.0
-    for slot in 0..<Self.recentSlots { total += ring[slot * patientCount + p] }
-    return total
+  /// Scores the step that ended at decision `decision` from the true
+  /// glucose in `buffers`, takes the CGM sample and adds the step to every
+  /// per-patient total.
+  mutating func recordStep(
+    decision: Int, sampleMinutes: Int, reward: GlucoseRewardDefinition, noise: CGMNoise,
+    buffers: GlucoseStepBuffers, rewards: inout [Float], costs: inout [Float]
+  ) {
+    let n = patientCount
+    let endMinute = decision * sampleMinutes
+    let ringSlot = (decision - 1) % Self.recentSlots
+    let cgmSlot = cgmCount % Self.cgmSlots
+    let lower = reward.targetLowerMilligramsPerDeciliter
+    let upper = reward.targetUpperMilligramsPerDeciliter
+    for p in 0..<n {
+      let bg = buffers.bloodGlucose[p]
+      let inRange = bg >= lower && bg <= upper
+      let below = bg < lower
+      // One evaluation of the Kovatchev function serves the reward and the
+      // risk indices; `GlycemicRisk.risk` computes the same expression.
+      let symmetrized = GlycemicRisk.symmetrized(milligramsPerDeciliter: bg)
+      let risk = 10 * symmetrized * symmetrized
+      let value =
+        (inRange ? reward.inRangeRewardPerStep : 0) - reward.riskPenaltyPerStep * risk
+        - (below ? reward.belowRangePenaltyPerStep : 0)
+      rewards[p] = Float(value)
+      costs[p] = below ? 1 : 0
+      let reading = noise.reading(glucose: bg, patient: p, minute: endMinute)
+      cgm[cgmSlot * n + p] = reading
+      if reading >= lower && reading <= upper { cgmInRange[p] += 1 }
+      let bolus = buffers.bolusUnits[p]
+      let delivered = buffers.basalUnitsPerMinute[p] * Double(sampleMinutes) + bolus
+      let eaten = buffers.eatenGrams[p]
+      carbohydrateGrams[ringSlot * n + p] = eaten
+      insulinUnits[ringSlot * n + p] = delivered
+      glycemic[p].add(milligramsPerDeciliter: bg, symmetrizedRisk: symmetrized, risk: risk)
+      minimumGlucose[p] = min(minimumGlucose[p], bg)
+      maximumGlucose[p] = max(maximumGlucose[p], bg)
+      totalInsulinUnits[p] += delivered
+      totalBolusUnits[p] += bolus
+      totalCarbohydrateGrams[p] += eaten
+      episodeReturn[p] += value
+      episodeCost[p] += below ? 1 : 0
+    }
+    cgmCount += 1
+  }
+
+  /// Writes each patient's sum over the last `recentSlots` steps of a
+  /// per-step ring to `totals`. Slots are added in slot order, with the
+  /// patients in the inner loop so that the ring is read contiguously.
+  func recentTotals(_ ring: [Double], into totals: UnsafeMutableBufferPointer<Double>) {
+    let n = patientCount
+    for p in 0..<n { totals[p] = 0 }
+    ring.withUnsafeBufferPointer { values in
+      for slot in 0..<Self.recentSlots {
+        let row = values.baseAddress! + slot * n
+        for p in 0..<n { totals[p] += row[p] }
+      }
+    }
+  }
+}
+
+/// Per-patient columns of one step, allocated once per batch so that a
+/// step allocates only the reward and cost arrays it returns and the
+/// observation rows. Pointer access also avoids the exclusivity checks of
+/// array properties of a class in the per-patient loops.
+final class GlucoseStepBuffers {
+  let patientCount: Int
+  /// The basal-bolus baseline's insulin for the coming step, U/min and U.
+  let baselineBasalUnitsPerMinute: UnsafeMutableBufferPointer<Double>
+  let baselineBolusUnits: UnsafeMutableBufferPointer<Double>
+  /// The insulin the pump delivers in the step, U/min and U.
+  let basalUnitsPerMinute: UnsafeMutableBufferPointer<Double>
+  let bolusUnits: UnsafeMutableBufferPointer<Double>
+  /// Inputs and outputs of one simulated minute.
+  let announcedGrams: UnsafeMutableBufferPointer<Double>
+  let insulinUnitsPerMinute: UnsafeMutableBufferPointer<Double>
+  let minuteEatenGrams: UnsafeMutableBufferPointer<Double>
+  /// Carbohydrate eaten over the step, g.
+  let eatenGrams: UnsafeMutableBufferPointer<Double>
+  /// True blood glucose at the step's end, mg/dL.
+  let bloodGlucose: UnsafeMutableBufferPointer<Double>
+  /// Carbohydrate eaten and insulin delivered over the recent steps, g
+  /// and U (`GlucoseEpisodeRecords.recentTotals`).
+  let recentCarbohydrateGrams: UnsafeMutableBufferPointer<Double>
+  let recentInsulinUnits: UnsafeMutableBufferPointer<Double>
+
+  init(patientCount: Int) {
+    self.patientCount = patientCount
+    func zeros() -> UnsafeMutableBufferPointer<Double> {
+      let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: patientCount)
+      buffer.initialize(repeating: 0)
+      return buffer
+    }
+    baselineBasalUnitsPerMinute = zeros()
+    baselineBolusUnits = zeros()
+    basalUnitsPerMinute = zeros()
+    bolusUnits = zeros()
+    announcedGrams = zeros()
+    insulinUnitsPerMinute = zeros()
+    minuteEatenGrams = zeros()
+    eatenGrams = zeros()
+    bloodGlucose = zeros()
+    recentCarbohydrateGrams = zeros()
+    recentInsulinUnits = zeros()
+  }
+
+  deinit {
+    for buffer in [
+      baselineBasalUnitsPerMinute, baselineBolusUnits, basalUnitsPerMinute, bolusUnits,
+      announcedGrams, insulinUnitsPerMinute, minuteEatenGrams, eatenGrams, bloodGlucose,
+      recentCarbohydrateGrams, recentInsulinUnits,
+    ] {
+      buffer.deallocate()
+    }
   }
 }
 
@@ -87,79 +196,60 @@ extension GlucoseEnvironment {
       "the episodes ended and automatic reset is off; call reset(seed:) first")
     let n = batchSize
     let startMinute = decision * sampleMinutes
-    let baselineUnits = baselineInsulin()
-    var basalUnitsPerMinute = [Double](repeating: 0, count: n)
-    var bolusUnits = [Double](repeating: 0, count: n)
+    let buffers = self.buffers
+    computeBaselineInsulin()
     for p in 0..<n {
       let multiplier = deliverableMultiplier(action: actions[p], patient: p)
-      basalUnitsPerMinute[p] = pumpBasal(multiplier * baselineUnits.basal[p], patient: p)
-      bolusUnits[p] = pumpBolus(multiplier * baselineUnits.bolus[p], patient: p)
+      buffers.basalUnitsPerMinute[p] = pumpBasal(
+        multiplier * buffers.baselineBasalUnitsPerMinute[p], patient: p)
+      buffers.bolusUnits[p] = pumpBolus(multiplier * buffers.baselineBolusUnits[p], patient: p)
+      buffers.eatenGrams[p] = 0
     }
 
     // Simulate the step minute by minute with the announced meals.
-    var eatenGrams = [Double](repeating: 0, count: n)
-    var announced = [Double](repeating: 0, count: n)
-    var insulin = [Double](repeating: 0, count: n)
+    let meals = self.meals
+    var nextMeal = takeNextMeal()
     for offset in 0..<sampleMinutes {
       let minute = startMinute + offset
       for p in 0..<n {
-        announced[p] = 0
+        var announced = 0.0
         while nextMeal[p] < meals[p].count, meals[p][nextMeal[p]].minute <= minute {
-          announced[p] += meals[p][nextMeal[p]].grams
+          announced += meals[p][nextMeal[p]].grams
           nextMeal[p] += 1
         }
-        insulin[p] = basalUnitsPerMinute[p] + bolusUnits[p] / Double(sampleMinutes)
+        buffers.announcedGrams[p] = announced
+        buffers.insulinUnitsPerMinute[p] =
+          buffers.basalUnitsPerMinute[p] + buffers.bolusUnits[p] / Double(sampleMinutes)
       }
-      let eaten = patients.advanceMinute(announcedGrams: announced, insulinUnitsPerMinute: insulin)
-      for p in 0..<n { eatenGrams[p] += eaten[p] }
+      patients.advanceMinute(
+        announcedGrams: buffers.announcedGrams.baseAddress!,
+        insulinUnitsPerMinute: buffers.insulinUnitsPerMinute.baseAddress!,
+        eatenGrams: buffers.minuteEatenGrams.baseAddress!)
+      for p in 0..<n { buffers.eatenGrams[p] += buffers.minuteEatenGrams[p] }
     }
+    self.nextMeal = nextMeal
     decision += 1
 
     // Measure, score and record.
-    let endMinute = decision * sampleMinutes
-    let glucose = patients.bloodGlucose
-    let reward = definition.reward
+    patients.bloodGlucose(into: buffers.bloodGlucose.baseAddress!)
     var rewards = [Float](repeating: 0, count: n)
     var costs = [Float](repeating: 0, count: n)
-    let ringSlot = (decision - 1) % GlucoseEpisodeRecords.recentSlots
-    let cgmSlot = records.cgmCount % GlucoseEpisodeRecords.cgmSlots
-    for p in 0..<n {
-      let bg = glucose[p]
-      let inRange =
-        bg >= reward.targetLowerMilligramsPerDeciliter
-        && bg <= reward.targetUpperMilligramsPerDeciliter
-      let below = bg < reward.targetLowerMilligramsPerDeciliter
-      let value =
-        (inRange ? reward.inRangeRewardPerStep : 0)
-        - reward.riskPenaltyPerStep * GlycemicRisk.risk(milligramsPerDeciliter: bg)
-        - (below ? reward.belowRangePenaltyPerStep : 0)
-      rewards[p] = Float(value)
-      costs[p] = below ? 1 : 0
-      let reading = noise.reading(glucose: bg, patient: p, minute: endMinute)
-      records.cgm[cgmSlot * n + p] = reading
-      if reading >= reward.targetLowerMilligramsPerDeciliter
-        && reading <= reward.targetUpperMilligramsPerDeciliter
-      {
-        records.cgmInRange[p] += 1
-      }
-      let delivered = basalUnitsPerMinute[p] * Double(sampleMinutes) + bolusUnits[p]
-      records.carbohydrateGrams[ringSlot * n + p] = eatenGrams[p]
-      records.insulinUnits[ringSlot * n + p] = delivered
-      records.glycemic[p].add(milligramsPerDeciliter: bg)
-      records.minimumGlucose[p] = min(records.minimumGlucose[p], bg)
-      records.maximumGlucose[p] = max(records.maximumGlucose[p], bg)
-      records.totalInsulinUnits[p] += delivered
-      records.totalBolusUnits[p] += bolusUnits[p]
-      records.totalCarbohydrateGrams[p] += eatenGrams[p]
-      records.episodeReturn[p] += value
-      records.episodeCost[p] += below ? 1 : 0
-    }
-    records.cgmCount += 1
+    records.recordStep(
+      decision: decision, sampleMinutes: sampleMinutes, reward: definition.reward, noise: noise,
+      buffers: buffers, rewards: &rewards, costs: &costs)
 
     return .fixedLengthEpisodes(
       batchSize: n, rewards: rewards, costs: costs,
       episodeEnded: decision == decisionsPerEpisode, automaticallyResets: automaticallyResets,
       observe: observations, recordEnded: recordEndedEpisodes, restart: startEpisodes)
+  }
+
+  /// Moves `nextMeal` out of the environment, so the step mutates a
+  /// uniquely referenced array and stores it back once.
+  private func takeNextMeal() -> [Int] {
+    var taken: [Int] = []
+    swap(&taken, &nextMeal)
+    return taken
   }
 
   /// Returns the grams of the meals announced to start within the coming

@@ -113,6 +113,20 @@ struct GlycemicAccumulator {
     glucose += value
   }
 
+  /// Adds a sample whose Kovatchev f(BG) and risk 10 f^2 the caller has
+  /// computed already; the sums are the same as `add(milligramsPerDeciliter:)`.
+  mutating func add(milligramsPerDeciliter value: Double, symmetrizedRisk f: Double, risk: Double) {
+    count += 1
+    if value >= 70 && value <= 180 { inRange += 1 }
+    if value < 70 { below70 += 1 }
+    if value < 54 { below54 += 1 }
+    if value > 180 { above180 += 1 }
+    if value > 250 { above250 += 1 }
+    lowRisk += f < 0 ? risk : 0
+    highRisk += f > 0 ? risk : 0
+    glucose += value
+  }
+
   var summary: GlycemicSummary {
     let n = max(count, 1)
     return GlycemicSummary(

@@ -94,6 +94,9 @@ public final class UVAPadovaBatchModel: BatchedRightHandSide {
     mealSizeMilligrams = zeros
     table = .allocate(capacity: Self.parameterCount * parameters.count)
     table.initialize(repeating: 0)
+    let base = UnsafePointer(table.baseAddress!)
+    let count = parameters.count
+    columns = Columns(Self.columnIndex.mapValues { base + $0 * count })
     setParameters(parameters)
   }
 
@@ -116,24 +119,37 @@ public final class UVAPadovaBatchModel: BatchedRightHandSide {
   private static let columnIndex = Dictionary(
     uniqueKeysWithValues: UVAPadovaParameters.names.enumerated().map { ($1, $0) })
 
-  /// Returns the pointer to one parameter's column.
-  private func column(_ name: String) -> UnsafePointer<Double> {
-    UnsafePointer(table.baseAddress! + Self.columnIndex[name]! * patientCount)
+  /// The start of each parameter's column in `table`, resolved once at
+  /// initialisation: `evaluate` runs four times per RK4 step, and 31 name
+  /// lookups per call cost more than the equations for small batches.
+  private struct Columns {
+    let bw, ib, kabs, kmax, kmin, b, d, f, vg, vi, vm0, vmx, km0, k1, k2, p2u: UnsafePointer<Double>
+    let m1, m2, m4, m30, ki, kp1, kp2, kp3, fsnc, ke1, ke2, ka1, ka2, kd, ksc: UnsafePointer<Double>
+
+    init(_ starts: [String: UnsafePointer<Double>]) {
+      bw = starts["bw"]!; ib = starts["ib"]!; kabs = starts["kabs"]!; kmax = starts["kmax"]!
+      kmin = starts["kmin"]!; b = starts["b"]!; d = starts["d"]!; f = starts["f"]!
+      vg = starts["vg"]!; vi = starts["vi"]!; vm0 = starts["vm0"]!; vmx = starts["vmx"]!
+      km0 = starts["km0"]!; k1 = starts["k1"]!; k2 = starts["k2"]!; p2u = starts["p2u"]!
+      m1 = starts["m1"]!; m2 = starts["m2"]!; m4 = starts["m4"]!; m30 = starts["m30"]!
+      ki = starts["ki"]!; kp1 = starts["kp1"]!; kp2 = starts["kp2"]!; kp3 = starts["kp3"]!
+      fsnc = starts["fsnc"]!; ke1 = starts["ke1"]!; ke2 = starts["ke2"]!; ka1 = starts["ka1"]!
+      ka2 = starts["ka2"]!; kd = starts["kd"]!; ksc = starts["ksc"]!
+    }
   }
+  private let columns: Columns
 
   public func evaluate(
     timeHours: Double, state x: UnsafePointer<Double>, derivative dx: UnsafeMutablePointer<Double>,
     patientCount n: Int
   ) {
     precondition(n == patientCount, "batch has \(patientCount) patients, state has \(n)")
-    let bw = column("bw"), ib = column("ib"), kabs = column("kabs"), kmax = column("kmax")
-    let kmin = column("kmin"), b = column("b"), d = column("d"), f = column("f")
-    let vi = column("vi"), vm0 = column("vm0"), vmx = column("vmx"), km0 = column("km0")
-    let k1 = column("k1"), k2 = column("k2"), p2u = column("p2u"), m1 = column("m1")
-    let m2 = column("m2"), m4 = column("m4"), m30 = column("m30"), ki = column("ki")
-    let kp1 = column("kp1"), kp2 = column("kp2"), kp3 = column("kp3"), fsnc = column("fsnc")
-    let ke1 = column("ke1"), ke2 = column("ke2"), ka1 = column("ka1"), ka2 = column("ka2")
-    let kd = column("kd"), ksc = column("ksc")
+    let c = columns
+    let bw = c.bw, ib = c.ib, kabs = c.kabs, kmax = c.kmax, kmin = c.kmin, b = c.b, d = c.d
+    let f = c.f, vi = c.vi, vm0 = c.vm0, vmx = c.vmx, km0 = c.km0, k1 = c.k1, k2 = c.k2
+    let p2u = c.p2u, m1 = c.m1, m2 = c.m2, m4 = c.m4, m30 = c.m30, ki = c.ki, kp1 = c.kp1
+    let kp2 = c.kp2, kp3 = c.kp3, fsnc = c.fsnc, ke1 = c.ke1, ke2 = c.ke2, ka1 = c.ka1
+    let ka2 = c.ka2, kd = c.kd, ksc = c.ksc
     // Per-hour derivatives from per-minute equations.
     let perHour = 60.0
 
@@ -200,13 +216,23 @@ public final class UVAPadovaBatchModel: BatchedRightHandSide {
 
   /// Returns the blood glucose readings Gs / Vg of every patient, mg/dL.
   public func bloodGlucose(state: UnsafePointer<Double>) -> [Double] {
-    let vg = column("vg")
+    [Double](unsafeUninitializedCapacity: patientCount) { buffer, count in
+      bloodGlucose(state: state, into: buffer.baseAddress!)
+      count = patientCount
+    }
+  }
+
+  /// Writes the blood glucose readings Gs / Vg of every patient, mg/dL,
+  /// to `glucose` (`patientCount` values), without allocating.
+  public func bloodGlucose(state: UnsafePointer<Double>, into glucose: UnsafeMutablePointer<Double>)
+  {
+    let vg = columns.vg
     let gs = state + UVAPadovaState.subcutaneousGlucose.rawValue * patientCount
-    return (0..<patientCount).map { gs[$0] / vg[$0] }
+    for p in 0..<patientCount { glucose[p] = gs[p] / vg[p] }
   }
 
   /// Returns the blood glucose reading Gs / Vg of patient `p`, mg/dL.
   public func bloodGlucose(state: UnsafePointer<Double>, patient p: Int) -> Double {
-    state[UVAPadovaState.subcutaneousGlucose.rawValue * patientCount + p] / column("vg")[p]
+    state[UVAPadovaState.subcutaneousGlucose.rawValue * patientCount + p] / columns.vg[p]
   }
 }

@@ -41,6 +41,9 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   public var reward: PropofolRewardDefinition
   /// PID baseline gains.
   public var pid: PropofolPIDDefinition
+  /// Exposure thresholds for `titrate verify`; nil when the file has no
+  /// `safety` section (optional).
+  public var safety: PKPDSafetyDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
@@ -48,7 +51,7 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   enum CodingKeys: String, CodingKey {
     case formatVersion, kind, name, description, sources, pharmacokineticModel, model, eleveld
     case bis, variability, population
-    case dosing, measurement, reward, pid
+    case dosing, measurement, reward, pid, safety
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
@@ -95,6 +98,7 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
       path: "measurement", decisionIntervalSeconds: dosing.decisionIntervalSeconds, &issues)
     reward.validate(path: "reward", episodeMinutes: dosing.episodeMinutes, &issues)
     pid.validate(path: "pid", &issues)
+    safety?.validate(path: "safety", outcomes: PropofolEnvironment.outcomeColumnNames, &issues)
     try issues.finish()
   }
 }

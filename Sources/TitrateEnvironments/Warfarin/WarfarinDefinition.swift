@@ -32,13 +32,16 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
   public var reward: WarfarinRewardDefinition
   /// IWPC equations and the INR-based adjustment protocol.
   public var baselines: WarfarinBaselineDefinition
+  /// Exposure thresholds for `titrate verify`; nil when the file has no
+  /// `safety` section (optional).
+  public var safety: PKPDSafetyDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
 
   enum CodingKeys: String, CodingKey {
     case formatVersion, kind, name, description, sources, model, population, dosing
-    case measurements, reward, baselines
+    case measurements, reward, baselines, safety
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
@@ -80,11 +83,18 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
     dosing.validate(path: "dosing", &issues)
     // The schedule is checked against the episode length, so an invalid
     // length is reported alone instead of through every day it excludes.
-    if (7...365).contains(dosing.episodeDays) {
+    let validEpisodeLength = (7...365).contains(dosing.episodeDays)
+    if validEpisodeLength {
       measurements.validate(path: "measurements", episodeDays: dosing.episodeDays, &issues)
     }
     reward.validate(path: "reward", &issues)
     baselines.validate(path: "baselines", &issues)
+    // The outcome columns depend on the episode length too.
+    if validEpisodeLength {
+      safety?.validate(
+        path: "safety",
+        outcomes: WarfarinEnvironment.outcomeColumnNames(episodeDays: dosing.episodeDays), &issues)
+    }
     try issues.finish()
   }
 }

@@ -1,0 +1,73 @@
+import Foundation
+import TitrateEnvironments
+import TitrateFederation
+import TitrateSafety
+
+/// `titrate verify` on a warfarin, propofol or glucose checkpoint: the
+/// checks of `PKPDSafetyVerifier` with the thresholds of the stored
+/// definition's safety section (or of `--environment` when it has none).
+enum PKPDVerify {
+  static func run(
+    _ parsed: ParsedOptions, checkpoint: TrainedPolicy, path: String,
+    configuration: SafetyVerificationConfiguration
+  ) throws {
+    if parsed.flag("shield") {
+      throw CommandError.usage(
+        "--shield applies to vancomycin checkpoints only; verify without --shield")
+    }
+    let stored: PKPDSafetyEnvironment
+    do {
+      guard
+        let decoded = try PKPDSafetyEnvironment.decode(
+          definitionJSON: checkpoint.environment.definitionJSON)
+      else { throw CommandError.invalidInput("\(path): the stored definition has no known kind") }
+      stored = decoded
+    } catch let error as CommandError {
+      throw error
+    } catch {
+      throw CommandError.invalidInput(
+        "the definition stored in the checkpoint does not load: \(error)")
+    }
+    var notes: [String] = []
+    var thresholds: [PKPDExposureThreshold]?
+    if stored.safety == nil {
+      let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
+      let name = parsed.string("environment") ?? checkpoint.environment.name
+      let url = catalog.url(for: name)
+      let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+      let fallback = try? PKPDSafetyEnvironment.decode(definitionJSON: text)
+      guard let safety = fallback?.safety else {
+        throw CommandError.invalidInput(
+          "neither the checkpoint's stored definition nor \(url.path) has a safety section "
+            + "with exposure thresholds; pass --environment with a definition that has one")
+      }
+      thresholds = safety.exposureThresholds
+      notes.append(
+        "the checkpoint's stored definition has no safety section; exposure thresholds are "
+          + "taken from \(url.path)")
+    }
+    let verifier: PKPDSafetyVerifier
+    do {
+      verifier = try PKPDSafetyVerifier(
+        checkpoint: checkpoint, exposureThresholds: thresholds, configuration: configuration)
+    } catch {
+      throw CommandError.invalidInput("\(path): \(error)")
+    }
+    let baselines = try verifier.environment.makeEnvironment(
+      batchSize: 1, streamIdentifier: 0, population: verifier.sites[0].population
+    ).baselineNames
+    let policyName = try parsed.choice("policy", from: ["learned"] + baselines)
+    var report: SafetyReport
+    do {
+      report =
+        policyName == "learned"
+        ? try verifier.verify(.trained(checkpoint))
+        : try verifier.verifyBaseline(named: policyName)
+    } catch {
+      throw CommandError.failure("verification of \(path) failed to run: \(error)")
+    }
+    report.notes = notes + report.notes
+    try VerifyCommand.printReport(
+      report, checkpoint: checkpoint, path: path, json: parsed.flag("json"))
+  }
+}
