@@ -27,8 +27,8 @@ enum EnvironmentsCommand {
             + "evaluate it with --environment \(file.path). (Docs/environments/glucose.md)")
       } else if let linear = try? LinearDefinition.load(from: file) {
         print(
-          "  \(stem): \(linear.description) Baselines: \(linear.baselineNames.joined(separator: ", ")). "
-            + "Train and evaluate it with --environment \(file.path). "
+          "  \(stem): \(linear.description) Baselines: "
+            + linear.baselineNames.joined(separator: ", ") + ". Train and evaluate it with --environment \(file.path). "
             + "(Docs/environments/linear-format.md)")
       } else {
         print("  \(stem): not a warfarin, propofol, glucose or linear definition this build reads")

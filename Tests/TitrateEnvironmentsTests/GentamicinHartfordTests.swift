@@ -24,7 +24,9 @@ import Testing
     let entry = Self.cases[index]
     let interval = Self.hartford.chartInterval(
       level: entry.levelMilligramsPerLiter, atHours: entry.hours)
-    #expect(interval == entry.intervalHours, "level \(entry.levelMilligramsPerLiter) at \(entry.hours) h")
+    #expect(
+      interval == entry.intervalHours,
+      "level \(entry.levelMilligramsPerLiter) at \(entry.hours) h")
   }
 
   @Test func boundaryLinesMatchLoveringReevesReading() {

@@ -129,7 +129,8 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
   }
 
   @Test func wrongKindIsRejected() {
-    let tree = settingLinearValue(linearJSONTree(gentamicinDefinitionURL), ["kind"], to: "warfarin")
+    let tree = settingLinearValue(
+      linearJSONTree(gentamicinDefinitionURL), ["kind"], to: "warfarin")
     let found = linearIssues(tree) ?? []
     #expect(found.map(\.path) == ["kind"])
   }
@@ -139,9 +140,10 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
       .appendingPathComponent("linear-cohort-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let csv = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis\n"
-      + "40,100,0,1.0,0\n"
-    try csv.write(to: folder.appendingPathComponent("cohort.csv"), atomically: true, encoding: .utf8)
+    let header =
+      "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis\n"
+    let cohortURL = folder.appendingPathComponent("cohort.csv")
+    try (header + "40,100,0,1.0,0\n").write(to: cohortURL, atomically: true, encoding: .utf8)
     let tree = settingLinearValue(
       linearJSONTree(gentamicinDefinitionURL), ["population", "cohortFile"], to: "cohort.csv")
     let definitionURL = folder.appendingPathComponent("gentamicin.json")
@@ -152,8 +154,8 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
     let environment = try LinearEnvironment(definition: definition, batchSize: 3)
     #expect(environment.patients.allSatisfy { $0.covariates.weightKilograms == 100 })
 
-    try "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis\n40,0,0,1,0\n"
-      .write(to: folder.appendingPathComponent("cohort.csv"), atomically: true, encoding: .utf8)
+    // Weight 0 is impossible, so the loader must name the column.
+    try (header + "40,0,0,1,0\n").write(to: cohortURL, atomically: true, encoding: .utf8)
     #expect {
       _ = try LinearDefinition.load(from: definitionURL)
     } throws: { error in

@@ -3,7 +3,7 @@ import Testing
 
 @testable import TitrateEnvironments
 
-/// The scipy reference trajectories of scripts/reference_linear.py.
+/// Loads the scipy reference trajectories of scripts/reference_linear.py.
 func loadLinearReference() -> [String: Any] {
   let url = repositoryRoot.appendingPathComponent("Tests/Fixtures/linear/reference.json")
   let data = try! Data(contentsOf: url)

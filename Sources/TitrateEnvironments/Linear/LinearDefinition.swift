@@ -24,7 +24,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
   public var sources: [LiteratureSource]
   /// The population PK model.
   public var model: LinearModelDefinition
-  /// Where the patients' covariates come from.
+  /// The patients' covariate distributions or cohort file.
   public var population: LinearPopulationDefinition
   /// Dose levels, intervals, infusion and simulation grid.
   public var dosing: LinearDosingDefinition

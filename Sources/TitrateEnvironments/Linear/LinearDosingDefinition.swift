@@ -94,7 +94,8 @@ public struct LinearDosingDefinition: Codable, Sendable, Equatable {
     } else if infusionHours != 0 {
       issues.add(
         "\(path).infusionHours",
-        "is \(format(infusionHours)), but the \(route.rawValue) route has no infusion. Set it to 0.")
+        "is \(format(infusionHours)), but the \(route.rawValue) route has no infusion. "
+          + "Set it to 0.")
     }
     issues.requireRange(
       doseRoundingMilligrams, "\(path).doseRoundingMilligrams", 0, 1000, unit: "mg")
@@ -126,8 +127,8 @@ public struct LinearMeasurementDefinition: Codable, Sendable, Equatable {
   /// Hours after the start of each dose at which the decision is taken,
   /// >= 0 and below the shortest interval.
   public var decisionHoursAfterDose: Double
-  /// True to draw a trough level just before each next dose; the policy
-  /// sees it at the next decision.
+  /// True to draw a trough level just before each next dose, which the
+  /// next decision's observation contains.
   public var measureTrough: Bool
 
   func validate(path: String, dosing: LinearDosingDefinition, _ issues: inout IssueCollector) {

@@ -2,7 +2,7 @@ import Foundation
 import TitratePKPD
 import TitrateRandom
 
-/// Why a linear-kind environment could not be built or changed.
+/// Errors from building or changing a linear-kind environment.
 public enum LinearEnvironmentError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The batch size is below 1.
   case invalidBatchSize(Int)
@@ -36,9 +36,9 @@ public enum LinearEnvironmentError: Error, Equatable, Sendable, CustomStringConv
 /// the model's residual error, and decision k is taken at t_k +
 /// `decisionHoursAfterDose`. The action (dose level, interval) sets t_(k+1)
 /// = t_k + interval and dose k + 1. A step runs each patient to the end of
-/// its cycle k, scores that cycle (peak on the grid, trough just before the
-/// next dose, cycle AUC), gives dose k + 1 and runs to decision k + 1, so
-/// patients with different intervals sit at different clock times. The
+/// its cycle k and scores that cycle (peak on the grid, trough just before
+/// the next dose, cycle AUC). It then gives dose k + 1 and runs to decision
+/// k + 1, so patients with different intervals sit at different times. The
 /// episode ends after `decisionsPerEpisode` scored cycles, at the end of
 /// the last one; the dose part of the last action is not given.
 ///
@@ -142,7 +142,9 @@ public final class LinearEnvironment: DosingEnvironment {
     guard newPatients.count == batchSize else {
       throw .patientCountMismatch(expected: batchSize, received: newPatients.count)
     }
-    guard decisionsTaken == 0 else { throw .patientsOutsideEpisodeStart(decisionsTaken: 0) }
+    guard decisionsTaken == 0 else {
+      throw .patientsOutsideEpisodeStart(decisionsTaken: decisionsTaken)
+    }
     try install(newPatients)
   }
 

@@ -1,7 +1,7 @@
 import Foundation
 import TitratePKPD
 
-/// How a dose enters the body in a linear-kind environment.
+/// The administration route of a linear-kind drug.
 public enum AdministrationRoute: String, Codable, Sendable, CaseIterable {
   /// Instantaneous intravenous dose into the central compartment.
   case intravenousBolus
@@ -25,11 +25,11 @@ public enum AdministrationRoute: String, Codable, Sendable, CaseIterable {
 /// unit is per kg) x product of covariate effects, floored at
 /// `typicalValueFloor`, then x exp(eta) with eta ~ N(0, omega^2).
 public struct LinearModelDefinition: Codable, Sendable, Equatable {
-  /// Key of the paper in the definition's `sources`.
+  /// Key of the model's paper in the definition's `sources` list.
   public var source: String
   /// Number of compartments: 1, 2 or 3.
   public var compartments: Int
-  /// How doses are given.
+  /// The administration route.
   public var route: AdministrationRoute
   /// Fraction of an oral dose that reaches the central compartment, in
   /// (0, 1]; must be 1 for intravenous routes. Set it to 1 when the model
@@ -110,8 +110,8 @@ public struct LinearParameterCorrelation: Codable, Sendable, Equatable {
 }
 
 extension LinearModelDefinition {
-  /// The between-subject variability of the parameters in `named` order
-  /// (omega^2 = 0 for a parameter without variability).
+  /// Builds the between-subject variability of the parameters in `named`
+  /// order (omega^2 = 0 for a parameter without variability).
   /// - Precondition: the model is validated.
   func variability() -> LogNormalVariability {
     let names = parameters.named.map(\.name)

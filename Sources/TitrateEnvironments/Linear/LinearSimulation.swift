@@ -89,8 +89,10 @@ extension LinearEnvironment {
         index = min(max(index, 0), dosing.actionCount - 1)
       }
       let (level, interval) = dosing.decompose(action: index)
-      let requested = dosing.doseLevels[level]
-        * (dosing.doseBasis == .milligramsPerKilogram ? patients[p].covariates.weightKilograms : 1)
+      var requested = dosing.doseLevels[level]
+      if dosing.doseBasis == .milligramsPerKilogram {
+        requested *= patients[p].covariates.weightKilograms
+      }
       let dose = deliverableDose(level: dosing.doseLevels[level], patients[p])
       if dose < requested - max(dosing.doseRoundingMilligrams, 1e-9) {
         records.clampedToMaximum[p] += 1
@@ -174,7 +176,8 @@ extension LinearEnvironment {
       var offset = cycles.currentStep[p] - cycles.cycleStartStep[p]
       let rate = cycles.infusionRateMilligramsPerHour[p]
       while offset < intervalSteps[p] {
-        batch.advance(patient: p, steps: 1, infusionRateMilligramsPerHour: offset < gridSteps.infusion ? rate : 0)
+        let stepRate = offset < gridSteps.infusion ? rate : 0
+        batch.advance(patient: p, steps: 1, infusionRateMilligramsPerHour: stepRate)
         offset += 1
         let concentration = batch.centralConcentration(patient: p)
         cycles.peak[p] = max(cycles.peak[p], concentration)

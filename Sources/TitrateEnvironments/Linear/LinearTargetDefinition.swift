@@ -3,9 +3,9 @@ import Foundation
 /// The exposure measure a dosing cycle is scored on.
 public enum ExposureTargetKind: String, Codable, Sendable, CaseIterable {
   /// Peak concentration / MIC. The score rises linearly from 0 at `lower`
-  /// to 1 at `upper` and stays 1 above (concentration-dependent killing:
-  /// a higher peak is never penalised here; toxicity is scored through
-  /// the trough and the cumulative AUC).
+  /// to 1 at `upper` and stays 1 above, because killing is
+  /// concentration-dependent. Toxicity is scored through the trough and
+  /// the cumulative AUC instead.
   case peakToMICRatio
   /// Peak concentration in mg/L: score 1 inside [lower, upper], else 0.
   case peakMilligramsPerLiter
