@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TitratePKPD
 
 @testable import TitrateEnvironments
 
@@ -139,6 +140,46 @@ func runLinearRegimen(
     }
     let expected = 0.8 * 200 / patient.parameters.clearanceLitersPerHour
     #expect(abs(intervalAUC - expected) / expected < 1e-6)
+  }
+
+  /// With no drug leaving except by CL, the drug given equals the amount
+  /// still in the body plus CL x AUC, at every decision. Checks the
+  /// 3-compartment and oral structures, which the scipy fixture lacks.
+  @Test(arguments: [false, true])
+  func dosesBalanceAmountsPlusElimination(oral: Bool) throws {
+    let url = oral ? exampleOralDefinitionURL : gentamicinDefinitionURL
+    var definition = loadLinearDefinition(url)
+    if !oral {
+      let parameters = definition.model.parameters
+      definition.model.compartments = 3
+      definition.model.parameters.intercompartmentalClearances.append(
+        parameters.intercompartmentalClearances[0])
+      definition.model.parameters.intercompartmentalClearances[1].typicalValue = 0.4
+      definition.model.parameters.peripheralVolumes.append(parameters.peripheralVolumes[0])
+      definition.model.parameters.peripheralVolumes[1].typicalValue = 40
+    }
+    try definition.validate()
+    let environment = try LinearEnvironment(definition: definition, batchSize: 4)
+    _ = environment.reset(seed: 5)
+    let fraction = definition.model.bioavailability
+    for decision in 0..<definition.dosing.decisionsPerEpisode - 1 {
+      let batch = environment.batch
+      var components: [StateComponent] = [.central]
+      for index in 0..<(definition.model.compartments - 1) {
+        components.append(.peripheral(index))
+      }
+      if oral { components.append(.depot) }
+      let auc = batch.centralAUC()
+      for p in 0..<4 {
+        let inBody = components.reduce(0) { $0 + batch.amounts(of: $1)[p] }
+        let eliminated = environment.patients[p].parameters.clearanceLitersPerHour * auc[p]
+        let given = fraction * environment.records.totalDoseMilligrams[p]
+        #expect(
+          abs(inBody + eliminated - given) <= 1e-9 * given,
+          "decision \(decision), patient \(p): \(inBody) + \(eliminated) vs \(given)")
+      }
+      _ = environment.step(actions: [Float](repeating: Float(decision), count: 4))
+    }
   }
 
   @Test func sameSeedGivesIdenticalEpisodes() throws {
