@@ -100,6 +100,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
     if sources.isEmpty {
       issues.add("sources", "is empty. List the papers the constants come from.")
     }
+
     let keys = sources.map(\.key)
     model.validate(path: "model", sourceKeys: keys, &issues)
     population.covariates.validate(path: "population.covariates", &issues)
@@ -113,6 +114,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
     targets.validate(path: "targets", &issues)
     safety.validate(path: "safety", &issues)
     reward.validate(path: "reward", &issues)
+
     if baselines.isEmpty {
       issues.add("baselines", "is empty. Define at least one baseline policy to compare with.")
     }

@@ -160,6 +160,7 @@ extension LinearModelDefinition {
           + sourceKeys.joined(separator: ", ") + ".")
     }
     validateStructure(path: path, &issues)
+
     let parametersPath = "\(path).parameters"
     parameters.clearance.validate(
       path: "\(parametersPath).clearance", parameter: .clearance, &issues)
@@ -178,6 +179,7 @@ extension LinearModelDefinition {
     if let absorption = parameters.absorptionRate {
       absorption.validateAbsorptionRate(path: "\(parametersPath).absorptionRate", &issues)
     }
+
     validateCorrelations(path: path, &issues)
     issues.requireRange(
       residualError.additiveMilligramsPerLiter,
