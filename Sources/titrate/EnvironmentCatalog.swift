@@ -60,8 +60,8 @@ struct EnvironmentCatalog {
           + "with it")
     }
     throw CommandError.invalidInput(
-      "\(path): kind is \(kind), which is not known; use \"warfarin\", \"propofol\" or "
-        + "\"glucose\", or "
+      "\(path): kind is \(kind), which is not known; use \"warfarin\", \"propofol\", "
+        + "\"glucose\" or \"linear\", or "
         + "remove the key for a vancomycin-format definition")
   }
 

@@ -25,8 +25,13 @@ enum EnvironmentsCommand {
         print(
           "  \(stem): \(glucose.description) Sites: children, adolescents, adults. Train and "
             + "evaluate it with --environment \(file.path). (Docs/environments/glucose.md)")
+      } else if let linear = try? LinearDefinition.load(from: file) {
+        print(
+          "  \(stem): \(linear.description) Baselines: "
+            + linear.baselineNames.joined(separator: ", ") + ". Train and evaluate it with --environment \(file.path). "
+            + "(Docs/environments/linear-format.md)")
       } else {
-        print("  \(stem): not a warfarin, propofol or glucose definition this build reads")
+        print("  \(stem): not a warfarin, propofol, glucose or linear definition this build reads")
       }
     }
   }

@@ -3,17 +3,19 @@ import TitrateEnvironments
 import TitrateEvaluation
 import TitrateFederation
 
-// The environments of `Environments/pkpd` (warfarin, propofol, glucose) in
-// `titrate train` and `titrate evaluate`. Warfarin and propofol have one
+// The environments of `Environments/pkpd` (warfarin, propofol, glucose and
+// the data-defined linear kind, such as gentamicin) in `titrate train` and
+// `titrate evaluate`. Warfarin, propofol and linear drugs have one
 // population, so every site draws from it; glucose has one per age group.
 // Each has its own report instead of the vancomycin table.
 enum PKPDEnvironment {
   case warfarin(WarfarinDefinition)
   case propofol(PropofolDefinition)
   case glucose(GlucoseDefinition)
+  case linear(LinearDefinition)
 
   /// The `kind` values these environments use.
-  static let kinds = ["warfarin", "propofol", "glucose"]
+  static let kinds = ["warfarin", "propofol", "glucose", "linear"]
 
   /// Returns the `kind` of a definition's JSON text when it is one of these
   /// environments, nil otherwise (vancomycin definitions have no `kind`).
@@ -25,14 +27,19 @@ enum PKPDEnvironment {
   }
 
   /// Decodes a definition of these kinds, or returns nil for another one.
+  /// A linear definition's cohort file is read relative to `directory`.
   /// - Throws: the definition's error when the text is of a known kind but
   ///   invalid.
-  static func decode(_ text: String) throws -> PKPDEnvironment? {
+  static func decode(_ text: String, relativeTo directory: URL? = nil) throws
+    -> PKPDEnvironment?
+  {
     let data = Data(text.utf8)
     switch kind(of: text) {
     case "warfarin": return .warfarin(try WarfarinDefinition.decode(from: data))
     case "propofol": return .propofol(try PropofolDefinition.decode(from: data))
     case "glucose": return .glucose(try GlucoseDefinition.decode(from: data))
+    case "linear":
+      return .linear(try LinearDefinition.decode(from: data, relativeTo: directory))
     default: return nil
     }
   }
@@ -47,7 +54,7 @@ enum PKPDEnvironment {
       return nil
     }
     do {
-      let environment = try decode(text)!
+      let environment = try decode(text, relativeTo: url.deletingLastPathComponent())!
       return (environment, StoredEnvironment(name: environment.name, definitionJSON: text))
     } catch {
       throw CommandError.invalidInput("\(url.path): \(error)")
@@ -70,6 +77,7 @@ enum PKPDEnvironment {
     case .warfarin(let definition): return definition.name
     case .propofol(let definition): return definition.name
     case .glucose(let definition): return definition.name
+    case .linear(let definition): return definition.name
     }
   }
 
@@ -90,6 +98,7 @@ enum PKPDEnvironment {
     case .propofol(let definition): return definition.dosing.decisionsPerEpisode
     case .glucose(let definition):
       return definition.episode.episodeHours * 60 / definition.sensor.sampleMinutes
+    case .linear(let definition): return definition.dosing.decisionsPerEpisode
     }
   }
 
@@ -98,6 +107,7 @@ enum PKPDEnvironment {
     case .warfarin: return ["iwpc_pharmacogenetic", "iwpc_clinical", "fixed_5mg"]
     case .propofol: return ["pid", "constant_rate"]
     case .glucose: return ["basal_bolus"]
+    case .linear(let definition): return definition.baselineNames
     }
   }
 
@@ -121,6 +131,9 @@ enum PKPDEnvironment {
       }
       return try GlucoseEnvironment(
         definition: definition, group: group, batchSize: batchSize, streamIdentifier: stream)
+    case .linear(let definition):
+      return try LinearEnvironment(
+        definition: definition, batchSize: batchSize, streamIdentifier: stream)
     }
   }
 
@@ -159,6 +172,15 @@ enum PKPDEnvironment {
         ("HBGI", "highBloodGlucoseIndex", false), ("risk index", "riskIndex", false),
         ("insulin U", "totalInsulinUnits", false),
       ]
+    case .linear:
+      return [
+        ("target attained", "targetAttainment", true),
+        ("trough<ceiling", "troughBelowCeiling", true), ("toxic trough", "toxicTrough", true),
+        ("AUC>limit", "cumulativeAUCAboveLimit", true),
+        ("peak mg/L", "meanPeakMilligramsPerLiter", false),
+        ("trough mg/L", "meanTroughMilligramsPerLiter", false),
+        ("interval h", "meanIntervalHours", false), ("dose mg", "totalDoseMilligrams", false),
+      ]
     }
   }
 
@@ -176,6 +198,8 @@ enum PKPDEnvironment {
       return "time with true blood glucose in 70-180 mg/dL (mean [95% CI]), below 70 and 54, "
         + "above 180 and 250 mg/dL in percent (per-sample means every 3 min), Kovatchev LBGI, "
         + "HBGI and risk index = LBGI + HBGI (0-100), insulin per patient-day in U"
+    case .linear(let definition):
+      return linearColumnNote(definition)
     }
   }
 
@@ -263,4 +287,27 @@ enum PKPDEnvironment {
     }
     return lines
   }
+}
+
+/// Describes the linear-kind report columns with the file's own targets.
+private func linearColumnNote(_ definition: LinearDefinition) -> String {
+  let targets = definition.targets
+  let exposure = targets.exposure
+  let window: String
+  switch exposure.kind {
+  case .peakToMICRatio:
+    let mic = targets.minimumInhibitoryConcentrationMilligramsPerLiter ?? 0
+    window = "peak/MIC at least \(exposure.upper) (MIC \(mic) mg/L)"
+  case .peakMilligramsPerLiter:
+    window = "peak in \(exposure.lower)-\(exposure.upper) mg/L"
+  case .dailyAUCMilligramHoursPerLiter:
+    window = "AUC per 24 h in \(exposure.lower)-\(exposure.upper) mg*h/L"
+  }
+  let ceiling = targets.troughCeilingMilligramsPerLiter.map { "below \($0) mg/L" } ?? "(no ceiling)"
+  let safety = definition.safety
+  return "fractions of the \(definition.dosing.decisionsPerEpisode) dosing cycles per patient "
+    + "(mean [95% CI]) with \(window), true trough \(ceiling), trough at or above "
+    + "\(safety.toxicTroughMilligramsPerLiter) mg/L, and patients whose cumulative AUC passed "
+    + "\(safety.cumulativeAUCLimitMilligramHoursPerLiter) mg*h/L; mean peak and trough over "
+    + "cycles, mean interval, total dose per patient in mg"
 }
