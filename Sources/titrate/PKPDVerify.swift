@@ -20,7 +20,12 @@ enum PKPDVerify {
       guard
         let decoded = try PKPDSafetyEnvironment.decode(
           definitionJSON: checkpoint.environment.definitionJSON)
-      else { throw CommandError.invalidInput("\(path): the stored definition has no known kind") }
+      else {
+        let kind = PKPDEnvironment.kind(of: checkpoint.environment.definitionJSON) ?? "unknown"
+        throw CommandError.invalidInput(
+          "\(path): titrate verify does not check \(kind) checkpoints yet; it checks "
+            + "vancomycin, warfarin, propofol and glucose ones")
+      }
       stored = decoded
     } catch let error as CommandError {
       throw error

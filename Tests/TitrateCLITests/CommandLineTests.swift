@@ -263,6 +263,26 @@ import Testing
     #expect(warfarin.errors.contains("--monotone-policy does not apply"))
   }
 
+  /// A drug defined only as data (the linear kind, gentamicin) trains and
+  /// evaluates next to its Hartford baseline; verify says it does not
+  /// check that kind yet instead of failing obscurely.
+  @Test func linearDrugTrainsAndEvaluates() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("gentamicin.h5").path
+    let train = try titrate([
+      "train", "--environment", "Environments/pkpd/gentamicin.json", "--sites", "1",
+      "--patients-per-site", "8", "--rounds", "1", "--output", checkpoint, "--quiet",
+    ])
+    #expect(train.status == 0, "\(train.errors)")
+    let evaluate = try titrate(["evaluate", checkpoint, "--patients", "16"])
+    #expect(evaluate.status == 0, "\(evaluate.errors)")
+    #expect(evaluate.output.contains("hartford"), "\(evaluate.output)")
+    let verify = try titrate(["verify", checkpoint, "--patients", "16"])
+    #expect(verify.status == 3)
+    #expect(verify.errors.contains("does not check linear checkpoints yet"))
+  }
+
   /// The guideline fails the exposure checks of the safety suite: exit
   /// code 4 and one FAIL line naming the measured rate and the limit.
   @Test func verifyFailsAnUnsafePolicyWithExitFour() throws {
