@@ -7,10 +7,11 @@
 # appends one row to the results table. Run after `swift build -c release`:
 #   bash scripts/bench/robustness.sh [RESULTS_DIR]
 # Environment overrides: ROUNDS (150), PATIENTS (128), EVAL_PATIENTS (1000),
-# STRATEGIES and ATTACKS (space-separated lists), SEED (1).
+# STRATEGIES and ATTACKS (space-separated lists), SEED (1), BINARY (the
+# titrate executable; .build/release/titrate).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-binary=.build/release/titrate
+binary=${BINARY:-.build/release/titrate}
 results=${1:-/tmp/titrate-robustness}
 mkdir -p "$results"
 rounds=${ROUNDS:-150}
