@@ -109,7 +109,10 @@ extension FederatedTrainer {
     for index in sampled {
       let hasInput = (inputs[UInt32(index)] ?? nil) != nil
       if let stage = drops[index] {
-        let effective = hasInput ? stage : .afterSharingKeys
+        // A site without a masked input left at one of the first two
+        // stages; the stage it was scheduled for stands when it is one of them.
+        let effective =
+          hasInput || stage == .afterAdvertisingKeys ? stage : .afterSharingKeys
         summary.drops.append(SecureAggregationDrop(site: siteNames[index], stage: effective.rawValue))
       } else if !hasInput {
         summary.drops.append(
@@ -192,10 +195,11 @@ extension FederatedTrainer {
         + "its update is not in the sum"
     case .afterSharingKeys:
       return "dropped out after sharing keys (secure aggregation stage 1, simulated); its "
-        + "update is not in the sum and its masking key was rebuilt from shares"
+        + "update is not in the sum, and a round that completes rebuilds its masking key "
+        + "from shares"
     case .afterMaskedInput, .duringUnmasking:
       return "dropped out at stage \(stage.rawValue) after sending its masked input; its "
-        + "update is in the sum"
+        + "update is in the sum if the round completes"
     }
   }
 }

@@ -25,7 +25,7 @@ public struct MonotoneInput: Sendable, Hashable, Codable, CustomStringConvertibl
   var sign: Float { direction == .raisesDose ? 1 : -1 }
 
   public var description: String {
-    "entry \(index) \(direction == .raisesDose ? "raises" : "lowers") the dose"
+    "a larger entry \(index) never \(direction == .raisesDose ? "lowers" : "raises") the dose"
   }
 }
 
@@ -153,7 +153,10 @@ public struct MonotoneConstraint: Sendable, Equatable {
         for row in 0..<layer.outputSize {
           if layerIndex == 0 {
             for input in inputs where input.sign * weight[row * columns + input.index] < 0 {
-              return describe(row, input.index, "the weight from \(input) must have its sign")
+              return describe(
+                row, input.index,
+                "weights from observation entry \(input.index) must be "
+                  + (input.direction == .raisesDose ? ">= 0" : "<= 0"))
             }
           } else {
             for column in 0..<columns where weight[row * columns + column] < 0 {

@@ -48,8 +48,9 @@ public enum ActorCriticError: Error, Equatable, CustomStringConvertible {
     case .invalidArchitecture(let reason):
       return "invalid actor-critic architecture: \(reason)"
     case .monotoneConstraintBroken(let problem):
-      return "\(problem); the weights do not come from constrained training, so the "
-        + "monotone guarantee does not hold (retrain, or load without the constraint)"
+      return "\(problem); constrained training never writes such a weight, so the file was "
+        + "changed after training and its monotone guarantee does not hold. Use the original "
+        + "checkpoint or train again"
     }
   }
 }

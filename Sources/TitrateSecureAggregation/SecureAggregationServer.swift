@@ -154,7 +154,8 @@ public final class SecureAggregationServer {
       guard message.boxes.allSatisfy({ neighbours.contains($0.peer) }) else { continue }
       sharers.insert(site)
       for box in message.boxes {
-        boxesByReceiver[box.peer, default: []].append(SealedShares(peer: site, ciphertext: box.ciphertext))
+        boxesByReceiver[box.peer, default: []].append(
+          SealedShares(peer: site, ciphertext: box.ciphertext))
       }
     }
     try checkNeighbourhoods(sharers, live: sharers, stage: .shareKeys, role: "share holders")
@@ -228,7 +229,10 @@ public final class SecureAggregationServer {
       }
     }
     guard responders >= threshold else {
-      throw abort(.unmasking, "\(responders) sites sent a valid response, fewer than the threshold \(threshold)")
+      throw abort(
+        .unmasking,
+        "\(responders) site\(responders == 1 ? "" : "s") sent a valid response, fewer than the threshold \(threshold)"
+      )
     }
 
     let sharing = ShamirSecretSharing(field: .mersenne61, threshold: threshold)

@@ -39,11 +39,13 @@ enum EvaluateCommand {
       defaultValue: nil),
     .init(
       name: "shield-trough-limit", valueName: "MG_PER_L",
-      help: "shield with this predicted-trough threshold instead of the definition's (implies --shield)",
+      help:
+        "shield with this predicted-trough threshold instead of the definition's (implies --shield)",
       defaultValue: nil),
     .init(
       name: "shield-auc-limit", valueName: "MG_H_PER_L",
-      help: "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
+      help:
+        "shield with this predicted-AUC24 threshold instead of the definition's (implies --shield)",
       defaultValue: nil),
     .init(
       name: "shield-standard-deviations", valueName: "Z",
@@ -155,12 +157,16 @@ enum EvaluateCommand {
       print(
         "checkpoint \(path): environment \(policy.environment.name), round \(policy.round), \(patients) held-out patients per site, seed \(seed)"
       )
+      if let shield {
+        print("every policy doses through the predictive shield: \(describe(shield))")
+      }
       let thresholds = definition.safety?.exposureThresholds ?? []
       for cohort in report.cohorts {
         print("")
         print(cohort.title)
         print(formatTable(cohort.summaries, lastDay: report.lastDay))
-        print("safety" + (thresholds.isEmpty ? " (the definition sets no exposure thresholds)" : ""))
+        print(
+          "safety" + (thresholds.isEmpty ? " (the definition sets no exposure thresholds)" : ""))
         for line in formatSafety(
           summaries: cohort.summaries, tables: cohort.tables, thresholds: thresholds)
         {
@@ -203,8 +209,21 @@ enum EvaluateCommand {
       predictionStandardDeviations: z ?? stored?.predictionStandardDeviations)
   }
 
+  /// Describes the shield's thresholds and prediction point for reports.
+  static func describe(_ shield: ShieldDefinition) -> String {
+    let z = shield.predictionStandardDeviations ?? 0
+    let point =
+      z > 0
+      ? "parameters \(z) posterior standard deviations towards higher exposure"
+      : "the MAP estimate"
+    return "predicted trough <= \(shield.maximumPredictedTroughMilligramsPerLiter) mg/L and "
+      + "day AUC24 <= \(shield.maximumPredictedAUC24MilligramHoursPerLiter) mg h/L at \(point)"
+  }
+
   /// Reads `--cohort SITE=FILE,...` into cohorts by site name.
-  static func cohortFiles(_ parsed: ParsedOptions, siteNames: [String]) throws -> [String: PatientCohort] {
+  static func cohortFiles(_ parsed: ParsedOptions, siteNames: [String]) throws -> [String:
+    PatientCohort]
+  {
     guard let items = try parsed.list("cohort") else { return [:] }
     var cohorts: [String: PatientCohort] = [:]
     for item in items {
@@ -234,11 +253,14 @@ enum EvaluateCommand {
     let names = try parsed.list("baselines") ?? []
     if names == ["none"] { return [] }
     if Set(names).count != names.count {
-      throw CommandError.usage("--baselines lists a baseline twice: \(names.joined(separator: ","))")
+      throw CommandError.usage(
+        "--baselines lists a baseline twice: \(names.joined(separator: ","))")
     }
     for name in names where !["guideline", "oracle"].contains(name) {
       throw CommandError.usage(
-        "--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
+        name == "none"
+          ? "--baselines: 'none' stands alone; give --baselines none, or list guideline and oracle"
+          : "--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
     }
     return names
   }
@@ -262,6 +284,8 @@ enum EvaluateCommand {
     var round: Int
     var patientsPerSite: Int
     var seed: UInt64
+    /// The shield every policy dosed through; nil without one.
+    var shield: ShieldDefinition?
     var cohorts: [Cohort]
   }
 
@@ -340,8 +364,8 @@ enum EvaluateCommand {
           OutcomeSummary(policy: $0, cohort: "pooled", table: $1!, days: days)
         }, tables: pooled.map { $0! }))
     return Report(
-      environment: policy.environment.name, lastDay: days, round: policy.round, patientsPerSite: patients,
-      seed: seed, cohorts: cohorts)
+      environment: policy.environment.name, lastDay: days, round: policy.round,
+      patientsPerSite: patients, seed: seed, shield: shield, cohorts: cohorts)
   }
 
   /// Evaluates every site in this process, `threads` sites at a time.

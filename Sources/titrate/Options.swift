@@ -234,6 +234,9 @@ func helpText(
 
 /// Writes a line to standard error.
 func printError(_ message: String) {
+  // Standard output is buffered when redirected; flushing it first keeps
+  // the two streams in order when both go to one file.
+  fflush(nil)
   FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 

@@ -23,14 +23,16 @@ extension TrainCommand {
       defaultValue: "fedavg"),
     .init(
       name: "uniform-weights", valueName: nil,
-      help: "weight every site equally in fedavgm and fedadam/fedyogi/fedadagrad (needed for central DP)",
+      help:
+        "weight every site equally in fedavgm and fedadam/fedyogi/fedadagrad (needed for central DP)",
       defaultValue: nil),
     .init(
       name: "server-momentum", valueName: "BETA", help: "fedavgm server momentum, 0-0.999",
       defaultValue: "0.9"),
     .init(
       name: "server-tau", valueName: "TAU",
-      help: "fedadam/fedyogi/fedadagrad adaptivity added to sqrt(v), 1e-9-10", defaultValue: "0.001"),
+      help: "fedadam/fedyogi/fedadagrad adaptivity added to sqrt(v), 1e-9-10", defaultValue: "0.001"
+    ),
     .init(
       name: "byzantine-f", valueName: "F",
       help: "hostile sites krum, multi-krum and bulyan tolerate, 0-31", defaultValue: "1"),
@@ -40,7 +42,8 @@ extension TrainCommand {
       defaultValue: nil),
     .init(
       name: "trim-fraction", valueName: "BETA",
-      help: "fraction trimmed-mean cuts at each end of every coordinate, 0-0.49", defaultValue: "0.2"),
+      help: "fraction trimmed-mean cuts at each end of every coordinate, 0-0.49",
+      defaultValue: "0.2"),
     .init(
       name: "fedpg-sigma", valueName: "SIGMA",
       help: "fedpg-br bound on the spread of honest updates, parameter units", defaultValue: "0.06"),
@@ -77,7 +80,8 @@ extension TrainCommand {
       defaultValue: nil),
     .init(
       name: "dp-noise-multiplier", valueName: "Z",
-      help: "Gaussian noise standard deviation over the clip norm, with --dp-clip", defaultValue: nil),
+      help: "Gaussian noise standard deviation over the clip norm, with --dp-clip",
+      defaultValue: nil),
     .init(
       name: "dp-adaptive-clip", valueName: nil,
       help: "adapt the clip norm to the median update norm, starting from --dp-clip (central only)",
@@ -117,7 +121,10 @@ extension TrainCommand {
       defaultValue: "1"),
     .init(
       name: "secagg-quantization-bits", valueName: "B",
-      help: "bits per quantised update value, 1-52 (step 2C / (2^B - 1))", defaultValue: "24"),
+      help:
+        "bits per quantised update value, 1-50 (step 2C / (2^B - 1)); with at least 3 sites the "
+        + "sum needs B + 2 modulus bits",
+      defaultValue: "24"),
     .init(
       name: "secagg-modulus-bits", valueName: "K",
       help: "masks and sums are taken modulo 2^K, 2-53; sites x (2^B - 1) must stay below 2^K",
@@ -155,7 +162,8 @@ extension TrainCommand {
       "round-deadline", in: 1e-3...1e6, unit: "s")
     configuration.aggregation = try parseAggregation(parsed, configuration: &configuration)
     configuration.privacy = try parsePrivacy(parsed, configuration: configuration)
-    configuration.hostileSites = try parseHostileSites(parsed, siteNames: configuration.sites.map(\.name))
+    configuration.hostileSites = try parseHostileSites(
+      parsed, siteNames: configuration.sites.map(\.name))
     configuration.secureAggregation = try parseSecureAggregation(parsed)
   }
 
@@ -178,7 +186,7 @@ extension TrainCommand {
       threshold: try parsed.optionalInteger("secagg-threshold", in: 2...100_000),
       neighbourCount: try parsed.optionalInteger("secagg-neighbours", in: 2...100_000),
       clipRange: try parsed.double("secagg-clip-range", in: 1e-9...1e6),
-      quantizationBits: try parsed.integer("secagg-quantization-bits", in: 1...52),
+      quantizationBits: try parsed.integer("secagg-quantization-bits", in: 1...50),
       modulusBits: try parsed.integer("secagg-modulus-bits", in: 2...53))
   }
 
@@ -188,7 +196,8 @@ extension TrainCommand {
     let name = try parsed.choice("aggregation", from: aggregationNames)
     let weighting: UpdateWeighting = parsed.flag("uniform-weights") ? .uniform : .bySampleCount
     let byzantineCount = try parsed.integer("byzantine-f", in: 0...31)
-    let explicitRate = try parsed.explicitOptions.contains("server-learning-rate")
+    let explicitRate =
+      try parsed.explicitOptions.contains("server-learning-rate")
       ? parsed.double("server-learning-rate", in: 1e-6...100) : nil
     if ["fedavgm", "fedadam", "fedyogi", "fedadagrad"].contains(name) {
       if try parsed.choice("server-optimizer", from: ["sgd", "adam"]) != "sgd" {
@@ -214,8 +223,10 @@ extension TrainCommand {
         configuration: ServerMomentumConfiguration(
           learningRate: explicitRate ?? 1,
           momentum: try parsed.double("server-momentum", in: 0...0.999)))
-    case "fedadam": return .adaptive(optimizer: .adam, weighting: weighting, configuration: try adaptive())
-    case "fedyogi": return .adaptive(optimizer: .yogi, weighting: weighting, configuration: try adaptive())
+    case "fedadam":
+      return .adaptive(optimizer: .adam, weighting: weighting, configuration: try adaptive())
+    case "fedyogi":
+      return .adaptive(optimizer: .yogi, weighting: weighting, configuration: try adaptive())
     case "fedadagrad":
       return .adaptive(optimizer: .adagrad, weighting: weighting, configuration: try adaptive())
     case "median": return .coordinateMedian
@@ -281,12 +292,15 @@ extension TrainCommand {
           "--fail-sites item '\(item)' is not SITE:ROUND or SITE:ROUND:timeout; for example "
             + "icu_arc:3 or icu_arc:3:timeout")
       }
-      let kind: SimulatedFailureKind = parts.count == 3 && parts[2] == "timeout" ? .timeout : .dropout
+      let kind: SimulatedFailureKind =
+        parts.count == 3 && parts[2] == "timeout" ? .timeout : .dropout
       return ScheduledSiteFailure(site: parts[0], round: round, kind: kind)
     }
   }
 
-  static func parseHostileSites(_ parsed: ParsedOptions, siteNames: [String]) throws -> [HostileSite] {
+  static func parseHostileSites(_ parsed: ParsedOptions, siteNames: [String]) throws
+    -> [HostileSite]
+  {
     guard let items = try parsed.list("hostile-sites") else { return [] }
     return try items.map { item in
       let fix =

@@ -154,7 +154,11 @@ enum TrainCommand {
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let transport = try CommandTransport.parse(parsed)
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
-    guard let outputPath = try parsed.outputPath("output") else {
+    // Only rank 0 writes the checkpoint and the metrics, so only its node
+    // needs the folders; the other ranks skip the file checks.
+    guard
+      let outputPath = transport.isRoot ? try parsed.outputPath("output") : parsed.string("output")
+    else {
       throw CommandError.usage("'titrate train' needs '--output FILE' for the checkpoint")
     }
     let output = URL(fileURLWithPath: outputPath)
@@ -163,13 +167,13 @@ enum TrainCommand {
       resuming.map {
         URL(fileURLWithPath: $0).standardizedFileURL.path == output.standardizedFileURL.path
       } ?? false
-    if FileManager.default.fileExists(atPath: outputPath) && !parsed.flag("overwrite")
-      && !sameFileAsResume
+    if transport.isRoot && FileManager.default.fileExists(atPath: outputPath)
+      && !parsed.flag("overwrite") && !sameFileAsResume
     {
       throw CommandError.usage(
         "--output \(outputPath) exists; add --overwrite to replace it or choose another file")
     }
-    _ = try parsed.outputPath("metrics")
+    if transport.isRoot { _ = try parsed.outputPath("metrics") }
     let quiet = parsed.flag("quiet")
 
     let trainer: FederatedTrainer
@@ -339,10 +343,16 @@ enum TrainCommand {
           "round \(record.round): \(what) site \(site.site): \(site.rejectionReason ?? "")")
       }
       if let secure = record.secureAggregation {
-        for drop in secure.drops where secure.includedSites.contains(drop.site) {
+        // Sites whose update was accepted before they left the protocol;
+        // the loop above has already named the others.
+        let accepted = Set(record.sites.filter(\.accepted).map(\.site))
+        for drop in secure.drops where accepted.contains(drop.site) {
+          let outcome =
+            secure.abortReason == nil && secure.includedSites.contains(drop.site)
+            ? "its masked update is in the sum" : "the round was aborted"
           printError(
             "round \(record.round): site \(drop.site) dropped out at secure aggregation stage "
-              + "\(drop.stage); its masked update is in the sum")
+              + "\(drop.stage); \(outcome)")
         }
       }
       if let reason = record.skipReason {

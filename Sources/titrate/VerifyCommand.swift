@@ -93,13 +93,12 @@ enum VerifyCommand {
       guard let shield = stored.safety?.shield, stored.bayesianEstimate != nil else {
         throw CommandError.usage(
           "--shield needs a safety.shield section and a bayesianEstimate section in the "
-            + "checkpoint's stored definition; this checkpoint has none, so verify without --shield")
+            + "checkpoint's stored definition; this checkpoint has none, so verify without --shield"
+        )
       }
       configuration.shield = shield
       notes.append(
-        "every cohort runs behind the predictive shield (trough "
-          + "\(shield.maximumPredictedTroughMilligramsPerLiter) mg/L, AUC24 "
-          + "\(shield.maximumPredictedAUC24MilligramHoursPerLiter) mg h/L)")
+        "every cohort runs behind the predictive shield (\(EvaluateCommand.describe(shield)))")
     }
 
     let verifier: SafetyVerifier
@@ -113,7 +112,8 @@ enum VerifyCommand {
       policyName == "learned"
       ? .trained(checkpoint)
       : .guideline(
-        definition: verifier.definition, actionMode: doseActionMode(
+        definition: verifier.definition,
+        actionMode: doseActionMode(
           for: checkpoint.network.actionSpace))
     var report: SafetyReport
     do {

@@ -48,6 +48,14 @@ import Testing
     #expect(decodeError(inRange) == nil)
   }
 
+  @Test func nullOptionalKeyIsExplained() throws {
+    let tree = setting(
+      shippedJSONTree(), ["safety", "shield", "predictionStandardDeviations"], to: NSNull())
+    let error = try #require(decodeError(tree))
+    #expect(error.issues.map(\.path) == ["safety.shield.predictionStandardDeviations"])
+    #expect(error.description.contains("is null. Leave an optional key out"))
+  }
+
   @Test func unknownOutcomeIsNamed() throws {
     var safety = shippedJSONTree()["safety"] as! [String: Any]
     var thresholds = safety["exposureThresholds"] as! [[String: Any]]

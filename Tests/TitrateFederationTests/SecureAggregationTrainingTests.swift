@@ -99,6 +99,14 @@ import TitrateSecureAggregation
       for site in record.sites where site.status == .droppedOut {
         #expect(summary.drops.contains { $0.site == site.site })
         #expect(!summary.includedSites.contains(site.site))
+        // The record names the stage the log names.
+        let stage = summary.drops.first { $0.site == site.site }?.stage
+        if site.rejectionReason?.contains("after advertising keys") == true {
+          #expect(stage == "afterAdvertisingKeys", "\(site.site): \(String(describing: stage))")
+        }
+        if site.rejectionReason?.contains("after sharing keys") == true {
+          #expect(stage == "afterSharingKeys", "\(site.site): \(String(describing: stage))")
+        }
       }
       guard record.skipReason == nil else { continue }
       let included = summary.includedSites
@@ -239,7 +247,8 @@ import TitrateSecureAggregation
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("run.h5")
-    let environment = StoredEnvironment(name: "matching", definitionJSON: "{\"name\": \"matching\"}")
+    let environment = StoredEnvironment(
+      name: "matching", definitionJSON: "{\"name\": \"matching\"}")
     try CheckpointFile.write(
       interrupted.checkpointContents(environment: environment, programVersion: "test"), to: file)
     let resumed = try FederatedTrainer.resume(

@@ -18,7 +18,8 @@ func decodeKeyword<Keyword: RawRepresentable & CaseIterable>(
 
 /// Returns the issue for a string that is not one of the allowed keywords.
 func unknownKeyword(_ text: String, allowed: [String], path: String) -> DefinitionIssue {
-  var message = "is \"\(text)\", which is not allowed. Use one of: "
+  var message =
+    "is \"\(text)\", which is not allowed. Use one of: "
     + allowed.joined(separator: ", ") + "."
   if let guess = closestName(to: text, among: allowed) {
     message += " Did you mean \"\(guess)\"?"
@@ -140,9 +141,20 @@ private func collectUnknownKeys(
       if let knownValue = known[key] {
         collectUnknownKeys(
           original: object[key]!, encoded: knownValue, path: keyPath, into: &issues)
+      } else if object[key] is NSNull {
+        // Optional keys that are not set do not appear in the encoded
+        // form, so a null here is either one of them or an unknown key.
+        issues.append(
+          DefinitionIssue(
+            path: keyPath,
+            message:
+              "is null. Leave an optional key out instead of setting it to null, and check "
+              + "the name against the keys set here: " + known.keys.sorted().joined(separator: ", ")
+              + "."))
       } else {
         let allowed = known.keys.sorted()
-        var message = "is not a known key. Remove it, or use one of: "
+        var message =
+          "is not a known key. Remove it, or use one of: "
           + allowed.joined(separator: ", ") + "."
         if let guess = closestName(to: key, among: allowed) {
           message += " Did you mean \"\(guess)\"?"

@@ -14,7 +14,8 @@ public enum PrivacyConfigurationError: Error, Equatable, Sendable, CustomStringC
     case .countNoiseTooSmall(let z, let sigmaB):
       return
         "adaptive clipping needs noise multiplier z < 2 * count noise sigma_b: z = \(z),"
-        + " sigma_b = \(sigmaB); raise sigma_b above \(z / 2) or lower z"
+        + " sigma_b = \(sigmaB). Lower the noise multiplier (--dp-noise-multiplier) below"
+        + " \(2 * sigmaB), or sample more sites per round (sigma_b is the expected sites per round / 20)"
     }
   }
 }
