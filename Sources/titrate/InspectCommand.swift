@@ -55,6 +55,14 @@ enum InspectCommand {
     print(
       "  policy network \(layers) (tanh hidden), \(network.actionSpace), \(network.parameterCount) parameters with the value network"
     )
+    if let constraint = network.monotoneConstraint {
+      let raising = constraint.inputs.filter { $0.direction == .raisesDose }.map { "\($0.index)" }
+      let lowering = constraint.inputs.filter { $0.direction == .lowersDose }.map { "\($0.index)" }
+      print(
+        "  monotone policy (weights checked on load): the dose never falls as observation "
+          + "entries [\(raising.joined(separator: ", "))] rise and never rises as entries "
+          + "[\(lowering.joined(separator: ", "))] rise")
+    }
 
     if let last = policy.history.last {
       let meanReturn = last.meanEpisodeReturn.map { String(format: "%.3f", $0) } ?? "-"

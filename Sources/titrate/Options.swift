@@ -92,7 +92,9 @@ struct ParsedOptions {
       if let inlineValue {
         values[name] = inlineValue
       } else {
-        guard index < arguments.count else {
+        // An option where the value should be means the value is missing
+        // (values never start with "--"; negative numbers have one dash).
+        guard index < arguments.count, !arguments[index].hasPrefix("--") else {
           throw CommandError.usage(
             "option '--\(name)' needs a value (\(specification.valueName!)); for example '--\(name) \(specification.defaultValue ?? "VALUE")'"
           )
@@ -141,10 +143,12 @@ struct ParsedOptions {
   func double(_ name: String, in range: ClosedRange<Double>, unit: String = "") throws -> Double {
     let text = try requiredString(name)
     let allowed =
-      "\(formatNumber(range.lowerBound))-\(formatNumber(range.upperBound))"
+      "\(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound))"
       + (unit.isEmpty ? "" : " \(unit)")
-    guard let value = Double(text), value.isFinite else {
-      throw CommandError.usage("--\(name) '\(text)' is not a finite number; give a value in \(allowed)")
+    // Decimal notation only: Double(_:) would also read hexadecimal floats.
+    guard !text.lowercased().contains("x"), let value = Double(text), value.isFinite else {
+      throw CommandError.usage(
+        "--\(name) '\(text)' is not a finite number; give a value in \(allowed)")
     }
     guard range.contains(value) else {
       throw CommandError.usage(

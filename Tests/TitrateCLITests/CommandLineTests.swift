@@ -627,7 +627,7 @@ import Testing
   @Test func simulateRejectsImpossibleCovariates() throws {
     let run = try titrate(["simulate", "--dose-mg", "1000", "--age", "400"])
     #expect(run.status == 2)
-    #expect(run.errors.contains("--age 400 is out of range; give a value in 18-120 years"))
+    #expect(run.errors.contains("--age 400 is out of range; give a value in 18 to 120 years"))
   }
 
   @Test func environmentsListsPopulations() throws {
