@@ -103,6 +103,28 @@ public final class ZMQSocket: @unchecked Sendable {
       name: "ZMQ_CURVE_SECRETKEY")
   }
 
+  /// Makes a ROUTER socket fail with `EHOSTUNREACH` when a message names
+  /// a routing id that no connected peer has, instead of dropping it.
+  public func requireRoutablePeers() throws(ZMQError) {
+    try setOption(ZMQ_ROUTER_MANDATORY, Int32(1), name: "ZMQ_ROUTER_MANDATORY")
+  }
+
+  /// Makes libzmq drop the connection of a peer that sends a message of
+  /// more than `byteCount` bytes (`ZMQ_MAXMSGSIZE`), before it is stored.
+  public func limitMessageSize(toBytes byteCount: Int) throws(ZMQError) {
+    try setOption(ZMQ_MAXMSGSIZE, Int64(byteCount), name: "ZMQ_MAXMSGSIZE")
+  }
+
+  /// Sends ZMTP heartbeats every `intervalMilliseconds` and closes a
+  /// connection silent for `timeoutMilliseconds`, so a vanished peer is
+  /// noticed and a DEALER reconnects.
+  public func enableHeartbeats(
+    intervalMilliseconds: Int32, timeoutMilliseconds: Int32
+  ) throws(ZMQError) {
+    try setOption(ZMQ_HEARTBEAT_IVL, intervalMilliseconds, name: "ZMQ_HEARTBEAT_IVL")
+    try setOption(ZMQ_HEARTBEAT_TIMEOUT, timeoutMilliseconds, name: "ZMQ_HEARTBEAT_TIMEOUT")
+  }
+
   /// Binds to `endpoint`, for example `tcp://127.0.0.1:5555`, or
   /// `tcp://127.0.0.1:0` for a port the system picks (see `lastEndpoint`).
   public func bind(_ endpoint: String) throws(ZMQError) {
