@@ -41,14 +41,15 @@ public enum NetworkMessageType: UInt8, Sendable, CaseIterable {
 /// | 2 | site name length n, at most 64 |
 /// | n | site name, UTF-8 |
 /// | 8 | payload length p |
-/// | 32 | SHA-256 of the payload |
+/// | 32 | SHA-256 of the header bytes before it and of the payload |
 /// | p | payload |
 ///
 /// The payload reuses the site request and result encoding of the MPI
 /// transport: raw little-endian arrays, so every Float and Double arrives
 /// bit for bit. CURVE already authenticates and encrypts each message; the
-/// digest catches a payload altered by a faulty peer or by a bug between
-/// encoding and sending, and lets the audit log name such a frame.
+/// digest catches a frame altered by a faulty peer or by a bug between
+/// encoding and sending, and lets the audit log name such a frame. It
+/// covers the header too, so a flipped message type or round is caught.
 public struct NetworkEnvelope: Sendable, Equatable {
   /// The format version this build writes and the only one it reads.
   public static let formatVersion: UInt16 = 1
@@ -98,6 +99,13 @@ public struct NetworkEnvelope: Sendable, Equatable {
     return Array(hash.finalize().prefix(16))
   }
 
+  private static func digest(header: ArraySlice<UInt8>, payload: ArraySlice<UInt8>) -> [UInt8] {
+    var hash = SHA256()
+    hash.update(Array(header))
+    hash.update(Array(payload))
+    return hash.finalize()
+  }
+
   /// The 16 zero bytes a site sends before it knows the run.
   public static let unknownRun = [UInt8](repeating: 0, count: 16)
 
@@ -113,7 +121,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
     appendLittleEndian(UInt64(name.count), byteCount: 2, to: &bytes)
     bytes += name
     appendLittleEndian(UInt64(payload.count), byteCount: 8, to: &bytes)
-    bytes += SHA256.hash(payload)
+    bytes += Self.digest(header: bytes[...], payload: payload[...])
     bytes += payload
     return bytes
   }
@@ -138,6 +146,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
     guard let type = NetworkMessageType(rawValue: bytes[6]) else {
       throw .unknownMessageType(bytes[6])
     }
+    guard bytes[7] == 0 else { throw .truncated(detail: "reserved header byte is \(bytes[7]), not 0") }
     let runIdentifier = Array(bytes[8..<24])
     let round = Int(Int64(bitPattern: readLittleEndian(bytes, at: 24, byteCount: 8)))
     let nameLength = Int(readLittleEndian(bytes, at: 32, byteCount: 2))
@@ -159,10 +168,11 @@ public struct NetworkEnvelope: Sendable, Equatable {
       throw .truncated(
         detail: "the header declares a \(declaredLength)-byte payload but \(actualLength) bytes follow")
     }
-    let payload = Array(bytes[payloadStart...])
-    guard SHA256.hash(payload) == Array(bytes[(suffixStart + 8)..<payloadStart]) else {
+    let digest = Self.digest(header: bytes[..<(suffixStart + 8)], payload: bytes[payloadStart...])
+    guard digest == Array(bytes[(suffixStart + 8)..<payloadStart]) else {
       throw .digestMismatch
     }
+    let payload = Array(bytes[payloadStart...])
     self.init(
       type: type, runIdentifier: runIdentifier, round: round, siteName: siteName,
       payload: payload)
@@ -198,7 +208,8 @@ public enum NetworkFrameError: Error, Equatable, Sendable, CustomStringConvertib
     case .invalidSiteName(let detail):
       return "invalid site name in the header: \(detail)"
     case .digestMismatch:
-      return "payload SHA-256 does not match the header digest; the frame was altered"
+      return "the frame's SHA-256 digest does not match its header and payload; the frame was "
+        + "altered"
     }
   }
 }
