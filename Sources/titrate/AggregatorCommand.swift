@@ -189,6 +189,8 @@ final class AggregatorSession {
       }
       print("round \(record.round) bytes sent/received: " + parts.joined(separator: ", "))
     }
+    // Operators and scripts follow the run through a pipe or a file.
+    fflush(nil)
   }
 
   func stop() {

@@ -45,6 +45,7 @@ public struct NetworkEvent: Sendable, Equatable {
     case resultDiscarded = "result_discarded"
     case requestResent = "request_resent"
     case aggregatorRestarted = "aggregator_restarted"
+    case roundRepeated = "round_repeated"
     case inexactReplay = "inexact_replay"
   }
 

@@ -218,6 +218,11 @@ public final class NetworkSite {
       return
     }
     try trainer.sites[siteIndex].learner.restore(earlier.state)
+    onEvent(
+      NetworkEvent(
+        kind: .roundRepeated, site: siteName, round: round,
+        detail: "the aggregator asked again for round \(round); restored the learner state "
+          + "after round \(earlier.round), so the update repeats the first one exactly"))
   }
 
   private func check(_ request: SiteTrainingRequest, trainer: FederatedTrainer, round: Int) throws {

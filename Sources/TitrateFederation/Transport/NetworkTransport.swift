@@ -38,6 +38,8 @@ public final class NetworkTransport: FederationTransport {
   private let runIdentifier: [UInt8]
   private let onEvent: (NetworkEvent) -> Void
   private var routes: [String: [UInt8]] = [:]
+  /// Sites that were ready at some point in this process.
+  private var joinedSites: Set<String> = []
   private var lastHeard: [String: Date] = [:]
   private var round: RoundInProgress?
 
@@ -215,8 +217,9 @@ public final class NetworkTransport: FederationTransport {
     case .hello:
       receiveHello(envelope, from: site)
     case .ready:
-      let rejoined = readySites.contains(site)
+      let rejoined = joinedSites.contains(site)
       readySites.insert(site)
+      joinedSites.insert(site)
       onEvent(
         NetworkEvent(
           kind: rejoined ? .siteRejoined : .siteJoined, site: site, round: round?.request.round,
