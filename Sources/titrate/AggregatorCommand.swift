@@ -221,7 +221,7 @@ final class AggregatorSession {
       let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
       let key = try KeysCommand.readKey(file, secret: false, option: "allow")
       if let other = keys[key] {
-        throw CommandError.usage("--allow: \(file) holds the same key as site \(other)")
+        throw CommandError.usage("--allow: \(file) contains the same key as site \(other)")
       }
       keys[key] = name
     }

@@ -83,7 +83,7 @@ struct NetworkDeploymentTests {
     #expect(aggregator.waitForOutput("listening on"))
     let endpoint = try #require(aggregator.endpoint)
 
-    // The stranger claims a configured site name but holds another key.
+    // The stranger claims a configured site name but signs in with another key.
     let stranger = try NetworkLaunch.titrate(
       NetworkLaunch.siteArguments(
         "elderly_renal", keyName: "stranger", endpoint: endpoint, folder: folder,
@@ -221,7 +221,7 @@ struct NetworkDeploymentTests {
         label: "site-\($0)")
     }
     // Killed after round 3, the sites have usually trained rounds past
-    // the last checkpoint, which the resumed aggregator asks for again.
+    // the last checkpoint, which the resumed aggregator requests again.
     #expect(first.waitForOutput("round 3/6"))
     first.kill()
 

@@ -122,7 +122,7 @@ enum NetworkLaunch {
     }
   }
 
-  /// The arguments of `titrate site` for `name`, with fast heartbeats.
+  /// Returns the arguments of `titrate site` for `name`, with fast heartbeats.
   static func siteArguments(
     _ name: String, keyName: String? = nil, endpoint: String, folder: URL,
     aggregatorTimeout: Int = 60
@@ -136,7 +136,7 @@ enum NetworkLaunch {
     ]
   }
 
-  /// The arguments of `titrate aggregator` binding a free loopback port.
+  /// Returns the arguments of `titrate aggregator` binding a free loopback port.
   static func aggregatorArguments(
     folder: URL, output: URL, bind: String = "tcp://127.0.0.1:0"
   ) -> [String] {
@@ -192,7 +192,7 @@ enum NetworkLaunch {
     }
   }
 
-  /// The history records of a checkpoint, one dictionary per round.
+  /// Reads the history records of a checkpoint, one dictionary per round.
   static func history(_ url: URL) throws -> [[String: Any]] {
     let contents = try CheckpointFile.read(from: url)
     guard case .string(let text)? = contents["metrics/history_jsonl"] else { return [] }

@@ -46,7 +46,7 @@ public enum NetworkMessageType: UInt8, Sendable, CaseIterable {
 ///
 /// The payload reuses the site request and result encoding of the MPI
 /// transport: raw little-endian arrays, so every Float and Double arrives
-/// bit for bit. CURVE already authenticates and encrypts each message; the
+/// bit for bit. CURVE already authenticates and encrypts each message. The
 /// digest catches a frame altered by a faulty peer or by a bug between
 /// encoding and sending, and lets the audit log name such a frame. It
 /// covers the header too, so a flipped message type or round is caught.
@@ -57,11 +57,11 @@ public struct NetworkEnvelope: Sendable, Equatable {
   static let fixedPrefixBytes = 34
   /// Bytes of the header after the site name (payload length and digest).
   static let fixedSuffixBytes = 40
-  /// The longest site name in bytes.
+  /// Maximum site name length in bytes.
   public static let maximumSiteNameBytes = 64
   static let magic: [UInt8] = Array("TTRN".utf8)
 
-  /// What the message is.
+  /// The message type.
   public var type: NetworkMessageType
   /// The run it belongs to (16 bytes, all zero in a site's `hello`).
   public var runIdentifier: [UInt8]
@@ -87,7 +87,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
     self.payload = payload
   }
 
-  /// The run id of a configuration: the first 16 bytes of the SHA-256 of
+  /// Computes the run id of a configuration: the first 16 bytes of the SHA-256 of
   /// its canonical JSON and the environment's SHA-256. A resumed run keeps
   /// its id, because its configuration comes from the checkpoint.
   public static func runIdentifier(
@@ -106,7 +106,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
     return hash.finalize()
   }
 
-  /// The 16 zero bytes a site sends before it knows the run.
+  /// The 16 zero bytes a site sends as run id before it has joined a run.
   public static let unknownRun = [UInt8](repeating: 0, count: 16)
 
   /// Encodes the header and the payload as one frame.
@@ -132,6 +132,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
   /// - Throws: `NetworkFrameError` naming the first problem; never traps on
   ///   any input.
   public init(decoding bytes: [UInt8], maximumFrameBytes: Int) throws(NetworkFrameError) {
+    // Size and fixed fields first, so that no index below runs past the end.
     guard bytes.count <= maximumFrameBytes else {
       throw .oversized(byteCount: bytes.count, limit: maximumFrameBytes)
     }
@@ -147,6 +148,8 @@ public struct NetworkEnvelope: Sendable, Equatable {
       throw .unknownMessageType(bytes[6])
     }
     guard bytes[7] == 0 else { throw .truncated(detail: "reserved header byte is \(bytes[7]), not 0") }
+
+    // Variable-length site name, then payload length, digest and payload.
     let runIdentifier = Array(bytes[8..<24])
     let round = Int(Int64(bitPattern: readLittleEndian(bytes, at: 24, byteCount: 8)))
     let nameLength = Int(readLittleEndian(bytes, at: 32, byteCount: 2))
@@ -179,7 +182,7 @@ public struct NetworkEnvelope: Sendable, Equatable {
   }
 }
 
-/// Why a received frame was rejected. Each case names the value found, what
+/// The reason a received frame was rejected. Each case names the value found, what
 /// was expected and what to check.
 public enum NetworkFrameError: Error, Equatable, Sendable, CustomStringConvertible {
   case oversized(byteCount: Int, limit: Int)

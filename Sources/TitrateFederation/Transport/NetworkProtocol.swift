@@ -14,8 +14,8 @@ public struct NetworkSettings: Sendable, Equatable {
   /// reply) before the round counts it as dropped out.
   public var siteSilenceSeconds = 30.0
   /// Wall-clock seconds after a round's requests go out at which sites
-  /// that have not replied count as timed out; nil waits as long as they
-  /// send heartbeats.
+  /// that have not replied count as timed out. With nil the aggregator
+  /// waits as long as they send heartbeats.
   public var roundDeadlineSeconds: Double? = nil
   /// Seconds the aggregator waits for every site to join before the first
   /// round; the run then starts with the sites present.
@@ -108,7 +108,7 @@ public struct NetworkWelcome: Sendable, Equatable {
     self.completedRounds = completedRounds
   }
 
-  /// The canonical JSON of the configuration, which the run id hashes.
+  /// Encodes the configuration as the canonical JSON that the run id hashes.
   public static func configurationJSON(_ configuration: FederationConfiguration) throws -> [UInt8] {
     var writer = TransportWriter()
     try writer.appendJSON(configuration)

@@ -13,7 +13,7 @@ public typealias NetworkSiteBuilder = (NetworkWelcome) throws -> FederatedTraine
 /// The site keeps its learner state (Adam moments, observation statistics,
 /// random generators) between rounds; it never leaves the site. It also
 /// keeps the state after each of its last `keptSiteStates` rounds, so
-/// when an aggregator restarted from a checkpoint asks for a round again,
+/// when an aggregator restarted from a checkpoint requests a round again,
 /// the site restores the state from before that round and sends the same
 /// update bit for bit.
 ///
@@ -67,7 +67,7 @@ public final class NetworkSite {
   /// Serves the aggregator until it sends `stop`.
   /// - Throws: `NetworkTransportError` when the aggregator rejects the
   ///   site, stays silent for `aggregatorSilenceSeconds`, or describes a
-  ///   run this site cannot build; `ZMQError` when the socket fails.
+  ///   run this site cannot build. `ZMQError` when the socket fails.
   public func run() throws {
     lastHeard = Date()
     var lastSent = Date.distantPast
@@ -77,9 +77,9 @@ public final class NetworkSite {
           seconds: settings.aggregatorSilenceSeconds, endpoint: endpoint)
       }
       if Date().timeIntervalSince(lastSent) >= settings.heartbeatIntervalSeconds {
-        // Before the run is known the site repeats its hello; afterwards it
-        // sends heartbeats, which a restarted aggregator answers with the
-        // run description.
+        // Until it has the run, the site repeats its hello. Afterwards it
+        // sends heartbeats, and a restarted aggregator replies to them with
+        // the run description.
         if trainer == nil {
           try send(.hello, round: 0, payload: hello.encoded())
         } else {

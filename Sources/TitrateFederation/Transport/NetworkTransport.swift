@@ -18,7 +18,7 @@ import TitrateZMQ
 /// silent for `siteSilenceSeconds` counts as dropped out, and one that has
 /// not replied by `roundDeadlineSeconds` as timed out, so the round
 /// completes with the rest, or is skipped under `minimumParticipants`. A
-/// site that restarts and says hello again during a round gets the
+/// site that restarts and sends a new hello during a round gets the
 /// round's request again.
 ///
 /// NOTE: the aggregator builds every site's environment because
@@ -145,7 +145,7 @@ public final class NetworkTransport: FederationTransport {
     for name in routes.keys.sorted() { send(.stop, to: name, round: 0) }
   }
 
-  /// The placeholder result of a site that sent nothing in time.
+  /// Builds the placeholder result of a site that sent nothing in time.
   static func missingResult(
     site: String, round: Int, status: SiteRoundStatus, reason: String
   ) -> SiteTrainingResult {
