@@ -170,6 +170,12 @@ final class AggregatorSession {
         "sites": .text(trainer.siteNames.joined(separator: ",")),
       ])
     let ready = try transport.waitForSites()
+    guard !ready.isEmpty else {
+      throw CommandError.failure(
+        "no site joined within --join-timeout \(formatNumber(settings.joinTimeoutSeconds)) s; "
+          + "check that the sites dial \(bound) with this aggregator's public key and that "
+          + "their public keys are in --allow")
+    }
     let absent = Set(trainer.siteNames).subtracting(ready).sorted()
     if !quiet {
       print(
