@@ -205,8 +205,8 @@ extension FederatedTrainer {
     }
     var record = result.record
     record.attack = attack?.label
-    // A network transport marks a site that sent nothing in time this way;
-    // local training always reports `.accepted` here.
+    // A network transport marks a site that sent nothing in time this way.
+    // Local training always reports `.accepted` here.
     if record.status == .droppedOut || record.status == .timedOut {
       collected.records.append(record)
       return
