@@ -11,7 +11,18 @@ public final class ZMQContext: @unchecked Sendable {
     self.handle = handle
   }
 
-  deinit { zmq_ctx_term(handle) }
+  private var isTerminated = false
+
+  deinit { terminate() }
+
+  /// Shuts the context down (calls `zmq_ctx_term`). It blocks until every
+  /// socket of the context is closed and their linger periods have passed,
+  /// so queued messages get out before the process exits.
+  public func terminate() {
+    guard !isTerminated else { return }
+    isTerminated = true
+    zmq_ctx_term(handle)
+  }
 }
 
 /// The socket patterns this wrapper uses.
@@ -54,7 +65,19 @@ public final class ZMQSocket: @unchecked Sendable {
     try setOption(ZMQ_LINGER, Int32(0), name: "ZMQ_LINGER")
   }
 
-  deinit { zmq_close(handle) }
+  private var isClosed = false
+
+  deinit { if !isClosed { zmq_close(handle) } }
+
+  /// Closes the socket, first giving libzmq up to `lingerMilliseconds` to
+  /// deliver queued messages (calls `zmq_close` with `ZMQ_LINGER` set).
+  /// Later calls on the socket are invalid.
+  public func close(lingerMilliseconds: Int32) {
+    guard !isClosed else { return }
+    try? setOption(ZMQ_LINGER, lingerMilliseconds, name: "ZMQ_LINGER")
+    zmq_close(handle)
+    isClosed = true
+  }
 
   /// Sets an integer socket option (calls `zmq_setsockopt`).
   public func setOption(_ option: Int32, _ value: Int32, name: String) throws(ZMQError) {

@@ -101,6 +101,43 @@ struct NetworkDeploymentTests {
     #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
   }
 
+  @Test func differentDefinitionIsRejected() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    // The same definition with one more trailing newline has another SHA-256.
+    let original = try String(
+      contentsOf: NetworkLaunch.repositoryRoot.appendingPathComponent("Environments/vancomycin.json"),
+      encoding: .utf8)
+    let edited = folder.appendingPathComponent("vancomycin.json")
+    try (original + "\n").write(to: edited, atomically: true, encoding: .utf8)
+
+    let output = folder.appendingPathComponent("network.h5")
+    let aggregator = try NetworkLaunch.Running(
+      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
+        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
+      folder: folder, label: "aggregator")
+    #expect(aggregator.waitForOutput("listening on"))
+    let endpoint = try #require(aggregator.endpoint)
+    let mismatched = try NetworkLaunch.titrate(
+      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder)
+        + ["--environment", edited.path],
+      folder: folder, label: "mismatched")
+    #expect(mismatched.status == 1)
+    #expect(mismatched.errors.contains("the aggregator rejected this site"))
+    #expect(mismatched.errors.contains("give the site the same definition file"))
+
+    let site = try NetworkLaunch.Running(
+      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
+      folder: folder, label: "site")
+    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
+    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+    let audit = try String(
+      contentsOf: folder.appendingPathComponent("network.audit.jsonl"), encoding: .utf8)
+    #expect(audit.contains("\"site_rejected\""))
+    #expect(audit.contains("\"site_left\""))
+  }
+
   @Test func tamperedFrameIsRejected() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

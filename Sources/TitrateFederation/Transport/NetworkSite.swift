@@ -110,9 +110,13 @@ public final class NetworkSite {
     }
   }
 
-  /// Tells the aggregator that this site leaves, with the reason.
+  /// Tells the aggregator that this site leaves, with the reason, then
+  /// closes the socket and its context, waiting at most one second for
+  /// the message to go out. The site cannot be used afterwards.
   public func leave(reason: String) {
     try? send(.leave, round: 0, payload: encodeReason(reason))
+    socket.close(lingerMilliseconds: 1000)
+    socket.context.terminate()
   }
 
   private func decode(_ message: ZMQMessage) -> NetworkEnvelope? {

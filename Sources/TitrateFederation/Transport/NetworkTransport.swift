@@ -203,7 +203,9 @@ public final class NetworkTransport: FederationTransport {
   }
 
   private func handle(_ envelope: NetworkEnvelope, from site: String) {
-    if envelope.type != .hello && envelope.runIdentifier != runIdentifier {
+    // A site that leaves before it joined sends the zero run id.
+    let runIndependent: Set<NetworkMessageType> = [.hello, .leave]
+    if !runIndependent.contains(envelope.type) && envelope.runIdentifier != runIdentifier {
       // A site that has not heard from this aggregator process (after a
       // restart) or that belongs to another run: describe the run again.
       if envelope.type == .heartbeat || envelope.type == .ready {
