@@ -54,6 +54,11 @@ enum SiteCommand {
     .init(
       name: "max-frame-bytes", valueName: "N",
       help: "largest frame accepted, 1024-4294967296 bytes", defaultValue: "67108864"),
+    .init(
+      name: "update-compression", valueName: "none|float16",
+      help: "send deltas as Float64 bit for bit, or as Float16 with error feedback (a quarter "
+        + "of the bytes; the model then differs from an in-process run)",
+      defaultValue: "none"),
     .init(name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
   ]
 
@@ -84,6 +89,9 @@ enum SiteCommand {
     settings.aggregatorSilenceSeconds = try parsed.double("aggregator-timeout", in: 1...86_400)
     settings.keptSiteStates = try parsed.integer("kept-states", in: 1...10_000)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
+    let compressionName = try parsed.choice(
+      "update-compression", from: UpdateCompression.allCases.map(\.name))
+    let compression = UpdateCompression.allCases.first { $0.name == compressionName }!
 
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let environmentArgument = try parsed.requiredString("environment")
@@ -114,7 +122,7 @@ enum SiteCommand {
     let site = try NetworkSite(
       siteName: siteName, socket: socket, endpoint: endpoint,
       environmentSHA256: environment.stored.sha256, programVersion: titrateVersion,
-      settings: settings,
+      settings: settings, compression: compression,
       build: { welcome in
         if !quiet {
           print(

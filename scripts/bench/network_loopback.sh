@@ -4,6 +4,8 @@
 # process. Run from the repository root after `swift build -c release`;
 # prints wall-clock seconds, the load average and the aggregator's
 # per-round byte counts. Everything binds or dials 127.0.0.1 only.
+# ROUNDS, PATIENTS and COMPRESSION (none or float16, the sites'
+# --update-compression) change the job.
 set -u
 B="$(cd "$(dirname "$0")/../.." && pwd)/.build/release/titrate"
 W="$(mktemp -d "${TMPDIR:-/tmp}/titrate-network-bench.XXXXXX")"
@@ -37,7 +39,8 @@ for repeat in 1 2; do
   fi
   for name in $SITES; do
     "$B" site --site "$name" --connect "$endpoint" --key "$W/keys/$name.key" \
-      --server-public "$W/keys/server.pub" --quiet > /dev/null 2>> "$W/sites.err" &
+      --server-public "$W/keys/server.pub" --update-compression "${COMPRESSION:-none}" \
+      --quiet > /dev/null 2>> "$W/sites.err" &
   done
   wait "$aggregator" || echo "FAILED: aggregator: $(tail -3 "$W/aggregator.err")"
   wait

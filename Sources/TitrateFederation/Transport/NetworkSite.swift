@@ -38,7 +38,12 @@ public final class NetworkSite {
   private var siteIndex = 0
   /// Learner states after the rounds this site trained, oldest first; the
   /// entry for round 0 is the initial state.
-  private var keptStates: [(round: Int, state: PPOLearnerState)] = []
+  private var keptStates: [(round: Int, state: PPOLearnerState, residual: CompressionResidual)] =
+    []
+  /// The error-feedback memory under `compression`.
+  private var residual = CompressionResidual()
+  /// How this site encodes its deltas.
+  public let compression: UpdateCompression
   private var lastHeard = Date()
 
   /// - Parameters:
@@ -48,13 +53,14 @@ public final class NetworkSite {
   ///   - onEvent: called on the caller's thread for every event.
   public init(
     siteName: String, socket: ZMQSocket, endpoint: String, environmentSHA256: String,
-    programVersion: String, settings: NetworkSettings,
+    programVersion: String, settings: NetworkSettings, compression: UpdateCompression = .none,
     build: @escaping NetworkSiteBuilder, onEvent: @escaping (NetworkEvent) -> Void
   ) throws {
     self.siteName = siteName
     self.socket = socket
     self.endpoint = endpoint
     self.settings = settings
+    self.compression = compression
     self.build = build
     self.onEvent = onEvent
     hello = NetworkHello(environmentSHA256: environmentSHA256, programVersion: programVersion)
@@ -166,7 +172,8 @@ public final class NetworkSite {
       trainer = built
       siteIndex = index
       runIdentifier = envelope.runIdentifier
-      keptStates = [(0, built.sites[index].learner.state())]
+      residual = CompressionResidual()
+      keptStates = [(0, built.sites[index].learner.state(), residual)]
     }
     try send(.ready, round: 0)
   }
@@ -200,12 +207,13 @@ public final class NetworkSite {
     let result = box.results()[0]
 
     keptStates.removeAll { $0.round >= request.round }
-    keptStates.append((request.round, trainer.sites[siteIndex].learner.state()))
+    let halves = compression == .float16 ? residual.compress(result.update.delta) : []
+    keptStates.append((request.round, trainer.sites[siteIndex].learner.state(), residual))
     if keptStates.count > settings.keptSiteStates + 1 { keptStates.removeFirst() }
     trainedRounds += 1
 
     var writer = TransportWriter()
-    try writer.append(result)
+    try writer.append(result, compression: compression, halves: halves)
     try send(.result, round: request.round, payload: writer.bytes)
   }
 
@@ -222,6 +230,7 @@ public final class NetworkSite {
       return
     }
     try trainer.sites[siteIndex].learner.restore(earlier.state)
+    residual = earlier.residual
     onEvent(
       NetworkEvent(
         kind: .roundRepeated, site: siteName, round: round,

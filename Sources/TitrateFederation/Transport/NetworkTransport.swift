@@ -295,7 +295,7 @@ public final class NetworkTransport: FederationTransport {
     var reader = TransportReader(envelope.payload, context: "round \(envelope.round) result")
     let result: SiteTrainingResult
     do {
-      result = try reader.readResult()
+      result = try reader.readEncodedResult().0
       guard reader.isAtEnd else {
         throw FederationTransportError.malformedMessage("trailing bytes after the result")
       }
