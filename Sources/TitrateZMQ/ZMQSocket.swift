@@ -99,7 +99,7 @@ public final class ZMQSocket: @unchecked Sendable {
   }
 
   /// Makes this socket a CURVE server with `secretKey` (Z85). Every peer
-  /// must then know the matching public key, and the ZAP handler of
+  /// must then hold the matching public key, and the ZAP handler of
   /// `domain` decides which client keys are admitted.
   public func makeCurveServer(secretKey: String, domain: String) throws(ZMQError) {
     try setOption(ZMQ_CURVE_SERVER, Int32(1), name: "ZMQ_CURVE_SERVER")
@@ -160,7 +160,7 @@ public final class ZMQSocket: @unchecked Sendable {
     try check(zmq_connect(handle, endpoint), "zmq_connect(\(endpoint))")
   }
 
-  /// The endpoint of the last bind, with the port the system chose.
+  /// Returns the endpoint of the last bind, with the port the system chose.
   public func lastEndpoint() throws(ZMQError) -> String {
     var buffer = [CChar](repeating: 0, count: 256)
     var length = buffer.count

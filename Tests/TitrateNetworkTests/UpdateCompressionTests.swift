@@ -55,9 +55,9 @@ struct UpdateCompressionTests {
     #expect(ratio < 0.27)
   }
 
-  /// A value Float16 cannot hold, sent for many rounds: without feedback the
-  /// sum of sent values drifts by the rounding error every round; with it
-  /// the sum stays within one Float16 step of the true sum.
+  /// Sends a value that Float16 cannot hold for many rounds. Without
+  /// feedback the sum of sent values drifts by the rounding error every
+  /// round. With it the sum stays within one Float16 step of the true sum.
   @Test func errorFeedbackBoundsAccumulatedError() {
     let value = 1.0e-3 + 1.0e-7
     var residual = CompressionResidual()

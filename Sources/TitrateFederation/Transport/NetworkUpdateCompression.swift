@@ -1,6 +1,6 @@
 import TitrateRL
 
-/// How a site encodes its model delta in a result frame. The first payload
+/// The encoding of a site's model delta in a result frame. The first payload
 /// byte of every result names the encoding, so the aggregator reads either.
 public enum UpdateCompression: UInt8, Sendable, CaseIterable {
   /// Float64 values, bit for bit (8 bytes per parameter).
@@ -22,7 +22,7 @@ public enum UpdateCompression: UInt8, Sendable, CaseIterable {
 
 /// The error-feedback memory of a site that sends compressed deltas.
 struct CompressionResidual: Equatable {
-  /// What rounding lost, per parameter; empty before the first round.
+  /// The rounding loss per parameter, empty before the first round.
   var values: [Double] = []
 
   /// Adds the stored residual to `delta`, rounds the sum to Float16 and
