@@ -13,6 +13,7 @@
 //   TitrateEnvironments + TitratePolicy ─> TitrateEvaluation ─────────────────────────────────────┘
 //   TitrateEnvironments, TitratePolicy, TitrateFederation, TitrateEvaluation ─> TitrateSafety ─> titrate
 //   CSodium (libsodium) ─> TitrateSodium ─> TitrateSecureAggregation ─> TitrateFederation, titrate
+//   CZMQ (ZeroMQ) ─> TitrateZMQ ─> TitrateFederation, titrate (network deployment)
 import Foundation
 import PackageDescription
 
@@ -44,6 +45,9 @@ let package = Package(
     .systemLibrary(
       name: "CMPI", pkgConfig: "ompi",
       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .systemLibrary(
+      name: "CZMQ", pkgConfig: "libzmq",
+      providers: [.apt(["libzmq3-dev"])]),
 
     .target(name: "TitrateRandom"),
     .target(name: "TitrateHashing"),
@@ -53,6 +57,7 @@ let package = Package(
     .target(name: "TitrateSodium", dependencies: ["CSodium"]),
     .target(name: "TitrateSecureAggregation", dependencies: ["TitrateSodium"]),
     .target(name: "TitrateMPI", dependencies: ["CMPI"]),
+    .target(name: "TitrateZMQ", dependencies: ["CZMQ"]),
 
     .target(
       name: "TitratePKPD", dependencies: ["TitrateRandom"], swiftSettings: targetCPUSettings),
@@ -76,7 +81,8 @@ let package = Package(
       name: "TitrateFederation",
       dependencies: [
         "TitrateRL", "TitratePolicy", "TitrateEnvironments", "TitrateCheckpoint",
-        "TitrateRandom", "TitrateSecureAggregation", "TitrateMPI",
+        "TitrateRandom", "TitrateSecureAggregation", "TitrateMPI", "TitrateZMQ",
+        "TitrateHashing",
       ]),
     .target(
       name: "TitrateSafety",
@@ -90,6 +96,7 @@ let package = Package(
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
         "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation", "TitrateMPI",
+        "TitrateZMQ",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
@@ -129,5 +136,12 @@ let package = Package(
     .testTarget(
       name: "TitrateMPITests",
       dependencies: ["titrate", "TitrateCheckpoint", "TitrateFederation", "TitratePolicy"]),
+    .testTarget(name: "TitrateZMQTests", dependencies: ["TitrateZMQ"]),
+    .testTarget(
+      name: "TitrateNetworkTests",
+      dependencies: [
+        "titrate", "TitrateFederation", "TitrateZMQ", "TitrateCheckpoint",
+        "TitrateSecureAggregation", "TitrateSodium",
+      ]),
   ]
 )

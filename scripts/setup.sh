@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Titrate needs on a fresh Debian 12 machine: the C libraries
 # (OpenBLAS, HDF5 with its command-line tools, libsodium, Open MPI with
-# mpirun) and, with --python, the Python packages the tests use for
+# mpirun, ZeroMQ) and, with --python, the Python packages the tests use for
 # reference values and interop (numpy, scipy, h5py). Safe to run again: it
 # installs only what is missing.
 set -euo pipefail
@@ -16,7 +16,8 @@ done
 
 # libsodium-dev: secure aggregation (X25519, ChaCha20, XChaCha20-Poly1305).
 # libopenmpi-dev and openmpi-bin: `--transport mpi` (Open MPI 4.1 and mpirun).
-packages=(pkg-config libopenblas-dev libhdf5-dev hdf5-tools libsodium-dev libopenmpi-dev openmpi-bin)
+# libzmq3-dev: `titrate aggregator` and `titrate site` (ZeroMQ 4.3 with CURVE).
+packages=(pkg-config libopenblas-dev libhdf5-dev hdf5-tools libsodium-dev libopenmpi-dev openmpi-bin libzmq3-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

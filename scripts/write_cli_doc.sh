@@ -66,7 +66,7 @@ HEADER
   echo '```'
   "$binary" --help
   echo '```'
-  for command in train evaluate simulate inspect verify environments bench; do
+  for command in train evaluate simulate inspect verify environments bench aggregator site keys; do
     echo
     echo "## \`titrate $command\`"
     echo

@@ -205,6 +205,12 @@ extension FederatedTrainer {
     }
     var record = result.record
     record.attack = attack?.label
+    // A network transport marks a site that sent nothing in time this way.
+    // Local training always reports `.accepted` here.
+    if record.status == .droppedOut || record.status == .timedOut {
+      collected.records.append(record)
+      return
+    }
     if failure == .timeout {
       record.accepted = false
       record.status = .timedOut

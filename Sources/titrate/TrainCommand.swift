@@ -140,13 +140,15 @@ enum TrainCommand {
     transportOption,
   ]
 
-  static func run(_ arguments: [String]) throws {
+  /// Runs `titrate train`, or another command that trains the same way
+  /// with its own transport (`host`, as `titrate aggregator` does).
+  static func run(_ arguments: [String], host: TrainingHost? = nil) throws {
     guard
       let parsed = try parseCommandLine(
-        command: "train", arguments: arguments, usage: usage,
-        summary:
-          "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
-        options: options + federationOptions,
+        command: host?.command ?? "train", arguments: arguments, usage: host?.usage ?? usage,
+        summary: host?.summary
+          ?? "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
+        options: options + federationOptions + (host?.options ?? []),
         details:
           "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected and dropped updates, and epsilon under differential privacy. Exits with code 4 when --dp-epsilon-budget stops the run (the checkpoint is written first)."
       )
@@ -182,10 +184,10 @@ enum TrainCommand {
     if let resumePath = parsed.string("resume") {
       // The run's configuration comes from the checkpoint; options that
       // would change it are rejected rather than ignored.
-      let allowed: Set<String> = [
+      let allowed = Set<String>([
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
         "pause-after", "overwrite", "cohort", "transport",
-      ]
+      ]).union(host?.options.map(\.name) ?? [])
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
           "--\(conflicting) cannot be combined with --resume: the run continues with the configuration stored in the checkpoint; start a new run to change it"
@@ -320,6 +322,7 @@ enum TrainCommand {
       trainer.transport = sites
       if !quiet { print(mpiPlacementSummary(trainer, world: world)) }
     }
+    try host?.attach(parsed, trainer, stored, quiet)
     let started = Date()
     let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {
@@ -359,6 +362,7 @@ enum TrainCommand {
         printError("round \(record.round) skipped, global model unchanged: \(reason)")
       }
       try metricsWriter?.append(record)
+      try host?.roundFinished(record, quiet)
       if checkpointEvery > 0 && record.round % checkpointEvery == 0
         && record.round < min(targetRounds, pauseAfter)
       {

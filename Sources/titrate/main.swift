@@ -17,6 +17,9 @@ let topLevelHelp = """
     verify         run the safety suite on a checkpoint's policy
     environments   list the environment definitions and their site populations
     bench          measure evaluation and training throughput
+    aggregator     run the aggregator of a federation whose sites dial in over ZeroMQ
+    site           run one hospital site that dials a titrate aggregator
+    keys           generate CURVE key pairs for the aggregator and the sites
     version        print the program version
 
   Run 'titrate COMMAND --help' for a command's options. Exit codes: 0 success,
@@ -34,11 +37,14 @@ func runCommand(_ name: String, _ arguments: [String]) throws {
   case "verify": try VerifyCommand.run(arguments)
   case "environments": try EnvironmentsCommand.run(arguments)
   case "bench": try BenchCommand.run(arguments)
+  case "aggregator": try AggregatorCommand.run(arguments)
+  case "site": try SiteCommand.run(arguments)
+  case "keys": try KeysCommand.run(arguments)
   case "version", "--version": print("titrate \(titrateVersion)")
   case "help", "--help", "-h": print(topLevelHelp)
   default:
     throw CommandError.usage(
-      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, verify, environments, bench, version"
+      "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, verify, environments, bench, aggregator, site, keys, version"
     )
   }
 }

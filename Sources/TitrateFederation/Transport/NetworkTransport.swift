@@ -1,0 +1,365 @@
+import Foundation
+import TitrateZMQ
+
+/// Runs the sites of a federation in other processes, usually on other
+/// machines, over ZeroMQ with CURVE: the aggregator's side.
+///
+/// The aggregator binds a ROUTER socket; each site connects a DEALER
+/// socket to it, so only the aggregator accepts connections. The ZAP
+/// handler admits only allow-listed site keys and names each message's
+/// sender by its key, and a frame whose header names another site is
+/// rejected. Validation, attacks, differential privacy, the strategy and
+/// the server step stay in `runRound`, as with the other transports.
+///
+/// Round rule: a site's result counts only in the round it was requested
+/// for, and only once (the first valid result of that site in that round).
+/// Results of other rounds, duplicates and results from a previous
+/// aggregator process are discarded and logged. A sampled site that stays
+/// silent for `siteSilenceSeconds` counts as dropped out, and one that has
+/// not replied by `roundDeadlineSeconds` as timed out, so the round
+/// completes with the rest, or is skipped under `minimumParticipants`. A
+/// site that restarts and sends a new hello during a round gets the
+/// round's request again.
+///
+/// NOTE: the aggregator builds every site's environment because
+/// `FederatedTrainer` does, although it never steps them.
+public final class NetworkTransport: FederationTransport {
+  /// The bound ROUTER socket with CURVE server options.
+  public let socket: ZMQSocket
+  /// The limits of the run.
+  public let settings: NetworkSettings
+  /// Bytes exchanged with each site in the last round that `trainSites` ran.
+  public private(set) var lastRoundTraffic: [String: SiteTraffic] = [:]
+  /// Sites that built the run and wait for requests.
+  public private(set) var readySites: Set<String> = []
+
+  private let welcome: NetworkWelcome
+  private let welcomePayload: [UInt8]
+  private let runIdentifier: [UInt8]
+  private let onEvent: (NetworkEvent) -> Void
+  private var routes: [String: [UInt8]] = [:]
+  /// Sites that were ready at some point in this process.
+  private var joinedSites: Set<String> = []
+  private var lastHeard: [String: Date] = [:]
+  private var round: RoundInProgress?
+
+  /// The state of the round whose replies are awaited.
+  private struct RoundInProgress {
+    var request: SiteTrainingRequest
+    var indexBySite: [String: Int]
+    var results: [String: SiteTrainingResult] = [:]
+    var requested: Set<String> = []
+  }
+
+  /// - Parameters:
+  ///   - socket: a ROUTER socket, already a CURVE server and bound.
+  ///   - welcome: the run description sent to each site that joins.
+  ///   - onEvent: called on the caller's thread for every event.
+  public init(
+    socket: ZMQSocket, welcome: NetworkWelcome, settings: NetworkSettings,
+    onEvent: @escaping (NetworkEvent) -> Void
+  ) throws {
+    self.socket = socket
+    self.welcome = welcome
+    self.settings = settings
+    self.onEvent = onEvent
+    welcomePayload = try welcome.encoded()
+    runIdentifier = NetworkEnvelope.runIdentifier(
+      configurationJSON: try NetworkWelcome.configurationJSON(welcome.configuration),
+      environmentSHA256: welcome.environmentSHA256)
+    try socket.requireRoutablePeers()
+    try socket.limitMessageSize(toBytes: settings.maximumFrameBytes * 2)
+  }
+
+  private var siteNames: [String] { welcome.configuration.sites.map(\.name) }
+
+  /// Serves hellos until every site of the configuration is ready or
+  /// `joinTimeoutSeconds` pass, and returns the sites that are ready.
+  public func waitForSites() throws -> Set<String> {
+    let deadline = Date().addingTimeInterval(settings.joinTimeoutSeconds)
+    while readySites.count < siteNames.count && Date() < deadline {
+      try serveOnce(timeoutMilliseconds: 200)
+    }
+    return readySites
+  }
+
+  public func trainSites(
+    _ request: SiteTrainingRequest, trainer: FederatedTrainer
+  ) throws -> [SiteTrainingResult] {
+    let names = request.siteIndices.map { siteNames[$0] }
+    round = RoundInProgress(
+      request: request,
+      indexBySite: Dictionary(uniqueKeysWithValues: zip(names, request.siteIndices)))
+    lastRoundTraffic = Dictionary(uniqueKeysWithValues: names.map { ($0, SiteTraffic()) })
+    let started = Date()
+    for name in names {
+      // A site silent before the round gets the full silence allowance.
+      lastHeard[name] = max(lastHeard[name] ?? started, started)
+      if readySites.contains(name) { sendRequest(to: name) }
+    }
+
+    var missing: [String: (SiteRoundStatus, String)] = [:]
+    while true {
+      let pending = names.filter { round!.results[$0] == nil && missing[$0] == nil }
+      if pending.isEmpty { break }
+      let now = Date()
+      if let deadline = settings.roundDeadlineSeconds, now.timeIntervalSince(started) > deadline {
+        for name in pending {
+          missing[name] = (
+            .timedOut,
+            String(format: "timed out: no reply within the round deadline of %.1f s", deadline)
+          )
+        }
+        continue
+      }
+      for name in pending where now.timeIntervalSince(lastHeard[name]!) > settings.siteSilenceSeconds {
+        missing[name] = (
+          .droppedOut,
+          String(
+            format: "dropped out: no heartbeat or reply for %.1f s", settings.siteSilenceSeconds)
+        )
+        onEvent(
+          NetworkEvent(
+            kind: .siteDropped, site: name, round: request.round,
+            detail: missing[name]!.1))
+      }
+      try serveOnce(timeoutMilliseconds: 100)
+    }
+
+    let finished = round!
+    round = nil
+    return names.map { name in
+      if let result = finished.results[name] { return result }
+      let (status, reason) = missing[name]!
+      return Self.missingResult(site: name, round: request.round, status: status, reason: reason)
+    }
+  }
+
+  /// Site states stay at the sites, which keep them between rounds and
+  /// across an aggregator restart, so a network checkpoint holds only the
+  /// aggregator's initial copies of the site learners.
+  public func collectSiteStates(into trainer: FederatedTrainer) throws {}
+
+  /// Tells every known site that the run is over.
+  public func finish() throws {
+    for name in routes.keys.sorted() { send(.stop, to: name, round: 0) }
+  }
+
+  /// Builds the placeholder result of a site that sent nothing in time.
+  static func missingResult(
+    site: String, round: Int, status: SiteRoundStatus, reason: String
+  ) -> SiteTrainingResult {
+    SiteTrainingResult(
+      update: ModelUpdate(
+        siteName: site, round: round, delta: [], sampleCount: 0, observationStatistics: nil),
+      record: SiteRoundRecord(
+        site: site, accepted: false, rejectionReason: reason, status: status,
+        environmentSteps: 0, meanEpisodeReturn: nil, targetAttainment: nil, outcomeMeans: [:],
+        episodes: 0, secondsTraining: 0))
+  }
+
+  // MARK: - Receiving
+
+  /// Waits up to `timeoutMilliseconds` for one message and handles it.
+  func serveOnce(timeoutMilliseconds: Int) throws {
+    guard let message = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) else {
+      return
+    }
+    guard message.frames.count == 2, let site = message.userID else {
+      reject(site: message.userID, "expected a routing id and one frame, got "
+        + "\(message.frames.count) frames")
+      return
+    }
+    let frame = message.frames[1]
+    let envelope: NetworkEnvelope
+    do {
+      envelope = try NetworkEnvelope(decoding: frame, maximumFrameBytes: settings.maximumFrameBytes)
+    } catch {
+      reject(site: site, error.description)
+      return
+    }
+    guard envelope.siteName == site else {
+      reject(
+        site: site,
+        "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'")
+      return
+    }
+    guard siteNames.contains(site) else {
+      routes[site] = message.frames[0]
+      send(
+        .reject, to: site, round: 0,
+        payload: encodeReason(
+          "site '\(site)' is not in this run's configuration (sites: "
+            + siteNames.joined(separator: ", ") + ")"))
+      onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: "not in the run"))
+      return
+    }
+    routes[site] = message.frames[0]
+    lastHeard[site] = Date()
+    if let round, round.indexBySite[site] != nil {
+      lastRoundTraffic[site, default: SiteTraffic()].bytesReceived += frame.count
+    }
+    handle(envelope, from: site)
+  }
+
+  private func handle(_ envelope: NetworkEnvelope, from site: String) {
+    // A site that leaves before it joined sends the zero run id.
+    let runIndependent: Set<NetworkMessageType> = [.hello, .leave]
+    if !runIndependent.contains(envelope.type) && envelope.runIdentifier != runIdentifier {
+      // A site that has not heard from this aggregator process (after a
+      // restart) or that belongs to another run: describe the run again.
+      if envelope.type == .heartbeat || envelope.type == .ready {
+        welcomeSite(site, restarted: true)
+      } else {
+        discard(site, envelope, "it belongs to another run or to an earlier aggregator process")
+      }
+      return
+    }
+    switch envelope.type {
+    case .hello:
+      receiveHello(envelope, from: site)
+    case .ready:
+      let rejoined = joinedSites.contains(site)
+      readySites.insert(site)
+      joinedSites.insert(site)
+      onEvent(
+        NetworkEvent(
+          kind: rejoined ? .siteRejoined : .siteJoined, site: site, round: round?.request.round,
+          detail: "ready"))
+      if let round, round.indexBySite[site] != nil, round.results[site] == nil {
+        if round.requested.contains(site) {
+          onEvent(
+            NetworkEvent(
+              kind: .requestResent, site: site, round: round.request.round,
+              detail: "the site rejoined during the round"))
+        }
+        sendRequest(to: site)
+      }
+    case .heartbeat:
+      if !readySites.contains(site) { welcomeSite(site, restarted: true) }
+    case .result:
+      receiveResult(envelope, from: site)
+    case .leave:
+      readySites.remove(site)
+      onEvent(
+        NetworkEvent(
+          kind: .siteLeft, site: site, round: round?.request.round,
+          detail: decodeReason(envelope.payload)))
+    case .welcome, .reject, .train, .stop:
+      reject(site: site, "a site may not send a \(envelope.type) message")
+    }
+  }
+
+  private func receiveHello(_ envelope: NetworkEnvelope, from site: String) {
+    let hello: NetworkHello
+    do {
+      hello = try NetworkHello(decoding: envelope.payload)
+    } catch {
+      reject(site: site, "unreadable hello: \(error)")
+      return
+    }
+    guard hello.environmentSHA256 == welcome.environmentSHA256 else {
+      let reason =
+        "its environment definition has SHA-256 \(hello.environmentSHA256.prefix(12))..., the "
+        + "run's has \(welcome.environmentSHA256.prefix(12))...; give the site the same "
+        + "definition file as the aggregator"
+      send(.reject, to: site, round: 0, payload: encodeReason(reason))
+      onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
+      return
+    }
+    // A hello from a ready site means the site process restarted.
+    readySites.remove(site)
+    welcomeSite(site, restarted: false)
+  }
+
+  private func welcomeSite(_ site: String, restarted: Bool) {
+    if restarted {
+      onEvent(
+        NetworkEvent(
+          kind: .aggregatorRestarted, site: site, round: round?.request.round,
+          detail: "the site had not yet joined this aggregator process; sent the run again"))
+    }
+    send(.welcome, to: site, round: welcome.completedRounds, payload: welcomePayload)
+  }
+
+  private func receiveResult(_ envelope: NetworkEnvelope, from site: String) {
+    guard var round, round.indexBySite[site] != nil, envelope.round == round.request.round
+    else {
+      discard(site, envelope, "no request of that round is open for the site")
+      return
+    }
+    guard round.results[site] == nil else {
+      discard(site, envelope, "the site's result for this round already arrived")
+      return
+    }
+    var reader = TransportReader(envelope.payload, context: "round \(envelope.round) result")
+    let result: SiteTrainingResult
+    do {
+      result = try reader.readEncodedResult().0
+      guard reader.isAtEnd else {
+        throw FederationTransportError.malformedMessage("trailing bytes after the result")
+      }
+    } catch {
+      reject(site: site, "round \(envelope.round) result: \(error)")
+      return
+    }
+    guard result.update.siteName == site, result.update.round == envelope.round,
+      result.record.site == site
+    else {
+      reject(
+        site: site,
+        "the result names site '\(result.update.siteName)' round \(result.update.round), "
+          + "expected '\(site)' round \(envelope.round)")
+      return
+    }
+    round.results[site] = result
+    self.round = round
+  }
+
+  // MARK: - Sending
+
+  private func sendRequest(to site: String) {
+    guard var round, let index = round.indexBySite[site] else { return }
+    var request = round.request
+    request.siteIndices = [index]
+    var writer = TransportWriter()
+    writer.append(request)
+    let size = send(.train, to: site, round: request.round, payload: writer.bytes)
+    lastRoundTraffic[site, default: SiteTraffic()].bytesSent += size
+    round.requested.insert(site)
+    self.round = round
+  }
+
+  /// Sends one message and returns its size in bytes, 0 when the site is
+  /// not connected (it gets the request again when it rejoins).
+  @discardableResult
+  private func send(
+    _ type: NetworkMessageType, to site: String, round: Int, payload: [UInt8] = []
+  ) -> Int {
+    guard let route = routes[site] else { return 0 }
+    let frame = NetworkEnvelope(
+      type: type, runIdentifier: runIdentifier, round: round, siteName: site, payload: payload
+    ).encoded()
+    do {
+      try socket.send([route, frame])
+      return frame.count
+    } catch {
+      onEvent(
+        NetworkEvent(
+          kind: .siteDropped, site: site, round: round == 0 ? nil : round,
+          detail: "could not send \(type): \(error)"))
+      return 0
+    }
+  }
+
+  private func reject(site: String?, _ reason: String) {
+    onEvent(NetworkEvent(kind: .frameRejected, site: site, round: round?.request.round, detail: reason))
+  }
+
+  private func discard(_ site: String, _ envelope: NetworkEnvelope, _ reason: String) {
+    onEvent(
+      NetworkEvent(
+        kind: .resultDiscarded, site: site, round: envelope.round,
+        detail: "\(envelope.type) for round \(envelope.round) discarded: \(reason)"))
+  }
+}
