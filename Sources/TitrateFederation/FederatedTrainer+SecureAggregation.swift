@@ -99,7 +99,8 @@ extension FederatedTrainer {
     let outcome = simulateSecureAggregationRound(
       round: UInt64(round), inputs: inputs, vectorLength: globalParameters.count + 1,
       configuration: secure, drops: protocolDrops, randomness: .system,
-      graphRandomness: RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round)))
+      graphRandomness: RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round)),
+      siteNames: Dictionary(uniqueKeysWithValues: sampled.map { (UInt32($0), siteNames[$0]) }))
 
     var summary = SecureAggregationRoundSummary(
       includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: nil,
@@ -113,7 +114,8 @@ extension FederatedTrainer {
         // stages; the stage it was scheduled for stands when it is one of them.
         let effective =
           hasInput || stage == .afterAdvertisingKeys ? stage : .afterSharingKeys
-        summary.drops.append(SecureAggregationDrop(site: siteNames[index], stage: effective.rawValue))
+        summary.drops.append(
+          SecureAggregationDrop(site: siteNames[index], stage: effective.rawValue))
       } else if !hasInput {
         summary.drops.append(
           SecureAggregationDrop(

@@ -52,6 +52,9 @@ public final class SecureAggregationServer {
   public let vectorLength: Int
   /// The neighbour graph of this round.
   public let graph: NeighbourGraph
+  /// Names used for sites in abort reasons (a site's name in the
+  /// federation); a site without one is named by its id.
+  public var siteNames: [UInt32: String] = [:]
   private var advertised: [UInt32: AdvertiseKeysMessage] = [:]
   private var sharers: Set<UInt32> = []
   /// The masked inputs received in stage 2, by site: all that the
@@ -67,6 +70,11 @@ public final class SecureAggregationServer {
   /// Creates the server for `participants` (protocol ids).
   /// - Precondition: the settings passed `SecureAggregationConfiguration`'s
   ///   checks.
+  /// "site NAME" when the site has a name, "site ID" otherwise.
+  func label(_ site: UInt32) -> String {
+    siteNames[site].map { "site \($0)" } ?? "site \(site)"
+  }
+
   public init(
     round: UInt64, participants: [UInt32], neighbourCount: Int, threshold: Int, modulusBits: Int,
     vectorLength: Int, randomness: inout RandomByteSource
@@ -108,7 +116,7 @@ public final class SecureAggregationServer {
       if count < threshold {
         throw abort(
           stage,
-          "site \(site) has \(count) \(role), fewer than the threshold \(threshold)")
+          "\(label(site)) has \(count) \(role), fewer than the threshold \(threshold)")
       }
     }
   }
@@ -245,7 +253,7 @@ public final class SecureAggregationServer {
       else {
         throw abort(
           .unmasking,
-          "\(shares.count) shares of the self-mask seed of site \(site) arrived, fewer than the "
+          "\(shares.count) shares of the self-mask seed of \(label(site)) arrived, fewer than the "
             + "threshold \(threshold)")
       }
       addMask(seed: seed, sign: -1, to: &sum)
@@ -259,7 +267,7 @@ public final class SecureAggregationServer {
       else {
         throw abort(
           .unmasking,
-          "the masking key of dropped site \(site) could not be rebuilt from \(shares.count) "
+          "the masking key of dropped \(label(site)) could not be rebuilt from \(shares.count) "
             + "shares (threshold \(threshold))")
       }
       // Each survivor u that masked against the dropped site v added
@@ -270,7 +278,7 @@ public final class SecureAggregationServer {
             peerPublicKey: advertised[neighbour]!.maskingPublicKey,
             context: pairwiseMaskContext(round: round))
         else {
-          throw abort(.unmasking, "site \(neighbour) advertised an invalid masking key")
+          throw abort(.unmasking, "\(label(neighbour)) advertised an invalid masking key")
         }
         addMask(seed: seed, sign: neighbour < site ? -1 : 1, to: &sum)
       }

@@ -52,7 +52,8 @@ public struct SecureAggregationOutcome: Sendable {
 public func simulateSecureAggregationRound(
   round: UInt64, inputs: [UInt32: [UInt64]?], vectorLength: Int,
   configuration: SecureAggregationConfiguration, drops: [UInt32: SimulatedDropStage] = [:],
-  randomness: RandomByteSource, graphRandomness: RandomByteSource? = nil
+  randomness: RandomByteSource, graphRandomness: RandomByteSource? = nil,
+  siteNames: [UInt32: String] = [:]
 ) -> SecureAggregationOutcome {
   precondition(
     inputs.values.allSatisfy { $0 == nil || $0!.count == vectorLength },
@@ -66,7 +67,9 @@ public func simulateSecureAggregationRound(
     round: round, participants: participants,
     neighbourCount: configuration.effectiveNeighbourCount(participantCount: n),
     threshold: configuration.effectiveThreshold(participantCount: n),
-    modulusBits: configuration.modulusBits, vectorLength: vectorLength, randomness: &serverRandomness)
+    modulusBits: configuration.modulusBits, vectorLength: vectorLength,
+    randomness: &serverRandomness)
+  server.siteNames = siteNames
 
   func deliver(_ messages: [UInt32: [UInt8]]) -> [UInt32: [UInt8]] {
     traffic.serverToSitesBytes += messages.values.reduce(0) { $0 + $1.count }
