@@ -8,7 +8,7 @@
 #   bash scripts/bench/robustness.sh [RESULTS_DIR]
 # Environment overrides: ROUNDS (150), PATIENTS (128), EVAL_PATIENTS (1000),
 # STRATEGIES and ATTACKS (space-separated lists), SEED (1), BINARY (the
-# titrate executable; .build/release/titrate).
+# titrate executable; .build/release/titrate), FEDPG_SIGMA (0.06).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary=${BINARY:-.build/release/titrate}
@@ -31,6 +31,7 @@ strategy_options() {
     trimmed-mean) echo "--trim-fraction 0.3" ;;
     krum | multi-krum) echo "--byzantine-f 2" ;;
     bulyan) echo "--byzantine-f 1" ;;
+    fedpg-br) echo "--fedpg-sigma ${FEDPG_SIGMA:-0.06}" ;;
     *) echo "" ;;
   esac
 }
