@@ -302,10 +302,14 @@ enum TrainCommand {
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
     if parsed.explicitOptions.contains("pause-after") {
       guard pauseAfter > trainer.completedRounds, pauseAfter < targetRounds else {
+        let first = trainer.completedRounds + 1
+        let choice =
+          first <= targetRounds - 1
+          ? "choose a round in \(first)...\(targetRounds - 1) or omit --pause-after"
+          : "no round is left to pause after, so omit --pause-after (or raise --rounds)"
         throw CommandError.usage(
           "--pause-after \(pauseAfter) must lie after the \(trainer.completedRounds) rounds "
-            + "already trained and before the run's last round \(targetRounds); choose a round "
-            + "in \(trainer.completedRounds + 1)...\(targetRounds - 1) or omit --pause-after")
+            + "already trained and before the run's last round \(targetRounds); \(choice)")
       }
     }
     if case .mpi(let world) = transport {
