@@ -245,12 +245,12 @@ func printError(_ message: String) {
 }
 
 /// Parses a subcommand's arguments, or prints its help and returns nil when
-/// `--help` is among them.
+/// `--help` or `-h` is among them.
 func parseCommandLine(
   command: String, arguments: [String], usage: String, summary: String,
   options: [OptionSpecification], details: String = ""
 ) throws -> ParsedOptions? {
-  if arguments.contains("--help") {
+  if arguments.contains("--help") || arguments.contains("-h") {
     print(helpText(usage: usage, summary: summary, options: options, details: details))
     return nil
   }
