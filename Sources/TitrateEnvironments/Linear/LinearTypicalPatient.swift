@@ -64,3 +64,11 @@ extension LinearEnvironment {
   /// `setPatients`.
   public func currentObservations() -> [Float] { observations() }
 }
+
+extension LinearEnvironment {
+  /// Each patient's start time of the current cycle's dose since the
+  /// episode start, hours.
+  public var cycleStartsHours: [Double] {
+    cycles.cycleStartStep.map { Double($0) * definition.dosing.simulationStepHours }
+  }
+}
