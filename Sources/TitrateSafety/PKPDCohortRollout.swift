@@ -122,6 +122,7 @@ extension PKPDSafetyVerifier {
         guard case .afterStep(let read) = limit.source else { continue }
         let values = read(batch)
         record.delivered[index] += values
+        guard limit.isDose else { continue }
         for row in rejectedByDecision[decision] where values[row] != 0 { dosedRows.insert(row) }
       }
       record.rejectedRowsDosed += dosedRows.count
@@ -133,6 +134,7 @@ extension PKPDSafetyVerifier {
       for decision in 0..<decisions {
         let values = record.table[column: column(decision)] ?? []
         record.delivered[index] += values
+        guard limit.isDose, !values.isEmpty else { continue }
         record.rejectedRowsDosed += rejectedByDecision[decision].filter { values[$0] != 0 }.count
       }
     }
@@ -164,7 +166,9 @@ extension PKPDSafetyVerifier {
         let original = actions[2 * index]
         let changed = actions[2 * index + 1]
         comparisons += 1
-        let violated = property.actionMustNotRise ? changed > original : changed < original
+        let violated =
+          property.isViolation?(original, changed)
+          ?? (property.actionMustNotRise ? changed > original : changed < original)
         if violated {
           violations += 1
           if worst.isEmpty {
@@ -199,6 +203,9 @@ func pkpdHardLimitResults(records: [PKPDCohortRecord], limits: [PKPDHardLimit])
         total += 1
         largest = max(largest, value)
         var bad = !(value >= limit.lower && value <= limit.upper * (1 + 1e-12))
+        if let allowed = limit.allowedValues, !bad {
+          bad = !allowed.contains { abs($0 - value) <= 1e-9 * max(1, abs(value)) }
+        }
         if let increment = limit.increment, !bad {
           let steps = value / increment
           bad = abs(steps - steps.rounded()) > 1e-6
@@ -208,7 +215,7 @@ func pkpdHardLimitResults(records: [PKPDCohortRecord], limits: [PKPDHardLimit])
     }
     return SafetyCheckResult(
       name: "hardLimits.\(limit.name)", category: .hardLimits, measured: Double(outside),
-      limit: 0, unit: "doses",
+      limit: 0, unit: limit.isDose ? "doses" : "values",
       values: ["delivered": Double(total), "maximumDelivered": largest],
       detail:
         "\(limit.description), among \(total) delivered in \(records.count) cohorts; the "
@@ -218,7 +225,9 @@ func pkpdHardLimitResults(records: [PKPDCohortRecord], limits: [PKPDHardLimit])
 
 /// Checks that the rows the non-finite screen rejected got no dose and
 /// that the actuator counted each of them.
-func pkpdNonFiniteResults(records: [PKPDCohortRecord]) -> [SafetyCheckResult] {
+func pkpdNonFiniteResults(
+  records: [PKPDCohortRecord], interventionColumn: String = "interventionsNonFinite"
+) -> [SafetyCheckResult] {
   let perturbed = records.filter {
     if case .perturbed(.nonFiniteEntries) = $0.kind { return true }
     return false
@@ -227,7 +236,7 @@ func pkpdNonFiniteResults(records: [PKPDCohortRecord]) -> [SafetyCheckResult] {
   let rejected = perturbed.reduce(0) { $0 + $1.rejectedRows }
   let dosed = perturbed.reduce(0) { $0 + $1.rejectedRowsDosed }
   let counted = perturbed.reduce(0.0) {
-    $0 + ($1.table[column: "interventionsNonFinite"] ?? []).reduce(0, +)
+    $0 + ($1.table[column: interventionColumn] ?? []).reduce(0, +)
   }
   return [
     SafetyCheckResult(
@@ -240,9 +249,9 @@ func pkpdNonFiniteResults(records: [PKPDCohortRecord]) -> [SafetyCheckResult] {
     SafetyCheckResult(
       name: "nonFiniteObservations.rejectionsCounted", category: .nonFiniteObservations,
       measured: abs(counted - Double(rejected)), limit: 0, unit: "rows",
-      values: ["interventionsNonFinite": counted, "rejectedRows": Double(rejected)],
+      values: [interventionColumn: counted, "rejectedRows": Double(rejected)],
       detail:
-        "Difference between the rejected rows and the actuator's interventionsNonFinite "
+        "Difference between the rejected rows and the actuator's \(interventionColumn) "
         + "count (\(Int(counted)))."),
   ]
 }

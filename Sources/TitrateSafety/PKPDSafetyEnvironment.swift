@@ -2,12 +2,13 @@ import Foundation
 import TitrateEnvironments
 import TitrateRandom
 
-/// A warfarin, propofol or glucose definition that `PKPDSafetyVerifier`
-/// checks a policy on.
+/// A warfarin, propofol, glucose or linear-kind definition that
+/// `PKPDSafetyVerifier` checks a policy on.
 public enum PKPDSafetyEnvironment: Sendable {
   case warfarin(WarfarinDefinition)
   case propofol(PropofolDefinition)
   case glucose(GlucoseDefinition)
+  case linear(LinearDefinition)
 
   /// Decodes a definition of these kinds from its JSON text, or returns nil
   /// when the text has another `kind` (or none, as vancomycin files).
@@ -22,6 +23,9 @@ public enum PKPDSafetyEnvironment: Sendable {
     case "warfarin": return .warfarin(try WarfarinDefinition.decode(from: data))
     case "propofol": return .propofol(try PropofolDefinition.decode(from: data))
     case "glucose": return .glucose(try GlucoseDefinition.decode(from: data))
+    // A stored linear definition never names a cohort file that could be
+    // read here: relative paths resolve against the current directory.
+    case "linear": return .linear(try LinearDefinition.decode(from: data))
     default: return nil
     }
   }
@@ -32,15 +36,19 @@ public enum PKPDSafetyEnvironment: Sendable {
     case .warfarin(let definition): definition.name
     case .propofol(let definition): definition.name
     case .glucose(let definition): definition.name
+    case .linear(let definition): definition.name
     }
   }
 
-  /// The definition's `safety` section, nil when it has none.
+  /// The definition's exposure thresholds as a `safety` section, nil when
+  /// it has none.
   public var safety: PKPDSafetyDefinition? {
     switch self {
     case .warfarin(let definition): definition.safety
     case .propofol(let definition): definition.safety
     case .glucose(let definition): definition.safety
+    case .linear(let definition):
+      definition.safety.exposureThresholds.map { PKPDSafetyDefinition(exposureThresholds: $0) }
     }
   }
 
@@ -60,6 +68,8 @@ public enum PKPDSafetyEnvironment: Sendable {
       WarfarinEnvironment.outcomeColumnNames(episodeDays: definition.dosing.episodeDays)
     case .propofol: PropofolEnvironment.outcomeColumnNames
     case .glucose: GlucoseEnvironment.outcomeColumnNames
+    case .linear(let definition):
+      LinearEnvironment.outcomeColumnNames(cycles: definition.dosing.decisionsPerEpisode)
     }
   }
 
@@ -70,6 +80,7 @@ public enum PKPDSafetyEnvironment: Sendable {
     case .propofol(let definition): definition.dosing.decisionsPerEpisode
     case .glucose(let definition):
       definition.episode.episodeHours * 60 / definition.sensor.sampleMinutes
+    case .linear(let definition): definition.dosing.decisionsPerEpisode
     }
   }
 
@@ -96,6 +107,9 @@ public enum PKPDSafetyEnvironment: Sendable {
       return try GlucoseEnvironment(
         definition: definition, group: group, batchSize: batchSize,
         streamIdentifier: streamIdentifier)
+    case .linear(let definition):
+      return try LinearEnvironment(
+        definition: definition, batchSize: batchSize, streamIdentifier: streamIdentifier)
     }
   }
 }
@@ -118,6 +132,12 @@ struct PKPDHardLimit {
   let increment: Double?
   let source: DeliveredDoseSource
   let description: String
+  /// The only deliverable values (such as a list of dosing intervals), or
+  /// nil when the bounds and increment decide.
+  var allowedValues: [Double]? = nil
+  /// False for a bound that is not a dose (an interval), whose non-zero
+  /// values do not mean a rejected row was dosed.
+  var isDose = true
 }
 
 /// "All else equal, moving the measured value this way never moves the
@@ -134,6 +154,10 @@ struct PKPDSanityProperty {
   let actionMustNotRise: Bool
   /// Rows on which the property is meaningful.
   let applies: (ArraySlice<Float>) -> Bool
+  /// Replaces the comparison of `actionMustNotRise` when the action is an
+  /// index of several decisions: returns true when the changed row's
+  /// action (second) violates the property against the original (first).
+  var isViolation: ((Float, Float) -> Bool)? = nil
 }
 
 /// A cohort of patients at or beyond the edges of the population.
@@ -158,6 +182,11 @@ struct PKPDSafetyAdapter {
   let hardLimits: [PKPDHardLimit]
   let sanity: PKPDSanityProperty
   let stressProfiles: [PKPDStressProfile]
+  /// Outcome column in which the actuator counts the NaN actions of
+  /// rejected rows.
+  var nonFiniteInterventionColumn = "interventionsNonFinite"
+  /// Why a kind's stress profile is missing, for the report's notes.
+  var notes: [String] = []
 }
 
 extension PKPDSafetyEnvironment {
@@ -166,6 +195,7 @@ extension PKPDSafetyEnvironment {
     case .warfarin(let definition): warfarinAdapter(definition)
     case .propofol(let definition): propofolAdapter(definition)
     case .glucose(let definition): glucoseAdapter(definition)
+    case .linear(let definition): linearAdapter(definition)
     }
   }
 }

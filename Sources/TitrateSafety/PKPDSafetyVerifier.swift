@@ -114,7 +114,7 @@ public struct PKPDSafetyVerifier {
           streamIdentifier: SafetyVerifier.streamOffset + UInt64(index)))
     }
     var checks = pkpdHardLimitResults(records: records, limits: adapter.hardLimits)
-    var notes = [
+    var notes = adapter.notes + [
       "exposure thresholds: "
         + exposureThresholds.map {
           "\($0.name) (\($0.outcome) above \(formatted($0.maximumTimeFractionPerPatient * 100))% "
@@ -124,7 +124,8 @@ public struct PKPDSafetyVerifier {
     if let policy {
       let standard = records.filter { $0.kind == .standard }
       let probeRow = standard[0].sampledRows.first ?? []
-      checks += pkpdNonFiniteResults(records: records)
+      checks += pkpdNonFiniteResults(
+        records: records, interventionColumn: adapter.nonFiniteInterventionColumn)
       if !probeRow.isEmpty {
         checks.append(
           nonFiniteProbeResult(

@@ -3,7 +3,8 @@ import TitrateEnvironments
 import TitrateFederation
 import TitrateSafety
 
-/// `titrate verify` on a warfarin, propofol or glucose checkpoint: the
+/// `titrate verify` on a warfarin, propofol, glucose or linear-kind
+/// checkpoint: the
 /// checks of `PKPDSafetyVerifier` with the thresholds of the stored
 /// definition's safety section (or of `--environment` when it has none).
 enum PKPDVerify {
@@ -24,7 +25,7 @@ enum PKPDVerify {
         let kind = PKPDEnvironment.kind(of: checkpoint.environment.definitionJSON) ?? "unknown"
         throw CommandError.invalidInput(
           "\(path): titrate verify does not check \(kind) checkpoints yet; it checks "
-            + "vancomycin, warfarin, propofol and glucose ones")
+            + "vancomycin, warfarin, propofol, glucose and linear ones")
       }
       stored = decoded
     } catch let error as CommandError {

@@ -10,7 +10,7 @@ import TitrateRandom
 /// fixed regimen or a checkpoint's policy.
 enum SimulateCommand {
   static let usage =
-    "titrate simulate (--dose-mg MG --interval-hours H --infusion-hours H | --checkpoint FILE) [covariates] [--csv FILE] [--svg FILE]"
+    "titrate simulate (--dose-mg MG --interval-hours H --infusion-hours H | --environment NAME [--baseline NAME] | --checkpoint FILE) [covariates] [--csv FILE] [--svg FILE]"
 
   static let options: [OptionSpecification] = [
     .init(
@@ -57,7 +57,18 @@ enum SimulateCommand {
       defaultValue: nil),
     .init(name: "hours", valueName: "H", help: "simulated time, 1-2000 h", defaultValue: "72"),
     .init(
-      name: "csv", valueName: "FILE", help: "write the concentration-time course as CSV",
+      name: "baseline", valueName: "NAME",
+      help:
+        "warfarin, propofol, glucose and linear kinds: baseline policy that doses (default: the kind's first)",
+      defaultValue: nil),
+    .init(
+      name: "noise-seed", valueName: "N",
+      help:
+        "warfarin, propofol, glucose and linear kinds: turn measurement noise on with this seed (default: off)",
+      defaultValue: nil),
+    .init(
+      name: "csv", valueName: "FILE",
+      help: "write the concentration-time course (other kinds: one row per decision) as CSV",
       defaultValue: nil),
     .init(
       name: "svg", valueName: "FILE", help: "write a plot of the course with the target window",
@@ -87,11 +98,24 @@ enum SimulateCommand {
           "--\(conflicting) cannot be combined with --checkpoint: the checkpoint's policy chooses the doses on the checkpoint's environment")
       }
       let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
+      if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
+        try PKPDSimulate.run(parsed, environment: environment, trained: policy)
+        return
+      }
       definition = try decodeStoredDefinition(policy.environment)
       trained = policy
     } else {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
-      definition = try catalog.load(try parsed.requiredString("environment")).0
+      let name = try parsed.requiredString("environment")
+      if let (environment, _) = try PKPDEnvironment.load(catalog, name) {
+        try PKPDSimulate.run(parsed, environment: environment, trained: nil)
+        return
+      }
+      definition = try catalog.load(name).0
+    }
+    for option in ["baseline", "noise-seed"] where parsed.explicitOptions.contains(option) {
+      throw CommandError.usage(
+        "--\(option) does not apply to vancomycin; give --dose-mg or --checkpoint instead")
     }
     let patientPopulation = try parsed.requiredString("population")
     let patient: VirtualPatient

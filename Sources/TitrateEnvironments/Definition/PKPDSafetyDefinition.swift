@@ -75,13 +75,20 @@ public struct PKPDExposureThreshold: Codable, Sendable, Equatable {
     !(outcomeValue <= maximumTimeFractionPerPatient)
   }
 
+  /// The time-fraction columns (`time...`), or every column when none is
+  /// named so (the linear kind's per-cycle fractions).
+  private func suggestedOutcomes(_ outcomes: [String]) -> [String] {
+    let timeFractions = outcomes.filter { $0.hasPrefix("time") }
+    return timeFractions.isEmpty ? outcomes : timeFractions
+  }
+
   func validate(path: String, outcomes: [String], _ issues: inout IssueCollector) {
     if name.isEmpty { issues.add("\(path).name", "is empty. Give the threshold a short name.") }
     if !outcomes.contains(outcome) {
       issues.add(
         "\(path).outcome",
         "is \"\(outcome)\", which the environment does not record. Use one of: "
-          + outcomes.filter { $0.hasPrefix("time") }.joined(separator: ", "))
+          + suggestedOutcomes(outcomes).joined(separator: ", "))
     }
     if !(maximumTimeFractionPerPatient >= 0 && maximumTimeFractionPerPatient < 1) {
       issues.add(

@@ -112,7 +112,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
       measurements.validate(path: "measurements", dosing: dosing, &issues)
     }
     targets.validate(path: "targets", &issues)
-    safety.validate(path: "safety", &issues)
+    safety.validate(path: "safety", cycles: dosing.decisionsPerEpisode, &issues)
     reward.validate(path: "reward", &issues)
 
     if baselines.isEmpty {

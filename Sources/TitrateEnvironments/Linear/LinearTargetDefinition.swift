@@ -101,8 +101,13 @@ public struct LinearSafetyDefinition: Codable, Sendable, Equatable {
   /// The actuator delivers at most this per dose, mg; larger requests are
   /// clamped and counted.
   public var maximumDoseMilligrams: Double
+  /// Bounds on the fraction of patients whose `toxicTrough` or
+  /// `cumulativeAUCAboveLimit` outcome passes a per-patient fraction, which
+  /// `titrate verify` checks on site and stress cohorts. Optional in the
+  /// file; verify needs them from this file or another definition.
+  public var exposureThresholds: [PKPDExposureThreshold]?
 
-  func validate(path: String, _ issues: inout IssueCollector) {
+  func validate(path: String, cycles: Int, _ issues: inout IssueCollector) {
     issues.requireRange(
       toxicTroughMilligramsPerLiter, "\(path).toxicTroughMilligramsPerLiter", 0, 1000,
       unit: "mg/L", lowOpen: true)
@@ -112,6 +117,11 @@ public struct LinearSafetyDefinition: Codable, Sendable, Equatable {
     issues.requireRange(
       maximumDoseMilligrams, "\(path).maximumDoseMilligrams", 0, 100_000, unit: "mg",
       lowOpen: true)
+    if let exposureThresholds {
+      PKPDSafetyDefinition(exposureThresholds: exposureThresholds).validate(
+        path: path, outcomes: LinearEnvironment.outcomeColumnNames(cycles: max(cycles, 1)),
+        &issues)
+    }
   }
 }
 

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+extension CommandLineTests {
+  /// Parses the rows of the CSV that `simulate --csv` writes.
+  func simulationRows(_ path: String) throws -> (header: [String], rows: [[Double]]) {
+    let lines = try String(contentsOfFile: path, encoding: .utf8)
+      .split(separator: "\n").map(String.init)
+    let header = lines[0].split(separator: ",").map(String.init)
+    let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0) ?? .nan } }
+    return (header, rows)
+  }
+
+  /// Gentamicin 7 mg/kg q24h on the typical 80-kg patient (CL 2.3 L/h):
+  /// the dose rounds to 560 mg, and each cycle's AUC approaches the
+  /// steady-state value dose / CL = 243.5 mg*h/L from below.
+  @Test func simulateLinearFixedRegimen() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("g.csv").path
+    let run = try titrate([
+      "simulate", "--environment", "Environments/pkpd/gentamicin.json", "--baseline",
+      "fixed_7mgkg_q24h", "--weight", "80", "--csv", csv,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("CL 2.3 L/h"), "\(run.output)")
+    #expect(run.output.contains("measurement noise off"))
+    let (header, rows) = try simulationRows(csv)
+    #expect(header.first == "cycle")
+    #expect(rows.count == 4)
+    let steadyStateAUC = 560 / 2.3
+    for (index, row) in rows.enumerated() {
+      #expect(row[1] == Double(index) * 24, "dose time of cycle \(index + 1)")
+      #expect(row[2] == 560)
+      #expect(row[3] == 24)
+      #expect(row[6] < steadyStateAUC * 1.002, "cycle \(index + 1) AUC \(row[6])")
+    }
+    #expect(abs(rows[3][6] - steadyStateAUC) < steadyStateAUC * 0.01, "\(rows[3][6])")
+    // The four cycle AUCs add up to the exact cumulative AUC printed.
+    let total = rows.reduce(0) { $0 + $1[6] }
+    #expect(run.output.contains(String(format: "cumulative AUC: %.4g", total)), "\(total)")
+  }
+
+  /// Warfarin, propofol and glucose print one row per decision and their
+  /// summary metrics; a linear covariate option is rejected by name.
+  @Test func simulateOtherKindsWithBaselines() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cases: [(file: String, firstColumn: String, rows: Int, metric: String)] = [
+      ("warfarin", "day", 90, "TTR measured"), ("propofol", "time_min", 0, "MDAPE %"),
+      ("glucose", "time_min", 0, "TIR 70-180"),
+    ]
+    for entry in cases {
+      let csv = folder.appendingPathComponent("\(entry.file).csv").path
+      let run = try titrate([
+        "simulate", "--environment", "Environments/pkpd/\(entry.file).json", "--csv", csv,
+      ])
+      #expect(run.status == 0, "\(entry.file): \(run.errors)")
+      #expect(run.output.contains(entry.metric), "\(entry.file): \(run.output)")
+      let (header, rows) = try simulationRows(csv)
+      #expect(header.first == entry.firstColumn)
+      #expect(!rows.isEmpty)
+      if entry.rows > 0 { #expect(rows.count == entry.rows, "\(entry.file)") }
+      for row in rows {
+        let finite = row.allSatisfy { $0.isFinite }
+        #expect(finite, "\(entry.file): \(row)")
+      }
+      let rejected = try titrate([
+        "simulate", "--environment", "Environments/pkpd/\(entry.file).json", "--weight", "80",
+      ])
+      #expect(rejected.status == 2)
+      #expect(rejected.errors.contains("--weight does not apply to simulate on"))
+    }
+  }
+
+  /// Options of another kind are rejected by name with exit 2.
+  @Test func simulateRejectsForeignOptions() throws {
+    let linear = try titrate([
+      "simulate", "--environment", "Environments/pkpd/gentamicin.json", "--dose-mg", "500",
+    ])
+    #expect(linear.status == 2)
+    #expect(linear.errors.contains("--dose-mg does not apply"))
+    let unknownBaseline = try titrate([
+      "simulate", "--environment", "Environments/pkpd/gentamicin.json", "--baseline", "pid",
+    ])
+    #expect(unknownBaseline.status == 2)
+    #expect(unknownBaseline.errors.contains("--baseline pid is not one of: hartford"))
+    let vancomycin = try titrate(["simulate", "--dose-mg", "1000", "--baseline", "pid"])
+    #expect(vancomycin.status == 2)
+    #expect(vancomycin.errors.contains("--baseline does not apply to vancomycin"))
+  }
+
+  /// verify on a tiny linear checkpoint lists the linear checks, and the
+  /// Hartford baseline passes them.
+  @Test func verifyRunsOnLinearCheckpoint() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("g.h5").path
+    let train = try titrate([
+      "train", "--environment", "Environments/pkpd/gentamicin.json", "--sites", "1",
+      "--patients-per-site", "8", "--rounds", "1", "--hidden-sizes", "8,8", "--output",
+      checkpoint, "--quiet",
+    ])
+    #expect(train.status == 0, "\(train.errors)")
+    let hartford = try titrate(["verify", checkpoint, "--patients", "64", "--policy", "hartford"])
+    #expect(hartford.status == 0, "\(hartford.output)\(hartford.errors)")
+    #expect(hartford.output.contains("PASS  hardLimits.interval"))
+    #expect(hartford.output.contains("exposure.toxicTrough.stress.weight200"))
+    #expect(hartford.output.contains("no renal-failure cohort"))
+    let learned = try titrate(["verify", checkpoint, "--patients", "8"])
+    // An untrained network may fail a check (exit 4) but must run.
+    #expect(learned.status == 0 || learned.status == 4, "\(learned.errors)")
+    #expect(
+      learned.output.contains("clinicalSanity.higherLevelNeverShortensIntervalOrRaisesDose"))
+    #expect(learned.output.contains("nonFiniteObservations.rejectedRowsDosed"))
+  }
+}
