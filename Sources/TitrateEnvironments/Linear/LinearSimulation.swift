@@ -71,8 +71,10 @@ extension LinearEnvironment {
   }
 
   /// Decodes each action into the next dose and the current interval.
-  /// An index outside the action space (or not finite) is clamped into it
-  /// and counted; a dose above the cap is clamped and counted.
+  /// An index outside the action space is clamped into it and counted; a
+  /// dose above the cap is clamped and counted. A non-finite action is
+  /// counted and not dosed: the patient gets 0 mg and the shortest
+  /// interval, so the next decision comes as soon as the file allows.
   func applyActuator(_ actions: [Float]) -> LinearRegimen {
     let dosing = definition.dosing
     var regimen = LinearRegimen(
@@ -84,7 +86,13 @@ extension LinearEnvironment {
       if action.isFinite {
         index = Int(action.rounded())
       }
-      if !action.isFinite || index < 0 || index >= dosing.actionCount {
+      if !action.isFinite {
+        records.invalidActions[p] += 1
+        regimen.dosesMilligrams[p] = 0
+        regimen.intervalSteps[p] = dosing.steps(dosing.intervalHoursChoices.min()!)
+        continue
+      }
+      if index < 0 || index >= dosing.actionCount {
         records.invalidActions[p] += 1
         index = min(max(index, 0), dosing.actionCount - 1)
       }
