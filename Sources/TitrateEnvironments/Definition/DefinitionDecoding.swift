@@ -28,15 +28,23 @@ func unknownKeyword(_ text: String, allowed: [String], path: String) -> Definiti
 }
 
 /// Rewrites a `DecodingError` as an issue naming the JSON path, the value
-/// found in `tree` (the parsed file) and the fix.
-func issue(from error: DecodingError, in tree: Any) -> DefinitionIssue {
+/// found in `tree` (the parsed file) and the fix. For a missing key, a
+/// present key close to it is suggested as a misspelling unless
+/// `isRequiredKey(path, key)` reports it as a key the type needs there.
+func issue(
+  from error: DecodingError, in tree: Any,
+  isRequiredKey: ([any CodingKey], String) -> Bool = { _, _ in false }
+) -> DefinitionIssue {
   switch error {
   case .keyNotFound(let key, let context):
     let path = jsonPath(context.codingPath + [key])
     var message = "is missing. Add it (see Docs/environments for its meaning and unit)."
     if let object = jsonValue(in: tree, at: context.codingPath) as? [String: Any] {
       let present = object.keys.sorted()
-      if let typo = closestName(to: key.stringValue, among: present) {
+      let typo = closestNames(to: key.stringValue, among: present).first {
+        !isRequiredKey(context.codingPath, $0)
+      }
+      if let typo {
         message += " The key \"\(typo)\" here may be a misspelling of it."
       }
     }
@@ -93,13 +101,68 @@ func decodeStrictly<Definition: Codable>(
   } catch let issue as DefinitionIssue {
     throw .invalid([issue])
   } catch let error as DecodingError {
-    throw .invalid([issue(from: error, in: tree)])
+    var missingKey = ""
+    if case .keyNotFound(let key, _) = error { missingKey = key.stringValue }
+    let isRequired = { (path: [any CodingKey], key: String) in
+      isRequiredKey(key, replacing: missingKey, at: path, of: Definition.self, in: tree)
+    }
+    throw .invalid([issue(from: error, in: tree, isRequiredKey: isRequired)])
   } catch {
     throw .malformedJSON(reason: "\(error)")
   }
   let unknown = unknownKeyIssues(in: tree, decoded: definition)
   if !unknown.isEmpty { throw .invalid(unknown) }
   return definition
+}
+
+/// Reports whether `key`, present in the object at `path` of `tree`, is a
+/// key the type requires there. The test moves the value of `key` to `missingKey`
+/// and decodes again: a required `key` is then reported missing at the same
+/// place. An optional key passes as not required.
+private func isRequiredKey<Definition: Decodable>(
+  _ key: String, replacing missingKey: String, at path: [any CodingKey],
+  of type: Definition.Type, in tree: Any
+) -> Bool {
+  let renamed = changingObject(at: path[...], in: tree) { object in
+    object[missingKey] = object[key]
+    object[key] = nil
+  }
+  guard let renamed, let data = try? JSONSerialization.data(withJSONObject: renamed) else {
+    return false
+  }
+  do {
+    _ = try JSONDecoder().decode(Definition.self, from: data)
+  } catch DecodingError.keyNotFound(let missing, let context) {
+    return missing.stringValue == key && jsonPath(context.codingPath) == jsonPath(path)
+  } catch {}
+  return false
+}
+
+/// Returns a copy of `tree` with `change` applied to the object at `path`,
+/// or nil when there is no object there.
+private func changingObject(
+  at path: ArraySlice<any CodingKey>, in tree: Any, _ change: (inout [String: Any]) -> Void
+) -> Any? {
+  guard let first = path.first else {
+    guard var object = tree as? [String: Any] else { return nil }
+    change(&object)
+    return object
+  }
+  if var object = tree as? [String: Any], let child = object[first.stringValue] {
+    guard let changed = changingObject(at: path.dropFirst(), in: child, change) else {
+      return nil
+    }
+    object[first.stringValue] = changed
+    return object
+  }
+  if var array = tree as? [Any], let index = first.intValue, array.indices.contains(index) {
+    guard let changed = changingObject(at: path.dropFirst(), in: array[index], change) else {
+      return nil
+    }
+    array[index] = changed
+    return array
+  }
+  return nil
 }
 
 /// Describes a JSON syntax error with its line and column when the parser
@@ -226,13 +289,22 @@ private func describeSwiftType(_ type: Any.Type) -> String {
 
 /// The candidate within edit distance 2 of `name` (case-insensitive), if any.
 func closestName(to name: String, among candidates: [String]) -> String? {
+  closestNames(to: name, among: candidates).first
+}
+
+/// Returns the candidates within edit distance 2 of `name`
+/// (case-insensitive), closest first. Ties keep the order of `candidates`.
+func closestNames(to name: String, among candidates: [String]) -> [String] {
   let target = Array(name.lowercased())
-  var best: (String, Int)?
+  var scored: [(candidate: String, distance: Int)] = []
   for candidate in candidates where candidate != name {
     let distance = editDistance(target, Array(candidate.lowercased()))
-    if distance <= 2, distance < (best?.1 ?? .max) { best = (candidate, distance) }
+    if distance <= 2 { scored.append((candidate, distance)) }
   }
-  return best?.0
+  // A stable sort keeps the first of equally close candidates first.
+  return scored.enumerated()
+    .sorted { ($0.element.distance, $0.offset) < ($1.element.distance, $1.offset) }
+    .map(\.element.candidate)
 }
 
 private func editDistance(_ a: [Character], _ b: [Character]) -> Int {

@@ -1,5 +1,4 @@
 import Foundation
-import TitrateHashing
 
 /// The type 1 diabetes insulin environment as data
 /// (`Environments/pkpd/glucose.json`): the UVA/Padova model with
@@ -7,9 +6,10 @@ import TitrateHashing
 /// the episode, the reward and the basal-bolus baseline. Decoded strictly:
 /// a missing, mistyped, unknown or out-of-range field is reported with its
 /// JSON path and fix.
-public struct GlucoseDefinition: Codable, Sendable, Equatable {
+public struct GlucoseDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile {
   /// The file format version this build reads.
   public static let supportedFormatVersion = 1
+  static let kindKeyword = "glucose"
 
   /// File format version; must equal `supportedFormatVersion`.
   public var formatVersion: Int
@@ -50,7 +50,7 @@ public struct GlucoseDefinition: Codable, Sendable, Equatable {
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
-  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+  public var contentHashSHA256: String { sourceSHA256 }
 
   /// Returns the patients of one age group, or all patients for nil, in
   /// table order.
@@ -61,35 +61,28 @@ public struct GlucoseDefinition: Codable, Sendable, Equatable {
   /// Reads, decodes and validates a definition file.
   /// - Throws: `EnvironmentDefinitionError` naming the JSON path of each
   ///   bad field, the value, the allowed range and the fix.
-  public static func load(from url: URL) throws(EnvironmentDefinitionError)
-    -> GlucoseDefinition
-  {
-    try decode(from: try readDefinitionFile(url))
+  public static func load(from url: URL) throws(EnvironmentDefinitionError) -> Self {
+    try loadDefinition(from: url)
   }
 
   /// Decodes and validates a definition from JSON bytes. Unknown keys are
   /// rejected.
-  public static func decode(from data: Data) throws(EnvironmentDefinitionError)
-    -> GlucoseDefinition
-  {
-    var definition = try decodeStrictly(GlucoseDefinition.self, from: data)
-    definition.sourceJSON = data
-    try definition.validate()
-    return definition
+  public static func decode(from data: Data) throws(EnvironmentDefinitionError) -> Self {
+    try decodeDefinition(from: data)
   }
 
   /// Checks every value against its allowed range and collects all
   /// problems.
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
-  public func validate() throws(EnvironmentDefinitionError) {
-    var issues = IssueCollector()
-    issues.checkHeader(
-      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
-      kind: (kind, "glucose"), name: name)
-    if sources.isEmpty {
-      issues.add("sources", "is empty. List the papers the constants come from.")
-    }
-    patientTable.validate(path: "patientTable", &issues)
+  public func validate() throws(EnvironmentDefinitionError) { try validateDefinition() }
+
+  func validateSections(_ issues: inout IssueCollector) {
+    // The stability check needs a valid step; an invalid one is reported
+    // under `model` alone.
+    let step = model.integrationStepMinutes
+    let validStep = step.isFinite && step > 0 && step <= 1
+    patientTable.validate(
+      path: "patientTable", stabilityStepMinutes: validStep ? step : nil, &issues)
     model.validate(path: "model", &issues)
     sensor.validate(path: "sensor", &issues)
     pump.validate(path: "pump", &issues)
@@ -98,7 +91,6 @@ public struct GlucoseDefinition: Codable, Sendable, Equatable {
     reward.validate(path: "reward", &issues)
     baseline.validate(path: "baseline", &issues)
     safety?.validate(path: "safety", outcomes: GlucoseEnvironment.outcomeColumnNames, &issues)
-    try issues.finish()
   }
 }
 
@@ -111,7 +103,9 @@ public struct GlucosePatientTable: Codable, Sendable, Equatable {
   /// The patients; each age group needs at least one.
   public var patients: [GlucosePatient]
 
-  func validate(path: String, _ issues: inout IssueCollector) {
+  /// Checks the table; with `stabilityStepMinutes`, also each patient's
+  /// rates against the RK4 stability limit at that step.
+  func validate(path: String, stabilityStepMinutes: Double?, _ issues: inout IssueCollector) {
     if license.isEmpty {
       issues.add(
         jsonPath(path, "license"), "is empty. Keep the licence notice of the copied table.")
@@ -129,6 +123,11 @@ public struct GlucosePatientTable: Codable, Sendable, Equatable {
           jsonPath(itemPath, "name"), "is \"\(patient.name)\", a repeated name. Make it unique.")
       }
       patient.validate(path: itemPath, &issues)
+      if let stabilityStepMinutes {
+        patient.parameters.validateStability(
+          path: jsonPath(itemPath, "parameters"), patientName: patient.name,
+          stepMinutes: stabilityStepMinutes, &issues)
+      }
     }
   }
 }
@@ -168,8 +167,10 @@ extension GlucosePatient {
 
 extension UVAPadovaParameters {
   func validate(path: String, _ issues: inout IssueCollector) {
-    for (name, value) in zip(Self.names, values) {
-      // Fractions b, d and f lie in (0, 1); every other parameter is a
+    // bw has its own range below, so it is left out here to report a bad
+    // value once.
+    for (name, value) in zip(Self.names, values) where name != "bw" {
+      // Fractions b, d and f lie in (0, 1]; every other parameter is a
       // positive rate, mass, volume or threshold.
       let isFraction = ["b", "d", "f"].contains(name)
       issues.requireRange(
@@ -178,7 +179,8 @@ extension UVAPadovaParameters {
           ? "Use a fraction in (0, 1]." : "Use the positive value of the patient's table.")
     }
     issues.requireRange(bw, jsonPath(path, "bw"), 5, 300, unit: "kg")
-    if b >= 1 {
+    // b above 1 already fails the fraction range, so only b = 1 is left.
+    if b == 1 {
       issues.add(
         jsonPath(path, "b"),
         "is \(format(b)), but must be below 1 because the emptying curve divides by 1 - b. "

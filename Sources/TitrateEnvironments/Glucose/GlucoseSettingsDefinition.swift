@@ -14,7 +14,8 @@ public struct GlucoseModelDefinition: Codable, Sendable, Equatable {
     issues.requireRange(
       integrationStepMinutes, jsonPath(path, "integrationStepMinutes"), 0, 1, unit: "min",
       lowOpen: true, fix: "Use 1 min (see the step-size study in the docs) or a divisor of it.")
-    if integrationStepMinutes > 0 {
+    // A step outside (0, 1] is reported by the range check alone.
+    if integrationStepMinutes > 0, integrationStepMinutes <= 1 {
       let steps = 1 / integrationStepMinutes
       if abs(steps - steps.rounded()) > 1e-9 {
         issues.add(
@@ -111,14 +112,33 @@ public struct GlucosePumpDefinition: Codable, Sendable, Equatable {
   func validate(path: String, _ issues: inout IssueCollector) {
     issues.requireRange(
       maximumBolusUnits, jsonPath(path, "maximumBolusUnits"), 0, 100, unit: "U", lowOpen: true)
+    // The simulation skips the rounding for a zero increment, so zero is
+    // rejected rather than read as a pump without steps.
     issues.requireRange(
-      bolusIncrementUnits, jsonPath(path, "bolusIncrementUnits"), 0, 1, unit: "U")
+      bolusIncrementUnits, jsonPath(path, "bolusIncrementUnits"), 0, 1, unit: "U",
+      lowOpen: true, fix: "Use the pump's bolus step, for example 0.05 U.")
     issues.requireRange(
       maximumBasalUnitsPerHour, jsonPath(path, "maximumBasalUnitsPerHour"), 0, 100, unit: "U/h",
       lowOpen: true)
     issues.requireRange(
       basalIncrementUnitsPerHour, jsonPath(path, "basalIncrementUnitsPerHour"), 0, 1,
-      unit: "U/h")
+      unit: "U/h", lowOpen: true, fix: "Use the pump's basal step, for example 0.05 U/h.")
+    if bolusIncrementUnits > 0, maximumBolusUnits > 0, bolusIncrementUnits > maximumBolusUnits {
+      issues.add(
+        jsonPath(path, "bolusIncrementUnits"),
+        "is \(format(bolusIncrementUnits)) U, above maximumBolusUnits "
+          + "\(format(maximumBolusUnits)) U, so the pump can deliver only 0 or the maximum. "
+          + "Use an increment at most the maximum.")
+    }
+    if basalIncrementUnitsPerHour > 0, maximumBasalUnitsPerHour > 0,
+      basalIncrementUnitsPerHour > maximumBasalUnitsPerHour
+    {
+      issues.add(
+        jsonPath(path, "basalIncrementUnitsPerHour"),
+        "is \(format(basalIncrementUnitsPerHour)) U/h, above maximumBasalUnitsPerHour "
+          + "\(format(maximumBasalUnitsPerHour)) U/h, so the pump can deliver only 0 or the maximum. "
+          + "Use an increment at most the maximum.")
+    }
   }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import TitrateHashing
 
 /// A drug on a linear compartmental model, defined entirely as data
 /// (`Environments/pkpd/*.json` with `"kind": "linear"`): the population PK
@@ -8,9 +7,10 @@ import TitrateHashing
 /// strictly: a missing, mistyped, unknown or out-of-range field is
 /// reported with its JSON path and fix. Docs/environments/linear-format.md
 /// describes every field.
-public struct LinearDefinition: Codable, Sendable, Equatable {
+public struct LinearDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile {
   /// The file format version this build reads.
   public static let supportedFormatVersion = 1
+  static let kindKeyword = "linear"
 
   /// File format version; must equal `supportedFormatVersion`.
   public var formatVersion: Int
@@ -51,7 +51,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
-  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+  public var contentHashSHA256: String { sourceSHA256 }
 
   /// Names of the baselines in file order.
   public var baselineNames: [String] { baselines.map(\.name) }
@@ -70,9 +70,7 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
   public static func decode(from data: Data, relativeTo directory: URL? = nil)
     throws(EnvironmentDefinitionError) -> LinearDefinition
   {
-    var definition = try decodeStrictly(LinearDefinition.self, from: data)
-    definition.sourceJSON = data
-    try definition.validate()
+    var definition = try decodeDefinition(from: data)
     if let file = definition.population.cohortFile {
       let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
       let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)
@@ -92,15 +90,9 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
   /// Checks every value against its allowed range and collects all
   /// problems.
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
-  public func validate() throws(EnvironmentDefinitionError) {
-    var issues = IssueCollector()
-    issues.checkHeader(
-      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
-      kind: (kind, "linear"), name: name)
-    if sources.isEmpty {
-      issues.add("sources", "is empty. List the papers the constants come from.")
-    }
+  public func validate() throws(EnvironmentDefinitionError) { try validateDefinition() }
 
+  func validateSections(_ issues: inout IssueCollector) {
     let keys = sources.map(\.key)
     model.validate(path: "model", sourceKeys: keys, &issues)
     population.covariates.validate(path: "population.covariates", &issues)
@@ -129,7 +121,6 @@ public struct LinearDefinition: Codable, Sendable, Equatable {
           sourceKeys: keys, &issues)
       }
     }
-    try issues.finish()
   }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import TitrateHashing
 
 /// The propofol anaesthesia environment as data
 /// (`Environments/pkpd/propofol.json`): the Schnider 1998 PK with effect
@@ -7,9 +6,10 @@ import TitrateHashing
 /// monitor, reward and the PID baseline. Decoded strictly: a missing,
 /// mistyped, unknown or out-of-range field is reported with its JSON path
 /// and fix.
-public struct PropofolDefinition: Codable, Sendable, Equatable {
+public struct PropofolDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile {
   /// The file format version this build reads.
   public static let supportedFormatVersion = 1
+  static let kindKeyword = "propofol"
 
   /// File format version; must equal `supportedFormatVersion`.
   public var formatVersion: Int
@@ -55,39 +55,27 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
-  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+  public var contentHashSHA256: String { sourceSHA256 }
 
   /// Reads, decodes and validates a definition file.
   /// - Throws: `EnvironmentDefinitionError` naming the JSON path of each
   ///   bad field, the value, the allowed range and the fix.
-  public static func load(from url: URL) throws(EnvironmentDefinitionError)
-    -> PropofolDefinition
-  {
-    try decode(from: try readDefinitionFile(url))
+  public static func load(from url: URL) throws(EnvironmentDefinitionError) -> Self {
+    try loadDefinition(from: url)
   }
 
   /// Decodes and validates a definition from JSON bytes. Unknown keys are
   /// rejected.
-  public static func decode(from data: Data) throws(EnvironmentDefinitionError)
-    -> PropofolDefinition
-  {
-    var definition = try decodeStrictly(PropofolDefinition.self, from: data)
-    definition.sourceJSON = data
-    try definition.validate()
-    return definition
+  public static func decode(from data: Data) throws(EnvironmentDefinitionError) -> Self {
+    try decodeDefinition(from: data)
   }
 
   /// Checks every value against its allowed range and collects all
   /// problems.
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
-  public func validate() throws(EnvironmentDefinitionError) {
-    var issues = IssueCollector()
-    issues.checkHeader(
-      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
-      kind: (kind, "propofol"), name: name)
-    if sources.isEmpty {
-      issues.add("sources", "is empty. List the papers the constants come from.")
-    }
+  public func validate() throws(EnvironmentDefinitionError) { try validateDefinition() }
+
+  func validateSections(_ issues: inout IssueCollector) {
     model.validate(path: "model", &issues)
     eleveld.validate(path: "eleveld", &issues)
     bis.validate(path: "bis", &issues)
@@ -99,6 +87,5 @@ public struct PropofolDefinition: Codable, Sendable, Equatable {
     reward.validate(path: "reward", episodeMinutes: dosing.episodeMinutes, &issues)
     pid.validate(path: "pid", &issues)
     safety?.validate(path: "safety", outcomes: PropofolEnvironment.outcomeColumnNames, &issues)
-    try issues.finish()
   }
 }

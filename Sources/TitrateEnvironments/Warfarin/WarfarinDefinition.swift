@@ -1,13 +1,13 @@
 import Foundation
-import TitrateHashing
 
 /// The warfarin dosing environment as data (`Environments/pkpd/warfarin.json`):
 /// the Hamberg 2007 PK/PD model, the virtual population, dosing, INR
 /// schedule, reward and baselines. Decoded strictly: a missing, mistyped,
 /// unknown or out-of-range field is reported with its JSON path and fix.
-public struct WarfarinDefinition: Codable, Sendable, Equatable {
+public struct WarfarinDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile {
   /// The file format version this build reads.
   public static let supportedFormatVersion = 1
+  static let kindKeyword = "warfarin"
 
   /// File format version; must equal `supportedFormatVersion`.
   public var formatVersion: Int
@@ -45,39 +45,27 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.
-  public var contentHashSHA256: String { SHA256.hexString(SHA256.hash([UInt8](sourceJSON))) }
+  public var contentHashSHA256: String { sourceSHA256 }
 
   /// Reads, decodes and validates a definition file.
   /// - Throws: `EnvironmentDefinitionError` naming the JSON path of each
   ///   bad field, the value, the allowed range and the fix.
-  public static func load(from url: URL) throws(EnvironmentDefinitionError)
-    -> WarfarinDefinition
-  {
-    try decode(from: try readDefinitionFile(url))
+  public static func load(from url: URL) throws(EnvironmentDefinitionError) -> Self {
+    try loadDefinition(from: url)
   }
 
   /// Decodes and validates a definition from JSON bytes. Unknown keys are
   /// rejected.
-  public static func decode(from data: Data) throws(EnvironmentDefinitionError)
-    -> WarfarinDefinition
-  {
-    var definition = try decodeStrictly(WarfarinDefinition.self, from: data)
-    definition.sourceJSON = data
-    try definition.validate()
-    return definition
+  public static func decode(from data: Data) throws(EnvironmentDefinitionError) -> Self {
+    try decodeDefinition(from: data)
   }
 
   /// Checks every value against its allowed range and collects all
   /// problems.
   /// - Throws: `EnvironmentDefinitionError.invalid` listing every issue.
-  public func validate() throws(EnvironmentDefinitionError) {
-    var issues = IssueCollector()
-    issues.checkHeader(
-      formatVersion: formatVersion, supportedVersion: Self.supportedFormatVersion,
-      kind: (kind, "warfarin"), name: name)
-    if sources.isEmpty {
-      issues.add("sources", "is empty. List the papers the constants come from.")
-    }
+  public func validate() throws(EnvironmentDefinitionError) { try validateDefinition() }
+
+  func validateSections(_ issues: inout IssueCollector) {
     model.validate(path: "model", &issues)
     population.validate(path: "population", &issues)
     dosing.validate(path: "dosing", &issues)
@@ -95,7 +83,6 @@ public struct WarfarinDefinition: Codable, Sendable, Equatable {
         path: "safety",
         outcomes: WarfarinEnvironment.outcomeColumnNames(episodeDays: dosing.episodeDays), &issues)
     }
-    try issues.finish()
   }
 }
 
