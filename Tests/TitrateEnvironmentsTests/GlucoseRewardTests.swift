@@ -7,8 +7,8 @@ import Testing
 /// the validation of the optional reward fields, and that an episode's
 /// cost counts the steps below the chosen threshold.
 @Suite struct GlucoseRewardTests {
-  /// The shipped weights (1 in range, 0.01 x risk, 1 below range) with the
-  /// given optional fields.
+  /// Returns the shipped weights (1 in range, 0.01 x risk, 1 below range)
+  /// with the given optional fields.
   static func reward(lowRisk: Double?, costThreshold: Double?) -> GlucoseRewardDefinition {
     var reward = glucoseDefinition.reward
     reward.lowRiskPenaltyPerStep = lowRisk
@@ -25,24 +25,26 @@ import Testing
     return tree
   }
 
-  @Test func shippedWeightsAreTheOnesWorkedBelow() {
+  @Test func shippedRewardWeights() {
     let reward = glucoseDefinition.reward
     #expect(reward.inRangeRewardPerStep == 1)
     #expect(reward.riskPenaltyPerStep == 0.01)
     #expect(reward.belowRangePenaltyPerStep == 1)
+    #expect(reward.lowRiskPenaltyPerStep == 0.05)
+    #expect(reward.costThresholdMilligramsPerDeciliter == nil)
   }
 
-  @Test func rewardWithoutLowRiskWeightIsTheOldFormula() {
+  @Test func rewardWithoutLowRiskWeight() {
     let reward = Self.reward(lowRisk: nil, costThreshold: nil)
-    // f = -0.5: risk 10 x 0.25 = 2.5; in range: 1 - 0.01 x 2.5 = 0.975.
+    // f = -0.5 gives risk 10 x 0.25 = 2.5, in range: 1 - 0.01 x 2.5 = 0.975.
     #expect(abs(reward.stepReward(bloodGlucose: 100, symmetrized: -0.5) - 0.975) < 1e-12)
-    // f = -1: risk 10; below range: 0 - 0.1 - 1 = -1.1.
+    // f = -1 gives risk 10, below range: 0 - 0.1 - 1 = -1.1.
     #expect(abs(reward.stepReward(bloodGlucose: 60, symmetrized: -1) - -1.1) < 1e-12)
-    // f = 1: risk 10; above range: 0 - 0.1 = -0.1.
+    // f = 1 gives risk 10, above range: 0 - 0.1 = -0.1.
     #expect(abs(reward.stepReward(bloodGlucose: 200, symmetrized: 1) - -0.1) < 1e-12)
   }
 
-  @Test func lowRiskWeightPenalisesOnlyTheLowSide() {
+  @Test func lowRiskWeightOnlyBelowTarget() {
     let reward = Self.reward(lowRisk: 0.1, costThreshold: nil)
     // f = -0.5, in range: 1 - 0.025 - 0.1 x 2.5 = 0.725.
     #expect(abs(reward.stepReward(bloodGlucose: 100, symmetrized: -0.5) - 0.725) < 1e-12)
@@ -52,9 +54,9 @@ import Testing
     #expect(abs(reward.stepReward(bloodGlucose: 200, symmetrized: 1) - -0.1) < 1e-12)
   }
 
-  @Test func rewardAtFiftyFourMatchesTheRiskTable() {
-    // f(54) = 1.509 (ln(54)^1.084 - 5.381) = -1.35873, risk 18.4614
-    // (Kovatchev 1997 formula evaluated by hand with a calculator).
+  @Test func rewardAtFiftyFourMilligrams() {
+    // f(54) = 1.509 (ln(54)^1.084 - 5.381) = -1.35873 and risk 18.4614,
+    // from the Kovatchev 1997 formula computed outside Swift.
     let f = GlycemicRisk.symmetrized(milligramsPerDeciliter: 54)
     #expect(abs(f - -1.35873) < 1e-4)
     let reward = Self.reward(lowRisk: 0.05, costThreshold: nil)
@@ -96,7 +98,7 @@ import Testing
     #expect(GlucoseDefinitionTests.issues(tree) == nil)
   }
 
-  @Test func episodeCostIsTimeBelowTheThreshold() {
+  @Test func episodeCostIsTimeBelowThreshold() {
     // Twice the baseline insulin drives many patients below 54 mg/dL.
     var definition = glucoseDefinition
     definition.reward.costThresholdMilligramsPerDeciliter = 54

@@ -175,12 +175,12 @@ public struct GlucoseRewardDefinition: Codable, Sendable, Equatable {
   /// Extra penalty of a step that ends below the target range, [0, 100].
   public var belowRangePenaltyPerStep: Double
   /// Extra weight of the low side of the Kovatchev risk (the risk where
-  /// BG < 112.5 mg/dL, 0 above), subtracted per step, [0, 1]; absent
-  /// means 0. It penalises falling glucose before it leaves the range.
+  /// BG < 112.5 mg/dL, 0 above), subtracted per step, [0, 1], or 0 when
+  /// absent. It penalises falling glucose before it leaves the range.
   public var lowRiskPenaltyPerStep: Double?
-  /// A step's cost is 1 when its true glucose ends below this, else 0,
-  /// mg/dL, [40, targetLowerMilligramsPerDeciliter]; absent means the
-  /// lower end of the target range. 54 counts only clinically significant
+  /// Glucose below which a step costs 1 (else 0), mg/dL, in
+  /// [40, targetLowerMilligramsPerDeciliter], or the lower end of the
+  /// target range when absent. 54 counts only clinically significant
   /// hypoglycaemia (Battelino 2019).
   public var costThresholdMilligramsPerDeciliter: Double?
 
