@@ -24,8 +24,10 @@ import TitrateRandom
 /// Reward per step, from the true blood glucose BG at the step's end:
 /// `inRangeRewardPerStep` when BG is in the target range, minus
 /// `riskPenaltyPerStep` x Kovatchev risk(BG), minus
+/// `lowRiskPenaltyPerStep` x risk(BG) when BG is below 112.5 mg/dL, minus
 /// `belowRangePenaltyPerStep` when BG is below the range. Cost per step:
-/// 1 when BG is below the range. Episodes last `episodeHours`, end with
+/// 1 when BG is below `costThresholdMilligramsPerDeciliter` (the lower end
+/// of the range when absent). Episodes last `episodeHours`, end with
 /// `terminated` true and restart in the same step unless
 /// `automaticallyResets` is off. There is no early termination: severe
 /// hypo- and hyperglycaemia are scored, not cut off.

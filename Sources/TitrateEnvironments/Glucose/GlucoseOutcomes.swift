@@ -9,7 +9,7 @@ extension GlucoseEnvironment {
   /// - `meanGlucoseMilligramsPerDeciliter`, `minimumGlucose...`,
   ///   `maximumGlucose...`; `cgmTimeInRange` (the same range on the CGM);
   /// - `totalInsulinUnits`, `totalBolusUnits`, `totalCarbohydrateGrams`;
-  ///   `episodeReturn`, `episodeCost` (steps below range);
+  ///   `episodeReturn`, `episodeCost` (steps below the cost threshold);
   /// - actuator and pump interventions by kind, counts;
   /// - `patientIndex` (row of the patient table) and `ageGroupIndex`
   ///   (`GlucoseAgeGroup.allCases` order).

@@ -172,9 +172,46 @@ public struct GlucoseRewardDefinition: Codable, Sendable, Equatable {
   public var inRangeRewardPerStep: Double
   /// Weight of the Kovatchev risk (0-100) subtracted per step, [0, 1].
   public var riskPenaltyPerStep: Double
-  /// Extra penalty of a step that ends below the target range (the
-  /// step's cost is 1 there), [0, 100].
+  /// Extra penalty of a step that ends below the target range, [0, 100].
   public var belowRangePenaltyPerStep: Double
+  /// Extra weight of the low side of the Kovatchev risk (the risk where
+  /// BG < 112.5 mg/dL, 0 above), subtracted per step, [0, 1], or 0 when
+  /// absent. It penalises falling glucose before it leaves the range.
+  public var lowRiskPenaltyPerStep: Double?
+  /// Glucose below which a step costs 1 (else 0), mg/dL, in
+  /// [40, targetLowerMilligramsPerDeciliter], or the lower end of the
+  /// target range when absent. 54 counts only clinically significant
+  /// hypoglycaemia (Battelino 2019).
+  public var costThresholdMilligramsPerDeciliter: Double?
+
+  /// The extra low-risk weight in use (0 when absent).
+  public var lowRiskWeight: Double { lowRiskPenaltyPerStep ?? 0 }
+
+  /// The cost threshold in use, mg/dL.
+  public var costThreshold: Double {
+    costThresholdMilligramsPerDeciliter ?? targetLowerMilligramsPerDeciliter
+  }
+
+  /// Returns the reward of a step that ends at true blood glucose `bg`
+  /// (mg/dL) with Kovatchev symmetrised value `symmetrized` = f(bg):
+  /// `inRangeRewardPerStep` inside the target range, minus
+  /// `riskPenaltyPerStep` x 10 f^2, minus `lowRiskPenaltyPerStep` x 10 f^2
+  /// when f < 0, minus `belowRangePenaltyPerStep` below the range.
+  public func stepReward(bloodGlucose bg: Double, symmetrized: Double) -> Double {
+    let risk = 10 * symmetrized * symmetrized
+    let inRange =
+      bg >= targetLowerMilligramsPerDeciliter && bg <= targetUpperMilligramsPerDeciliter
+    let below = bg < targetLowerMilligramsPerDeciliter
+    return (inRange ? inRangeRewardPerStep : 0) - riskPenaltyPerStep * risk
+      - (symmetrized < 0 ? lowRiskWeight * risk : 0)
+      - (below ? belowRangePenaltyPerStep : 0)
+  }
+
+  /// Returns the cost of a step that ends at true blood glucose `bg`
+  /// (mg/dL): 1 below `costThreshold`, else 0.
+  public func stepCost(bloodGlucose bg: Double) -> Double {
+    bg < costThreshold ? 1 : 0
+  }
 
   func validate(path: String, _ issues: inout IssueCollector) {
     issues.requireRange(
@@ -188,6 +225,17 @@ public struct GlucoseRewardDefinition: Codable, Sendable, Equatable {
     issues.requireRange(riskPenaltyPerStep, jsonPath(path, "riskPenaltyPerStep"), 0, 1, unit: "")
     issues.requireRange(
       belowRangePenaltyPerStep, jsonPath(path, "belowRangePenaltyPerStep"), 0, 100, unit: "")
+    if let weight = lowRiskPenaltyPerStep {
+      issues.requireRange(
+        weight, jsonPath(path, "lowRiskPenaltyPerStep"), 0, 1, unit: "",
+        fix: "Use a weight in [0, 1], or remove the field for 0.")
+    }
+    if let threshold = costThresholdMilligramsPerDeciliter {
+      issues.requireRange(
+        threshold, jsonPath(path, "costThresholdMilligramsPerDeciliter"), 40,
+        max(40, targetLowerMilligramsPerDeciliter), unit: "mg/dL",
+        fix: "Use 54 or the lower end of the target range, or remove the field.")
+    }
   }
 }
 

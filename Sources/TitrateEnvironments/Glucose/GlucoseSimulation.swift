@@ -84,17 +84,14 @@ struct GlucoseEpisodeRecords {
     let upper = reward.targetUpperMilligramsPerDeciliter
     for p in 0..<n {
       let bg = buffers.bloodGlucose[p]
-      let inRange = bg >= lower && bg <= upper
-      let below = bg < lower
       // One evaluation of the Kovatchev function serves the reward and the
       // risk indices; `GlycemicRisk.risk` computes the same expression.
       let symmetrized = GlycemicRisk.symmetrized(milligramsPerDeciliter: bg)
       let risk = 10 * symmetrized * symmetrized
-      let value =
-        (inRange ? reward.inRangeRewardPerStep : 0) - reward.riskPenaltyPerStep * risk
-        - (below ? reward.belowRangePenaltyPerStep : 0)
+      let value = reward.stepReward(bloodGlucose: bg, symmetrized: symmetrized)
+      let cost = reward.stepCost(bloodGlucose: bg)
       rewards[p] = Float(value)
-      costs[p] = below ? 1 : 0
+      costs[p] = Float(cost)
       let reading = noise.reading(glucose: bg, patient: p, minute: endMinute)
       cgm[cgmSlot * n + p] = reading
       if reading >= lower && reading <= upper { cgmInRange[p] += 1 }
@@ -110,7 +107,7 @@ struct GlucoseEpisodeRecords {
       totalBolusUnits[p] += bolus
       totalCarbohydrateGrams[p] += eaten
       episodeReturn[p] += value
-      episodeCost[p] += below ? 1 : 0
+      episodeCost[p] += cost
     }
     cgmCount += 1
   }
