@@ -14,6 +14,9 @@ struct TrainingHost {
   var attach: (ParsedOptions, FederatedTrainer, StoredEnvironment, Bool) throws -> Void
   /// Runs after each round's record is printed and stored.
   var roundFinished: (RoundRecord, Bool) throws -> Void
+  /// Bytes sent to and received from each site in the round just run,
+  /// for the metrics file; nil where the host does not count them.
+  var lastRoundTraffic: () -> [String: SiteTraffic]? = { nil }
 }
 
 /// `titrate aggregator`: the aggregator of a federation whose sites run in
@@ -75,7 +78,8 @@ enum AggregatorCommand {
           + "sites, and each site dials in over ZeroMQ with CURVE keys.",
         options: options,
         attach: { try session.attach($0, $1, $2, quiet: $3) },
-        roundFinished: { try session.roundFinished($0, quiet: $1) }))
+        roundFinished: { try session.roundFinished($0, quiet: $1) },
+        lastRoundTraffic: { session.lastRoundTraffic }))
     session.stop()
   }
 }
@@ -85,6 +89,9 @@ final class AggregatorSession {
   private var context: ZMQContext?
   private var authenticator: ZAPAuthenticator?
   private var transport: NetworkTransport?
+
+  /// The transport's byte counts of the last round, nil before it attaches.
+  var lastRoundTraffic: [String: SiteTraffic]? { transport?.lastRoundTraffic }
   private var auditLog: NetworkAuditLog?
 
   func attach(

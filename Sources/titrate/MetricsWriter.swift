@@ -7,8 +7,10 @@ final class MetricsWriter {
   let handle: FileHandle
   let isCSV: Bool
   let siteNames: [String]
+  /// Adds each site's bytes sent and received per round (network runs).
+  let recordsTraffic: Bool
 
-  init(path: String, siteNames: [String]) throws {
+  init(path: String, siteNames: [String], recordsTraffic: Bool = false) throws {
     let url = URL(fileURLWithPath: path)
     switch url.pathExtension {
     case "csv": isCSV = true
@@ -17,6 +19,7 @@ final class MetricsWriter {
       throw CommandError.usage("--metrics \(path): use a .csv or .jsonl file name")
     }
     self.siteNames = siteNames
+    self.recordsTraffic = recordsTraffic
     let fileManager = FileManager.default
     let isNew = !fileManager.fileExists(atPath: url.path)
     if isNew { fileManager.createFile(atPath: url.path, contents: nil) }
@@ -26,20 +29,22 @@ final class MetricsWriter {
     if !isNew && isCSV {
       let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
       let header = existing.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
-      let expected = Self.keys(siteNames).joined(separator: ",")
+      let expected = Self.keys(siteNames, traffic: recordsTraffic).joined(separator: ",")
       guard header.isEmpty || header == expected else {
         throw CommandError.usage(
-          "--metrics \(path) has the columns '\(header)' but this run writes '\(expected)'; use a new file")
+          "--metrics \(path) has the columns '\(header)' but this run writes '\(expected)'; use a new file"
+        )
       }
     }
     self.handle = handle
     handle.seekToEndOfFile()
     if isNew && isCSV {
-      handle.write(Data((Self.keys(siteNames).joined(separator: ",") + "\n").utf8))
+      handle.write(
+        Data((Self.keys(siteNames, traffic: recordsTraffic).joined(separator: ",") + "\n").utf8))
     }
   }
 
-  static func keys(_ siteNames: [String]) -> [String] {
+  static func keys(_ siteNames: [String], traffic: Bool = false) -> [String] {
     [
       "round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
       "time/steps_per_second", "time/seconds", "federation/accepted_sites",
@@ -48,9 +53,11 @@ final class MetricsWriter {
       "privacy/epsilon", "privacy/clip_norm",
     ]
       + siteNames.map { "sites/\($0)/target_attainment" }
+      + (traffic
+        ? siteNames.flatMap { ["network/\($0)/bytes_sent", "network/\($0)/bytes_received"] } : [])
   }
 
-  func values(_ record: RoundRecord) -> [Double] {
+  func values(_ record: RoundRecord, traffic: [String: SiteTraffic]? = nil) -> [Double] {
     let rollout: [Double] = [
       Double(record.round), record.meanEpisodeReturn ?? .nan, record.targetAttainment ?? .nan,
       Double(record.environmentSteps), record.stepsPerSecond, record.secondsElapsed,
@@ -65,7 +72,13 @@ final class MetricsWriter {
     let perSite = siteNames.map { name in
       record.sites.first { $0.site == name }?.targetAttainment ?? .nan
     }
-    return rollout + participation + privacy + perSite
+    let bytes: [Double] =
+      recordsTraffic
+      ? siteNames.flatMap { name -> [Double] in
+        guard let counts = traffic?[name] else { return [.nan, .nan] }
+        return [Double(counts.bytesSent), Double(counts.bytesReceived)]
+      } : []
+    return rollout + participation + privacy + perSite + bytes
   }
 
   /// Writes whole numbers (rounds, counts) without a fractional part and
@@ -75,9 +88,10 @@ final class MetricsWriter {
     return "\(value)"
   }
 
-  func append(_ record: RoundRecord) throws {
-    let keys = Self.keys(siteNames)
-    let values = values(record)
+  /// Appends one round; `traffic` fills the byte columns of a network run.
+  func append(_ record: RoundRecord, traffic: [String: SiteTraffic]? = nil) throws {
+    let keys = Self.keys(siteNames, traffic: recordsTraffic)
+    let values = values(record, traffic: traffic)
     let line: String
     if isCSV {
       line = values.map { $0.isNaN ? "" : Self.format($0) }.joined(separator: ",")

@@ -296,7 +296,8 @@ enum TrainCommand {
     let metricsWriter =
       transport.isRoot
       ? try parsed.string("metrics").map {
-        try MetricsWriter(path: $0, siteNames: trainer.siteNames)
+        try MetricsWriter(
+          path: $0, siteNames: trainer.siteNames, recordsTraffic: host != nil)
       } : nil
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
@@ -365,7 +366,7 @@ enum TrainCommand {
       if let reason = record.skipReason {
         printError("round \(record.round) skipped, global model unchanged: \(reason)")
       }
-      try metricsWriter?.append(record)
+      try metricsWriter?.append(record, traffic: host?.lastRoundTraffic())
       try host?.roundFinished(record, quiet)
       if checkpointEvery > 0 && record.round % checkpointEvery == 0
         && record.round < min(targetRounds, pauseAfter)

@@ -52,11 +52,24 @@ struct NetworkDeploymentTests {
     #expect(single.status == 0, "\(single.errors)")
 
     let networked = folder.appendingPathComponent("network.h5")
+    let metrics = folder.appendingPathComponent("network.csv")
     let aggregator = try Self.runNetwork(
-      training, sites: sites, output: networked, folder: folder)
+      training + ["--metrics", metrics.path], sites: sites, output: networked, folder: folder)
     #expect(try NetworkLaunch.differingEntries(reference, networked) == [])
     #expect(aggregator.output.contains("3 of 3 sites joined"))
     #expect(aggregator.output.contains("round 2 bytes sent/received: elderly_renal "))
+
+    // The metrics file carries each site's bytes per round.
+    let lines = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 3)
+    let header = lines[0].split(separator: ",").map(String.init)
+    for site in sites {
+      for direction in ["bytes_sent", "bytes_received"] {
+        let column = try #require(header.firstIndex(of: "network/\(site)/\(direction)"))
+        let row = lines[2].split(separator: ",", omittingEmptySubsequences: false)
+        #expect((Double(row[column]) ?? 0) > 1000, "\(site) \(direction): \(row[column])")
+      }
+    }
 
     let audit = try String(
       contentsOf: folder.appendingPathComponent("network.audit.jsonl"), encoding: .utf8)
@@ -66,8 +79,10 @@ struct NetworkDeploymentTests {
     #expect(events.filter { $0["event"] as? String == "site_joined" }.count == 3)
     #expect(events.filter { $0["event"] as? String == "update_accepted" }.count == 6)
     #expect(events.filter { $0["event"] as? String == "round_completed" }.count == 2)
-    #expect(!audit.contains(try String(contentsOf: folder.appendingPathComponent("keys/icu_arc.pub"), encoding: .utf8)
-      .trimmingCharacters(in: .whitespacesAndNewlines)))
+    #expect(
+      !audit.contains(
+        try String(contentsOf: folder.appendingPathComponent("keys/icu_arc.pub"), encoding: .utf8)
+          .trimmingCharacters(in: .whitespacesAndNewlines)))
   }
 
   @Test func unknownKeyIsRefused() throws {
@@ -104,10 +119,12 @@ struct NetworkDeploymentTests {
   @Test func differentDefinitionIsRejected() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    try NetworkLaunch.makeKeys(["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
     // The same definition with one more trailing newline has another SHA-256.
     let original = try String(
-      contentsOf: NetworkLaunch.repositoryRoot.appendingPathComponent("Environments/vancomycin.json"),
+      contentsOf: NetworkLaunch.repositoryRoot.appendingPathComponent(
+        "Environments/vancomycin.json"),
       encoding: .utf8)
     let edited = folder.appendingPathComponent("vancomycin.json")
     try (original + "\n").write(to: edited, atomically: true, encoding: .utf8)
@@ -141,7 +158,8 @@ struct NetworkDeploymentTests {
   @Test func tamperedFrameIsRejected() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    try NetworkLaunch.makeKeys(["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
     let output = folder.appendingPathComponent("network.h5")
     let aggregator = try NetworkLaunch.Running(
       NetworkLaunch.aggregatorArguments(folder: folder, output: output)
@@ -239,7 +257,8 @@ struct NetworkDeploymentTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let sites = ["elderly_renal", "haematology"]
     try NetworkLaunch.makeKeys(["server"] + sites, allowed: sites, folder: folder)
-    let training = ["--sites", "2", "--rounds", "6", "--checkpoint-every", "1"]
+    let training =
+      ["--sites", "2", "--rounds", "6", "--checkpoint-every", "1"]
       + Self.slowerTraining
     let reference = folder.appendingPathComponent("in-process.h5")
     let single = try NetworkLaunch.titrate(
