@@ -3,8 +3,9 @@ import Testing
 
 @testable import TitrateEnvironments
 
-/// Decodes the shipped propofol file after replacing `reward` entries.
-private func decodeShippedPropofol(reward changes: [String: Any]) throws -> PropofolDefinition {
+/// Decodes the shipped propofol file after replacing `reward` entries (a
+/// nil value removes the entry).
+private func decodeShippedPropofol(reward changes: [String: Any?]) throws -> PropofolDefinition {
   let url = repositoryRoot.appendingPathComponent("Environments/pkpd/propofol.json")
   var tree = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
   var reward = tree["reward"] as! [String: Any]
@@ -16,7 +17,7 @@ private func decodeShippedPropofol(reward changes: [String: Any]) throws -> Prop
 @Suite struct PropofolRewardTests {
   /// Without the field the penalty is 0, so old files keep their reward.
   @Test func absentPenaltyIsZero() throws {
-    let definition = try decodeShippedPropofol(reward: [:])
+    let definition = try decodeShippedPropofol(reward: ["absoluteErrorPenalty": nil])
     #expect(definition.reward.absoluteErrorPenalty == nil)
     #expect(definition.reward.effectiveAbsoluteErrorPenalty == 0)
   }
