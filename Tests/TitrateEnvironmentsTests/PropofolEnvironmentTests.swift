@@ -66,7 +66,7 @@ private func shippedPropofolTree() -> [String: Any] {
   @Test func noDrugOutcomesByHand() throws {
     var definition = exactMonitorDefinition(episodeMinutes: 5)
     definition.dosing.inductionBolusMilligramsPerKilogram = 0
-    // The band reward alone; PropofolRewardTests checks the error penalty.
+    // Band reward only, because PropofolRewardTests checks the error penalty.
     definition.reward.absoluteErrorPenalty = nil
     let environment = try PropofolEnvironment(definition: definition, batchSize: 2)
     environment.automaticallyResets = false
