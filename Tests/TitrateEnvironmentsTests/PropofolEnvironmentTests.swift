@@ -66,6 +66,8 @@ private func shippedPropofolTree() -> [String: Any] {
   @Test func noDrugOutcomesByHand() throws {
     var definition = exactMonitorDefinition(episodeMinutes: 5)
     definition.dosing.inductionBolusMilligramsPerKilogram = 0
+    // Band reward only, because PropofolRewardTests checks the error penalty.
+    definition.reward.absoluteErrorPenalty = nil
     let environment = try PropofolEnvironment(definition: definition, batchSize: 2)
     environment.automaticallyResets = false
     _ = environment.reset(seed: 3)

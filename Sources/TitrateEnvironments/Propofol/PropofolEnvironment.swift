@@ -17,7 +17,8 @@ import TitrateRandom
 ///
 /// Reward per decision: `inRangeReward` x (fraction of grid points with
 /// BIS in the band) - `outOfRangePenalty` x (fraction outside it) -
-/// `burstSuppressionPenalty` x (fraction below `burstSuppressionBIS`).
+/// `burstSuppressionPenalty` x (fraction below `burstSuppressionBIS`) -
+/// `absoluteErrorPenalty` x mean |BIS - target| / target (0 when absent).
 /// Cost per decision: the fraction of grid points below the band.
 ///
 /// Actuator: a non-finite request delivers 0, a negative one 0 and one

@@ -135,6 +135,15 @@ public struct PropofolRewardDefinition: Codable, Sendable, Equatable {
   /// Minutes from the episode start that Varvel's metrics and the time
   /// fractions skip (the induction), [0, episodeMinutes).
   public var performanceStartMinutes: Double
+  /// Penalty per decision for the mean absolute performance error of the
+  /// true BIS over its grid points, |BIS - targetBIS| / targetBIS, [0, 100].
+  /// Optional: absent means 0, the band reward alone. The band reward is
+  /// flat inside 40-60, so only this term rewards moving towards the set
+  /// point, which is what Varvel's MDAPE measures.
+  public var absoluteErrorPenalty: Double?
+
+  /// The `absoluteErrorPenalty` in force (0 when the field is absent).
+  public var effectiveAbsoluteErrorPenalty: Double { absoluteErrorPenalty ?? 0 }
 
   func validate(path: String, episodeMinutes: Double, _ issues: inout IssueCollector) {
     for (name, value) in [
@@ -155,6 +164,7 @@ public struct PropofolRewardDefinition: Codable, Sendable, Equatable {
     for (name, value) in [
       ("inRangeReward", inRangeReward), ("outOfRangePenalty", outOfRangePenalty),
       ("burstSuppressionPenalty", burstSuppressionPenalty),
+      ("absoluteErrorPenalty", effectiveAbsoluteErrorPenalty),
     ] {
       issues.requireRange(value, jsonPath(path, name), 0, 100, unit: "")
     }

@@ -101,6 +101,7 @@ extension PropofolEnvironment {
     var inRange = [Double](repeating: 0, count: batchSize)
     var belowRange = [Double](repeating: 0, count: batchSize)
     var belowBurst = [Double](repeating: 0, count: batchSize)
+    var absoluteErrorSum = [Double](repeating: 0, count: batchSize)
 
     // Exact PK step, then every patient's true BIS on the grid point.
     for step in 1...steps {
@@ -116,6 +117,7 @@ extension PropofolEnvironment {
         if isInRange { inRange[p] += 1 }
         if isBelow { belowRange[p] += 1 }
         if isBelowBurst { belowBurst[p] += 1 }
+        absoluteErrorSum[p] += abs(bis - reward.targetBIS) / reward.targetBIS
         records.minimumTrueBIS[p] = min(records.minimumTrueBIS[p], bis)
         if records.inductionMinutes[p] == nil, bis <= reward.targetUpperBIS {
           records.inductionMinutes[p] = seconds / 60
@@ -140,6 +142,7 @@ extension PropofolEnvironment {
       let value =
         reward.inRangeReward * inFraction - reward.outOfRangePenalty * (1 - inFraction)
         - reward.burstSuppressionPenalty * belowBurst[p] / stepCount
+        - reward.effectiveAbsoluteErrorPenalty * absoluteErrorSum[p] / stepCount
       let cost = belowRange[p] / stepCount
       rewards[p] = Float(value)
       costs[p] = Float(cost)
