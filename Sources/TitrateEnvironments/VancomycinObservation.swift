@@ -91,13 +91,13 @@ public enum VancomycinObservation {
     definition.bayesianEstimate == nil ? names : names + bayesianEstimateNames
   }
 
-  /// Entries in which a clinician expects the next dose to move one way,
-  /// all else equal, for rows of `observationSize` entries: `raising` (more
-  /// clearance, measured or estimated, never gives less drug) and `lowering`
-  /// (a higher creatinine, measured level or predicted exposure never gives
-  /// more). `titrate train --monotone-policy` constrains the policy in
-  /// exactly these entries; the clinical sanity checks of `titrate verify`
-  /// probe a subset of them (entries 3, 4, 9 and 12).
+  /// Returns the entries, for rows of `observationSize` entries, in which a
+  /// clinician expects the next dose to move one way, all else equal. In
+  /// `raising` entries more clearance, measured or estimated, never gives
+  /// less drug. In `lowering` entries a higher creatinine, measured level or
+  /// predicted exposure never gives more. `titrate train --monotone-policy`
+  /// constrains the policy in exactly these entries, and the clinical sanity
+  /// checks of `titrate verify` probe a subset of them (entries 3, 4, 9, 12).
   public static func monotoneDoseEntries(observationSize: Int) -> (raising: [Int], lowering: [Int])
   {
     var raising = [creatinineClearanceMillilitersPerMinute]

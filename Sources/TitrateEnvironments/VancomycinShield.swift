@@ -30,6 +30,9 @@ extension VancomycinEnvironment {
       estimator.predictedAUC(patient: p, fromHours: dayStart, toHours: dayEnd)
 
     let z = shield.predictionStandardDeviations ?? 0
+    // The posterior depends only on the levels so far, so every candidate
+    // dose and both predictions share one.
+    let posterior = z > 0 ? estimator.posteriorCovariance(patient: p) : nil
 
     func predictedTrough(_ candidate: Double, _ response: InfusionResponse, _ without: Double)
       -> Double
@@ -73,11 +76,15 @@ extension VancomycinEnvironment {
         }
         trough = max(
           trough,
-          troughAt(estimator.pessimisticEtas(patient: p, standardDeviations: z, quantity: troughAt))
+          troughAt(
+            estimator.pessimisticEtas(
+              patient: p, standardDeviations: z, posterior: posterior, quantity: troughAt))
         )
         dayAUC = max(
           dayAUC,
-          dayAUCAt(estimator.pessimisticEtas(patient: p, standardDeviations: z, quantity: dayAUCAt))
+          dayAUCAt(
+            estimator.pessimisticEtas(
+              patient: p, standardDeviations: z, posterior: posterior, quantity: dayAUCAt))
         )
       }
       return trough <= shield.maximumPredictedTroughMilligramsPerLiter

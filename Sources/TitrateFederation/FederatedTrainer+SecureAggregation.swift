@@ -111,7 +111,7 @@ extension FederatedTrainer {
       let hasInput = (inputs[UInt32(index)] ?? nil) != nil
       if let stage = drops[index] {
         // A site without a masked input left at one of the first two
-        // stages; the stage it was scheduled for stands when it is one of them.
+        // stages, so its scheduled stage is recorded when it is one of them.
         let effective =
           hasInput || stage == .afterAdvertisingKeys ? stage : .afterSharingKeys
         summary.drops.append(

@@ -57,11 +57,15 @@ extension MAPParameterEstimator {
   /// `quantity` (a function of the etas): `eta + z Sigma g / sqrt(g^T Sigma g)`
   /// with `g` its forward-difference gradient at the estimate. The estimate
   /// itself comes back when `quantity` does not depend on the free etas.
+  /// - Parameter posterior: `posteriorCovariance(patient:)`, passed in when
+  ///   several quantities share it; nil computes it here.
   public func pessimisticEtas(
-    patient: Int, standardDeviations z: Double, quantity: ([Double]) -> Double
+    patient: Int, standardDeviations z: Double,
+    posterior: (freeIndices: [Int], covariance: [Double])? = nil,
+    quantity: ([Double]) -> Double
   ) -> [Double] {
     let eta = estimatedEtas(patient: patient)
-    let (free, covariance) = posteriorCovariance(patient: patient)
+    let (free, covariance) = posterior ?? posteriorCovariance(patient: patient)
     let d = free.count
     let step = configuration.finiteDifferenceStep
     let base = quantity(eta)

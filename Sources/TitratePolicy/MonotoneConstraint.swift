@@ -1,8 +1,8 @@
 import TitrateEnvironments
 
-/// An observation entry in which the greedy dose must be monotone: raising
-/// the entry, all other entries fixed, never lowers (`raisesDose`) or never
-/// raises (`lowersDose`) the chosen dose.
+/// An observation entry in which the greedy dose is monotone under a
+/// `MonotoneConstraint`: raising the entry, all other entries fixed, never
+/// lowers (`raisesDose`) or never raises (`lowersDose`) the chosen dose.
 public struct MonotoneInput: Sendable, Hashable, Codable, CustomStringConvertible {
   /// The direction the dose may move when the entry grows.
   public enum Direction: String, Sendable, Hashable, Codable {
@@ -121,10 +121,7 @@ public struct MonotoneConstraint: Sendable, Equatable {
           return
         }
         // The output layer.
-        let columnSigns: [(column: Int, sign: Float)] =
-          last == 0
-          ? inputs.map { ($0.index, $0.sign) } : (0..<columns).map { ($0, 1) }
-        for (column, sign) in columnSigns {
+        for (column, sign) in outputColumnSigns(outputIsFirstLayer: last == 0, columns: columns) {
           if rows == 1 {
             weight[column] = sign * max(0, sign * weight[column])
           } else {
@@ -166,9 +163,7 @@ public struct MonotoneConstraint: Sendable, Equatable {
         }
         continue
       }
-      let columnSigns: [(column: Int, sign: Float)] =
-        last == 0 ? inputs.map { ($0.index, $0.sign) } : (0..<columns).map { ($0, 1) }
-      for (column, sign) in columnSigns {
+      for (column, sign) in outputColumnSigns(outputIsFirstLayer: last == 0, columns: columns) {
         if layer.outputSize == 1 {
           if sign * weight[column] < 0 {
             return describe(0, column, "output weights must be >= 0 after the sign of the input")
@@ -183,6 +178,15 @@ public struct MonotoneConstraint: Sendable, Equatable {
       }
     }
     return nil
+  }
+
+  /// Returns the output layer's constrained columns with the sign each
+  /// carries: the monotone inputs' columns when the output layer reads the
+  /// observation directly, otherwise every hidden unit with sign +1.
+  private func outputColumnSigns(outputIsFirstLayer: Bool, columns: Int) -> [(
+    column: Int, sign: Float
+  )] {
+    outputIsFirstLayer ? inputs.map { ($0.index, $0.sign) } : (0..<columns).map { ($0, 1) }
   }
 
   /// Replaces `values` by the non-decreasing sequence nearest to it in the

@@ -556,9 +556,9 @@ enum TrainCommand {
 
   static func progressLine(_ record: RoundRecord, totalRounds: Int) -> String {
     func format(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
-    // The other environments have no day-3 target; their line shows the
-    // pooled time in range and time beyond the safety threshold ("-" in a
-    // round whose rollouts ended no episode).
+    // The other environments have no day-3 target, so their line shows the
+    // pooled time in range and the time beyond the safety threshold. Both
+    // read "-" in a round whose rollouts ended no episode.
     let inRange = record.outcomeMeans["ttrTrueDaily"] ?? record.outcomeMeans["timeInRange"]
     if record.targetAttainment == nil, record.outcomeMeans["anyTroughAboveLimit"] == nil {
       let unsafe =

@@ -10,7 +10,7 @@ private let inputs = [
   MonotoneInput(index: 1, direction: .raisesDose), MonotoneInput(index: 3, direction: .lowersDose),
 ]
 
-/// A network with weights far from the constraint set: orthogonal
+/// Returns a network with weights far from the constraint set: orthogonal
 /// initialisation, then every parameter scaled up so that hidden units
 /// saturate and logits differ by several units.
 private func wildNetwork(

@@ -69,10 +69,11 @@ public struct ShieldDefinition: Codable, Sendable, Equatable {
   /// the next decision, mg h/L.
   public var maximumPredictedAUC24MilligramHoursPerLiter: Double
   /// Posterior standard deviations, z in [0, 4], by which the shield's
-  /// parameters move towards higher exposure before predicting: 0 or nil
-  /// predicts with the MAP estimate itself; z = 1.645 asks the prediction
-  /// to hold at the one-sided 95 % point of the linearised Laplace
-  /// posterior. Optional in the file.
+  /// parameters move towards higher exposure before predicting. With 0 or
+  /// nil the shield predicts with the MAP estimate itself. With z = 1.645 a
+  /// dose passes only when its prediction is below the threshold at the
+  /// one-sided 95 % point of the linearised Laplace posterior. Optional in
+  /// the file.
   public var predictionStandardDeviations: Double?
 
   public init(
