@@ -1,7 +1,10 @@
 // Built-in baseline policies of `VancomycinEnvironment`.
 extension VancomycinEnvironment {
-  /// `guideline` and `oracle`.
-  public var baselineNames: [String] { ["guideline", "oracle"] }
+  /// `guideline` and `oracle`, then `bayesian` when the definition sets
+  /// `baselines.bayesian`.
+  public var baselineNames: [String] {
+    ["guideline", "oracle"] + (definition.baselines.bayesian == nil ? [] : ["bayesian"])
+  }
 
   /// Returns each environment's baseline action for the current decision,
   /// in the environment's action units (level index or mg).
@@ -16,12 +19,16 @@ extension VancomycinEnvironment {
   ///   `targetDailyAUC` x interval / 24 h (250 mg h/L for q12h and 500).
   ///   The prediction is closed-form (`IntervalAUCPredictor`), with the
   ///   same grid-rounded infusion duration as the simulation.
+  /// - `bayesian`: model-informed precision dosing from the MAP estimate
+  ///   (see `BayesianBaseline` and `bayesianDoses`).
   /// - Throws: `BaselineError.unknownBaseline` for another name.
   public func baselineActions(named name: String) throws(BaselineError) -> [Float] {
     let doses: [Double]
     switch name {
     case "guideline": doses = guidelineDoses()
     case "oracle": doses = oracleDoses()
+    case "bayesian" where baselineNames.contains("bayesian"):
+      doses = bayesianDoses(definition.baselines.bayesian!)
     default: throw .unknownBaseline(name: name, known: baselineNames)
     }
     switch actionMode {
@@ -82,6 +89,68 @@ extension VancomycinEnvironment {
           + predictor.infusionAUC(
             doseMilligrams: candidate, durationHours: durationHours, horizonHours: horizonHours)
         let error = abs(predicted - targetAUC)
+        if error < bestError {
+          bestError = error
+          bestDose = candidate
+        }
+      }
+      doses[p] = bestDose
+    }
+    return doses
+  }
+
+  /// Bayesian (MAP-guided) doses in mg for the current decision.
+  ///
+  /// For each deliverable dose level, the MAP estimate forecasts the AUC of
+  /// the next 24 h. The forecast includes the doses already given and the
+  /// candidate repeated at every decision in that window (now and 12 h
+  /// later for q12h). The level with the forecast closest to the target wins;
+  /// with a trough cap, levels whose predicted next trough exceeds it are
+  /// skipped (0 mg never is). Before the first level the estimate is the
+  /// prior's typical patient for the covariates.
+  func bayesianDoses(_ settings: BayesianBaseline) -> [Double] {
+    guard let estimate = bayesianEstimate else {
+      preconditionFailure("the bayesian baseline needs a bayesianEstimate section")
+    }
+    let estimator = estimate.estimator
+    let now = hoursSinceStart
+    let interval = rules.decisionIntervalHours
+    let horizonHours = 24.0
+    let targetAUC = settings.targetDailyAUCMilligramHoursPerLiter * horizonHours / 24
+    let repeats = Int((horizonHours / interval).rounded(.up))
+    let history = state.recentDoses
+    var doses = [Double](repeating: 0, count: batchSize)
+    for p in 0..<batchSize {
+      let response = estimator.estimatedResponse(patient: p)
+      let aucWithout = estimator.predictedAUC(
+        patient: p, fromHours: now, toHours: now + horizonHours)
+      let troughWithout = estimator.predictedConcentration(patient: p, timeHours: now + interval)
+      var previous24Hours = 0.0
+      for k in 0..<windowDoseCount { previous24Hours += history[k * batchSize + p] }
+      var bestDose = 0.0
+      var bestError = Double.infinity
+      for level in 0..<rules.doseLevelCount {
+        let candidate = Double(level) * rules.doseLevelStepMilligrams
+        let delivered = actuator.limited(candidate, milligramsInPrevious24Hours: previous24Hours)
+        guard delivered.interventions.isEmpty else { continue }
+        var forecast = aucWithout
+        var trough = troughWithout
+        if candidate > 0 {
+          let duration =
+            Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+          let rate = candidate / duration
+          for k in 0..<repeats {
+            forecast += response.cumulativeAUC(
+              rateMilligramsPerHour: rate, durationHours: duration,
+              elapsedHours: horizonHours - Double(k) * interval)
+          }
+          trough += response.concentration(
+            rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: interval)
+          if let cap = settings.maximumPredictedTroughMilligramsPerLiter, trough > cap {
+            continue
+          }
+        }
+        let error = abs(forecast - targetAUC)
         if error < bestError {
           bestError = error
           bestDose = candidate

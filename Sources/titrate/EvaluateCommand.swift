@@ -22,8 +22,23 @@ enum EvaluateCommand {
       help: "seed of the held-out cohort (training never uses these streams)", defaultValue: "20201"
     ),
     .init(
-      name: "baselines", valueName: "A,B", help: "baselines to run next to the policy, or 'none'",
+      name: "baselines", valueName: "A,B",
+      help:
+        "baselines to run next to the policy (guideline, oracle, bayesian), or 'none'; the "
+        + "default adds bayesian when the definition sets baselines.bayesian",
       defaultValue: "guideline,oracle"),
+    .init(
+      name: "bayesian-target-auc", valueName: "MG_H_PER_L",
+      help:
+        "target AUC24 of the bayesian (MAP-guided) baseline instead of the definition's "
+        + "(default 500 when the definition has none), 100-1000",
+      defaultValue: nil),
+    .init(
+      name: "bayesian-trough-limit", valueName: "MG_PER_L",
+      help:
+        "the bayesian baseline skips doses whose predicted next trough exceeds this, 1-100 "
+        + "(default: the definition's, or no limit)",
+      defaultValue: nil),
     .init(
       name: "threads", valueName: "N",
       help: "sites evaluated at once, 1-256; results do not depend on it", defaultValue: "2"),
@@ -99,7 +114,8 @@ enum EvaluateCommand {
     let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
     if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
       let vancomycinOnly = [
-        "baselines", "shield", "shield-trough-limit", "shield-auc-limit",
+        "baselines", "bayesian-target-auc", "bayesian-trough-limit", "shield",
+        "shield-trough-limit", "shield-auc-limit",
         "shield-standard-deviations", "cohort", "worst",
         "worst-svg", "patients-csv", "json", "threads", "transport",
       ]
@@ -113,8 +129,9 @@ enum EvaluateCommand {
       for line in lines { print(line) }
       return
     }
-    let definition = try decodeStoredDefinition(policy.environment)
-    let baselines = try baselineNames(parsed)
+    var definition = try decodeStoredDefinition(policy.environment)
+    try applyBayesianBaselineOptions(parsed, to: &definition)
+    let baselines = try baselineNames(parsed, definition: definition)
     let threads = try parsed.integer("threads", in: 1...256)
     let shield = try shieldThresholds(parsed, definition: definition)
     let worstCount = try parsed.integer("worst", in: 0...100)
@@ -249,18 +266,50 @@ enum EvaluateCommand {
     return cohorts
   }
 
-  static func baselineNames(_ parsed: ParsedOptions) throws -> [String] {
-    let names = try parsed.list("baselines") ?? []
+  /// Sets `baselines.bayesian` from `--bayesian-target-auc` and
+  /// `--bayesian-trough-limit`, or to a 500 mg h/L target when either
+  /// option or `--baselines` asks for the baseline and the definition has
+  /// none.
+  static func applyBayesianBaselineOptions(
+    _ parsed: ParsedOptions, to definition: inout EnvironmentDefinition
+  ) throws {
+    let target = try parsed.optionalDouble("bayesian-target-auc", in: 100...1000, unit: "mg h/L")
+    let trough = try parsed.optionalDouble("bayesian-trough-limit", in: 1...100, unit: "mg/L")
+    let listedNames =
+      parsed.explicitOptions.contains("baselines") ? try parsed.list("baselines") : nil
+    let listed = listedNames?.contains("bayesian") ?? false
+    guard target != nil || trough != nil || listed else { return }
+    guard definition.bayesianEstimate != nil else {
+      throw CommandError.usage(
+        "the bayesian baseline doses from MAP estimates, but the checkpoint's environment "
+          + "definition has no bayesianEstimate section; evaluate without it")
+    }
+    var settings =
+      definition.baselines.bayesian
+      ?? BayesianBaseline(targetDailyAUCMilligramHoursPerLiter: 500)
+    if let target { settings.targetDailyAUCMilligramHoursPerLiter = target }
+    if let trough { settings.maximumPredictedTroughMilligramsPerLiter = trough }
+    definition.baselines.bayesian = settings
+  }
+
+  static func baselineNames(
+    _ parsed: ParsedOptions, definition: EnvironmentDefinition
+  ) throws -> [String] {
+    var names = try parsed.list("baselines") ?? []
     if names == ["none"] { return [] }
+    if !parsed.explicitOptions.contains("baselines"), definition.baselines.bayesian != nil {
+      names.append("bayesian")
+    }
     if Set(names).count != names.count {
       throw CommandError.usage(
         "--baselines lists a baseline twice: \(names.joined(separator: ","))")
     }
-    for name in names where !["guideline", "oracle"].contains(name) {
+    for name in names where !["guideline", "oracle", "bayesian"].contains(name) {
       throw CommandError.usage(
         name == "none"
-          ? "--baselines: 'none' stands alone; give --baselines none, or list guideline and oracle"
-          : "--baselines: unknown baseline '\(name)'; use guideline, oracle or none")
+          ? "--baselines: 'none' stands alone; give --baselines none, or list baselines "
+            + "(guideline, oracle, bayesian)"
+          : "--baselines: unknown baseline '\(name)'; use guideline, oracle, bayesian or none")
     }
     return names
   }

@@ -210,7 +210,7 @@ import Testing
       EvaluationReport.self, from: Data(evaluate.output.utf8))
     #expect(report.cohorts.map(\.name) == ["elderly_renal", "haematology", "pooled"])
     let pooled = try #require(report.cohorts.last)
-    #expect(pooled.summaries.map(\.policy) == ["learned", "guideline", "oracle"])
+    #expect(pooled.summaries.map(\.policy) == ["learned", "guideline", "oracle", "bayesian"])
     #expect(pooled.summaries.allSatisfy { $0.patients == 400 })
     // The oracle doses from each patient's true PK parameters.
     let oracle = try #require(pooled.summaries.last)
@@ -324,6 +324,37 @@ import Testing
     let plot = try String(contentsOf: svg, encoding: .utf8)
     #expect(plot.contains("<svg"))
     #expect(plot.contains("trough limit 20 mg/L"))
+  }
+
+  /// `--baselines bayesian` adds MAP-guided dosing to a checkpoint whose
+  /// definition predates the baseline; a lower target gives lower doses;
+  /// out-of-range targets and unknown names are refused with the fix.
+  @Test func evaluateRunsTheBayesianBaseline() throws {
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Checkpoints/vancomycin-4site.h5")
+    func pooledBayesian(_ extra: [String]) throws -> [String: Any] {
+      let run = try titrate(
+        ["evaluate", checkpoint.path, "--patients", "40", "--baselines", "bayesian", "--json"]
+          + extra)
+      #expect(run.status == 0, "\(run.errors)")
+      let report = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as! [String: Any]
+      let pooled = try #require((report["cohorts"] as! [[String: Any]]).last)
+      let summaries = pooled["summaries"] as! [[String: Any]]
+      #expect(summaries.map { $0["policy"] as? String } == ["learned", "bayesian"])
+      return summaries[1]
+    }
+    let standard = try pooledBayesian([])
+    let lower = try pooledBayesian(["--bayesian-target-auc", "350"])
+    let standardDose = try #require(standard["meanTotalDoseMilligrams"] as? Double)
+    let lowerDose = try #require(lower["meanTotalDoseMilligrams"] as? Double)
+    #expect(lowerDose < standardDose)
+
+    let range = try titrate(["evaluate", checkpoint.path, "--bayesian-target-auc", "50"])
+    #expect(range.status == 2)
+    #expect(range.errors.contains("--bayesian-target-auc"))
+    let unknown = try titrate(["evaluate", checkpoint.path, "--baselines", "bayes"])
+    #expect(unknown.status == 2)
+    #expect(unknown.errors.contains("use guideline, oracle, bayesian or none"))
   }
 
   /// A site's own covariate cohort replaces its sampled covariates; a bad

@@ -155,7 +155,9 @@ import TitratePKPD
       _ = environment.reset(seed: seed)
       let patients = environment.patients
       var observations: [Float] = []
-      for _ in 0..<5 { observations += environment.step(actions: [Float](repeating: 5, count: 8)).observations }
+      for _ in 0..<5 {
+        observations += environment.step(actions: [Float](repeating: 5, count: 8)).observations
+      }
       return (patients, observations)
     }
     let first = try rollout(population: "icu_arc", seed: 42)
@@ -181,7 +183,10 @@ import TitratePKPD
     _ = environment.step(actions: try environment.baselineActions(named: "guideline"))
     // Maintenance 15 mg/kg: 1050 -> 1000 mg; 1950 -> 2000 mg; 780 -> 750 mg.
     #expect(try environment.baselineActions(named: "guideline") == [4, 8, 3])
-    #expect(throws: BaselineError.unknownBaseline(name: "nomogram", known: ["guideline", "oracle"])) {
+    #expect(
+      throws: BaselineError.unknownBaseline(
+        name: "nomogram", known: ["guideline", "oracle", "bayesian"])
+    ) {
       _ = try environment.baselineActions(named: "nomogram")
     }
   }
@@ -192,7 +197,9 @@ import TitratePKPD
       definition: shippedDefinition, populationName: population, batchSize: 400)
     environment.recordsOutcomeTable = true
     _ = environment.reset(seed: 5)
-    for _ in 0..<6 { _ = environment.step(actions: try environment.baselineActions(named: "oracle")) }
+    for _ in 0..<6 {
+      _ = environment.step(actions: try environment.baselineActions(named: "oracle"))
+    }
     let table = environment.drainOutcomeTable()
     let attainment = try #require(table.mean(of: "day3InTarget"))
     #expect(attainment >= 0.9, "day-3 attainment \(attainment) in \(population)")

@@ -87,7 +87,8 @@ extension EnvironmentDefinition {
         issues.add(
           "dosing.decisionIntervalHours",
           "is \(format(interval)), which does not divide 24 h, so some day boundaries would fall "
-            + "inside an interval and their AUC24 would not be scored. Use 1, 2, 3, 4, 6, 8, 12 or 24.")
+            + "inside an interval and their AUC24 would not be scored. Use 1, 2, 3, 4, 6, 8, 12 or 24."
+        )
       }
     }
     if rules.decisionIntervalHours > 0 {
@@ -264,6 +265,23 @@ extension EnvironmentDefinition {
       baselines.oracle.targetDailyAUCMilligramHoursPerLiter,
       "baselines.oracle.targetDailyAUCMilligramHoursPerLiter", 0, 5000, unit: "mg h/L",
       lowOpen: true)
+    if let bayesian = baselines.bayesian {
+      issues.requireRange(
+        bayesian.targetDailyAUCMilligramHoursPerLiter,
+        "baselines.bayesian.targetDailyAUCMilligramHoursPerLiter", 0, 5000, unit: "mg h/L",
+        lowOpen: true)
+      if let trough = bayesian.maximumPredictedTroughMilligramsPerLiter {
+        issues.requireRange(
+          trough, "baselines.bayesian.maximumPredictedTroughMilligramsPerLiter", 0, 200,
+          unit: "mg/L", lowOpen: true)
+      }
+      if bayesianEstimate == nil {
+        issues.add(
+          "baselines.bayesian",
+          "needs MAP estimates, but the definition has no bayesianEstimate section. Add one "
+            + "(priorModel) or remove baselines.bayesian.")
+      }
+    }
   }
 }
 

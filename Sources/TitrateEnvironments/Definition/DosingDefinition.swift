@@ -168,6 +168,9 @@ public struct BaselineDefinitions: Codable, Sendable, Equatable {
   public var guideline: GuidelineBaseline
   /// Dosing with knowledge of the patient's true PK parameters.
   public var oracle: OracleBaseline
+  /// Model-informed precision dosing from MAP estimates; nil leaves the
+  /// `bayesian` baseline out. Needs a `bayesianEstimate` section.
+  public var bayesian: BayesianBaseline?
 }
 
 /// Weight-based dosing: a loading dose at t = 0, then maintenance doses,
@@ -179,6 +182,29 @@ public struct GuidelineBaseline: Codable, Sendable, Equatable {
   public var maximumLoadingDoseMilligrams: Double
   /// Maintenance dose in mg/kg per decision (consensus 15-20 mg/kg q8-12h).
   public var maintenanceMilligramsPerKilogram: Double
+}
+
+/// Model-informed precision dosing, the AUC-guided dosing that the 2020
+/// consensus guideline recommends (Rybak et al., Am J Health-Syst Pharm
+/// 2020;77:835): at each decision, the MAP estimate of the patient's
+/// parameters (the prior conditioned on every level so far) forecasts the
+/// AUC of the next 24 h for the candidate dose repeated at every decision
+/// in that window, and the dose whose forecast is closest to the target is
+/// given.
+public struct BayesianBaseline: Codable, Sendable, Equatable {
+  /// Target AUC24 in mg h/L of the 24-h forecast.
+  public var targetDailyAUCMilligramHoursPerLiter: Double
+  /// When set, a candidate dose whose predicted next trough exceeds this
+  /// concentration (mg/L) is skipped; 0 mg is always allowed.
+  public var maximumPredictedTroughMilligramsPerLiter: Double?
+
+  public init(
+    targetDailyAUCMilligramHoursPerLiter: Double,
+    maximumPredictedTroughMilligramsPerLiter: Double? = nil
+  ) {
+    self.targetDailyAUCMilligramHoursPerLiter = targetDailyAUCMilligramHoursPerLiter
+    self.maximumPredictedTroughMilligramsPerLiter = maximumPredictedTroughMilligramsPerLiter
+  }
 }
 
 /// Dosing that picks each dose so that the AUC predicted from the true
