@@ -7,8 +7,8 @@ import TitrateSodium
 /// aggregator receives masked inputs and never a site's update.
 ///
 /// Under secure aggregation, `trainSites` of such a transport returns each
-/// site's report with an empty delta: the site has already run its own
-/// checks, and the report's status says whether it will mask an input.
+/// site's report with an empty delta. The site has already run its own
+/// checks, and the report's status tells whether it will mask an input.
 public protocol SecureAggregationTransport: FederationTransport {
   /// Delivers the server's message of `stage` to each site in `messages`
   /// (configuration index to bytes) and returns the replies that arrive
@@ -25,8 +25,8 @@ public protocol SecureAggregationTransport: FederationTransport {
 
 extension FederatedTrainer {
   /// The transport that runs the site halves of secure aggregation in the
-  /// sites' processes; nil without secure aggregation or when the
-  /// aggregator simulates the protocol for the sites (in-process).
+  /// sites' processes. It is nil without secure aggregation, and in process,
+  /// where the aggregator simulates the protocol for the sites.
   var siteRunSecureTransport: SecureAggregationTransport? {
     guard configuration.secureAggregation != nil else { return nil }
     return transport as? SecureAggregationTransport
@@ -61,7 +61,7 @@ extension FederatedTrainer {
   /// halves run in their own processes, and turns the unmasked sum into
   /// the server step as `secureAggregate` does.
   ///
-  /// `acceptedSites` are the sites whose reports say they will mask an
+  /// `acceptedSites` are the sites whose reports state they will mask an
   /// input. A site that goes silent at a stage is a dropout at that stage;
   /// `lateDropReasons` of the result names the accepted sites whose input
   /// therefore did not reach the sum.
@@ -121,7 +121,7 @@ extension FederatedTrainer {
     return result
   }
 
-  /// The name of the stage after which a site that sent no reply at
+  /// Returns the name of the stage after which a site that sent no reply at
   /// `stage` left (a `SimulatedDropStage` raw value, or
   /// `beforeAdvertisingKeys` for a site that sent nothing at all).
   static func leftStageName(silentAt stage: SecureAggregationStage) -> String {

@@ -12,8 +12,8 @@ struct SecureAggregationRoundResult {
   /// The summary stored in the round record.
   var summary: SecureAggregationRoundSummary
   /// Sites whose report was accepted but whose masked input never reached
-  /// the server, with the reason; filled only when sites run their own
-  /// halves of the protocol.
+  /// the server, with the reason. Only rounds whose sites run their own
+  /// halves of the protocol fill it.
   var lateDropReasons: [String: String] = [:]
 }
 
@@ -96,8 +96,8 @@ extension FederatedTrainer {
     return try finishSecureRound(outcome.result, summary: &summary)
   }
 
-  /// The source of the neighbour graph's ring order in `round`: a stream
-  /// of the run seed, so every transport draws the same graph.
+  /// Returns the source of the neighbour graph's ring order in `round`: a
+  /// stream of the run seed, so every transport draws the same graph.
   func secureGraphRandomness(round: Int) -> RandomByteSource {
     RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round))
   }

@@ -8,7 +8,7 @@ import TitrateSodium
 /// runs before it sends anything (simulated failures and attacks, local
 /// noise, validation), keeps the accepted update in this process, and
 /// returns the site's report with the update removed. During the protocol,
-/// `reply` answers each stage's server message for one site: keys from the
+/// `reply` computes one site's reply to each stage's server message: keys from the
 /// operating system's random source, then clipping, the site's share of
 /// the distributed noise, quantisation and masking. So the aggregator
 /// receives only masked inputs.
@@ -69,7 +69,7 @@ public final class SecureAggregationSiteHost {
     return reports
   }
 
-  /// Answers the server's message of `stage` for hosted site `index`.
+  /// Computes hosted site `index`'s reply to the server's message of `stage`.
   ///
   /// Returns the reply's bytes; an empty array at `maskedInput` when the
   /// site has no input (it leaves after sharing keys, as in the in-process
@@ -139,7 +139,7 @@ public final class SecureAggregationSiteHost {
 }
 
 extension FederatedTrainer {
-  /// The simulated failure the configuration schedules for site `index` in
+  /// Returns the simulated failure the configuration schedules for site `index` in
   /// `round`, as `runRound` draws it; nil when the site runs normally.
   func scheduledFailure(site index: Int, round: Int) -> SimulatedFailureKind? {
     configuration.siteFailures.failure(

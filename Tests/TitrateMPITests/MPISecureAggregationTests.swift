@@ -28,7 +28,7 @@ struct MPISecureAggregationTests {
       ranks: 3, arguments + ["--output", distributed.path, "--transport", "mpi"])
     #expect(parallel.status == 0, "\(parallel.errors)")
 
-    // Rank 0 holds no learner state of the sites on ranks 1 and 2
+    // Rank 0 keeps no learner state of the sites on ranks 1 and 2
     // (haematology, icu_arc): it would reveal their updates. Everything
     // else, the model and the round records included, is equal.
     let differing = try MPILaunch.differingEntries(reference, distributed)

@@ -48,7 +48,7 @@ struct NetworkSecureAggregationTests {
     return model.sorted().filter { left[$0] != right[$0] }
   }
 
-  /// The last round's secure aggregation summary.
+  /// Returns the last round's secure aggregation summary.
   static func lastSummary(_ url: URL) throws -> [String: Any] {
     let history = try NetworkLaunch.history(url)
     return try #require(history.last?["secureAggregation"] as? [String: Any])

@@ -33,7 +33,7 @@ extension MPITransport: SecureAggregationTransport {
     return try answerSecureAggregationStage(&reader)
   }
 
-  /// Answers one stage for this rank's sites and gathers every rank's
+  /// Computes this rank's sites' replies to one stage and gathers every rank's
   /// replies at rank 0, which returns them by site (other ranks return an
   /// empty dictionary).
   func answerSecureAggregationStage(_ reader: inout TransportReader) throws -> [Int: [UInt8]] {

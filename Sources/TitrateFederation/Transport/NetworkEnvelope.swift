@@ -36,7 +36,7 @@ public enum NetworkMessageType: UInt8, Sendable, CaseIterable {
   case secureEncryptedShares = 13
   /// Aggregator to site, stage 2: the sealed shares addressed to the site.
   case secureForwardedShares = 14
-  /// Site to aggregator, stage 2: the masked input; an empty payload says
+  /// Site to aggregator, stage 2: the masked input. An empty payload means
   /// the site has no input this round.
   case secureMaskedInput = 15
   /// Aggregator to site, stage 3: which sites survived and which dropped.

@@ -24,7 +24,7 @@ public struct NetworkSettings: Sendable, Equatable {
   /// it gives up.
   public var aggregatorSilenceSeconds = 600.0
   /// Wall-clock seconds the aggregator waits for the sites' replies at
-  /// each secure aggregation stage; a site that has not replied by then
+  /// each secure aggregation stage. A site that has not replied by then
   /// is a dropout at that stage.
   public var secureStageDeadlineSeconds = 60.0
   /// Learner states a site keeps, one per round it trained, so that it can

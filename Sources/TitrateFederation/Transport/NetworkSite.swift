@@ -51,7 +51,7 @@ public final class NetworkSite {
   private var lastHeard = Date()
   /// The site's half of secure aggregation, when the run uses it.
   private var secureHost: SecureAggregationSiteHost?
-  /// Called before the site answers a secure aggregation stage message,
+  /// Called before the site replies to a secure aggregation stage message,
   /// with the round and the stage; returning false withholds the reply.
   /// Fault-injection tests use it to stall or end a site at a stage.
   public var secureStageHook: ((Int, SecureAggregationStage) -> Bool)?
@@ -295,7 +295,7 @@ public final class NetworkSite {
     }
   }
 
-  /// Answers one secure aggregation stage message. A message that breaks
+  /// Sends the site's reply to one secure aggregation stage message. A message that breaks
   /// the protocol's rules is logged and gets no reply, so the site drops
   /// out of the round at that stage.
   private func answerSecureStage(_ envelope: NetworkEnvelope) throws {

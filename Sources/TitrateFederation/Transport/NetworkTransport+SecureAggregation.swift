@@ -35,9 +35,9 @@ extension SecureAggregationStage {
 struct SecureStageInProgress {
   var stage: SecureAggregationStage
   var round: Int
-  /// Sites sent the stage's message.
+  /// Sites that were sent the stage's message.
   var addressed: Set<String>
-  /// Replies by site; an empty one at `maskedInput` says "no input".
+  /// Replies by site; an empty one at `maskedInput` means "no input".
   var replies: [String: [UInt8]] = [:]
 }
 
