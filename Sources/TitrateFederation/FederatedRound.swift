@@ -79,8 +79,15 @@ extension FederatedTrainer {
       broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
     let resultsBySite = Dictionary(uniqueKeysWithValues: zip(training, results))
 
+    // Sites that run their own half of secure aggregation have checked
+    // their updates already and sent only their reports.
+    let siteRunSecure = siteRunSecureTransport
     var collected = CollectedReplies()
     for index in sampled {
+      if siteRunSecure != nil {
+        collectReport(site: index, result: resultsBySite[index], into: &collected)
+        continue
+      }
       collect(
         site: index, result: resultsBySite[index],
         failure: secureDrops[index]?.inputIncluded == true ? nil : failures[index], round: round,
@@ -109,7 +116,16 @@ extension FederatedTrainer {
         + "\(configuration.minimumParticipants) participants"
     } else {
       do {
-        if configuration.secureAggregation != nil {
+        if let siteRunSecure {
+          let accepted = Set(collected.accepted.compactMap { siteNames.firstIndex(of: $0.siteName) })
+          let secure = try secureAggregateAcrossSites(
+            acceptedSites: accepted, sampled: sampled, drops: secureDrops, round: round,
+            transport: siteRunSecure)
+          outcome = secure.outcome
+          skipReason = secure.skipReason
+          secureSummary = secure.summary
+          markLateDrops(secure.lateDropReasons, in: &collected.records)
+        } else if configuration.secureAggregation != nil {
           let secure = try secureAggregate(
             collected.accepted, sampled: sampled, drops: secureDrops, round: round)
           outcome = secure.outcome
@@ -186,8 +202,9 @@ extension FederatedTrainer {
   }
 
   /// Turns one sampled site's result into a record, and into an accepted
-  /// update when it arrives in time and passes validation.
-  private func collect(
+  /// update when it arrives in time and passes validation. Under secure
+  /// aggregation across processes each site runs this on its own result.
+  func collect(
     site index: Int, result: SiteResult?, failure: SimulatedFailureKind?, round: Int,
     broadcastCount: Int, updateFilter: ((ModelUpdate) -> ModelUpdate)?,
     into collected: inout CollectedReplies

@@ -11,6 +11,10 @@ struct SecureAggregationRoundResult {
   var skipReason: String?
   /// The summary stored in the round record.
   var summary: SecureAggregationRoundSummary
+  /// Sites whose report was accepted but whose masked input never reached
+  /// the server, with the reason. Only rounds whose sites run their own
+  /// halves of the protocol fill it.
+  var lateDropReasons: [String: String] = [:]
 }
 
 extension FederatedTrainer {
@@ -65,30 +69,14 @@ extension FederatedTrainer {
   ) throws -> SecureAggregationRoundResult {
     try Sodium.initialize()
     let secure = configuration.secureAggregation!
-    let quantizer = secure.quantizer
+    if let skipped = unsafeSecureRound(sampled: sampled) { return skipped }
     let threshold = secure.effectiveThreshold(participantCount: sampled.count)
-    let neighbourCount = secure.effectiveNeighbourCount(participantCount: sampled.count)
-    // Poisson sampling can draw fewer sites than the configuration was
-    // checked for; such a round cannot run the protocol safely.
-    guard sampled.count >= 3, (2...max(neighbourCount, 2)).contains(threshold),
-      threshold <= neighbourCount
-    else {
-      let reason =
-        "secure aggregation needs at least 3 sampled sites and a threshold in 2...k; this "
-        + "round sampled \(sampled.count) sites (k = \(neighbourCount), t = \(threshold)), so "
-        + "it is skipped"
-      return SecureAggregationRoundResult(
-        outcome: nil, skipReason: reason,
-        summary: SecureAggregationRoundSummary(
-          includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: reason,
-          serverToSitesBytes: 0, sitesToServerBytes: 0))
-    }
     var inputs: [UInt32: [UInt64]?] = [:]
     for index in sampled { inputs.updateValue(nil, forKey: UInt32(index)) }
     for update in accepted {
       let index = siteNames.firstIndex(of: update.siteName)!
       inputs[UInt32(index)] = siteInput(
-        update, site: index, round: round, threshold: threshold, quantizer: quantizer)
+        update, site: index, round: round, threshold: threshold, quantizer: secure.quantizer)
     }
     let protocolDrops = Dictionary(
       uniqueKeysWithValues: drops.map { (UInt32($0.key), $0.value) })
@@ -99,16 +87,54 @@ extension FederatedTrainer {
     let outcome = simulateSecureAggregationRound(
       round: UInt64(round), inputs: inputs, vectorLength: globalParameters.count + 1,
       configuration: secure, drops: protocolDrops, randomness: .system,
-      graphRandomness: RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round)),
+      graphRandomness: secureGraphRandomness(round: round),
       siteNames: Dictionary(uniqueKeysWithValues: sampled.map { (UInt32($0), siteNames[$0]) }))
+    let withInput = Set(sampled.filter { (inputs[UInt32($0)] ?? nil) != nil })
+    var summary = secureRoundSummary(
+      sampled: sampled, withInput: withInput, drops: drops, traffic: outcome.traffic,
+      seconds: Date().timeIntervalSince(started))
+    return try finishSecureRound(outcome.result, summary: &summary)
+  }
 
+  /// Returns the source of the neighbour graph's ring order in `round`: a
+  /// stream of the run seed, so every transport draws the same graph.
+  func secureGraphRandomness(round: Int) -> RandomByteSource {
+    RandomByteSource.seeded(configuration.seed).derived(stream: UInt64(round))
+  }
+
+  /// Returns a skipped round when the sampled sites cannot run the
+  /// protocol safely, nil when they can. Poisson sampling can draw fewer
+  /// sites than the configuration was checked for.
+  func unsafeSecureRound(sampled: [Int]) -> SecureAggregationRoundResult? {
+    let secure = configuration.secureAggregation!
+    let threshold = secure.effectiveThreshold(participantCount: sampled.count)
+    let neighbourCount = secure.effectiveNeighbourCount(participantCount: sampled.count)
+    guard sampled.count < 3 || !(2...max(neighbourCount, 2)).contains(threshold)
+      || threshold > neighbourCount
+    else { return nil }
+    let reason =
+      "secure aggregation needs at least 3 sampled sites and a threshold in 2...k; this "
+      + "round sampled \(sampled.count) sites (k = \(neighbourCount), t = \(threshold)), so "
+      + "it is skipped"
+    return SecureAggregationRoundResult(
+      outcome: nil, skipReason: reason,
+      summary: SecureAggregationRoundSummary(
+        includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: reason,
+        serverToSitesBytes: 0, sitesToServerBytes: 0))
+  }
+
+  /// Builds the round's summary before the result is known: the bytes,
+  /// and the sites that left at a scheduled stage or had no input.
+  func secureRoundSummary(
+    sampled: [Int], withInput: Set<Int>, drops: [Int: SimulatedDropStage],
+    traffic: SecureAggregationTraffic, seconds: Double
+  ) -> SecureAggregationRoundSummary {
     var summary = SecureAggregationRoundSummary(
       includedSites: [], drops: [], recoveredMaskingKeys: [], abortReason: nil,
-      serverToSitesBytes: outcome.traffic.serverToSitesBytes,
-      sitesToServerBytes: outcome.traffic.sitesToServerBytes,
-      protocolSeconds: Date().timeIntervalSince(started))
+      serverToSitesBytes: traffic.serverToSitesBytes,
+      sitesToServerBytes: traffic.sitesToServerBytes, protocolSeconds: seconds)
     for index in sampled {
-      let hasInput = (inputs[UInt32(index)] ?? nil) != nil
+      let hasInput = withInput.contains(index)
       if let stage = drops[index] {
         // A site without a masked input left at one of the first two
         // stages, so its scheduled stage is recorded when it is one of them.
@@ -122,9 +148,19 @@ extension FederatedTrainer {
             site: siteNames[index], stage: SimulatedDropStage.afterSharingKeys.rawValue))
       }
     }
+    return summary
+  }
 
+  /// Turns the protocol's result into the server step: the unmasked sum
+  /// becomes a mean (divided by the expected participant count under
+  /// central privacy, by the sum of weights otherwise).
+  func finishSecureRound(
+    _ protocolResult: Result<SecureAggregationResult, SecureAggregationAbort>,
+    summary: inout SecureAggregationRoundSummary
+  ) throws -> SecureAggregationRoundResult {
+    let quantizer = configuration.secureAggregation!.quantizer
     let result: SecureAggregationResult
-    switch outcome.result {
+    switch protocolResult {
     case .failure(let abort):
       summary.abortReason = abort.description
       return SecureAggregationRoundResult(
@@ -160,8 +196,9 @@ extension FederatedTrainer {
 
   /// Encodes the words one site masks: its weight, then weight x delta,
   /// after the distributed noise of central differential privacy when
-  /// that is on.
-  private func siteInput(
+  /// that is on. Sites call it in their own process under a transport
+  /// that runs the site halves there.
+  func siteInput(
     _ update: ModelUpdate, site index: Int, round: Int, threshold: Int,
     quantizer: FixedPointQuantizer
   ) -> [UInt64] {

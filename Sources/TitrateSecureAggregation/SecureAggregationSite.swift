@@ -9,6 +9,12 @@ public struct SecureAggregationSiteError: Error, Equatable, CustomStringConverti
   public var detail: String
 
   public var description: String { "secure aggregation site \(site): \(detail)" }
+
+  /// Creates the error for site `site` with the problem `detail`.
+  public init(site: UInt32, detail: String) {
+    self.site = site
+    self.detail = detail
+  }
 }
 
 /// One site's side of a SecAgg+ round (Bonawitz et al. 2017, with the

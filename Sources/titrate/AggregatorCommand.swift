@@ -58,6 +58,11 @@ enum AggregatorCommand {
         + "out, 1-86400 (default: wait while they send heartbeats)",
       defaultValue: nil),
     .init(
+      name: "secagg-stage-deadline", valueName: "SECONDS",
+      help: "under --secure-aggregation, sites that have not replied this long after a "
+        + "protocol stage's messages go out are dropouts at that stage, 0.1-86400",
+      defaultValue: "60"),
+    .init(
       name: "join-timeout", valueName: "SECONDS",
       help: "how long to wait for every site before the first round, 1-86400",
       defaultValue: "300"),
@@ -116,6 +121,8 @@ final class AggregatorSession {
     settings.siteSilenceSeconds = try parsed.double("site-silence", in: 1...86_400)
     settings.roundDeadlineSeconds = try parsed.optionalDouble("reply-deadline", in: 1...86_400)
     settings.joinTimeoutSeconds = try parsed.double("join-timeout", in: 1...86_400)
+    settings.secureStageDeadlineSeconds = try parsed.double(
+      "secagg-stage-deadline", in: 0.1...86_400)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
 
     let outputPath = try parsed.requiredOption("output") as NSString

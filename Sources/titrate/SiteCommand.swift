@@ -1,6 +1,7 @@
 import Foundation
 import TitrateEnvironments
 import TitrateFederation
+import TitrateSecureAggregation
 import TitrateZMQ
 
 /// `titrate site`: one hospital's site. It dials the aggregator, builds
@@ -59,6 +60,12 @@ enum SiteCommand {
       help: "send deltas as Float64 bit for bit, or as Float16 with error feedback (a quarter "
         + "of the bytes; the model then differs from an in-process run)",
       defaultValue: "none"),
+    .init(
+      name: "secagg-fault", valueName: "ROUND:STAGE:exit|stall",
+      help: "fault injection for tests: on receiving the aggregator's message of secure "
+        + "aggregation STAGE (advertiseKeys, shareKeys, maskedInput, unmasking) in ROUND, end "
+        + "the process at once (exit status 3) or stay connected without replying",
+      defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
   ]
 
@@ -133,6 +140,15 @@ enum SiteCommand {
         return try environment.makeTrainer(welcome, siteName: siteName, cohort: cohort)
       },
       onEvent: { event in printError(AggregatorSession.format(event)) })
+    if let fault = try parsed.string("secagg-fault").map(SecureStageFault.init(parsing:)) {
+      site.secureStageHook = { round, stage in
+        guard round == fault.round, stage == fault.stage else { return true }
+        printError("site \(siteName): injected fault at round \(round) stage \(stage.rawValue): "
+          + (fault.exits ? "exiting" : "withholding the reply"))
+        if fault.exits { exit(3) }
+        return false
+      }
+    }
     if !quiet {
       print("site \(siteName) dialing \(endpoint)")
       fflush(nil)
@@ -203,5 +219,28 @@ struct SiteEnvironment {
     } catch {
       throw CommandError.invalidInput("cannot build the aggregator's run: \(error)")
     }
+  }
+}
+
+/// A fault injected at a secure aggregation stage (`--secagg-fault`).
+struct SecureStageFault {
+  var round: Int
+  var stage: SecureAggregationStage
+  /// true: the process exits; false: it stays connected and never replies.
+  var exits: Bool
+
+  init(parsing text: String) throws {
+    let parts = text.split(separator: ":").map(String.init)
+    guard parts.count == 3, let round = Int(parts[0]), round >= 1,
+      let stage = SecureAggregationStage(rawValue: parts[1]), ["exit", "stall"].contains(parts[2])
+    else {
+      throw CommandError.usage(
+        "--secagg-fault '\(text)' is invalid; expected ROUND:STAGE:exit|stall with ROUND >= 1 "
+          + "and STAGE one of "
+          + SecureAggregationStage.allCases.map(\.rawValue).joined(separator: ", "))
+    }
+    self.round = round
+    self.stage = stage
+    exits = parts[2] == "exit"
   }
 }

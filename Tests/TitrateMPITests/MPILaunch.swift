@@ -92,7 +92,8 @@ enum MPILaunch {
 
   /// Returns the checkpoint entries that differ between two files, leaving
   /// out wall-clock measurements (`stepsPerSecond`, `secondsElapsed`,
-  /// `secondsTraining` in the history and `metrics/steps_per_second`),
+  /// `secondsTraining` and secure aggregation's `protocolSeconds` in the
+  /// history, and `metrics/steps_per_second`),
   /// which differ between any two runs.
   static func differingEntries(_ first: URL, _ second: URL) throws -> [String] {
     let left = try CheckpointFile.read(from: first)
@@ -119,6 +120,11 @@ enum MPILaunch {
       let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! NSDictionary
       let copy = record.mutableCopy() as! NSMutableDictionary
       copy.removeObjects(forKeys: ["stepsPerSecond", "secondsElapsed"])
+      if let secure = copy["secureAggregation"] as? NSDictionary {
+        let secureCopy = secure.mutableCopy() as! NSMutableDictionary
+        secureCopy.removeObject(forKey: "protocolSeconds")
+        copy["secureAggregation"] = secureCopy
+      }
       let sites = (copy["sites"] as! [NSDictionary]).map { site -> NSDictionary in
         let siteCopy = site.mutableCopy() as! NSMutableDictionary
         siteCopy.removeObject(forKey: "secondsTraining")

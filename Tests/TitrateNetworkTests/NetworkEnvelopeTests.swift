@@ -23,10 +23,11 @@ struct NetworkEnvelopeTests {
     #expect(Self.sample(payload: []).encoded().count == 34 + 7 + 40)
   }
 
-  @Test func rejectsUnknownVersion() {
+  @Test(arguments: [UInt8(1), 3])
+  func rejectsUnknownVersion(_ version: UInt8) {
     var bytes = Self.sample().encoded()
-    bytes[4] = 2
-    #expect(throws: NetworkFrameError.unsupportedVersion(2)) {
+    bytes[4] = version
+    #expect(throws: NetworkFrameError.unsupportedVersion(UInt16(version))) {
       try NetworkEnvelope(decoding: bytes, maximumFrameBytes: Self.limit)
     }
   }

@@ -5,14 +5,18 @@
 # prints wall-clock seconds, the load average and the aggregator's
 # per-round byte counts. Everything binds or dials 127.0.0.1 only.
 # ROUNDS, PATIENTS and COMPRESSION (none or float16, the sites'
-# --update-compression) change the job.
+# --update-compression) change the job. SECURE=1 adds --secure-aggregation
+# (with per-site normalisation, which it requires), run by the site
+# processes. BUILD=debug uses the debug build (byte counts do not depend
+# on it, round times do).
 set -u
-B="$(cd "$(dirname "$0")/../.." && pwd)/.build/release/titrate"
+B="$(cd "$(dirname "$0")/../.." && pwd)/.build/${BUILD:-release}/titrate"
 W="$(mktemp -d "${TMPDIR:-/tmp}/titrate-network-bench.XXXXXX")"
 chmod 700 "$W"
 trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
 SITES="elderly_renal haematology icu_arc obese"
 T="--sites 4 --rounds ${ROUNDS:-20} --patients-per-site ${PATIENTS:-512} --checkpoint-every 0"
+[ -n "${SECURE:-}" ] && T="$T --secure-aggregation --normalization per-site"
 mkdir -m 700 "$W/keys" "$W/allow"
 for name in server $SITES; do "$B" keys generate --output "$W/keys" --name "$name" > /dev/null; done
 for name in $SITES; do cp "$W/keys/$name.pub" "$W/allow/"; done

@@ -32,11 +32,16 @@ public final class MPITransport: FederationTransport {
   /// The assignment of sites to ranks.
   public let placement: SitePlacement
 
-  private enum Command: Int {
+  enum Command: Int {
     case train = 1
     case collectStates = 2
     case stop = 3
+    case secureAggregationStage = 4
   }
+
+  /// The site halves of secure aggregation for this rank's sites; created
+  /// at the first round of a run with secure aggregation.
+  var secureSiteHost: SecureAggregationSiteHost?
 
   public init(communicator: MPICommunicator) {
     self.communicator = communicator
@@ -111,6 +116,8 @@ public final class MPITransport: FederationTransport {
         try sendSiteStates(trainer)
       case .stop:
         return
+      case .secureAggregationStage:
+        _ = try answerSecureAggregationStage(&reader)
       }
     }
   }
@@ -123,7 +130,10 @@ public final class MPITransport: FederationTransport {
   ) throws -> [SiteTrainingResult] {
     var local = request
     local.siteIndices = placement.sites(request.siteIndices, onRank: communicator.rank)
-    let results = local.siteIndices.isEmpty ? [] : trainer.trainSitesLocally(local)
+    var results = local.siteIndices.isEmpty ? [] : trainer.trainSitesLocally(local)
+    if trainer.configuration.secureAggregation != nil {
+      results = secureSiteReports(results, request: local, trainer: trainer)
+    }
     var writer = TransportWriter()
     writer.append(results.count)
     for (index, result) in zip(local.siteIndices, results) {
@@ -158,9 +168,12 @@ public final class MPITransport: FederationTransport {
   /// restores it into rank 0's copy of that site.
   private func sendSiteStates(_ trainer: FederatedTrainer) throws {
     var writer = TransportWriter()
+    // Under secure aggregation a site's learner state (its local model)
+    // would reveal its update, so it stays on its rank.
+    let sendsStates = !communicator.isRoot && trainer.configuration.secureAggregation == nil
     let owned = placement.sites(Array(trainer.sites.indices), onRank: communicator.rank)
-    writer.append(communicator.isRoot ? 0 : owned.count)
-    if !communicator.isRoot {
+    writer.append(sendsStates ? owned.count : 0)
+    if sendsStates {
       for index in owned {
         writer.append(index)
         writer.append(trainer.sites[index].learner.state())

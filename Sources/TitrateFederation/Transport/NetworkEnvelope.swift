@@ -23,6 +23,26 @@ public enum NetworkMessageType: UInt8, Sendable, CaseIterable {
   case stop = 8
   /// Site to aggregator: the site leaves the run; the payload is the reason.
   case leave = 9
+  /// Aggregator to site, secure aggregation stage 0: the round setup
+  /// (`RoundSetupMessage`: round, neighbours, threshold, modulus).
+  case secureSetup = 10
+  /// Site to aggregator, stage 0: the site's two public keys.
+  case secureAdvertisedKeys = 11
+  /// Aggregator to site, stage 1: the public keys of the site's neighbours.
+  case secureNeighbourKeys = 12
+  /// Site to aggregator, stage 1: Shamir shares for each neighbour, each
+  /// sealed under the key the two sites share; the aggregator only routes
+  /// them.
+  case secureEncryptedShares = 13
+  /// Aggregator to site, stage 2: the sealed shares addressed to the site.
+  case secureForwardedShares = 14
+  /// Site to aggregator, stage 2: the masked input. An empty payload means
+  /// the site has no input this round.
+  case secureMaskedInput = 15
+  /// Aggregator to site, stage 3: which sites survived and which dropped.
+  case secureUnmaskRequest = 16
+  /// Site to aggregator, stage 3: the shares that remove the masks.
+  case secureUnmaskResponse = 17
 }
 
 /// One message in the versioned network format: a fixed header followed by
@@ -52,7 +72,8 @@ public enum NetworkMessageType: UInt8, Sendable, CaseIterable {
 /// covers the header too, so a flipped message type or round is caught.
 public struct NetworkEnvelope: Sendable, Equatable {
   /// The format version this build writes and the only one it reads.
-  public static let formatVersion: UInt16 = 1
+  /// Version 2 added the secure aggregation messages (types 10-17).
+  public static let formatVersion: UInt16 = 2
   /// Bytes of the header before the site name.
   static let fixedPrefixBytes = 34
   /// Bytes of the header after the site name (payload length and digest).

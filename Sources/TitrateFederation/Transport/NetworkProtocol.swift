@@ -23,6 +23,10 @@ public struct NetworkSettings: Sendable, Equatable {
   /// Seconds a site waits without any message from the aggregator before
   /// it gives up.
   public var aggregatorSilenceSeconds = 600.0
+  /// Wall-clock seconds the aggregator waits for the sites' replies at
+  /// each secure aggregation stage. A site that has not replied by then
+  /// is a dropout at that stage.
+  public var secureStageDeadlineSeconds = 60.0
   /// Learner states a site keeps, one per round it trained, so that it can
   /// repeat a round exactly for an aggregator restarted from an older
   /// checkpoint.
@@ -47,6 +51,7 @@ public struct NetworkEvent: Sendable, Equatable {
     case aggregatorRestarted = "aggregator_restarted"
     case roundRepeated = "round_repeated"
     case inexactReplay = "inexact_replay"
+    case secureStageClosed = "secure_stage_closed"
   }
 
   /// What happened.
@@ -70,9 +75,11 @@ public struct NetworkEvent: Sendable, Equatable {
 /// round, counted at the aggregator. CURVE adds about 33 bytes per frame
 /// and TCP its headers; neither is counted.
 public struct SiteTraffic: Sendable, Equatable, Codable {
-  /// Bytes the aggregator sent to the site (the training request).
+  /// Bytes the aggregator sent to the site (the training request and,
+  /// under secure aggregation, the protocol messages).
   public var bytesSent = 0
-  /// Bytes received from the site (heartbeats and the result).
+  /// Bytes received from the site (heartbeats, the result and, under
+  /// secure aggregation, the protocol replies).
   public var bytesReceived = 0
 
   public init(bytesSent: Int = 0, bytesReceived: Int = 0) {

@@ -1,5 +1,6 @@
 import Foundation
 import TitrateRL
+import TitrateSecureAggregation
 import TitrateZMQ
 
 /// Builds the federated trainer a site trains with, from the run the
@@ -8,7 +9,10 @@ public typealias NetworkSiteBuilder = (NetworkWelcome) throws -> FederatedTraine
 
 /// One hospital's side of a network federation: it dials the aggregator,
 /// builds the run it receives, trains its own site for each request and
-/// sends back the update, with heartbeats while it trains.
+/// sends back the update, with heartbeats while it trains. Under secure
+/// aggregation it sends only its report, then runs its half of SecAgg+
+/// (`SecureAggregationSiteHost`) for each stage message, so only the
+/// masked input of its update leaves the site.
 ///
 /// The site keeps its learner state (Adam moments, observation statistics,
 /// random generators) between rounds; it never leaves the site. It also
@@ -45,6 +49,12 @@ public final class NetworkSite {
   /// How this site encodes its deltas.
   public let compression: UpdateCompression
   private var lastHeard = Date()
+  /// The site's half of secure aggregation, when the run uses it.
+  private var secureHost: SecureAggregationSiteHost?
+  /// Called before the site replies to a secure aggregation stage message,
+  /// with the round and the stage; returning false withholds the reply.
+  /// Fault-injection tests use it to stall or end a site at a stage.
+  public var secureStageHook: ((Int, SecureAggregationStage) -> Bool)?
 
   /// - Parameters:
   ///   - environmentSHA256: SHA-256 of the site's environment definition;
@@ -110,7 +120,14 @@ public final class NetworkSite {
         lastSent = Date()
       case .stop:
         return
-      case .hello, .ready, .heartbeat, .result, .leave:
+      case .secureSetup, .secureNeighbourKeys, .secureForwardedShares, .secureUnmaskRequest:
+        guard envelope.runIdentifier == runIdentifier, secureHost != nil else {
+          reject("a secure aggregation message for round \(envelope.round) of an unknown run")
+          continue
+        }
+        try answerSecureStage(envelope)
+      case .hello, .ready, .heartbeat, .result, .leave, .secureAdvertisedKeys,
+        .secureEncryptedShares, .secureMaskedInput, .secureUnmaskResponse:
         reject("the aggregator may not send a \(envelope.type) message")
       }
     }
@@ -169,7 +186,15 @@ public final class NetworkSite {
             + "\(built.actionSpace), the aggregator \(welcome.observationSize) and "
             + "\(welcome.actionSpace)")
       }
+      if built.configuration.secureAggregation != nil && compression != .none {
+        throw NetworkTransportError.incompatibleRun(
+          "the run uses secure aggregation, whose masked inputs are already quantised; "
+            + "restart this site without --update-compression")
+      }
       trainer = built
+      secureHost =
+        built.configuration.secureAggregation != nil
+        ? SecureAggregationSiteHost(trainer: built) : nil
       siteIndex = index
       runIdentifier = envelope.runIdentifier
       residual = CompressionResidual()
@@ -204,7 +229,13 @@ public final class NetworkSite {
     while finished.wait(timeout: .now() + settings.heartbeatIntervalSeconds) == .timedOut {
       try send(.heartbeat, round: request.round)
     }
-    let result = box.results()[0]
+    var result = box.results()[0]
+    if let secureHost {
+      // The update stays here until the site masks it.
+      result = secureHost.prepareReports(
+        [result], sites: [siteIndex], round: request.round,
+        parameterCount: request.globalParameters.count)[0]
+    }
 
     keptStates.removeAll { $0.round >= request.round }
     let halves = compression == .float16 ? residual.compress(result.update.delta) : []
@@ -262,6 +293,24 @@ public final class NetworkSite {
     guard problems.isEmpty else {
       throw NetworkTransportError.invalidRequest(problems.joined(separator: "; "))
     }
+  }
+
+  /// Sends the site's reply to one secure aggregation stage message. A message that breaks
+  /// the protocol's rules is logged and gets no reply, so the site drops
+  /// out of the round at that stage.
+  private func answerSecureStage(_ envelope: NetworkEnvelope) throws {
+    guard let stage = SecureAggregationStage(serverMessageType: envelope.type) else { return }
+    if let secureStageHook, !secureStageHook(envelope.round, stage) { return }
+    let reply: [UInt8]?
+    do {
+      reply = try secureHost!.reply(
+        stage: stage, site: siteIndex, round: envelope.round, message: envelope.payload)
+    } catch {
+      reject("secure aggregation stage \(stage.rawValue) of round \(envelope.round): \(error)")
+      return
+    }
+    guard let reply else { return }
+    try send(stage.siteReplyType, round: envelope.round, payload: reply)
   }
 
   private func send(_ type: NetworkMessageType, round: Int, payload: [UInt8] = []) throws {

@@ -9,7 +9,10 @@ import TitrateZMQ
 /// handler admits only allow-listed site keys and names each message's
 /// sender by its key, and a frame whose header names another site is
 /// rejected. Validation, attacks, differential privacy, the strategy and
-/// the server step stay in `runRound`, as with the other transports.
+/// the server step stay in `runRound`, as with the other transports, except
+/// under secure aggregation: there each site checks its own update, runs
+/// its half of the protocol, and sends only its report and masked input
+/// (see `NetworkTransport+SecureAggregation.swift`).
 ///
 /// Round rule: a site's result counts only in the round it was requested
 /// for, and only once (the first valid result of that site in that round).
@@ -29,19 +32,21 @@ public final class NetworkTransport: FederationTransport {
   /// The limits of the run.
   public let settings: NetworkSettings
   /// Bytes exchanged with each site in the last round that `trainSites` ran.
-  public private(set) var lastRoundTraffic: [String: SiteTraffic] = [:]
+  public internal(set) var lastRoundTraffic: [String: SiteTraffic] = [:]
   /// Sites that built the run and wait for requests.
   public private(set) var readySites: Set<String> = []
 
   private let welcome: NetworkWelcome
   private let welcomePayload: [UInt8]
   private let runIdentifier: [UInt8]
-  private let onEvent: (NetworkEvent) -> Void
-  private var routes: [String: [UInt8]] = [:]
+  let onEvent: (NetworkEvent) -> Void
+  var routes: [String: [UInt8]] = [:]
   /// Sites that were ready at some point in this process.
   private var joinedSites: Set<String> = []
-  private var lastHeard: [String: Date] = [:]
+  var lastHeard: [String: Date] = [:]
   private var round: RoundInProgress?
+  /// The secure aggregation stage whose replies are awaited.
+  var secureStage: SecureStageInProgress?
 
   /// The state of the round whose replies are awaited.
   private struct RoundInProgress {
@@ -71,7 +76,7 @@ public final class NetworkTransport: FederationTransport {
     try socket.limitMessageSize(toBytes: settings.maximumFrameBytes * 2)
   }
 
-  private var siteNames: [String] { welcome.configuration.sites.map(\.name) }
+  var siteNames: [String] { welcome.configuration.sites.map(\.name) }
 
   /// Serves hellos until every site of the configuration is ready or
   /// `joinTimeoutSeconds` pass, and returns the sites that are ready.
@@ -196,7 +201,7 @@ public final class NetworkTransport: FederationTransport {
     }
     routes[site] = message.frames[0]
     lastHeard[site] = Date()
-    if let round, round.indexBySite[site] != nil {
+    if round?.indexBySite[site] != nil || secureStage?.addressed.contains(site) == true {
       lastRoundTraffic[site, default: SiteTraffic()].bytesReceived += frame.count
     }
     handle(envelope, from: site)
@@ -245,7 +250,11 @@ public final class NetworkTransport: FederationTransport {
         NetworkEvent(
           kind: .siteLeft, site: site, round: round?.request.round,
           detail: decodeReason(envelope.payload)))
-    case .welcome, .reject, .train, .stop:
+    case .secureAdvertisedKeys, .secureEncryptedShares, .secureMaskedInput,
+      .secureUnmaskResponse:
+      receiveSecureReply(envelope, from: site)
+    case .welcome, .reject, .train, .stop, .secureSetup, .secureNeighbourKeys,
+      .secureForwardedShares, .secureUnmaskRequest:
       reject(site: site, "a site may not send a \(envelope.type) message")
     }
   }
@@ -333,7 +342,7 @@ public final class NetworkTransport: FederationTransport {
   /// Sends one message and returns its size in bytes, 0 when the site is
   /// not connected (it gets the request again when it rejoins).
   @discardableResult
-  private func send(
+  func send(
     _ type: NetworkMessageType, to site: String, round: Int, payload: [UInt8] = []
   ) -> Int {
     guard let route = routes[site] else { return 0 }
@@ -356,7 +365,7 @@ public final class NetworkTransport: FederationTransport {
     onEvent(NetworkEvent(kind: .frameRejected, site: site, round: round?.request.round, detail: reason))
   }
 
-  private func discard(_ site: String, _ envelope: NetworkEnvelope, _ reason: String) {
+  func discard(_ site: String, _ envelope: NetworkEnvelope, _ reason: String) {
     onEvent(
       NetworkEvent(
         kind: .resultDiscarded, site: site, round: envelope.round,

@@ -40,6 +40,12 @@ struct TransportWriter {
     for value in values { append(value) }
   }
 
+  /// Appends a length-prefixed byte string (a protocol message).
+  mutating func appendBytes(_ values: [UInt8]) {
+    append(values.count)
+    bytes.append(contentsOf: values)
+  }
+
   mutating func append(_ text: String) {
     let utf8 = Array(text.utf8)
     append(utf8.count)
@@ -118,6 +124,12 @@ struct TransportReader {
   mutating func readInts() throws -> [Int] {
     let count = try readCount(elementSize: 8)
     return try (0..<count).map { _ in try readInt() }
+  }
+
+  mutating func readBytes() throws -> [UInt8] {
+    let count = try readCount(elementSize: 1)
+    defer { offset += count }
+    return Array(bytes[offset..<offset + count])
   }
 
   mutating func readString() throws -> String {
