@@ -8,7 +8,7 @@ import TitrateHashing
 /// between-subject variability.
 ///
 /// File format: UTF-8, comma-separated, one header line then one patient a
-/// line. Columns, in any order, all required:
+/// line. Columns, in any order, all required but `intensiveCare`:
 ///
 /// | column | unit | allowed |
 /// |---|---|---|
@@ -17,6 +17,7 @@ import TitrateHashing
 /// | `female` | | 0 or 1 |
 /// | `serumCreatinineMilligramsPerDeciliter` | mg/dL | 0.1-20 |
 /// | `haemodialysis` | | 0 or 1 |
+/// | `intensiveCare` (optional, 0 when absent) | | 0 or 1 |
 ///
 /// Blank lines are skipped. An optional `id` column is kept for reports and
 /// otherwise ignored. The cohort's rows are patient data: a checkpoint stores
@@ -29,6 +30,21 @@ public struct PatientCohort: Sendable, Equatable {
     public var isFemale: Bool
     public var serumCreatinineMilligramsPerDeciliter: Double
     public var onHaemodialysis: Bool
+    /// True for a patient treated in intensive care.
+    public var inIntensiveCare: Bool
+
+    public init(
+      ageYears: Double, weightKilograms: Double, isFemale: Bool,
+      serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool,
+      inIntensiveCare: Bool = false
+    ) {
+      self.ageYears = ageYears
+      self.weightKilograms = weightKilograms
+      self.isFemale = isFemale
+      self.serumCreatinineMilligramsPerDeciliter = serumCreatinineMilligramsPerDeciliter
+      self.onHaemodialysis = onHaemodialysis
+      self.inIntensiveCare = inIntensiveCare
+    }
   }
 
   /// The rows in file order.
@@ -79,12 +95,13 @@ public struct PatientCohort: Sendable, Equatable {
       $0.trimmingCharacters(in: .whitespaces)
     }
     var columnIndex: [String: Int] = [:]
-    let known = Set(requiredColumns + ["id"])
+    let known = Set(requiredColumns + ["id", "intensiveCare"])
     for (index, name) in header.enumerated() {
       guard known.contains(name) else {
         throw failure(
           headerIndex + 1, name,
-          "is not a cohort column; use only " + (requiredColumns + ["id"]).joined(separator: ", "))
+          "is not a cohort column; use only "
+            + (requiredColumns + ["intensiveCare", "id"]).joined(separator: ", "))
       }
       guard columnIndex[name] == nil else {
         throw failure(headerIndex + 1, name, "appears twice in the header; keep one")
@@ -131,7 +148,8 @@ public struct PatientCohort: Sendable, Equatable {
         return value
       }
       func flag(_ name: String) throws(PatientCohortError) -> Bool {
-        let cell = cells[columnIndex[name]!]
+        guard let column = columnIndex[name] else { return false }
+        let cell = cells[column]
         switch cell {
         case "0": return false
         case "1": return true
@@ -147,7 +165,8 @@ public struct PatientCohort: Sendable, Equatable {
           isFemale: try flag("female"),
           serumCreatinineMilligramsPerDeciliter: try number(
             ranges[2].name, ranges[2].range, ranges[2].unit),
-          onHaemodialysis: try flag("haemodialysis")))
+          onHaemodialysis: try flag("haemodialysis"),
+          inIntensiveCare: try flag("intensiveCare")))
     }
     guard !rows.isEmpty else {
       throw failure(nil, nil, "has a header but no patients; add one line per patient")

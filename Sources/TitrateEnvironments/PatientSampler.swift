@@ -14,19 +14,22 @@ public struct VirtualPatient: Sendable, Equatable {
   public var serumCreatinineMilligramsPerDeciliter: Double
   /// True for a patient on intermittent haemodialysis.
   public var onHaemodialysis: Bool
+  /// True for a patient treated in intensive care.
+  public var inIntensiveCare: Bool
   /// True PK parameters (1 or 2 compartments).
   public var parameters: CompartmentalParameters
 
   public init(
     ageYears: Double, weightKilograms: Double, isFemale: Bool,
     serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool,
-    parameters: CompartmentalParameters
+    inIntensiveCare: Bool = false, parameters: CompartmentalParameters
   ) {
     self.ageYears = ageYears
     self.weightKilograms = weightKilograms
     self.isFemale = isFemale
     self.serumCreatinineMilligramsPerDeciliter = serumCreatinineMilligramsPerDeciliter
     self.onHaemodialysis = onHaemodialysis
+    self.inIntensiveCare = inIntensiveCare
     self.parameters = parameters
   }
 
@@ -89,7 +92,7 @@ struct PatientSampler {
       return VirtualPatient(
         ageYears: row.ageYears, weightKilograms: row.weightKilograms, isFemale: row.isFemale,
         serumCreatinineMilligramsPerDeciliter: row.serumCreatinineMilligramsPerDeciliter,
-        onHaemodialysis: row.onHaemodialysis,
+        onHaemodialysis: row.onHaemodialysis, inIntensiveCare: row.inIntensiveCare,
         parameters: individualParameters(
           ageYears: row.ageYears, weightKilograms: row.weightKilograms, isFemale: row.isFemale,
           serumCreatinineMilligramsPerDeciliter: row.serumCreatinineMilligramsPerDeciliter,
@@ -109,7 +112,16 @@ struct PatientSampler {
     return VirtualPatient(
       ageYears: age, weightKilograms: weight, isFemale: female,
       serumCreatinineMilligramsPerDeciliter: creatinine, onHaemodialysis: dialysis,
-      parameters: parameters)
+      inIntensiveCare: drawIntensiveCare(using: &generator), parameters: parameters)
+  }
+
+  /// Draws the care setting: one uniform only for a fraction strictly
+  /// between 0 and 1, so populations without a mixture keep their streams.
+  func drawIntensiveCare(using generator: inout Xoshiro256) -> Bool {
+    let fraction = population.intensiveCareFraction ?? 0
+    if fraction <= 0 { return false }
+    if fraction >= 1 { return true }
+    return generator.nextUniform() < fraction
   }
 
   /// Computes the model's creatinine clearance in mL/min, caps and floors

@@ -5,6 +5,7 @@ final class PatientStateColumns {
   /// because they hold several values per patient.
   enum Column: Int, CaseIterable {
     case ageYears, weightKilograms, female, serumCreatinine, creatinineClearance, haemodialysis
+    case intensiveCare
     case infusionRate, infusionSteps, peakStep
     case troughMeasured, troughAvailable, troughTimeHours
     case peakMeasured, peakAvailable, peakTimeHours

@@ -302,6 +302,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
     let creatinine = state.pointer(.serumCreatinine)
     let clearance = state.pointer(.creatinineClearance)
     let dialysis = state.pointer(.haemodialysis)
+    let intensiveCare = state.pointer(.intensiveCare)
     for (p, patient) in newPatients.enumerated() {
       age[p] = patient.ageYears
       weight[p] = patient.weightKilograms
@@ -309,6 +310,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
       creatinine[p] = patient.serumCreatinineMilligramsPerDeciliter
       clearance[p] = patient.creatinineClearanceMillilitersPerMinute
       dialysis[p] = patient.onHaemodialysis ? 1 : 0
+      intensiveCare[p] = patient.inIntensiveCare ? 1 : 0
     }
   }
 }

@@ -24,6 +24,7 @@
 /// | 18 | the peak measured before the latest one (0 before) | mg/L |
 /// | 19 | that peak available | 0 or 1 |
 /// | 20 | hours since that peak was drawn (0 before) | h |
+/// | last | treated in intensive care (the care setting) | 0 or 1 |
 ///
 /// With a `bayesianEstimate` section in the definition, each row continues
 /// with the MAP estimate of the patient's parameters under the prior model,
@@ -39,7 +40,10 @@
 /// | 25 | predicted AUC over the next 24 h of 1000 mg given now (its infusion time per the dosing rules), doses given excluded | mg h/L |
 /// | 26 | predicted concentration at the next decision, no further dose | mg/L |
 /// | 27 | predicted concentration at the next decision of 1000 mg given now, doses given excluded | mg/L |
+/// | 28 | treated in intensive care (the care setting) | 0 or 1 |
 ///
+/// The care-setting entry always ends the row: index 21 without the
+/// section, 28 with it (`intensiveCare(observationSize:)`).
 /// By linearity, a dose D now predicts an AUC24 of entry 24 + entry 25 x
 /// D / 1000 (exact up to the longer infusion of larger doses) and a next
 /// trough of entry 26 + entry 27 x D / 1000.
@@ -69,7 +73,7 @@ public enum VancomycinObservation {
   public static let previousPeakAvailable = 19
   public static let hoursSincePreviousPeak = 20
   /// Entries per observation row without a `bayesianEstimate` section.
-  public static let count = 21
+  public static let count = 22
 
   public static let estimatedClearanceLitersPerHour = 21
   public static let estimatedCentralVolumeLiters = 22
@@ -79,7 +83,11 @@ public enum VancomycinObservation {
   public static let predictedNextTroughWithoutDoseMilligramsPerLiter = 26
   public static let predictedNextTroughPer1000MilligramsMilligramsPerLiter = 27
   /// Entries per observation row with a `bayesianEstimate` section.
-  public static let countWithBayesianEstimate = 28
+  public static let countWithBayesianEstimate = 29
+
+  /// Returns the index of the care-setting entry (1 in intensive care),
+  /// the last of a row of `observationSize` entries.
+  public static func intensiveCare(observationSize: Int) -> Int { observationSize - 1 }
 
   /// Returns the entries per row for a definition.
   public static func count(for definition: EnvironmentDefinition) -> Int {
@@ -88,7 +96,8 @@ public enum VancomycinObservation {
 
   /// Returns the entry names in index order for a definition.
   public static func names(for definition: EnvironmentDefinition) -> [String] {
-    definition.bayesianEstimate == nil ? names : names + bayesianEstimateNames
+    (definition.bayesianEstimate == nil ? names : names + bayesianEstimateNames)
+      + ["intensiveCare"]
   }
 
   /// Returns the entries, for rows of `observationSize` entries, in which a
@@ -127,7 +136,8 @@ public enum VancomycinObservation {
   ]
 
   /// Names of entries 0 to 20 in index order (for logs and feature
-  /// reports); see `names(for:)` for the full row.
+  /// reports); see `names(for:)` for the full row, which ends with
+  /// `intensiveCare`.
   public static let names = [
     "ageYears", "weightKilograms", "female", "serumCreatinineMilligramsPerDeciliter",
     "creatinineClearanceMillilitersPerMinute", "haemodialysis", "hoursSinceStart",

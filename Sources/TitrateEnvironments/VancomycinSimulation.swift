@@ -278,6 +278,8 @@ extension VancomycinEnvironment {
     let creatinine = state.pointer(.serumCreatinine)
     let creatinineClearance = state.pointer(.creatinineClearance)
     let haemodialysis = state.pointer(.haemodialysis)
+    let intensiveCare = state.pointer(.intensiveCare)
+    let intensiveCareEntry = width - 1
     let history = UnsafePointer(state.recentDoses.baseAddress!)
     let trough = LevelColumns(state: state, kind: .trough)
     let peak = LevelColumns(state: state, kind: .peak)
@@ -298,6 +300,7 @@ extension VancomycinEnvironment {
         row[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
           Float(creatinineClearance[p])
         row[VancomycinObservation.haemodialysis] = Float(haemodialysis[p])
+        row[intensiveCareEntry] = Float(intensiveCare[p])
         row[VancomycinObservation.hoursSinceStart] = Float(now)
         row[VancomycinObservation.previousDoseMilligrams] = Float(history[p])
         row[VancomycinObservation.secondPreviousDoseMilligrams] = Float(history[count + p])

@@ -290,6 +290,23 @@ public struct TrainedPolicy {
   public var programVersion: String
   let contents: CheckpointContents
 
+  /// Checks that the network takes the observation rows that this
+  /// program's vancomycin environment writes for `definition`. A checkpoint
+  /// written before a layout change (the care-setting entry, added in
+  /// version 0.2.0) fails here with a message instead of a crash.
+  /// - Throws: `TrainingCheckpointError` naming both widths and the fix.
+  public func requireObservationLayout(of definition: EnvironmentDefinition) throws {
+    let expected = VancomycinObservation.count(for: definition)
+    guard network.observationSize == expected else {
+      throw TrainingCheckpointError(
+        reason:
+          "the policy network takes \(network.observationSize) observation entries, but this "
+          + "version of the vancomycin environment writes \(expected) per row (the checkpoint "
+          + "was written by titrate \(programVersion) with an older layout); retrain the policy "
+          + "with this version, or evaluate it with the version that wrote it")
+    }
+  }
+
   /// Reads and validates the training content of a checkpoint.
   public init(contents: CheckpointContents) throws {
     try contents.requireFormatVersion(

@@ -125,6 +125,11 @@ public struct SafetyVerifier: Sendable {
     } catch {
       throw .invalidStoredDefinition(reason: "\(error)")
     }
+    do {
+      try checkpoint.requireObservationLayout(of: definition)
+    } catch {
+      throw .invalidStoredDefinition(reason: "\(error)")
+    }
     try self.init(
       definition: definition,
       sites: checkpoint.configuration.sites.map {

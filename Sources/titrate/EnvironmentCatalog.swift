@@ -109,6 +109,18 @@ func decodeStoredDefinition(_ stored: StoredEnvironment) throws -> EnvironmentDe
   }
 }
 
+/// Decodes the vancomycin definition of a checkpoint and checks that its
+/// network reads the observation rows this program writes for it.
+func decodeCheckedDefinition(of policy: TrainedPolicy) throws -> EnvironmentDefinition {
+  let definition = try decodeStoredDefinition(policy.environment)
+  do {
+    try policy.requireObservationLayout(of: definition)
+  } catch {
+    throw CommandError.invalidInput("\(error)")
+  }
+  return definition
+}
+
 /// Returns the dose action mode that produces `actionSpace`. A checkpoint
 /// stores the space, and the environment is built from the mode.
 func doseActionMode(for actionSpace: ActionSpace) -> DoseActionMode {

@@ -129,7 +129,7 @@ enum EvaluateCommand {
       for line in lines { print(line) }
       return
     }
-    var definition = try decodeStoredDefinition(policy.environment)
+    var definition = try decodeCheckedDefinition(of: policy)
     try applyBayesianBaselineOptions(parsed, to: &definition)
     let baselines = try baselineNames(parsed, definition: definition)
     let threads = try parsed.integer("threads", in: 1...256)

@@ -102,7 +102,7 @@ enum SimulateCommand {
         try PKPDSimulate.run(parsed, environment: environment, trained: policy)
         return
       }
-      definition = try decodeStoredDefinition(policy.environment)
+      definition = try decodeCheckedDefinition(of: policy)
       trained = policy
     } else {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))

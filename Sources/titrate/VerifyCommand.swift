@@ -71,7 +71,7 @@ enum VerifyCommand {
       return
     }
     let policyName = try parsed.choice("policy", from: ["learned", "guideline"])
-    let stored = try decodeStoredDefinition(checkpoint.environment)
+    let stored = try decodeCheckedDefinition(of: checkpoint)
     var notes: [String] = []
     var thresholds: [ExposureThreshold]?
     if stored.safety == nil {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Program version, stored in every checkpoint.
-let titrateVersion = "0.1.0"
+let titrateVersion = "0.2.0"
 
 let topLevelHelp = """
   usage: titrate COMMAND [OPTIONS]

@@ -202,7 +202,7 @@ import Testing
     let inspect = try titrate(["inspect", checkpoint])
     #expect(inspect.status == 0)
     #expect(inspect.output.contains("rounds completed 2 of 2"))
-    #expect(inspect.output.contains("policy network 28x16 -> 16x16 -> 16x13"))
+    #expect(inspect.output.contains("policy network 29x16 -> 16x16 -> 16x13"))
 
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "200", "--json"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
@@ -324,6 +324,22 @@ import Testing
     let plot = try String(contentsOf: svg, encoding: .utf8)
     #expect(plot.contains("<svg"))
     #expect(plot.contains("trough limit 20 mg/L"))
+  }
+
+  /// A checkpoint written with the 28-entry observation rows of version
+  /// 0.1.0 gets an input error (exit 3) from every command that doses.
+  @Test func oldObservationLayoutIsRejected() throws {
+    let checkpoint = Self.repositoryRoot.appendingPathComponent(
+      "Tests/Fixtures/checkpoints/vancomycin-layout-0.1.h5").path
+    let commands = [
+      ["evaluate", checkpoint, "--patients", "10"], ["verify", checkpoint, "--patients", "10"],
+      ["simulate", "--checkpoint", checkpoint],
+    ]
+    for command in commands {
+      let run = try titrate(command)
+      #expect(run.status == 3, "\(command[0]): \(run.errors)")
+      #expect(run.errors.contains("takes 28 observation entries"), "\(command[0]): \(run.errors)")
+    }
   }
 
   /// `--baselines bayesian` adds MAP-guided dosing to a checkpoint whose

@@ -60,16 +60,17 @@ import TitratePKPD
     #expect(
       names[VancomycinObservation.predictedNextTroughPer1000MilligramsMilligramsPerLiter]
         == "predictedNextTroughPer1000MilligramsMilligramsPerLiter")
-    #expect(environment.reset(seed: 1).count == 2 * 28)
+    #expect(environment.reset(seed: 1).count == 2 * 29)
   }
 
-  @Test func layoutWithoutSectionKeeps21() throws {
+  @Test func layoutWithoutSectionKeeps22() throws {
     let environment = try VancomycinEnvironment(
       definition: Self.withoutSection, populationName: "icu_arc", batchSize: 2)
     #expect(environment.observationSize == VancomycinObservation.count)
-    #expect(VancomycinObservation.names(for: Self.withoutSection).count == 21)
-    #expect(environment.reset(seed: 1).count == 2 * 21)
-    #expect(environment.step(actions: [4, 4]).observations.count == 2 * 21)
+    #expect(VancomycinObservation.names(for: Self.withoutSection).count == 22)
+    #expect(VancomycinObservation.names(for: Self.withoutSection).last == "intensiveCare")
+    #expect(environment.reset(seed: 1).count == 2 * 22)
+    #expect(environment.step(actions: [4, 4]).observations.count == 2 * 22)
   }
 
   @Test func firstColumnsMatchDefinitionWithoutSection() throws {
@@ -81,7 +82,10 @@ import TitratePKPD
     var rowsWithout = without.reset(seed: 5)
     for _ in 0..<3 {
       for p in 0..<3 {
-        #expect(Array(rowsWith[(p * 28)..<(p * 28 + 21)]) == Array(rowsWithout[(p * 21)..<(p * 21 + 21)]))
+        #expect(
+          Array(rowsWith[(p * 29)..<(p * 29 + 21)]) == Array(rowsWithout[(p * 22)..<(p * 22 + 21)]))
+        // The care-setting entry ends both rows.
+        #expect(rowsWith[p * 29 + 28] == rowsWithout[p * 22 + 21])
       }
       rowsWith = with.step(actions: [3, 5, 8]).observations
       rowsWithout = without.step(actions: [3, 5, 8]).observations

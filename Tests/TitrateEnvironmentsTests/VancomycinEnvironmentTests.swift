@@ -93,7 +93,11 @@ import TitratePKPD
       first[O.creatinineClearanceMillilitersPerMinute]
         == Float(patient.creatinineClearanceMillilitersPerMinute))
     #expect(first[O.haemodialysis] == 0)
-    for index in O.hoursSinceStart..<O.count { #expect(first[index] == 0, "entry \(index)") }
+    for index in O.hoursSinceStart...O.hoursSincePreviousPeak {
+      #expect(first[index] == 0, "entry \(index)")
+    }
+    // Every icu_arc patient is in intensive care, the last entry.
+    #expect(first[O.countWithBayesianEstimate - 1] == 1)
 
     let step = environment.step(actions: [4])
     let row = step.observations
@@ -115,7 +119,8 @@ import TitratePKPD
     // No infusion, so no new peak: the first one is now 21.25 h old.
     #expect(second[O.hoursSincePeak] == 21.25)
     #expect(second[O.hoursSinceTrough] == 0.5)
-    #expect(O.names.count == O.count)
+    // The base names plus the care setting that ends the row.
+    #expect(O.names.count + 1 == O.count)
   }
 
   @Test func episodeEndsTogetherAndAutoResets() throws {

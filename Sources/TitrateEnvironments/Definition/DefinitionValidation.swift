@@ -43,6 +43,9 @@ extension EnvironmentDefinition {
         issues.add("\(path).model", message)
       }
       population.covariates.validate(path: "\(path).covariates", &issues)
+      if let fraction = population.intensiveCareFraction {
+        issues.requireRange(fraction, "\(path).intensiveCareFraction", 0, 1, unit: "")
+      }
     }
 
     validateDosing(&issues)

@@ -10,6 +10,11 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   public var model: String
   /// One distribution per sampled covariate.
   public var covariates: CovariateDistributions
+  /// Fraction of the population treated in intensive care, 0-1; nil is 0.
+  /// No PK model here uses it: it is the care setting a prescriber knows,
+  /// given to the policy as observation entry `intensiveCare`. Drawn per
+  /// patient after the parameters, and only when strictly between 0 and 1.
+  public var intensiveCareFraction: Double?
 }
 
 /// The distributions of the sampled covariates of one population.
