@@ -38,6 +38,7 @@ the site population's model and its between-subject variability.
 | `female` | | 0 or 1 |
 | `serumCreatinineMilligramsPerDeciliter` | mg/dL | 0.1-20 |
 | `haemodialysis` | | 0 or 1 |
+| `intensiveCare` (optional, 0 when absent) | | 0 or 1 |
 | `id` (optional) | | any text, ignored |
 
 Columns may come in any order. An unknown, missing or repeated column, an

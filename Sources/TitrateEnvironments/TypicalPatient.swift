@@ -22,7 +22,8 @@ extension EnvironmentDefinition {
   ///   20-400 kg, serum creatinine 0.1-20 mg/dL).
   public func typicalPatient(
     populationName: String, ageYears: Double, weightKilograms: Double, isFemale: Bool,
-    serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool
+    serumCreatinineMilligramsPerDeciliter: Double, onHaemodialysis: Bool,
+    inIntensiveCare: Bool = false
   ) throws(PatientSpecificationError) -> VirtualPatient {
     guard populations[populationName] != nil else {
       throw .unknownPopulation(name: populationName, known: populationNames)
@@ -44,7 +45,7 @@ extension EnvironmentDefinition {
     return VirtualPatient(
       ageYears: ageYears, weightKilograms: weightKilograms, isFemale: isFemale,
       serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter,
-      onHaemodialysis: onHaemodialysis, parameters: parameters)
+      onHaemodialysis: onHaemodialysis, inIntensiveCare: inIntensiveCare, parameters: parameters)
   }
 }
 

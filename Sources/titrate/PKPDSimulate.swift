@@ -11,6 +11,7 @@ enum PKPDSimulate {
   /// Options of `SimulateCommand` that only the vancomycin path reads.
   static let vancomycinOnly = [
     "population", "dose-mg", "loading-dose-mg", "interval-hours", "infusion-hours", "hours", "svg",
+    "intensive-care",
   ]
   /// Options that only the linear kind reads (its covariates).
   static let linearOnly = ["age", "weight", "sex", "creatinine", "haemodialysis"]

@@ -36,6 +36,10 @@ enum SimulateCommand {
       name: "haemodialysis", valueName: nil, help: "the patient is on intermittent haemodialysis",
       defaultValue: nil),
     .init(
+      name: "intensive-care", valueName: nil,
+      help: "the patient is treated in intensive care (an input of --checkpoint policies only)",
+      defaultValue: nil),
+    .init(
       name: "dose-mg", valueName: "MG", help: "maintenance dose, 0-10000 mg", defaultValue: nil),
     .init(
       name: "loading-dose-mg", valueName: "MG",
@@ -126,7 +130,8 @@ enum SimulateCommand {
         weightKilograms: try parsed.double("weight", in: 20...400, unit: "kg"),
         isFemale: try parsed.choice("sex", from: ["male", "female"]) == "female",
         serumCreatinineMilligramsPerDeciliter: try parsed.double("creatinine", in: 0.1...20, unit: "mg/dL"),
-        onHaemodialysis: parsed.flag("haemodialysis"))
+        onHaemodialysis: parsed.flag("haemodialysis"),
+        inIntensiveCare: parsed.flag("intensive-care"))
     } catch let error as PatientSpecificationError {
       throw CommandError.usage("\(error)")
     }
@@ -309,7 +314,8 @@ enum SimulateCommand {
         patient.ageYears, patient.weightKilograms, patient.isFemale ? "female" : "male",
         patient.serumCreatinineMilligramsPerDeciliter,
         patient.creatinineClearanceMillilitersPerMinute,
-        patient.onHaemodialysis ? ", haemodialysis" : ""))
+        (patient.onHaemodialysis ? ", haemodialysis" : "")
+          + (patient.inIntensiveCare ? ", intensive care" : "")))
     var model = String(
       format: "typical PK: CL %.2f L/h, V1 %.1f L", parameters.clearanceLitersPerHour,
       parameters.centralVolumeLiters)
