@@ -64,6 +64,7 @@ enum AggregatorCommand {
     .init(
       name: "max-frame-bytes", valueName: "N",
       help: "largest frame accepted, 1024-4294967296 bytes", defaultValue: "67108864"),
+    UpdateCompressionOptions.accept,
   ]
 
   static func run(_ arguments: [String]) throws {
@@ -102,6 +103,11 @@ final class AggregatorSession {
       throw CommandError.usage(
         "'titrate aggregator' always uses the network; remove --transport")
     }
+    if parsed.explicitOptions.contains("update-compression") {
+      throw CommandError.usage(
+        "each site chooses its encoding with 'titrate site --update-compression'; remove "
+          + "--update-compression here, or restrict the encodings with --accept-compression")
+    }
     let secretKey = try KeysCommand.readKey(
       try parsed.requiredOption("server-key"), secret: true, option: "server-key")
     let allowed = try allowList(try parsed.requiredOption("allow"))
@@ -117,6 +123,7 @@ final class AggregatorSession {
     settings.roundDeadlineSeconds = try parsed.optionalDouble("reply-deadline", in: 1...86_400)
     settings.joinTimeoutSeconds = try parsed.double("join-timeout", in: 1...86_400)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
+    settings.acceptedCompression = try UpdateCompressionOptions.parseAccepted(parsed)
 
     let outputPath = try parsed.requiredOption("output") as NSString
     let auditPath =

@@ -138,6 +138,7 @@ enum TrainCommand {
       defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
     transportOption,
+    UpdateCompressionOptions.train,
   ]
 
   /// Runs `titrate train`, or another command that trains the same way
@@ -186,7 +187,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed = Set<String>([
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after", "overwrite", "cohort", "transport",
+        "pause-after", "overwrite", "cohort", "transport", "update-compression",
       ]).union(host?.options.map(\.name) ?? [])
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -328,6 +329,7 @@ enum TrainCommand {
       if !quiet { print(mpiPlacementSummary(trainer, world: world)) }
     }
     try host?.attach(parsed, trainer, stored, quiet)
+    if host == nil { try UpdateCompressionOptions.install(parsed, trainer, quiet: quiet) }
     let started = Date()
     let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {
