@@ -71,7 +71,7 @@ enum UpdateCompressionOptions {
     }
   }
 
-  /// One line on the bytes per delta under `compression`.
+  /// Describes the bytes per delta under `compression` in one line.
   static func summary(_ compression: UpdateCompression, parameterCount: Int) -> String {
     let full = UpdateCompression.none.encodedDeltaBytes(parameterCount: parameterCount)
     let encoded = compression.encodedDeltaBytes(parameterCount: parameterCount)

@@ -10,7 +10,7 @@ import TitrateFederation
 @Suite(.serialized)
 struct NetworkCompressionTests {
   /// Starts the aggregator and one `titrate site` per entry of `sites`
-  /// (name, encoding, extra arguments), and waits for the run to end.
+  /// (name and encoding), and waits for the run to end.
   static func runNetwork(
     _ training: [String], sites: [(String, String)], output: URL, folder: URL,
     siteHeartbeatSeconds: String = "0.2"

@@ -80,12 +80,12 @@ struct UpdateCompressionTests {
   }
 
   @Test func noneKeepsFloat64Bits() throws {
-    let delta = [0.1, -1e-300, .pi]
+    let delta = [0.1, -1e-300, .pi, -0.0]
     var residual = CompressionResidual()
     let (decoded, compression) = try Self.roundTrip(residual.compress(delta, with: .none))
     #expect(compression == .none)
-    #expect(decoded.update.delta == delta)
-    #expect(residual.values == [0, 0, 0])
+    #expect(decoded.update.delta.map(\.bitPattern) == delta.map(\.bitPattern))
+    #expect(residual.values == [0, 0, 0, 0])
   }
 
   /// Block 1 has max|x| = 127 x 2^-7, so its scale is 2^-7 exactly; block

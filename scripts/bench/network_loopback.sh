@@ -4,8 +4,8 @@
 # process. Run from the repository root after `swift build -c release`;
 # prints wall-clock seconds, the load average and the aggregator's
 # per-round byte counts. Everything binds or dials 127.0.0.1 only.
-# ROUNDS, PATIENTS and COMPRESSION (none or float16, the sites'
-# --update-compression) change the job.
+# ROUNDS, PATIENTS and COMPRESSION (the sites' --update-compression:
+# none, float16, int8[:BLOCK] or topk:FRACTION) change the job.
 set -u
 B="$(cd "$(dirname "$0")/../.." && pwd)/.build/release/titrate"
 W="$(mktemp -d "${TMPDIR:-/tmp}/titrate-network-bench.XXXXXX")"

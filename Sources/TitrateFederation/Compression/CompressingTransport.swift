@@ -3,7 +3,7 @@
 /// MPI) carries the same loss as network sites that compress.
 ///
 /// Each trained result goes through the network's result encoding and
-/// back: the delta the aggregator sees is what a network aggregator
+/// back: the delta the aggregator receives is what a network aggregator
 /// would decode, bit for bit, and `lastRoundResultBytes` is the payload
 /// a network site would send. Each site's residual lives in this object,
 /// keyed by site name, and changes only in rounds the site trains.

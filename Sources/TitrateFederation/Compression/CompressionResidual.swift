@@ -5,7 +5,7 @@
 /// `residual = target - decoded(sent)`. Summed over rounds, what the
 /// aggregator decoded plus the final residual equals the sum of the
 /// deltas, up to the Float64 rounding of `delta + residual` (one
-/// rounding per parameter and round). The residual never holds NaN or
+/// rounding per parameter and round). The residual never contains NaN or
 /// infinity: a non-finite entry is sent as it is, so the aggregator
 /// rejects that update, and the site resets the entry to 0.
 public struct CompressionResidual: Equatable, Sendable {
@@ -15,8 +15,9 @@ public struct CompressionResidual: Equatable, Sendable {
   public init() {}
 
   /// Adds the residual to `delta`, encodes the sum with `compression`
-  /// and keeps what the encoding lost. Under `.none` the residual stays
-  /// zero.
+  /// and keeps what the encoding lost. Under `.none` it returns `delta`
+  /// itself, with the sign of each zero that adding a zero residual
+  /// would lose, and the residual stays zero.
   mutating func compress(_ delta: [Double], with compression: UpdateCompression)
     -> CompressedDelta
   {
@@ -27,7 +28,7 @@ public struct CompressionResidual: Equatable, Sendable {
     let encoded: CompressedDelta
     switch compression {
     case .none:
-      encoded = .float64(target)
+      return .float64(delta)
     case .float16:
       let largest = Double(Float16.greatestFiniteMagnitude)
       encoded = .float16(
@@ -48,8 +49,8 @@ public struct CompressionResidual: Equatable, Sendable {
 
   /// Quantises each block to integers in -127...127 of one Float32 scale.
   /// A block with a non-finite value gets a non-finite scale, which the
-  /// aggregator rejects; a block of zeros (or of values too small for a
-  /// Float32 scale) sends zeros and keeps the values in the residual.
+  /// aggregator rejects. A block of zeros, or of values too small for a
+  /// Float32 scale, sends zeros and keeps the values in the residual.
   static func quantise(_ target: [Double], blockSize: Int) -> CompressedDelta {
     var scales: [Float] = []
     scales.reserveCapacity((target.count + blockSize - 1) / blockSize)

@@ -1,11 +1,11 @@
-/// How a site encodes its model delta for the aggregator, with the
+/// The encoding of a site's model delta for the aggregator, with the
 /// scheme's parameters.
 ///
-/// Every lossy scheme keeps error feedback at the site: what the encoding
+/// Every lossy scheme keeps error feedback at the site. What the encoding
 /// lost in one round is added to the site's next delta before that delta
 /// is encoded, `e <- (x + e) - C(x + e)`, so the loss does not build up
-/// over rounds (Seide et al. 2014, 1-bit SGD; Karimireddy et al. 2019,
-/// EF-SGD; Stich et al. 2018 and Lin et al. 2018 for top-k).
+/// over rounds. Sources: Seide et al. 2014 (1-bit SGD), Karimireddy et
+/// al. 2019 (EF-SGD), Stich et al. 2018 and Lin et al. 2018 (top-k).
 public enum UpdateCompression: Sendable, Hashable {
   /// Float64 values, bit for bit (8 bytes per parameter).
   case none
@@ -31,9 +31,9 @@ public enum UpdateCompression: Sendable, Hashable {
     case topk
   }
 
-  /// Block size of `int8` without `:BLOCK`. 256 values share one scale:
-  /// the scales cost 1.6 % of the int8 bytes, and a block still spans
-  /// less than one 64-wide layer's weight matrix, so a layer with large
+  /// Block size of `int8` without `:BLOCK`. With 256 values per scale,
+  /// the scales cost 1.6 % of the int8 bytes. A block also spans less
+  /// than one 64-wide layer's weight matrix, so a layer with large
   /// weights does not coarsen the steps of a layer with small ones.
   public static let defaultInt8BlockSize = 256
   /// Allowed int8 block sizes, in parameters.

@@ -9,9 +9,9 @@ import TitrateRL
 //   ...     the delta, by encoding (below)
 //   Int     sample count; Bool and statistics; JSON round report
 //
-// Deltas by encoding, where "words" is an Int count then that many
-// UInt64 words, packed lowest bits first; the writer pads the last word
-// with zero bits and the reader ignores the padding:
+// Deltas by encoding follow. "words" is an Int count, then that many
+// UInt64 words packed lowest bits first. The writer pads the last word
+// with zero bits, and the reader ignores the padding.
 //
 //   none     [Double] (Int count, then 8 bytes per value)
 //   float16  Int count; words of 4 half-precision bit patterns
