@@ -103,11 +103,6 @@ final class AggregatorSession {
       throw CommandError.usage(
         "'titrate aggregator' always uses the network; remove --transport")
     }
-    if parsed.explicitOptions.contains("update-compression") {
-      throw CommandError.usage(
-        "each site chooses its encoding with 'titrate site --update-compression'; remove "
-          + "--update-compression here, or restrict the encodings with --accept-compression")
-    }
     let secretKey = try KeysCommand.readKey(
       try parsed.requiredOption("server-key"), secret: true, option: "server-key")
     let allowed = try allowList(try parsed.requiredOption("allow"))

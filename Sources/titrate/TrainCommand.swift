@@ -149,7 +149,7 @@ enum TrainCommand {
         command: host?.command ?? "train", arguments: arguments, usage: host?.usage ?? usage,
         summary: host?.summary
           ?? "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
-        options: options + federationOptions + (host?.options ?? []),
+        options: trainOptions(host: host) + federationOptions + (host?.options ?? []),
         details:
           "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected and dropped updates, and epsilon under differential privacy. Exits with code 4 when --dp-epsilon-budget stops the run (the checkpoint is written first)."
       )

@@ -81,3 +81,13 @@ enum UpdateCompressionOptions {
       compression.name, parameterCount, encoded, full, Double(full) / Double(encoded))
   }
 }
+
+extension TrainCommand {
+  /// The options of `titrate train` that a host command also takes. A
+  /// network aggregator leaves out `--update-compression`, because each
+  /// of its sites chooses its own encoding (`--accept-compression`
+  /// restricts them).
+  static func trainOptions(host: TrainingHost?) -> [OptionSpecification] {
+    host == nil ? options : options.filter { $0.name != UpdateCompressionOptions.train.name }
+  }
+}

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 import TitrateCheckpoint
-import TitrateFederation
+import TitrateZMQ
+
+@testable import TitrateFederation
 
 /// `titrate site --update-compression` over 127.0.0.1: a compressed
 /// network run equals `titrate train` with the same encoding, each
@@ -139,5 +141,98 @@ struct NetworkCompressionTests {
     #expect(site.errors.contains("sends 'int8:256' updates"), "\(site.errors)")
     #expect(aggregator.waitForExit() != 0)
     #expect(aggregator.errors.contains("elderly_renal"), "\(aggregator.errors)")
+  }
+
+  /// The test plays the site with its real key, joins, and answers the
+  /// round's request with an int8 delta whose second scale is NaN. The
+  /// aggregator rejects it by site name instead of waiting for another
+  /// reply, and with no other site the run ends with every update rejected.
+  @Test func malformedUpdateIsRejectedBySite() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    let output = folder.appendingPathComponent("network.h5")
+    let aggregator = try NetworkLaunch.Running(
+      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
+        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
+      folder: folder, label: "aggregator")
+    #expect(aggregator.waitForOutput("listening on"), "\(aggregator.errors)")
+    let endpoint = try #require(aggregator.endpoint)
+
+    func key(_ name: String) throws -> String {
+      try String(contentsOf: folder.appendingPathComponent("keys/\(name)"), encoding: .utf8)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    let context = try ZMQContext()
+    let socket = try ZMQSocket(context: context, type: .dealer)
+    try socket.makeCurveClient(
+      serverPublicKey: try key("server.pub"),
+      keyPair: try CurveKeyPair(secretKey: try key("elderly_renal.key")))
+    try socket.connect(endpoint)
+    defer { socket.close(lingerMilliseconds: 0) }
+
+    func receive(_ type: NetworkMessageType) throws -> NetworkEnvelope {
+      let deadline = Date().addingTimeInterval(30)
+      while Date() < deadline {
+        guard let message = try socket.receive(timeoutMilliseconds: 200) else { continue }
+        let envelope = try NetworkEnvelope(
+          decoding: message.frames[0], maximumFrameBytes: 1 << 26)
+        if envelope.type == type { return envelope }
+      }
+      throw UpdateCompressionError.malformed(scheme: "test", detail: "no \(type) arrived")
+    }
+    func send(_ type: NetworkMessageType, run: [UInt8], round: Int, payload: [UInt8]) throws {
+      try socket.send([
+        NetworkEnvelope(
+          type: type, runIdentifier: run, round: round, siteName: "elderly_renal",
+          payload: payload
+        ).encoded()
+      ])
+    }
+
+    let hello = NetworkHello(
+      environmentSHA256: StoredEnvironment(
+        name: "vancomycin",
+        definitionJSON: try String(
+          contentsOf: NetworkLaunch.repositoryRoot.appendingPathComponent(
+            "Environments/vancomycin.json"), encoding: .utf8)
+      ).sha256,
+      programVersion: "test", updateCompression: "int8:8")
+    try send(.hello, run: NetworkEnvelope.unknownRun, round: 0, payload: hello.encoded())
+    let welcome = try receive(.welcome)
+    try send(.ready, run: welcome.runIdentifier, round: 0, payload: [])
+    let train = try receive(.train)
+    var reader = TransportReader(train.payload, context: "test")
+    let count = try reader.readRequest().globalParameters.count
+    var scales = [Float](repeating: 0.01, count: (count + 7) / 8)
+    scales[1] = .nan
+    var writer = TransportWriter()
+    try writer.append(
+      UpdateCompressionTests.result(delta: []).renamed("elderly_renal", round: train.round),
+      encodedDelta: .int8(
+        blockSize: 8, scales: scales, values: [Int8](repeating: 1, count: count)))
+    try send(.result, run: welcome.runIdentifier, round: train.round, payload: writer.bytes)
+
+    #expect(aggregator.waitForExit(seconds: 30) == 1, "\(aggregator.errors)")
+    #expect(aggregator.errors.contains("elderly_renal"), "\(aggregator.errors)")
+    #expect(aggregator.errors.contains("scale of block 1 is nan"), "\(aggregator.errors)")
+    let audit = try String(
+      contentsOf: folder.appendingPathComponent("network.audit.jsonl"), encoding: .utf8)
+    let rejections = audit.split(separator: "\n").filter { $0.contains("\"frame_rejected\"") }
+    #expect(rejections.count == 1)
+    #expect(rejections.first?.contains("elderly_renal") == true)
+    #expect(rejections.first?.contains("malformed int8 update") == true)
+  }
+}
+
+extension SiteTrainingResult {
+  /// Returns the result with the site name and round replaced.
+  fileprivate func renamed(_ site: String, round: Int) -> SiteTrainingResult {
+    var copy = self
+    copy.update.siteName = site
+    copy.update.round = round
+    copy.record.site = site
+    return copy
   }
 }
