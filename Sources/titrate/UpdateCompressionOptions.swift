@@ -83,7 +83,7 @@ enum UpdateCompressionOptions {
 }
 
 extension TrainCommand {
-  /// The options of `titrate train` that a host command also takes. A
+  /// Returns the options of `titrate train` that a host command takes. A
   /// network aggregator leaves out `--update-compression`, because each
   /// of its sites chooses its own encoding (`--accept-compression`
   /// restricts them).

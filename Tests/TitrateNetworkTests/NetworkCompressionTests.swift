@@ -143,7 +143,7 @@ struct NetworkCompressionTests {
     #expect(aggregator.errors.contains("elderly_renal"), "\(aggregator.errors)")
   }
 
-  /// The test plays the site with its real key, joins, and answers the
+  /// The test plays the site with its real key, joins, and replies to the
   /// round's request with an int8 delta whose second scale is NaN. The
   /// aggregator rejects it by site name instead of waiting for another
   /// reply, and with no other site the run ends with every update rejected.
