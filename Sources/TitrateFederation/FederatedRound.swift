@@ -211,8 +211,8 @@ extension FederatedTrainer {
       collected.records.append(record)
       return
     }
-    // A network transport marks a reply it could not decode this way; it
-    // arrived, so it counts like an update that failed validation.
+    // A network transport marks a reply it could not decode this way. The
+    // reply arrived, so it counts like an update that failed validation.
     if record.status == .rejected {
       collected.arrivedCount += 1
       collected.records.append(record)

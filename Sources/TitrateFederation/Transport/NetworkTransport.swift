@@ -324,7 +324,7 @@ public final class NetworkTransport: FederationTransport {
       result = decoded
     } catch {
       // The frame passed CURVE and the digest check, so it is the site's
-      // reply: it counts as a rejected update, and the round goes on
+      // reply. It counts as a rejected update, and the round goes on
       // without waiting for another reply from the site.
       let reason = "round \(envelope.round) result: \(error)"
       reject(site: site, reason)
