@@ -228,6 +228,13 @@ extension FederatedTrainer {
       collected.records.append(record)
       return
     }
+    // A network transport marks a reply it could not decode this way. The
+    // reply arrived, so it counts like an update that failed validation.
+    if record.status == .rejected {
+      collected.arrivedCount += 1
+      collected.records.append(record)
+      return
+    }
     if failure == .timeout {
       record.accepted = false
       record.status = .timedOut

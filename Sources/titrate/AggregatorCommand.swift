@@ -69,6 +69,7 @@ enum AggregatorCommand {
     .init(
       name: "max-frame-bytes", valueName: "N",
       help: "largest frame accepted, 1024-4294967296 bytes", defaultValue: "67108864"),
+    UpdateCompressionOptions.accept,
   ]
 
   static func run(_ arguments: [String]) throws {
@@ -124,6 +125,7 @@ final class AggregatorSession {
     settings.secureStageDeadlineSeconds = try parsed.double(
       "secagg-stage-deadline", in: 0.1...86_400)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
+    settings.acceptedCompression = try UpdateCompressionOptions.parseAccepted(parsed)
 
     let outputPath = try parsed.requiredOption("output") as NSString
     let auditPath =

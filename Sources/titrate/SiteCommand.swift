@@ -55,6 +55,7 @@ enum SiteCommand {
     .init(
       name: "max-frame-bytes", valueName: "N",
       help: "largest frame accepted, 1024-4294967296 bytes", defaultValue: "67108864"),
+<<<<<<< HEAD
     .init(
       name: "update-compression", valueName: "none|float16",
       help: "send deltas as Float64 bit for bit, or as Float16 with error feedback (a quarter "
@@ -66,6 +67,9 @@ enum SiteCommand {
         + "aggregation STAGE (advertiseKeys, shareKeys, maskedInput, unmasking) in ROUND, end "
         + "the process at once (exit status 3) or stay connected without replying",
       defaultValue: nil),
+=======
+    UpdateCompressionOptions.site,
+>>>>>>> compress
     .init(name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
   ]
 
@@ -96,9 +100,7 @@ enum SiteCommand {
     settings.aggregatorSilenceSeconds = try parsed.double("aggregator-timeout", in: 1...86_400)
     settings.keptSiteStates = try parsed.integer("kept-states", in: 1...10_000)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
-    let compressionName = try parsed.choice(
-      "update-compression", from: UpdateCompression.allCases.map(\.name))
-    let compression = UpdateCompression.allCases.first { $0.name == compressionName }!
+    let compression = try UpdateCompressionOptions.parse(parsed)
 
     let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
     let environmentArgument = try parsed.requiredString("environment")

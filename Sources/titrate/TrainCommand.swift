@@ -138,6 +138,7 @@ enum TrainCommand {
       defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
     transportOption,
+    UpdateCompressionOptions.train,
   ]
 
   /// Runs `titrate train`, or another command that trains the same way
@@ -148,7 +149,7 @@ enum TrainCommand {
         command: host?.command ?? "train", arguments: arguments, usage: host?.usage ?? usage,
         summary: host?.summary
           ?? "Train one dosing policy across simulated sites with federated PPO and save it as an HDF5 checkpoint.",
-        options: options + federationOptions + (host?.options ?? []),
+        options: trainOptions(host: host) + federationOptions + (host?.options ?? []),
         details:
           "Prints one line per round: round, mean episode return, day-3 target attainment per site and pooled, environment steps per second, rejected and dropped updates, and epsilon under differential privacy. Exits with code 4 when --dp-epsilon-budget stops the run (the checkpoint is written first)."
       )
@@ -186,7 +187,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed = Set<String>([
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after", "overwrite", "cohort", "transport",
+        "pause-after", "overwrite", "cohort", "transport", "update-compression",
       ]).union(host?.options.map(\.name) ?? [])
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -328,6 +329,7 @@ enum TrainCommand {
       if !quiet { print(mpiPlacementSummary(trainer, world: world)) }
     }
     try host?.attach(parsed, trainer, stored, quiet)
+    if host == nil { try UpdateCompressionOptions.install(parsed, trainer, quiet: quiet) }
     let started = Date()
     let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {

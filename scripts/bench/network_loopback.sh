@@ -4,11 +4,11 @@
 # process. Run from the repository root after `swift build -c release`;
 # prints wall-clock seconds, the load average and the aggregator's
 # per-round byte counts. Everything binds or dials 127.0.0.1 only.
-# ROUNDS, PATIENTS and COMPRESSION (none or float16, the sites'
-# --update-compression) change the job. SECURE=1 adds --secure-aggregation
-# (with per-site normalisation, which it requires), run by the site
-# processes. BUILD=debug uses the debug build (byte counts do not depend
-# on it, round times do).
+# ROUNDS, PATIENTS and COMPRESSION (the sites' --update-compression:
+# none, float16, int8[:BLOCK] or topk:FRACTION) change the job. SECURE=1
+# adds --secure-aggregation (with per-site normalisation, which it
+# requires), run by the site processes. BUILD=debug uses the debug build
+# (byte counts do not depend on it, round times do).
 set -u
 B="$(cd "$(dirname "$0")/../.." && pwd)/.build/${BUILD:-release}/titrate"
 W="$(mktemp -d "${TMPDIR:-/tmp}/titrate-network-bench.XXXXXX")"

@@ -31,6 +31,10 @@ public struct NetworkSettings: Sendable, Equatable {
   /// repeat a round exactly for an aggregator restarted from an older
   /// checkpoint.
   public var keptSiteStates = 32
+  /// Update encodings the aggregator accepts. A site that announces
+  /// another one is rejected when it joins, and a result in another one
+  /// is rejected for its round.
+  public var acceptedCompression = Set(UpdateCompression.Scheme.allCases)
 
   public init() {}
 }
@@ -144,27 +148,34 @@ public struct NetworkWelcome: Sendable, Equatable {
   }
 }
 
-/// A site's introduction: what it built and which program it runs.
+/// A site's introduction: what it built, which program it runs and how
+/// it encodes its updates.
 struct NetworkHello: Equatable {
   var environmentSHA256: String
   var programVersion: String
+  /// `UpdateCompression.name` of the site's encoding; nil from a site
+  /// whose hello ends before this field.
+  var updateCompression: String?
 
   func encoded() -> [UInt8] {
     var writer = TransportWriter()
     writer.append(environmentSHA256)
     writer.append(programVersion)
+    if let updateCompression { writer.append(updateCompression) }
     return writer.bytes
   }
 
-  init(environmentSHA256: String, programVersion: String) {
+  init(environmentSHA256: String, programVersion: String, updateCompression: String?) {
     self.environmentSHA256 = environmentSHA256
     self.programVersion = programVersion
+    self.updateCompression = updateCompression
   }
 
   init(decoding payload: [UInt8]) throws {
     var reader = TransportReader(payload, context: "hello from a site")
     environmentSHA256 = try reader.readString()
     programVersion = try reader.readString()
+    updateCompression = reader.isAtEnd ? nil : try reader.readString()
   }
 }
 

@@ -21,8 +21,9 @@ public typealias NetworkSiteBuilder = (NetworkWelcome) throws -> FederatedTraine
 /// the site restores the state from before that round and sends the same
 /// update bit for bit.
 ///
-/// NOTE: a site process that restarts starts from a fresh learner, so its
-/// later updates differ from an uninterrupted run's.
+/// NOTE: a site process that restarts starts from a fresh learner and a
+/// zero compression residual (nothing is stored on disk), so its later
+/// updates differ from an uninterrupted run's.
 public final class NetworkSite {
   /// The site's name in the run configuration; its key has the same name
   /// on the aggregator's allow-list.
@@ -44,7 +45,8 @@ public final class NetworkSite {
   /// entry for round 0 is the initial state.
   private var keptStates: [(round: Int, state: PPOLearnerState, residual: CompressionResidual)] =
     []
-  /// The error-feedback memory under `compression`.
+  /// The error-feedback memory under `compression`, kept with each kept
+  /// learner state so that a repeated round sends the same bytes.
   private var residual = CompressionResidual()
   /// How this site encodes its deltas.
   public let compression: UpdateCompression
@@ -73,7 +75,9 @@ public final class NetworkSite {
     self.compression = compression
     self.build = build
     self.onEvent = onEvent
-    hello = NetworkHello(environmentSHA256: environmentSHA256, programVersion: programVersion)
+    hello = NetworkHello(
+      environmentSHA256: environmentSHA256, programVersion: programVersion,
+      updateCompression: compression.name)
     try socket.limitMessageSize(toBytes: settings.maximumFrameBytes * 2)
   }
 
@@ -238,13 +242,13 @@ public final class NetworkSite {
     }
 
     keptStates.removeAll { $0.round >= request.round }
-    let halves = compression == .float16 ? residual.compress(result.update.delta) : []
+    let encoded = residual.compress(result.update.delta, with: compression)
     keptStates.append((request.round, trainer.sites[siteIndex].learner.state(), residual))
     if keptStates.count > settings.keptSiteStates + 1 { keptStates.removeFirst() }
     trainedRounds += 1
 
     var writer = TransportWriter()
-    try writer.append(result, compression: compression, halves: halves)
+    try writer.append(result, encodedDelta: encoded)
     try send(.result, round: request.round, payload: writer.bytes)
   }
 

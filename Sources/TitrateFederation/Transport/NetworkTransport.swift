@@ -150,7 +150,8 @@ public final class NetworkTransport: FederationTransport {
     for name in routes.keys.sorted() { send(.stop, to: name, round: 0) }
   }
 
-  /// Builds the placeholder result of a site that sent nothing in time.
+  /// Builds the placeholder result of a site that sent nothing in time,
+  /// or whose reply could not be decoded (status `.rejected`).
   static func missingResult(
     site: String, round: Int, status: SiteRoundStatus, reason: String
   ) -> SiteTrainingResult {
@@ -276,6 +277,21 @@ public final class NetworkTransport: FederationTransport {
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
       return
     }
+    if let name = hello.updateCompression {
+      let scheme = try? UpdateCompression(parsing: name).scheme
+      guard let scheme, settings.acceptedCompression.contains(scheme) else {
+        let accepted = UpdateCompression.Scheme.allCases.filter {
+          settings.acceptedCompression.contains($0)
+        }
+        let reason =
+          "it sends '\(name)' updates and this aggregator accepts only "
+          + accepted.map(\.rawValue).joined(separator: ", ")
+          + "; restart the site with one of those as --update-compression"
+        send(.reject, to: site, round: 0, payload: encodeReason(reason))
+        onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
+        return
+      }
+    }
     // A hello from a ready site means the site process restarted.
     readySites.remove(site)
     welcomeSite(site, restarted: false)
@@ -304,12 +320,26 @@ public final class NetworkTransport: FederationTransport {
     var reader = TransportReader(envelope.payload, context: "round \(envelope.round) result")
     let result: SiteTrainingResult
     do {
-      result = try reader.readEncodedResult().0
+      let (decoded, compression) = try reader.readEncodedResult(
+        parameterCount: round.request.globalParameters.count)
       guard reader.isAtEnd else {
         throw FederationTransportError.malformedMessage("trailing bytes after the result")
       }
+      guard settings.acceptedCompression.contains(compression.scheme) else {
+        throw UpdateCompressionError.malformed(
+          scheme: compression.scheme.rawValue,
+          detail: "this aggregator does not accept the scheme (--accept-compression)")
+      }
+      result = decoded
     } catch {
-      reject(site: site, "round \(envelope.round) result: \(error)")
+      // The frame passed CURVE and the digest check, so it is the site's
+      // reply. It counts as a rejected update, and the round goes on
+      // without waiting for another reply from the site.
+      let reason = "round \(envelope.round) result: \(error)"
+      reject(site: site, reason)
+      round.results[site] = Self.missingResult(
+        site: site, round: envelope.round, status: .rejected, reason: reason)
+      self.round = round
       return
     }
     guard result.update.siteName == site, result.update.round == envelope.round,

@@ -1,117 +1,148 @@
 import TitrateRL
 
-/// The encoding of a site's model delta in a result frame. The first payload
-/// byte of every result names the encoding, so the aggregator reads either.
-public enum UpdateCompression: UInt8, Sendable, CaseIterable {
-  /// Float64 values, bit for bit (8 bytes per parameter).
-  case none = 0
-  /// IEEE 754 half precision (2 bytes per parameter) with error feedback:
-  /// the site adds what rounding lost in one round to its next delta, so
-  /// the rounding error does not accumulate over rounds. Values beyond
-  /// +-65504 are clamped, and the clamped part is fed back too.
-  case float16 = 1
-
-  /// The command-line name.
-  public var name: String {
-    switch self {
-    case .none: return "none"
-    case .float16: return "float16"
-    }
-  }
-}
-
-/// The error-feedback memory of a site that sends compressed deltas.
-struct CompressionResidual: Equatable {
-  /// The rounding loss per parameter, empty before the first round.
-  var values: [Double] = []
-
-  /// Adds the stored residual to `delta`, rounds the sum to Float16 and
-  /// keeps the new rounding error. Returns the values to send.
-  mutating func compress(_ delta: [Double]) -> [Float16] {
-    if values.count != delta.count { values = Array(repeating: 0, count: delta.count) }
-    var halves: [Float16] = []
-    halves.reserveCapacity(delta.count)
-    for index in delta.indices {
-      let target = delta[index] + values[index]
-      let clamped = min(max(target, -Double(Float16.greatestFiniteMagnitude)),
-        Double(Float16.greatestFiniteMagnitude))
-      // A NaN stays NaN, so the aggregator's validation rejects the update.
-      let half = target.isNaN ? Float16.nan : Float16(clamped)
-      halves.append(half)
-      values[index] = target.isNaN ? 0 : target - Double(half)
-    }
-    return halves
-  }
-}
+// The layout of a result payload, in `TransportWriter`'s little-endian
+// encoding:
+//
+//   Int     encoding code: 0 none, 1 float16, 2 int8, 3 topk
+//   String  site name
+//   Int     round
+//   ...     the delta, by encoding (below)
+//   Int     sample count; Bool and statistics; JSON round report
+//
+// Deltas by encoding follow. "words" is an Int count, then that many
+// UInt64 words packed lowest bits first. The writer pads the last word
+// with zero bits, and the reader ignores the padding.
+//
+//   none     [Double] (Int count, then 8 bytes per value)
+//   float16  Int count; words of 4 half-precision bit patterns
+//   int8     Int block size; Int count; [Float] scales, one per block;
+//            words of 8 two's-complement bytes
+//   topk     Double kept fraction; Int dense count; words of 2 UInt32
+//            indices, strictly increasing; [Float] kept values
+//
+// Code 0 keeps the layout of results from before compression existed.
 
 extension TransportWriter {
-  /// Appends a result in the given encoding, after the encoding byte.
-  mutating func append(
-    _ result: SiteTrainingResult, compression: UpdateCompression, halves: [Float16]
-  ) throws {
-    append(Int(compression.rawValue))
-    switch compression {
-    case .none:
-      try append(result)
-    case .float16:
-      let update = result.update
-      append(update.siteName)
-      append(update.round)
-      // Four halves per 64-bit word, lowest bits first; the last word is
-      // padded with zeros.
+  /// Appends a result whose delta is `delta` (the result's own delta is
+  /// not written).
+  mutating func append(_ result: SiteTrainingResult, encodedDelta delta: CompressedDelta) throws {
+    let update = result.update
+    append(delta.compression.wireCode)
+    append(update.siteName)
+    append(update.round)
+    append(delta)
+    append(update.sampleCount)
+    append(update.observationStatistics != nil)
+    if let statistics = update.observationStatistics { append(statistics) }
+    try appendJSON(result.record)
+  }
+
+  mutating func append(_ delta: CompressedDelta) {
+    switch delta {
+    case .float64(let values):
+      append(values)
+    case .float16(let halves):
       append(halves.count)
-      var words: [UInt64] = []
-      words.reserveCapacity((halves.count + 3) / 4)
-      for start in stride(from: 0, to: halves.count, by: 4) {
-        var word: UInt64 = 0
-        for offset in 0..<min(4, halves.count - start) {
-          word |= UInt64(halves[start + offset].bitPattern) << (16 * offset)
-        }
-        words.append(word)
-      }
-      append(words)
-      append(update.sampleCount)
-      append(update.observationStatistics != nil)
-      if let statistics = update.observationStatistics { append(statistics) }
-      try appendJSON(result.record)
+      append(Self.packed(halves.map { UInt64($0.bitPattern) }, bitsEach: 16))
+    case .int8(let blockSize, let scales, let values):
+      append(blockSize)
+      append(values.count)
+      append(scales)
+      append(Self.packed(values.map { UInt64(UInt8(bitPattern: $0)) }, bitsEach: 8))
+    case .topK(let fraction, let count, let indices, let values):
+      append(fraction)
+      append(count)
+      append(Self.packed(indices.map { UInt64($0) }, bitsEach: 32))
+      append(values)
     }
+  }
+
+  /// Packs values of `bitsEach` bits into 64-bit words, lowest bits first.
+  static func packed(_ values: [UInt64], bitsEach: Int) -> [UInt64] {
+    let perWord = 64 / bitsEach
+    var words = [UInt64](repeating: 0, count: (values.count + perWord - 1) / perWord)
+    for (index, value) in values.enumerated() {
+      words[index / perWord] |= value << (bitsEach * (index % perWord))
+    }
+    return words
   }
 }
 
 extension TransportReader {
-  /// Reads a result written by `append(_:compression:halves:)`.
-  mutating func readEncodedResult() throws -> (SiteTrainingResult, UpdateCompression) {
+  /// Reads a result written by `append(_:encodedDelta:)`, checks its
+  /// compressed delta and expands it.
+  /// - Parameter parameterCount: the model's parameter count; a
+  ///   compressed delta of another length is rejected. Nil skips the
+  ///   check.
+  /// - Throws: `UpdateCompressionError` for an unknown encoding or a
+  ///   malformed delta; `FederationTransportError` for truncated bytes.
+  mutating func readEncodedResult(parameterCount: Int? = nil) throws -> (
+    SiteTrainingResult, UpdateCompression
+  ) {
     let code = try readInt()
-    guard let compression = UpdateCompression(rawValue: UInt8(clamping: max(code, 0))),
-      Int(compression.rawValue) == code
-    else {
-      throw FederationTransportError.malformedMessage(
-        "unknown update encoding \(code) (known: 0 none, 1 float16)")
-    }
-    switch compression {
-    case .none:
-      return (try readResult(), compression)
-    case .float16:
-      let siteName = try readString()
-      let round = try readInt()
-      let count = try readInt()
+    let siteName = try readString()
+    let round = try readInt()
+    let delta = try readCompressedDelta(code: code)
+    try delta.validate(parameterCount: parameterCount)
+    let sampleCount = try readInt()
+    let statistics = try readBool() ? try readNormalizer() : nil
+    let update = ModelUpdate(
+      siteName: siteName, round: round, delta: delta.decoded(), sampleCount: sampleCount,
+      observationStatistics: statistics)
+    let record = try readJSON(SiteRoundRecord.self)
+    return (SiteTrainingResult(update: update, record: record), delta.compression)
+  }
+
+  /// Reads the delta part of a result in the encoding `code`. The word
+  /// counts are checked here; `CompressedDelta.validate` checks the rest.
+  mutating func readCompressedDelta(code: Int) throws -> CompressedDelta {
+    func words(for count: Int, bitsEach: Int, scheme: String) throws -> [UInt64] {
+      let perWord = 64 / bitsEach
       let words = try readUInt64s()
-      guard count >= 0, words.count == (count + 3) / 4 else {
-        throw FederationTransportError.malformedMessage(
-          "float16 delta of \(count) values in \(words.count) words")
+      guard count >= 0, words.count == (count + perWord - 1) / perWord else {
+        throw UpdateCompressionError.malformed(
+          scheme: scheme, detail: "\(count) values in \(words.count) 64-bit words")
       }
-      let delta = (0..<count).map { index in
-        let bits = UInt16(truncatingIfNeeded: words[index / 4] >> (16 * (index % 4)))
-        return Double(Float16(bitPattern: bits))
+      return words
+    }
+    func unpacked(_ words: [UInt64], count: Int, bitsEach: Int) -> [UInt64] {
+      let perWord = 64 / bitsEach
+      let mask: UInt64 = bitsEach == 64 ? ~0 : (1 << bitsEach) - 1
+      return (0..<count).map { (words[$0 / perWord] >> (bitsEach * ($0 % perWord))) & mask }
+    }
+
+    switch code {
+    case UpdateCompression.none.wireCode:
+      return .float64(try readDoubles())
+    case UpdateCompression.float16.wireCode:
+      let count = try readInt()
+      let bits = unpacked(
+        try words(for: count, bitsEach: 16, scheme: "float16"), count: count, bitsEach: 16)
+      return .float16(bits.map { Float16(bitPattern: UInt16($0)) })
+    case UpdateCompression.int8(blockSize: 1).wireCode:
+      let blockSize = try readInt()
+      let count = try readInt()
+      let scales = try readFloats()
+      let bits = unpacked(
+        try words(for: count, bitsEach: 8, scheme: "int8"), count: count, bitsEach: 8)
+      return .int8(
+        blockSize: blockSize, scales: scales,
+        values: bits.map { Int8(bitPattern: UInt8($0)) })
+    case UpdateCompression.topK(fraction: 1).wireCode:
+      let fraction = try readDouble()
+      let count = try readInt()
+      let indexWords = try readUInt64s()
+      let values = try readFloats()
+      guard indexWords.count == (values.count + 1) / 2 else {
+        throw UpdateCompressionError.malformed(
+          scheme: "topk",
+          detail: "\(indexWords.count) index words for \(values.count) kept values")
       }
-      let sampleCount = try readInt()
-      let statistics = try readBool() ? try readNormalizer() : nil
-      let update = ModelUpdate(
-        siteName: siteName, round: round, delta: delta, sampleCount: sampleCount,
-        observationStatistics: statistics)
-      return (
-        SiteTrainingResult(update: update, record: try readJSON(SiteRoundRecord.self)), compression
-      )
+      let indices = unpacked(indexWords, count: values.count, bitsEach: 32)
+      return .topK(
+        fraction: fraction, count: count, indices: indices.map { UInt32($0) }, values: values)
+    default:
+      throw UpdateCompressionError.unknownEncoding(code)
     }
   }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import TitrateFederation
+
+/// The update compression options of `titrate site`, `train` and
+/// `aggregator`.
+enum UpdateCompressionOptions {
+  static let schemeForms = "none|float16|int8[:BLOCK]|topk:FRACTION"
+
+  /// `titrate site`: how this site encodes its deltas.
+  static let site = OptionSpecification(
+    name: "update-compression", valueName: schemeForms,
+    help: "encoding of the deltas this site sends, with error feedback for the lossy ones: "
+      + "Float64 bit for bit; Float16 (a quarter of the bytes); int8 with one Float32 scale per "
+      + "BLOCK values (default 256; about an eighth); or the FRACTION of largest magnitude as "
+      + "index and Float32 value. Lossy schemes change the model",
+    defaultValue: "none")
+
+  /// `titrate train`: the same encodings, simulated in the aggregator's
+  /// process.
+  static let train = OptionSpecification(
+    name: "update-compression", valueName: schemeForms,
+    help: "apply this site encoding and its error feedback to every site's delta, as network "
+      + "sites with 'titrate site --update-compression' would (in process and over MPI). The "
+      + "checkpoint does not store it or the residuals: pass it again with --resume, whose "
+      + "sites restart with zero residuals",
+    defaultValue: "none")
+
+  /// `titrate aggregator`: the encodings it accepts from sites.
+  static let accept = OptionSpecification(
+    name: "accept-compression", valueName: "LIST",
+    help: "comma-separated update encodings accepted from sites (none, float16, int8, topk); a "
+      + "site announcing another is rejected when it joins",
+    defaultValue: "none,float16,int8,topk")
+
+  /// Reads `--update-compression`.
+  static func parse(_ parsed: ParsedOptions) throws -> UpdateCompression {
+    let text = try parsed.requiredString("update-compression")
+    do {
+      return try UpdateCompression(parsing: text)
+    } catch let error as UpdateCompressionError {
+      throw CommandError.usage("--update-compression: \(error)")
+    }
+  }
+
+  /// Reads `--accept-compression`.
+  static func parseAccepted(_ parsed: ParsedOptions) throws -> Set<UpdateCompression.Scheme> {
+    let names = try parsed.list("accept-compression") ?? []
+    var schemes = Set<UpdateCompression.Scheme>()
+    for name in names {
+      guard let scheme = UpdateCompression.Scheme(rawValue: name) else {
+        throw CommandError.usage(
+          "--accept-compression: unknown encoding '\(name)'; list some of none, float16, int8, "
+            + "topk (without parameters)")
+      }
+      schemes.insert(scheme)
+    }
+    guard !schemes.isEmpty else {
+      throw CommandError.usage("--accept-compression lists no encoding; name at least one")
+    }
+    return schemes
+  }
+
+  /// Wraps the trainer's transport in a `CompressingTransport` unless
+  /// `--update-compression` is `none`.
+  static func install(_ parsed: ParsedOptions, _ trainer: FederatedTrainer, quiet: Bool) throws {
+    let compression = try parse(parsed)
+    guard compression != .none else { return }
+    trainer.transport = CompressingTransport(inner: trainer.transport, compression: compression)
+    if !quiet {
+      print(summary(compression, parameterCount: trainer.globalParameters.count))
+    }
+  }
+
+  /// Describes the bytes per delta under `compression` in one line.
+  static func summary(_ compression: UpdateCompression, parameterCount: Int) -> String {
+    let full = UpdateCompression.none.encodedDeltaBytes(parameterCount: parameterCount)
+    let encoded = compression.encodedDeltaBytes(parameterCount: parameterCount)
+    return String(
+      format: "update compression %@ with error feedback: %d parameters take %d bytes per "
+        + "delta instead of %d as Float64 (%.1fx smaller)",
+      compression.name, parameterCount, encoded, full, Double(full) / Double(encoded))
+  }
+}
+
+extension TrainCommand {
+  /// Returns the options of `titrate train` that a host command takes. A
+  /// network aggregator leaves out `--update-compression`, because each
+  /// of its sites chooses its own encoding (`--accept-compression`
+  /// restricts them).
+  static func trainOptions(host: TrainingHost?) -> [OptionSpecification] {
+    host == nil ? options : options.filter { $0.name != UpdateCompressionOptions.train.name }
+  }
+}
