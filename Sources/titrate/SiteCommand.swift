@@ -55,21 +55,13 @@ enum SiteCommand {
     .init(
       name: "max-frame-bytes", valueName: "N",
       help: "largest frame accepted, 1024-4294967296 bytes", defaultValue: "67108864"),
-<<<<<<< HEAD
-    .init(
-      name: "update-compression", valueName: "none|float16",
-      help: "send deltas as Float64 bit for bit, or as Float16 with error feedback (a quarter "
-        + "of the bytes; the model then differs from an in-process run)",
-      defaultValue: "none"),
+    UpdateCompressionOptions.site,
     .init(
       name: "secagg-fault", valueName: "ROUND:STAGE:exit|stall",
       help: "fault injection for tests: on receiving the aggregator's message of secure "
         + "aggregation STAGE (advertiseKeys, shareKeys, maskedInput, unmasking) in ROUND, end "
         + "the process at once (exit status 3) or stay connected without replying",
       defaultValue: nil),
-=======
-    UpdateCompressionOptions.site,
->>>>>>> compress
     .init(name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
   ]
 
