@@ -81,17 +81,7 @@ import TitrateSafety
 
   @Test func checkpointPassesEverySafetyCheck() throws {
     let report = try Self.report.get()
-    // NOTE: the shipped checkpoint meets the pooled 5 % toxic-trough limit
-    // it was trained under, but not the per-site limit at icu_arc (about
-    // 9 % toxic troughs and 8 % of patients with a daily AUC24 above 600).
-    // Remove this wrapper once a checkpoint passes.
-    withKnownIssue(
-      "the shipped checkpoint fails the icu_arc exposure checks",
-      isIntermittent: true
-    ) {
-      let passed = report.passed
-      #expect(passed, "\(report.text)")
-    }
+    #expect(report.passed, "\(report.text)")
   }
 }
 
