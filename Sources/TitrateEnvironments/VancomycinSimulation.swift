@@ -258,6 +258,12 @@ extension VancomycinEnvironment {
       } else {
         score = reward.inTargetReward
       }
+      if day == reward.dayWeights.count - 1,
+        dayAUC < definition.cost.untreatedDailyAUCMilligramHoursPerLiter
+      {
+        costs[p] += Float(definition.cost.perEpisodeUntreated)
+        episodeCost[p] += definition.cost.perEpisodeUntreated
+      }
       rewards[p] += Float(weight * score)
       episodeReturn[p] += weight * score
     }

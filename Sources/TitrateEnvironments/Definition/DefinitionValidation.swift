@@ -244,6 +244,7 @@ extension EnvironmentDefinition {
       (cost.perTroughAboveLimit, "cost.perTroughAboveLimit"),
       (cost.perEpisodeWithTroughAboveLimit, "cost.perEpisodeWithTroughAboveLimit"),
       (cost.perDayAboveAUCUpper, "cost.perDayAboveAUCUpper"),
+      (cost.perEpisodeUntreated, "cost.perEpisodeUntreated"),
     ]
     for (value, path) in nonNegative {
       issues.requireRange(value, path, 0, 1000, unit: "")
@@ -251,6 +252,9 @@ extension EnvironmentDefinition {
     issues.requireRange(
       reward.troughLimitMilligramsPerLiter, "reward.troughLimitMilligramsPerLiter", 0, 200,
       unit: "mg/L", lowOpen: true)
+    issues.requireRange(
+      cost.untreatedDailyAUCMilligramHoursPerLiter, "cost.untreatedDailyAUCMilligramHoursPerLiter",
+      0, reward.dailyAUCLowerMilligramHoursPerLiter, unit: "mg h/L", lowOpen: true)
   }
 
   private func validateBaselines(_ issues: inout IssueCollector) {

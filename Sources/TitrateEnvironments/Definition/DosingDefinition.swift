@@ -119,18 +119,31 @@ public struct CostDefinition: Codable, Sendable, Equatable {
   public var perEpisodeWithTroughAboveLimit: Double
   /// Cost per day whose AUC24 exceeds the upper end of the target.
   public var perDayAboveAUCUpper: Double
+  /// Cost charged at the episode end when the last day's AUC24 is below
+  /// `untreatedDailyAUCMilligramHoursPerLiter`: a patient left without
+  /// effective therapy. Counting it with the toxic troughs keeps a
+  /// constrained learner from meeting its limit by not dosing the patients
+  /// at risk. Optional in the file (0 when absent).
+  public var perEpisodeUntreated: Double
+  /// Last-day AUC24 (mg h/L) below which a patient counts as untreated;
+  /// 200 (half the guideline's lower bound) when absent.
+  public var untreatedDailyAUCMilligramHoursPerLiter: Double
 
   public init(
     perTroughAboveLimit: Double, perEpisodeWithTroughAboveLimit: Double,
-    perDayAboveAUCUpper: Double
+    perDayAboveAUCUpper: Double, perEpisodeUntreated: Double = 0,
+    untreatedDailyAUCMilligramHoursPerLiter: Double = 200
   ) {
     self.perTroughAboveLimit = perTroughAboveLimit
     self.perEpisodeWithTroughAboveLimit = perEpisodeWithTroughAboveLimit
     self.perDayAboveAUCUpper = perDayAboveAUCUpper
+    self.perEpisodeUntreated = perEpisodeUntreated
+    self.untreatedDailyAUCMilligramHoursPerLiter = untreatedDailyAUCMilligramHoursPerLiter
   }
 
   private enum CodingKeys: String, CodingKey {
     case perTroughAboveLimit, perEpisodeWithTroughAboveLimit, perDayAboveAUCUpper
+    case perEpisodeUntreated, untreatedDailyAUCMilligramHoursPerLiter
   }
 
   public init(from decoder: any Decoder) throws {
@@ -139,6 +152,25 @@ public struct CostDefinition: Codable, Sendable, Equatable {
     perEpisodeWithTroughAboveLimit =
       try container.decodeIfPresent(Double.self, forKey: .perEpisodeWithTroughAboveLimit) ?? 0
     perDayAboveAUCUpper = try container.decode(Double.self, forKey: .perDayAboveAUCUpper)
+    perEpisodeUntreated =
+      try container.decodeIfPresent(Double.self, forKey: .perEpisodeUntreated) ?? 0
+    untreatedDailyAUCMilligramHoursPerLiter =
+      try container.decodeIfPresent(Double.self, forKey: .untreatedDailyAUCMilligramHoursPerLiter)
+      ?? 200
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(perTroughAboveLimit, forKey: .perTroughAboveLimit)
+    try container.encode(perEpisodeWithTroughAboveLimit, forKey: .perEpisodeWithTroughAboveLimit)
+    try container.encode(perDayAboveAUCUpper, forKey: .perDayAboveAUCUpper)
+    // Written only when used, so definitions without it encode (and hash)
+    // as before.
+    if perEpisodeUntreated != 0 {
+      try container.encode(perEpisodeUntreated, forKey: .perEpisodeUntreated)
+      try container.encode(
+        untreatedDailyAUCMilligramHoursPerLiter, forKey: .untreatedDailyAUCMilligramHoursPerLiter)
+    }
   }
 }
 
