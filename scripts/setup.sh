@@ -4,7 +4,7 @@
 # mpirun, ZeroMQ) and, with --python, the Python packages the tests use for
 # reference values and interop (numpy, scipy, h5py). With --slurm it also
 # installs Slurm 22.05 and munge, which the Slurm launch test uses through
-# scripts/slurm/local.sh; the packages register slurmctld, slurmd and munge
+# scripts/slurm/local.sh. The packages register slurmctld, slurmd and munge
 # as system services, so this is opt-in. Safe to run again: it installs
 # only what is missing.
 set -euo pipefail

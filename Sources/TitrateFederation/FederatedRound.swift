@@ -198,7 +198,7 @@ extension FederatedTrainer {
     var arrivedCount = 0
     var newStaleDeltas: [String: [Double]] = [:]
     /// The sum of the accepted deltas when a summing transport formed it
-    /// where the sites train; `accepted` then holds updates without deltas.
+    /// where the sites train. `accepted` then contains updates without deltas.
     var updateSum: SiteUpdateSum?
   }
 

@@ -21,8 +21,8 @@ extension FederationConfiguration {
     return nil
   }
 
-  /// The weighting of the mean-based strategy; `.uniform` under central
-  /// differential privacy, whose configuration check requires it.
+  /// The weighting of the mean-based strategy, which the configuration
+  /// check requires to be `.uniform` under central differential privacy.
   var summedWeighting: UpdateWeighting {
     switch aggregation {
     case .federatedAveraging(let weighting), .federatedAveragingWithMomentum(let weighting, _),
@@ -35,7 +35,7 @@ extension FederationConfiguration {
 }
 
 extension FederatedTrainer {
-  /// The transport when it sums updates where the sites train; nil when
+  /// The transport when it sums updates where the sites train, or nil when
   /// every update comes to the aggregator.
   var summingTransport: (any UpdateSumTransport)? {
     guard let summing = transport as? any UpdateSumTransport, summing.sumsUpdates else {
@@ -45,7 +45,7 @@ extension FederatedTrainer {
   }
 
   /// The clip norm C the sites apply this round under central differential
-  /// privacy, in parameter units; nil without it.
+  /// privacy, in parameter units, or nil without it.
   var roundClipNorm: Double? {
     guard let privacy = configuration.privacy, privacy.placement == .central else { return nil }
     switch privacy.clipping {
@@ -108,10 +108,10 @@ extension FederatedTrainer {
   /// their updates as the aggregator would, and sums the accepted ones.
   ///
   /// - Parameters:
-  ///   - hostedSites: indices of the sites this process trains; sampled
+  ///   - hostedSites: indices of the sites this process trains. Sampled
   ///     sites outside it are left to other processes.
   ///   - updateFilter: replaces an update before validation, as in
-  ///     `runRound`; for tests.
+  ///     `runRound`, for tests.
   /// - Returns: the sum over the hosted sites with one verdict per hosted
   ///   sampled site, in sampling order.
   public func sumSitesLocally(
@@ -161,7 +161,7 @@ extension FederatedTrainer {
   /// `aggregate` does with the individual updates.
   ///
   /// The mean is the weighted sum divided by the total weight. Under
-  /// central differential privacy the sum was clipped at the sites; the
+  /// central differential privacy the sites clipped their deltas, and the
   /// noise and the adaptive clip update come from the same random stream
   /// as in `aggregate`, so they match the one-process run draw for draw.
   /// - Throws: `StrategyRoundError` from the server optimiser, or

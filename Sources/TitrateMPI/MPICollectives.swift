@@ -42,8 +42,8 @@ extension MPICommunicator {
     try check(code, "MPI_Allreduce")
   }
 
-  /// Adds `values` element-wise over all ranks into `root`'s array; the
-  /// other ranks' arrays are left unchanged. Every rank must pass the same
+  /// Adds `values` element-wise over all ranks into `root`'s array and
+  /// leaves the other ranks' arrays unchanged. Every rank must pass the same
   /// count.
   ///
   /// Only `root` receives data, so this moves less than `allreduceSum`
@@ -57,7 +57,7 @@ extension MPICommunicator {
     let count = try int32Count(values.count, call: "MPI_Reduce")
     let isRoot = rank == root
     let code = values.withUnsafeMutableBytes { buffer in
-      // MPI_IN_PLACE is valid only on the root; the other ranks send their
+      // MPI_IN_PLACE is valid only on the root. The other ranks send their
       // buffer and receive nothing.
       let send: UnsafeRawPointer? =
         isRoot ? UnsafeRawPointer(titrate_MPI_IN_PLACE()) : UnsafeRawPointer(buffer.baseAddress)

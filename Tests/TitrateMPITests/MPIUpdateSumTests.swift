@@ -67,7 +67,7 @@ struct MPIUpdateSumTests {
     let reduced = folder.appendingPathComponent("reduced.h5")
     // With 3 ranks, icu_arc trains on rank 2, haematology on rank 1 and
     // obese on rank 0. The Gaussian attack of norm 1e308 overflows to an
-    // infinite coordinate, which validation on rank 2 rejects; the stale
+    // infinite coordinate, which validation on rank 2 rejects. The stale
     // replay on rank 1 and the late reply on rank 0 run the other paths.
     let arguments =
       [
@@ -96,7 +96,14 @@ struct MPIUpdateSumTests {
     #expect(rejections.contains { $0.hasPrefix("round 2: no update from site obese: timed out") })
     let left = try CheckpointFile.read(from: reference)
     let right = try CheckpointFile.read(from: reduced)
-    for path in ["metrics/accepted_sites", "metrics/rejected_sites", "normalizer/global/count"] {
+    // The stale delta was captured on rank 1 and reached rank 0 with the
+    // verdicts, so the checkpoint stores it.
+    let paths = [
+      "metrics/accepted_sites", "metrics/rejected_sites", "normalizer/global/count",
+      "sites/haematology/attack/stale_delta",
+    ]
+    for path in paths {
+      #expect(left[path] != nil, "\(path)")
       #expect(left[path] == right[path], "\(path)")
     }
   }

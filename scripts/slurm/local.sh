@@ -80,7 +80,7 @@ wait_for_node() {
     if sinfo -h -N -o '%T' 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; then return 0; fi
     sleep 0.5
   done
-  echo "local.sh: node $node did not become idle within 30 s; see $state/log" >&2
+  echo "local.sh: node $node did not become idle within 30 s; read the logs in $state/log" >&2
   sinfo -N >&2 || true
   return 1
 }
@@ -123,7 +123,7 @@ case ${1:-} in
     ;;
   stop)
     # The controller stops itself and slurmd on request, which needs no
-    # signal; stop_daemon then ends whatever is left.
+    # signal. stop_daemon then ends whatever is left.
     if [[ -f "$state/run/slurmctld.pid" ]]; then scontrol shutdown 2>/dev/null || true; fi
     for _ in $(seq 1 30); do
       [[ -f "$state/run/slurmctld.pid" ]] && kill -0 "$(cat "$state/run/slurmctld.pid")" \

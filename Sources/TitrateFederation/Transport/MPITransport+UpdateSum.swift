@@ -3,10 +3,10 @@ import TitrateMPI
 /// How the updates of an MPI job reach rank 0.
 public enum MPIUpdateCombining: String, Sendable, CaseIterable {
   /// Every site's update goes to rank 0 with `MPI_Gatherv`, for every
-  /// strategy; the model equals the one-process run bit for bit.
+  /// strategy, and the model equals the one-process run bit for bit.
   case gather
   /// Each rank validates and sums the updates of its own sites and
-  /// `MPI_Reduce` adds the ranks' sums at rank 0; only the sites' verdicts
+  /// `MPI_Reduce` adds the ranks' sums at rank 0. Only the sites' verdicts
   /// are gathered. Mean-based strategies without secure aggregation only.
   /// The additions run in another order than in one process, so the model
   /// can differ in the last bits.

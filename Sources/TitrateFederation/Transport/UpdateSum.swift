@@ -9,7 +9,7 @@ import TitratePolicy
 /// different order from the one-process run, so the model may differ from
 /// that run in the last bits.
 public protocol UpdateSumTransport: FederationTransport {
-  /// True when rounds should take the summed path; false sends every
+  /// True when rounds should take the summed path. False sends every
   /// update to the aggregator through `trainSites`.
   var sumsUpdates: Bool { get }
 
@@ -24,7 +24,7 @@ public protocol UpdateSumTransport: FederationTransport {
 /// The aggregator's message for one round whose updates are summed where
 /// the sites train.
 public struct UpdateSumRequest: Sendable, Equatable {
-  /// The broadcast model and the sites that train; `siteIndices` lists
+  /// The broadcast model and the sites that train. `siteIndices` lists
   /// the sampled sites that do not drop out.
   public var training: SiteTrainingRequest
   /// Every site sampled this round, in sampling order, including dropouts.
@@ -33,7 +33,7 @@ public struct UpdateSumRequest: Sendable, Equatable {
   public var failures: [Int: SimulatedFailureKind]
   /// The clip norm C every site applies before summing under central
   /// differential privacy (the adaptive clip norm of this round, or the
-  /// fixed one), in parameter units; nil otherwise.
+  /// fixed one), in parameter units, or nil otherwise.
   public var clipNorm: Double?
 
   /// Creates a request.
@@ -57,10 +57,10 @@ public struct SiteVerdict: Sendable {
   public var record: SiteRoundRecord
   /// Whether the update reached validation (not dropped, not late).
   public var arrived: Bool
-  /// The sample count of an accepted update; nil when not accepted.
+  /// The sample count of an accepted update, or nil when not accepted.
   public var acceptedSampleCount: Int?
   /// The observation statistics of an accepted update under federated
-  /// normalisation; nil otherwise.
+  /// normalisation, or nil otherwise.
   public var observationStatistics: RunningNormalizer.State?
   /// The delta a `stale` attacker captured this round, to replay later.
   public var newStaleDelta: [Double]?
