@@ -5,11 +5,11 @@ import TitrateMPI
 let mpiUpdatesOption = OptionSpecification(
   name: "mpi-updates", valueName: "gather|reduce",
   help:
-    "with --transport mpi, how site updates reach rank 0: gather sends every update (the model "
-    + "equals the in-process run bit for bit), reduce validates and sums each rank's updates "
-    + "there and adds the ranks' sums with MPI_Reduce (one vector per rank; the model may "
-    + "differ in the last bits; fedavg, fedavg-uniform, fedavgm, fedadam, fedyogi and "
-    + "fedadagrad without secure aggregation)",
+    "with --transport mpi, how site updates reach rank 0. gather sends every update, and the "
+    + "model equals the in-process run bit for bit. reduce sums each rank's validated updates "
+    + "on that rank and adds the sums with MPI_Reduce, and the model may differ in the last "
+    + "bits. reduce needs fedavg, fedavg-uniform, fedavgm, fedadam, fedyogi or fedadagrad "
+    + "and no secure aggregation",
   defaultValue: "gather")
 
 extension TrainCommand {
