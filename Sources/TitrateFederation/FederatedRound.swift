@@ -74,24 +74,36 @@ extension FederatedTrainer {
     let training = sampled.filter {
       failures[$0] != .dropout || secureDrops[$0]?.inputIncluded == true
     }
-    let results = try trainSites(
-      indices: training, round: round, broadcast: broadcast,
-      broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
-    let resultsBySite = Dictionary(uniqueKeysWithValues: zip(training, results))
-
     // Sites that run their own half of secure aggregation have checked
     // their updates already and sent only their reports.
     let siteRunSecure = siteRunSecureTransport
     var collected = CollectedReplies()
-    for index in sampled {
-      if siteRunSecure != nil {
-        collectReport(site: index, result: resultsBySite[index], into: &collected)
-        continue
+    if let summing = summingTransport {
+      precondition(
+        updateFilter == nil,
+        "updateFilter needs every update at the aggregator; a summing transport validates "
+          + "updates where the sites train")
+      let request = SiteTrainingRequest(
+        round: round, siteIndices: training, globalParameters: broadcast,
+        normalizer: globalNormalizer, costMultipliers: siteMultipliers.map { Float($0 ?? 0) })
+      collected = try collectSummedReplies(
+        summing, sampled: sampled, failures: failures, training: request)
+    } else {
+      let results = try trainSites(
+        indices: training, round: round, broadcast: broadcast,
+        broadcastNormalizer: globalNormalizer, multipliers: siteMultipliers.map { Float($0 ?? 0) })
+      let resultsBySite = Dictionary(uniqueKeysWithValues: zip(training, results))
+      for index in sampled {
+        if siteRunSecure != nil {
+          collectReport(site: index, result: resultsBySite[index], into: &collected)
+          continue
+        }
+        collect(
+          site: index, result: resultsBySite[index],
+          failure: secureDrops[index]?.inputIncluded == true ? nil : failures[index],
+          round: round, broadcastCount: broadcast.count, updateFilter: updateFilter,
+          into: &collected)
       }
-      collect(
-        site: index, result: resultsBySite[index],
-        failure: secureDrops[index]?.inputIncluded == true ? nil : failures[index], round: round,
-        broadcastCount: broadcast.count, updateFilter: updateFilter, into: &collected)
     }
     for position in collected.records.indices {
       if let index = siteNames.firstIndex(of: collected.records[position].site) {
@@ -131,6 +143,8 @@ extension FederatedTrainer {
           outcome = secure.outcome
           skipReason = secure.skipReason
           secureSummary = secure.summary
+        } else if let total = collected.updateSum {
+          outcome = try aggregateSum(total, accepted: collected.accepted, round: round)
         } else {
           outcome = try aggregate(collected.accepted, round: round)
         }
@@ -199,6 +213,9 @@ extension FederatedTrainer {
     var records: [SiteRoundRecord] = []
     var arrivedCount = 0
     var newStaleDeltas: [String: [Double]] = [:]
+    /// The sum of the accepted deltas when a summing transport formed it
+    /// where the sites train. `accepted` then contains updates without deltas.
+    var updateSum: SiteUpdateSum?
   }
 
   /// Turns one sampled site's result into a record, and into an accepted

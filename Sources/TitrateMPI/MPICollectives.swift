@@ -42,6 +42,32 @@ extension MPICommunicator {
     try check(code, "MPI_Allreduce")
   }
 
+  /// Adds `values` element-wise over all ranks into `root`'s array and
+  /// leaves the other ranks' arrays unchanged. Every rank must pass the same
+  /// count.
+  ///
+  /// Only `root` receives data, so this moves less than `allreduceSum`
+  /// when one rank needs the sum. As there, the order of the additions
+  /// is Open MPI's choice, so the last bits of a Float or Double sum can
+  /// differ from a sequential sum in rank order.
+  /// Calls `MPI_Reduce` with `MPI_SUM`, in place on `root`.
+  public func reduceSum<Element: MPIElement & AdditiveArithmetic>(
+    _ values: inout [Element], root: Int
+  ) throws(MPIError) {
+    let count = try int32Count(values.count, call: "MPI_Reduce")
+    let isRoot = rank == root
+    let code = values.withUnsafeMutableBytes { buffer in
+      // MPI_IN_PLACE is valid only on the root. The other ranks send their
+      // buffer and receive nothing.
+      let send: UnsafeRawPointer? =
+        isRoot ? UnsafeRawPointer(titrate_MPI_IN_PLACE()) : UnsafeRawPointer(buffer.baseAddress)
+      let receive = isRoot ? buffer.baseAddress : nil
+      return MPI_Reduce(
+        send, receive, count, Element.mpiDatatype, titrate_MPI_SUM(), Int32(root), handle)
+    }
+    try check(code, "MPI_Reduce")
+  }
+
   /// Sends `values` from `root` to every rank; on the other ranks the
   /// array is replaced, whatever its length was. Calls `MPI_Bcast` twice:
   /// once for the count, once for the elements.

@@ -137,7 +137,7 @@ enum TrainCommand {
       name: "metrics", valueName: "FILE", help: "append one record per round (.csv or .jsonl)",
       defaultValue: nil),
     .init(name: "quiet", valueName: nil, help: "print only the final summary", defaultValue: nil),
-    transportOption,
+    transportOption, mpiUpdatesOption,
     UpdateCompressionOptions.train,
   ]
 
@@ -187,7 +187,7 @@ enum TrainCommand {
       // would change it are rejected rather than ignored.
       let allowed = Set<String>([
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
-        "pause-after", "overwrite", "cohort", "transport", "update-compression",
+        "pause-after", "overwrite", "cohort", "transport", "update-compression", "mpi-updates",
       ]).union(host?.options.map(\.name) ?? [])
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -314,8 +314,11 @@ enum TrainCommand {
             + "already trained and before the run's last round \(targetRounds); \(choice)")
       }
     }
+    let combining = try updateCombining(
+      parsed, transport: transport, configuration: trainer.configuration)
     if case .mpi(let world) = transport {
       let sites = MPITransport(communicator: world)
+      sites.updateCombining = combining
       do {
         try sites.verifySameRun(trainer)
         guard world.isRoot else {

@@ -63,13 +63,14 @@ enum CommandTransport {
     return .mpi(world)
   }
 
-  /// Returns the job size that Open MPI's mpirun (`OMPI_COMM_WORLD_SIZE`)
-  /// or a PMI-2 launcher such as `srun --mpi=pmi2` (`PMI_SIZE`) records in
-  /// the environment, or nil for a plain start.
-  /// NOTE: `srun --mpi=pmix` sets neither, so such a start goes undetected.
+  /// Returns the job size that Open MPI's mpirun (`OMPI_COMM_WORLD_SIZE`),
+  /// a PMI-2 launcher such as `srun --mpi=pmi2` (`PMI_SIZE`) or any `srun`
+  /// job step (`SLURM_STEP_NUM_TASKS`, which Slurm 22.05 sets for every
+  /// task, `--mpi=pmix` included) records in the environment, or nil for
+  /// a plain start.
   static func launcherJobSize() -> Int? {
     let environment = ProcessInfo.processInfo.environment
-    for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+    for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"] {
       if let value = environment[key], let size = Int(value) { return size }
     }
     return nil

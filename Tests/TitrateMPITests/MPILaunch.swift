@@ -18,14 +18,18 @@ enum MPILaunch {
 
   /// `mpirun` on the PATH, or nil when Open MPI's launcher is not
   /// installed.
-  static let mpirun: URL? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+  static let mpirun: URL? = program(named: "mpirun")
+
+  /// Returns the executable `name` from the PATH (or /usr/sbin, where
+  /// Debian puts daemons), or nil when it is not installed.
+  static func program(named name: String) -> URL? {
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin"
     for folder in path.split(separator: ":") {
-      let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("mpirun")
+      let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(name)
       if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
     }
     return nil
-  }()
+  }
 
   struct Run {
     var status: Int32
@@ -59,7 +63,7 @@ enum MPILaunch {
 
   /// Runs a program with its output in files, so a full pipe cannot stall
   /// it.
-  private static func run(
+  static func run(
     _ program: URL, _ arguments: [String], environment: [String: String] = [:]
   ) throws -> Run {
     let folder = try temporaryFolder()

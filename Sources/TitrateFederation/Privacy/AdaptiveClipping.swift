@@ -125,11 +125,27 @@ public func adaptivePrivateAverage(
   participantCount: Int, state: inout AdaptiveClippingState,
   generator: inout some RandomNumberGenerator
 ) -> PrivateAverage {
+  let clipped = clippedSum(deltas, clipNorm: state.clipNorm)
+  return adaptiveNoisyAverage(
+    ofClippedSum: clipped, configuration: configuration, noiseMultiplier: noiseMultiplier,
+    participantCount: participantCount, state: &state, generator: &generator)
+}
+
+/// Adds noise to a sum of deltas clipped with `state.clipNorm`, divides by
+/// m and updates the clip norm: the release step of
+/// `adaptivePrivateAverage`, for sums formed elsewhere.
+/// - Precondition: the configuration is valid for z (see `validate`).
+public func adaptiveNoisyAverage(
+  ofClippedSum clipped: ClippedSum, configuration: AdaptiveClippingConfiguration,
+  noiseMultiplier: Double, participantCount: Int, state: inout AdaptiveClippingState,
+  generator: inout some RandomNumberGenerator
+) -> PrivateAverage {
   let updateMultiplier = configuration.updateNoiseMultiplier(total: noiseMultiplier)
   let gaussian = GaussianPrivacyConfiguration(
     clipNorm: state.clipNorm, noiseMultiplier: updateMultiplier)
-  let result = privateAverage(
-    deltas, configuration: gaussian, participantCount: participantCount, generator: &generator)
+  let result = noisyAverage(
+    ofClippedSum: clipped, configuration: gaussian, participantCount: participantCount,
+    generator: &generator)
   let countNoise = configuration.countNoiseStandardDeviation * generator.nextStandardNormal()
   state.clipNorm = configuration.nextClipNorm(
     current: state.clipNorm, unclippedCount: result.unclippedCount, countNoise: countNoise,

@@ -65,8 +65,35 @@ public func privateAverage(
   generator: inout some RandomNumberGenerator
 ) -> PrivateAverage {
   precondition(!deltas.isEmpty, "privateAverage needs at least one delta")
-  precondition(participantCount >= 1, "participant count must be 1 or more")
-  let clipNorm = configuration.clipNorm
+  let clipped = clippedSum(deltas, clipNorm: configuration.clipNorm)
+  return noisyAverage(
+    ofClippedSum: clipped, configuration: configuration, participantCount: participantCount,
+    generator: &generator)
+}
+
+/// The sum of L2-clipped deltas and how many of them needed no clipping.
+/// Sums of several groups of deltas add up coordinate by coordinate, which
+/// lets MPI ranks clip and sum their own sites.
+public struct ClippedSum: Equatable, Sendable {
+  /// Sum over the deltas of delta * min(1, C / ||delta||), in parameter
+  /// units.
+  public var sum: [Double]
+  /// Number of deltas whose norm was at most C.
+  public var unclippedCount: Int
+
+  /// Creates a sum from its parts.
+  public init(sum: [Double], unclippedCount: Int) {
+    self.sum = sum
+    self.unclippedCount = unclippedCount
+  }
+}
+
+/// Clips each delta to L2 norm `clipNorm` and adds them in the given
+/// order.
+/// - Precondition: `deltas` is non-empty and of one length; C is positive
+///   and finite.
+public func clippedSum(_ deltas: [[Double]], clipNorm: Double) -> ClippedSum {
+  precondition(!deltas.isEmpty, "clippedSum needs at least one delta")
   var sum = [Double](repeating: 0, count: deltas[0].count)
   var unclipped = 0
   for delta in deltas {
@@ -77,12 +104,28 @@ public func privateAverage(
       sum[index] += clipped.delta[index]
     }
   }
-  let sumStandardDeviation = configuration.noiseMultiplier * clipNorm
+  return ClippedSum(sum: sum, unclippedCount: unclipped)
+}
+
+/// Adds N(0, (z C)^2) to each coordinate of a clipped sum and divides by
+/// m: the release step of `privateAverage`, for sums formed elsewhere.
+/// - Parameters:
+///   - clipped: deltas clipped with `configuration.clipNorm`, summed.
+///   - participantCount: m, as in `privateAverage`.
+/// - Precondition: m >= 1; the configuration is valid.
+public func noisyAverage(
+  ofClippedSum clipped: ClippedSum, configuration: GaussianPrivacyConfiguration,
+  participantCount: Int, generator: inout some RandomNumberGenerator
+) -> PrivateAverage {
+  precondition(participantCount >= 1, "participant count must be 1 or more")
+  let sumStandardDeviation = configuration.noiseMultiplier * configuration.clipNorm
   let count = Double(participantCount)
-  let average = sum.map { ($0 + sumStandardDeviation * generator.nextStandardNormal()) / count }
+  let average = clipped.sum.map {
+    ($0 + sumStandardDeviation * generator.nextStandardNormal()) / count
+  }
   return PrivateAverage(
     average: average, noiseStandardDeviation: sumStandardDeviation / count,
-    unclippedCount: unclipped)
+    unclippedCount: clipped.unclippedCount)
 }
 
 /// Privatises one site's delta before it leaves the site (local

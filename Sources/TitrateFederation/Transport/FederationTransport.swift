@@ -114,6 +114,9 @@ public enum FederationTransportError: Error, Equatable, CustomStringConvertible 
   case configurationMismatch(mismatchedRanks: Int)
   /// A rank replied for a site it does not host or left a site out.
   case unexpectedReply(String)
+  /// The run's configuration cannot sum updates where the sites train;
+  /// the text says why.
+  case updateSumUnsupported(String)
 
   public var description: String {
     switch self {
@@ -125,6 +128,9 @@ public enum FederationTransportError: Error, Equatable, CustomStringConvertible 
         + "files and titrate build"
     case .unexpectedReply(let detail):
       return "unexpected reply from a rank: \(detail)"
+    case .updateSumUnsupported(let reason):
+      return "updates cannot be summed where the sites train: \(reason); send every update "
+        + "to the aggregator instead (--mpi-updates gather)"
     }
   }
 }

@@ -17,26 +17,30 @@ import TitrateRL
 /// `FederatedTrainer` builds them all, so memory grows with the number of
 /// sites on each rank rather than with the sites it hosts.
 ///
-/// Every strategy gets every site's full update at rank 0, so validation,
-/// simulated attacks, differential privacy and the strategy see the same
-/// inputs in the same order as in one process, and the model is the same
-/// bit for bit. Only the wall-clock fields of the round records differ.
-/// NOTE: sum-based strategies could instead add the ranks' weighted deltas
-/// with `MPI_Allreduce`, sending one vector per rank instead of one per
-/// site. That changes the order of the floating-point additions and so the
-/// last bits of the model, and it would move update validation onto the
-/// site ranks, so it is not done here.
+/// With `updateCombining == .gather` (the default) every strategy gets
+/// every site's full update at rank 0, so validation, simulated attacks,
+/// differential privacy and the strategy see the same inputs in the same
+/// order as in one process, and the model is the same bit for bit. Only
+/// the wall-clock fields of the round records differ. With `.reduce`,
+/// mean-based strategies validate and sum the updates on the rank that
+/// trained them and add the ranks' sums with `MPI_Reduce` (see
+/// `MPITransport+UpdateSum.swift`), which sends one vector per rank
+/// instead of one per site but changes the last bits of the model.
 public final class MPITransport: FederationTransport {
   /// The job's world communicator.
   public let communicator: MPICommunicator
   /// The assignment of sites to ranks.
   public let placement: SitePlacement
 
+  /// How the sites' updates reach rank 0, `.gather` unless set.
+  public var updateCombining = MPIUpdateCombining.gather
+
   enum Command: Int {
     case train = 1
     case collectStates = 2
     case stop = 3
     case secureAggregationStage = 4
+    case trainAndSum = 5
   }
 
   /// The site halves of secure aggregation for this rank's sites; created
@@ -112,6 +116,10 @@ public final class MPITransport: FederationTransport {
       case .train:
         let request = try reader.readRequest()
         _ = try trainAndGather(request, trainer: trainer)
+      case .trainAndSum:
+        let request = try reader.readUpdateSumRequest()
+        let local = try sumAndReduce(request, trainer: trainer)
+        trainer.recordStaleDeltas(of: local)
       case .collectStates:
         try sendSiteStates(trainer)
       case .stop:
