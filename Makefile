@@ -33,7 +33,7 @@ test:
 bench: build
 	TITRATE_TARGET_CPU=haswell $(SWIFT) build -c release --scratch-path .build-haswell
 	python3 -c "import json; d = json.load(open('Environments/vancomycin.json')); \
-	  d.pop('bayesianEstimate'); d['safety']['shield'] = None; json.dump(d, open('.build/vancomycin-plain.json', 'w'))"
+	  d.pop('bayesianEstimate'); d['baselines'].pop('bayesian'); d['safety']['shield'] = None; json.dump(d, open('.build/vancomycin-plain.json', 'w'))"
 	for binary in .build/release/titrate .build-haswell/release/titrate; do \
 	  for threads in 1 2; do \
 	    $$binary bench --environment .build/vancomycin-plain.json --threads $$threads; \

@@ -6,9 +6,10 @@ import TitratePKPD
 
 @Suite struct BayesianObservationTests {
   /// The shipped definition without the `bayesianEstimate` section (and
-  /// so without the shield, which needs it).
+  /// so without the shield and the bayesian baseline, which need it).
   static let withoutSection: EnvironmentDefinition = {
     var tree = setting(shippedJSONTree(), ["safety", "shield"], to: NSNull())
+    tree = setting(tree, ["baselines", "bayesian"], to: nil)
     tree["bayesianEstimate"] = nil
     let data = try! JSONSerialization.data(withJSONObject: tree)
     return try! EnvironmentDefinition.decode(from: data)
@@ -125,7 +126,7 @@ import TitratePKPD
     try environment.setPatients(Self.patients(clearanceFactors: factors))
     var observations: [Float] = []
     for _ in 0..<4 { observations = environment.step(actions: [4, 4, 4, 4]).observations }
-    let estimates = Self.estimatedClearances(observations, width: 28)
+    let estimates = Self.estimatedClearances(observations, width: 29)
     for (p, factor) in factors.enumerated() {
       let truth = Self.gotiClearance * factor
       #expect(abs(estimates[p] - truth) <= 0.02 * truth, "patient \(p): \(estimates[p]) vs \(truth)")
@@ -135,9 +136,9 @@ import TitratePKPD
     // after 1000 mg (level 4, the same infusion time as the reference).
     let predicted = (0..<factors.count).map { p in
       Double(
-        observations[p * 28 + VancomycinObservation.predictedNextTroughWithoutDoseMilligramsPerLiter]
+        observations[p * 29 + VancomycinObservation.predictedNextTroughWithoutDoseMilligramsPerLiter]
           + observations[
-            p * 28 + VancomycinObservation.predictedNextTroughPer1000MilligramsMilligramsPerLiter])
+            p * 29 + VancomycinObservation.predictedNextTroughPer1000MilligramsMilligramsPerLiter])
     }
     _ = environment.step(actions: [4, 4, 4, 4])
     let trueTroughs = environment.batch.centralConcentrationsMilligramsPerLiter()
@@ -159,7 +160,7 @@ import TitratePKPD
     for _ in 0..<4 {
       observations = environment.step(actions: [Float](repeating: 4, count: count)).observations
     }
-    let estimates = Self.estimatedClearances(observations, width: 28)
+    let estimates = Self.estimatedClearances(observations, width: 29)
     var logRatios = (low: 0.0, high: 0.0)
     for p in 0..<count {
       let ratio = log(estimates[p] / Self.gotiClearance)
@@ -222,6 +223,7 @@ import TitratePKPD
 
   @Test func nullSectionMeansAbsent() throws {
     var tree = setting(shippedJSONTree(), ["safety", "shield"], to: NSNull())
+    tree = setting(tree, ["baselines", "bayesian"], to: nil)
     tree["bayesianEstimate"] = NSNull()
     let data = try JSONSerialization.data(withJSONObject: tree)
     let definition = try EnvironmentDefinition.decode(from: data)

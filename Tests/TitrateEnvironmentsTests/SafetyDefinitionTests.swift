@@ -67,7 +67,8 @@ import Testing
   }
 
   @Test func shieldNeedsTheBayesianEstimate() throws {
-    let tree = setting(shippedJSONTree(), ["bayesianEstimate"], to: nil)
+    var tree = setting(shippedJSONTree(), ["bayesianEstimate"], to: nil)
+    tree = setting(tree, ["baselines", "bayesian"], to: nil)
     let error = try #require(decodeError(tree))
     #expect(error.issues.map(\.path) == ["safety.shield"])
     #expect(error.description.contains("needs the bayesianEstimate section"))

@@ -32,6 +32,7 @@ struct MPIEvaluationTests {
     let reference = try String(contentsOf: referenceRows, encoding: .utf8)
     let distributed = try String(contentsOf: distributedRows, encoding: .utf8)
     #expect(distributed == reference)
-    #expect(reference.split(separator: "\n").count == 1 + 4 * 3 * 120)
+    // Header, then 4 sites x 4 policies (learned and three baselines) x 120.
+    #expect(reference.split(separator: "\n").count == 1 + 4 * 4 * 120)
   }
 }

@@ -42,7 +42,11 @@ enum CompressedDelta: Equatable, Sendable {
     func fail(_ detail: String) -> UpdateCompressionError {
       .malformed(scheme: name, detail: detail)
     }
-    if let parameterCount, count != parameterCount {
+    // An empty uncompressed delta is a report without an update, which
+    // sites running their half of secure aggregation send. Other runs
+    // reject it later, in the update checks, by shape.
+    let reportOnly = count == 0 && compression.scheme == .none
+    if let parameterCount, count != parameterCount, !reportOnly {
       throw fail("\(count) values for a model of \(parameterCount) parameters")
     }
     switch self {
