@@ -5,6 +5,8 @@ extension VancomycinEnvironment {
   ///
   /// `dayNAUC` (mg h/L) and `dayNInTarget` (0/1) per day; `allDaysInTarget`;
   /// `anyDayAUCAboveUpper` (0/1: some day's AUC24 above the target range);
+  /// `lastDayUntreated` (0/1: the last day's AUC24 below the cost section's
+  /// untreated level, 200 mg h/L in the shipped file);
   /// `maximumTrueTroughMilligramsPerLiter`; `troughsAboveLimit` (count),
   /// `anyTroughAboveLimit` (0/1) and `firstTroughAboveLimitHours` (time of
   /// the first true trough above the limit, 0 when none); `totalDoseMilligrams`; `episodeReturn`
@@ -21,13 +23,14 @@ extension VancomycinEnvironment {
     for day in 1...days { names.append("day\(day)AUC") }
     for day in 1...days { names.append("day\(day)InTarget") }
     names += [
-      "allDaysInTarget", "anyDayAUCAboveUpper", "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
+      "allDaysInTarget", "anyDayAUCAboveUpper", "lastDayUntreated",
+      "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
       "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn", "episodeCost",
       "interventionsRounded", "interventionsClampedToSingleMaximum",
       "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
       "measurementsReportedAsZero", "shieldReductions", "shieldWithoutSafeDose", "ageYears", "weightKilograms", "female",
       "serumCreatinineMilligramsPerDeciliter", "creatinineClearanceMillilitersPerMinute",
-      "haemodialysis", "clearanceLitersPerHour", "centralVolumeLiters",
+      "haemodialysis", "intensiveCare", "clearanceLitersPerHour", "centralVolumeLiters",
     ]
     for decision in 1...decisions { names.append("dose\(decision)Milligrams") }
     for decision in 1...decisions { names.append("trough\(decision)MilligramsPerLiter") }
@@ -36,7 +39,7 @@ extension VancomycinEnvironment {
 
   /// The 0/1 outcome columns an exposure threshold can bound.
   public static let exposureIndicatorOutcomes = [
-    "anyTroughAboveLimit", "anyDayAUCAboveUpper",
+    "anyTroughAboveLimit", "anyDayAUCAboveUpper", "lastDayUntreated",
   ]
 
   /// Adds every patient's ended episode to the tally (and to the table when
@@ -50,7 +53,7 @@ extension VancomycinEnvironment {
       .totalDose, .episodeReturn,
       .episodeCost, .rounded, .clampedToSingleMaximum, .clampedToDailyMaximum, .nonFinite,
       .negative, .measurementsReportedAsZero, .shieldReductions, .shieldWithoutSafeDose, .ageYears, .weightKilograms, .female,
-      .serumCreatinine, .creatinineClearance, .haemodialysis,
+      .serumCreatinine, .creatinineClearance, .haemodialysis, .intensiveCare,
     ]
     let names = table.columnNames
     var row = [Double](repeating: 0, count: names.count)
@@ -74,9 +77,12 @@ extension VancomycinEnvironment {
         if auc > reward.dailyAUCUpperMilligramHoursPerLiter { anyAbove = 1 }
         column += 1
       }
+      let lastDayAUC = state.dayAUC[(days - 1) * count + p]
       row[column] = allInTarget
       row[column + 1] = anyAbove
-      column += 2
+      row[column + 2] =
+        lastDayAUC < definition.cost.untreatedDailyAUCMilligramHoursPerLiter ? 1 : 0
+      column += 3
 
       for (offset, source) in perPatient.enumerated() {
         var value = state.pointer(source)[p]

@@ -7,9 +7,11 @@ import Testing
   @Test func shippedThresholdsAndShieldLoad() throws {
     let safety = try #require(shippedDefinition.safety)
     #expect(
-      safety.exposureThresholds.map(\.outcome) == ["anyTroughAboveLimit", "anyDayAUCAboveUpper"])
-    #expect(safety.exposureThresholds.map(\.maximumRate) == [0.05, 0.05])
-    #expect(safety.exposureThresholds.map(\.stressLimit) == [0.25, 0.25])
+      safety.exposureThresholds.map(\.outcome) == [
+        "anyTroughAboveLimit", "anyDayAUCAboveUpper", "lastDayUntreated",
+      ])
+    #expect(safety.exposureThresholds.map(\.maximumRate) == [0.05, 0.05, 0.05])
+    #expect(safety.exposureThresholds.map(\.stressLimit) == [0.25, 0.25, 0.25])
     #expect(safety.shield?.maximumPredictedTroughMilligramsPerLiter == 20)
     #expect(safety.shield?.maximumPredictedAUC24MilligramHoursPerLiter == 600)
   }
