@@ -86,7 +86,8 @@ struct PatientSampler {
   func samplePatient(using generator: inout Xoshiro256) -> VirtualPatient {
     if let cohort {
       // One uniform picks the row, then the etas: a fixed number of draws.
-      let index = min(Int(generator.nextUniform() * Double(cohort.rows.count)), cohort.rows.count - 1)
+      let index = min(
+        Int(generator.nextUniform() * Double(cohort.rows.count)), cohort.rows.count - 1)
       let row = cohort.rows[index]
       let etas = variability.sampleEtas(using: &generator)
       return VirtualPatient(

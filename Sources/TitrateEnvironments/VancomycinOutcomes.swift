@@ -25,10 +25,12 @@ extension VancomycinEnvironment {
     names += [
       "allDaysInTarget", "anyDayAUCAboveUpper", "lastDayUntreated",
       "maximumTrueTroughMilligramsPerLiter", "troughsAboveLimit",
-      "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn", "episodeCost",
+      "anyTroughAboveLimit", "firstTroughAboveLimitHours", "totalDoseMilligrams", "episodeReturn",
+      "episodeCost",
       "interventionsRounded", "interventionsClampedToSingleMaximum",
       "interventionsClampedToDailyMaximum", "interventionsNonFinite", "interventionsNegative",
-      "measurementsReportedAsZero", "shieldReductions", "shieldWithoutSafeDose", "ageYears", "weightKilograms", "female",
+      "measurementsReportedAsZero", "shieldReductions", "shieldWithoutSafeDose", "ageYears",
+      "weightKilograms", "female",
       "serumCreatinineMilligramsPerDeciliter", "creatinineClearanceMillilitersPerMinute",
       "haemodialysis", "intensiveCare", "clearanceLitersPerHour", "centralVolumeLiters",
     ]
@@ -52,7 +54,8 @@ extension VancomycinEnvironment {
       .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .firstTroughAboveLimitHours,
       .totalDose, .episodeReturn,
       .episodeCost, .rounded, .clampedToSingleMaximum, .clampedToDailyMaximum, .nonFinite,
-      .negative, .measurementsReportedAsZero, .shieldReductions, .shieldWithoutSafeDose, .ageYears, .weightKilograms, .female,
+      .negative, .measurementsReportedAsZero, .shieldReductions, .shieldWithoutSafeDose, .ageYears,
+      .weightKilograms, .female,
       .serumCreatinine, .creatinineClearance, .haemodialysis, .intensiveCare,
     ]
     let names = table.columnNames

@@ -249,10 +249,12 @@ extension VancomycinEnvironment {
       let score: Double
       if dayAUC < reward.dailyAUCLowerMilligramHoursPerLiter {
         let distance = reward.dailyAUCLowerMilligramHoursPerLiter - dayAUC
-        score = -min(reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterBelow * distance)
+        score = -min(
+          reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterBelow * distance)
       } else if dayAUC > reward.dailyAUCUpperMilligramHoursPerLiter {
         let distance = dayAUC - reward.dailyAUCUpperMilligramHoursPerLiter
-        score = -min(reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterAbove * distance)
+        score = -min(
+          reward.maximumDailyPenalty, reward.penaltyPerMilligramHourPerLiterAbove * distance)
         costs[p] += Float(definition.cost.perDayAboveAUCUpper)
         episodeCost[p] += definition.cost.perDayAboveAUCUpper
       } else {

@@ -129,7 +129,8 @@ extension FederatedTrainer {
     } else {
       do {
         if let siteRunSecure {
-          let accepted = Set(collected.accepted.compactMap { siteNames.firstIndex(of: $0.siteName) })
+          let accepted = Set(
+            collected.accepted.compactMap { siteNames.firstIndex(of: $0.siteName) })
           let secure = try secureAggregateAcrossSites(
             acceptedSites: accepted, sampled: sampled, drops: secureDrops, round: round,
             transport: siteRunSecure)
@@ -194,12 +195,13 @@ extension FederatedTrainer {
     // The dual step uses the cost measured at sites whose updates were
     // accepted, so a rejected site cannot steer the multiplier.
     if outcome != nil {
-      costMultiplier?.update(meanEpisodeCost: record.meanEpisodeCost)
+      costMultiplier?.update(meanEpisodeCost: record.greedyEpisodeCost ?? record.meanEpisodeCost)
       // Per site, each multiplier steps from its own site's cost, and only
       // when that site's update was accepted.
       for site in record.sites where site.accepted {
         if let index = siteNames.firstIndex(of: site.site) {
-          siteCostMultipliers?[index].update(meanEpisodeCost: site.meanEpisodeCost)
+          siteCostMultipliers?[index].update(
+            meanEpisodeCost: site.greedyEpisodeCost ?? site.meanEpisodeCost)
         }
       }
     }

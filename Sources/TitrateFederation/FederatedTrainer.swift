@@ -135,6 +135,10 @@ public final class FederatedTrainer {
   /// Random stream identifiers, so that streams never overlap.
   static let globalInitialisationStream: UInt64 = 0xF00D
   static func siteLearnerStream(_ index: Int) -> UInt64 { 0x5173_0000 + UInt64(index) }
+  /// Mixed into a round's environment seed for the greedy-policy cost
+  /// episode, so it sees other patients than the training rollouts.
+  static let greedyEvaluationStream: UInt64 = 0x6EED_C057_0000_0001
+
   static func siteEnvironmentSeed(seed: UInt64, site: Int, round: Int) -> UInt64 {
     var generator = Xoshiro256(seed: seed, stream: 0xE417_0000 + UInt64(site) << 20 + UInt64(round))
     return generator.next()
@@ -286,9 +290,16 @@ public final class FederatedTrainer {
     site.learner.proximalTerm =
       configuration.proximalMu > 0
       ? ProximalTerm(anchor: broadcast, mu: Float(configuration.proximalMu)) : nil
-    site.learner.resetEnvironment(
-      site.environment,
-      seed: siteEnvironmentSeed(seed: configuration.seed, site: site.index, round: round))
+    let environmentSeed = siteEnvironmentSeed(
+      seed: configuration.seed, site: site.index, round: round)
+    // The deployed policy's cost, on patients of their own stream, before
+    // local training changes the policy; the rollouts below are the same
+    // with or without it.
+    let greedyCost =
+      configuration.costConstraint?.onGreedyPolicy == true
+      ? site.learner.deterministicEpisodeCost(
+        site.environment, seed: environmentSeed ^ Self.greedyEvaluationStream) : nil
+    site.learner.resetEnvironment(site.environment, seed: environmentSeed)
 
     var steps = 0
     var returnSum = 0.0
@@ -330,7 +341,7 @@ public final class FederatedTrainer {
         observationStatistics: statistics())
     }
 
-    let record = SiteRoundRecord(
+    var record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil, status: .accepted,
       environmentSteps: steps,
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
@@ -341,6 +352,7 @@ public final class FederatedTrainer {
           .map { ($0, outcomes.mean($0)!) }),
       episodes: outcomes.episodes,
       secondsTraining: Date().timeIntervalSince(started))
+    record.greedyEpisodeCost = greedyCost
     return SiteResult(update: update, record: record)
   }
 
@@ -367,6 +379,7 @@ public final class FederatedTrainer {
       rejectedSites: sites.filter { $0.status == .rejected }.count,
       meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
       meanEpisodeCost: weightedMean { $0.accepted ? $0.meanEpisodeCost : nil },
+      greedyEpisodeCost: weightedMean { $0.accepted ? $0.greedyEpisodeCost : nil },
       targetAttainment: pooled.mean(Self.attainmentOutcome),
       outcomeMeans: Dictionary(
         uniqueKeysWithValues: pooled.sums.keys.map { ($0, pooled.mean($0)!) }),

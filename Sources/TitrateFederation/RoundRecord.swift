@@ -33,6 +33,10 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Mean safety cost of the episodes that ended, in cost units (nil when
   /// none ended, or in histories written before costs were recorded).
   public var meanEpisodeCost: Double? = nil
+  /// Mean safety cost of one episode per patient dosed by the broadcast
+  /// policy's most likely action, measured before local training when the
+  /// constraint is on the greedy policy; nil otherwise.
+  public var greedyEpisodeCost: Double? = nil
   /// Lagrange multiplier the site shaped its rewards with (nil without a
   /// cost constraint).
   public var costMultiplier: Double? = nil
@@ -84,6 +88,9 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// Episode safety cost pooled over the accepted sites' finished
   /// episodes; the aggregator updates the Lagrange multiplier from it.
   public var meanEpisodeCost: Double? = nil
+  /// The greedy policy's episode cost pooled over the accepted sites, when
+  /// the constraint is on the greedy policy; it then steps the multiplier.
+  public var greedyEpisodeCost: Double? = nil
   /// Lagrange multiplier the sites shaped their rewards with in this round
   /// (nil without a cost constraint).
   public var costMultiplier: Double? = nil

@@ -33,14 +33,20 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// stepped from that site's own cost, instead of one multiplier on the
   /// pooled cost (which lets a safe site offset an unsafe one).
   public var perSite: Bool = false
+  /// Measure the cost that steps the multiplier on one extra episode per
+  /// site and round, dosed by the broadcast policy's most likely action
+  /// (the policy that evaluation and deployment use), instead of on the
+  /// training rollouts, whose sampled actions add exploration's crossings.
+  public var onGreedyPolicy: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
     maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
-    perSite: Bool = false
+    perSite: Bool = false, onGreedyPolicy: Bool = false
   ) {
     self.perSite = perSite
+    self.onGreedyPolicy = onGreedyPolicy
     self.costLimit = costLimit
     self.multiplierLearningRate = multiplierLearningRate
     self.initialMultiplier = initialMultiplier
@@ -51,7 +57,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
 
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
-    case proportionalGain, derivativeGain, perSite
+    case proportionalGain, derivativeGain, perSite, onGreedyPolicy
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -68,6 +74,20 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     try read(.proportionalGain, &proportionalGain)
     try read(.derivativeGain, &derivativeGain)
     perSite = try container.decodeIfPresent(Bool.self, forKey: .perSite) ?? false
+    onGreedyPolicy = try container.decodeIfPresent(Bool.self, forKey: .onGreedyPolicy) ?? false
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(costLimit, forKey: .costLimit)
+    try container.encode(multiplierLearningRate, forKey: .multiplierLearningRate)
+    try container.encode(initialMultiplier, forKey: .initialMultiplier)
+    try container.encode(maximumMultiplier, forKey: .maximumMultiplier)
+    try container.encode(proportionalGain, forKey: .proportionalGain)
+    try container.encode(derivativeGain, forKey: .derivativeGain)
+    try container.encode(perSite, forKey: .perSite)
+    // Written only when set, so configurations without it encode as before.
+    if onGreedyPolicy { try container.encode(onGreedyPolicy, forKey: .onGreedyPolicy) }
   }
 
   /// Lists every invalid setting with its value and the allowed range.

@@ -102,6 +102,13 @@ enum TrainCommand {
         + "of all sites",
       defaultValue: nil),
     .init(
+      name: "constrain-greedy-policy", valueName: nil,
+      help:
+        "step the multiplier from the cost of one extra episode per site and round dosed by "
+        + "the policy's most likely action (what evaluate and verify measure), instead of "
+        + "the training rollouts' sampled actions",
+      defaultValue: nil),
+    .init(
       name: "proportional-gain", valueName: "K",
       help: "PID Lagrangian proportional gain on the cost excess, with --cost-limit",
       defaultValue: "0"),
@@ -474,11 +481,12 @@ enum TrainCommand {
         maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6),
         proportionalGain: try parsed.double("proportional-gain", in: 0...1e6),
         derivativeGain: try parsed.double("derivative-gain", in: 0...1e6),
-        perSite: parsed.flag("per-site-limit"))
+        perSite: parsed.flag("per-site-limit"),
+        onGreedyPolicy: parsed.flag("constrain-greedy-policy"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
-        "per-site-limit",
+        "per-site-limit", "constrain-greedy-policy",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
@@ -545,7 +553,7 @@ enum TrainCommand {
     print(federationSummary(configuration))
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
   }

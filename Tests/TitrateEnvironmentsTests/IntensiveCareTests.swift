@@ -57,7 +57,8 @@ import TitrateRandom
   }
 
   @Test func cohortColumnIsOptional() throws {
-    let header = "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
+    let header =
+      "ageYears,weightKilograms,female,serumCreatinineMilligramsPerDeciliter,haemodialysis"
     let without = try PatientCohort.parse(Data("\(header)\n50,70,0,1,0\n".utf8), file: "a.csv")
     #expect(without.rows[0].inIntensiveCare == false)
 
