@@ -561,6 +561,12 @@ enum TrainCommand {
   /// Formats the multipliers the round used: one value, one per site, or
   /// nothing without a cost constraint.
   static func multiplierText(_ record: RoundRecord) -> String {
+    // Under --constrain-greedy-policy the multiplier follows this cost.
+    let greedy = record.greedyEpisodeCost.map { String(format: "  greedy cost %.3f", $0) } ?? ""
+    return greedy + multiplierValues(record)
+  }
+
+  static func multiplierValues(_ record: RoundRecord) -> String {
     if let value = record.costMultiplier { return String(format: "  lambda %.3f", value) }
     let perSite = record.sites.compactMap(\.costMultiplier)
     guard perSite.count == record.sites.count, !perSite.isEmpty else { return "" }
