@@ -32,6 +32,20 @@ import TitrateSafety
     #expect(!renal.passed)
   }
 
+  /// Withholding every dose passes the toxicity checks and fails the
+  /// untreated ones: every patient ends day 3 with an AUC24 of 0.
+  @Test func withheldTherapyFailsUntreated() throws {
+    let report = try Self.smallVerifier().verify(.constant(doseMilligrams: 0))
+    #expect(!report.passed)
+    for site in ["elderly_renal", "haematology", "icu_arc", "obese"] {
+      let toxic = try #require(report.check(named: "exposure.toxicTrough.\(site)"))
+      #expect(toxic.passed)
+      let untreated = try #require(report.check(named: "exposure.untreated.\(site)"))
+      #expect(!untreated.passed)
+      #expect(untreated.measured == 1)
+    }
+  }
+
   @Test func constantMaximumDoseStaysWithinHardLimits() throws {
     let report = try Self.smallVerifier().verify(.constant(doseMilligrams: 3000))
     for check in report.checks where check.category == .hardLimits {
