@@ -1,6 +1,6 @@
 # The two set-up-to-result commands (see README.md):
 #   make run    installs what is missing, builds, trains the federated
-#               vancomycin policy on 4 sites (at most 3.5 % of each site's
+#               vancomycin policy on 4 sites (at most 2.5 % of each site's
 #               patients with a toxic trough or left untreated, measured on
 #               the greedy policy, by one Lagrange multiplier per site) and
 #               prints its evaluation
@@ -20,7 +20,7 @@ build: setup
 
 run: build
 	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1500 --overwrite \
-	  --cost-limit 0.035 --per-site-limit --constrain-greedy-policy --multiplier-learning-rate 0.2 \
+	  --cost-limit 0.025 --per-site-limit --constrain-greedy-policy --multiplier-learning-rate 0.2 \
 	  --proportional-gain 20 --monotone-policy --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 

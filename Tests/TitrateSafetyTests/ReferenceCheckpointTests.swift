@@ -82,11 +82,12 @@ import TitrateSafety
   @Test func checkpointPassesEverySafetyCheck() throws {
     let report = try Self.report.get()
     // NOTE: the shipped checkpoint leaves the haemodialysis stress cohort
-    // untreated (day-3 AUC24 below 200 mg h/L): its only training patients
-    // on dialysis had normal creatinine. Remove this wrapper once a
-    // checkpoint passes.
+    // untreated (day-3 AUC24 below 200 mg h/L), because its only training
+    // patients on dialysis had normal creatinine, and its obese toxic-trough
+    // rate sits near the 5 % limit. Remove this wrapper once a checkpoint
+    // passes.
     withKnownIssue(
-      "the shipped checkpoint fails exposure.untreated.stress.haemodialysis",
+      "the shipped checkpoint fails the haemodialysis untreated check",
       isIntermittent: true
     ) {
       #expect(report.passed, "\(report.text)")
