@@ -11,21 +11,7 @@ import TitrateSecureAggregation
 /// strategies, distributed noise and resume.
 @Suite struct SecureAggregationTrainingTests {
   func configuration(sites: Int, rounds: Int = 3) -> FederationConfiguration {
-    var configuration = FederationConfiguration()
-    configuration.environment = "matching"
-    configuration.sites = (0..<sites).map {
-      SiteConfiguration(name: "site_\($0)", population: "p\($0)", patientsPerBatch: 8)
-    }
-    configuration.rounds = rounds
-    configuration.seed = 33
-    configuration.observationNormalization = .perSite
-    configuration.ppo.stepsPerRollout = 4
-    configuration.ppo.minibatchSize = 16
-    configuration.ppo.updateEpochs = 2
-    configuration.ppo.hiddenSizes = [4]
-    configuration.ppo.iterations = rounds
-    configuration.ppo.learningRate = 0.01
-    return configuration
+    smallRunConfiguration(sites: sites, rounds: rounds, seed: 33)
   }
 
   let factory: EnvironmentFactory = { site, index in

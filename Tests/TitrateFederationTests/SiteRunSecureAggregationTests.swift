@@ -59,20 +59,7 @@ final class RecordingSiteRunTransport: SecureAggregationTransport {
 /// receives reports without updates and masked inputs it cannot decode.
 @Suite struct SiteRunSecureAggregationTests {
   func configuration(sites: Int, rounds: Int) -> FederationConfiguration {
-    var configuration = FederationConfiguration()
-    configuration.environment = "matching"
-    configuration.sites = (0..<sites).map {
-      SiteConfiguration(name: "site_\($0)", population: "p\($0)", patientsPerBatch: 8)
-    }
-    configuration.rounds = rounds
-    configuration.seed = 41
-    configuration.observationNormalization = .perSite
-    configuration.ppo.stepsPerRollout = 4
-    configuration.ppo.minibatchSize = 16
-    configuration.ppo.updateEpochs = 2
-    configuration.ppo.hiddenSizes = [4]
-    configuration.ppo.iterations = rounds
-    configuration.ppo.learningRate = 0.01
+    var configuration = smallRunConfiguration(sites: sites, rounds: rounds, seed: 41)
     configuration.aggregation = .federatedAveraging(weighting: .bySampleCount)
     configuration.secureAggregation = SecureAggregationConfiguration(
       clipRange: 1, quantizationBits: 24, modulusBits: 32)
