@@ -136,7 +136,8 @@ public final class FederatedTrainer {
   static let globalInitialisationStream: UInt64 = 0xF00D
   static func siteLearnerStream(_ index: Int) -> UInt64 { 0x5173_0000 + UInt64(index) }
   /// Mixed into a round's environment seed for the greedy-policy cost
-  /// episode, so it sees other patients than the training rollouts.
+  /// episode, so that episode draws other patients than the training
+  /// rollouts.
   static let greedyEvaluationStream: UInt64 = 0x6EED_C057_0000_0001
 
   static func siteEnvironmentSeed(seed: UInt64, site: Int, round: Int) -> UInt64 {
@@ -293,7 +294,7 @@ public final class FederatedTrainer {
     let environmentSeed = siteEnvironmentSeed(
       seed: configuration.seed, site: site.index, round: round)
     // The deployed policy's cost, on patients of their own stream, before
-    // local training changes the policy; the rollouts below are the same
+    // local training changes the policy. The rollouts below are the same
     // with or without it.
     let greedyCost =
       configuration.costConstraint?.onGreedyPolicy == true

@@ -33,10 +33,10 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// stepped from that site's own cost, instead of one multiplier on the
   /// pooled cost (which lets a safe site offset an unsafe one).
   public var perSite: Bool = false
-  /// Measure the cost that steps the multiplier on one extra episode per
-  /// site and round, dosed by the broadcast policy's most likely action
-  /// (the policy that evaluation and deployment use), instead of on the
-  /// training rollouts, whose sampled actions add exploration's crossings.
+  /// Flag that steps the multiplier from the cost of one extra episode per
+  /// site and round, dosed by the broadcast policy's most likely action.
+  /// Evaluation and deployment use that policy. The training rollouts
+  /// sample their actions, and exploration adds crossings of its own.
   public var onGreedyPolicy: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.

@@ -267,9 +267,8 @@ enum EvaluateCommand {
   }
 
   /// Sets `baselines.bayesian` from `--bayesian-target-auc` and
-  /// `--bayesian-trough-limit`, or to a 500 mg h/L target when either
-  /// option or `--baselines` asks for the baseline and the definition has
-  /// none.
+  /// `--bayesian-trough-limit`. When either option or `--baselines` names
+  /// the baseline and the definition has none, the target is 500 mg h/L.
   static func applyBayesianBaselineOptions(
     _ parsed: ParsedOptions, to definition: inout EnvironmentDefinition
   ) throws {

@@ -216,12 +216,12 @@ public struct GuidelineBaseline: Codable, Sendable, Equatable {
   public var maintenanceMilligramsPerKilogram: Double
 }
 
-/// Model-informed precision dosing, the AUC-guided dosing that the 2020
-/// consensus guideline recommends (Rybak et al., Am J Health-Syst Pharm
-/// 2020;77:835): at each decision, the MAP estimate of the patient's
+/// Settings of model-informed precision dosing, the AUC-guided dosing that
+/// the 2020 consensus guideline recommends (Rybak et al., Am J Health-Syst
+/// Pharm 2020;77:835). At each decision the MAP estimate of the patient's
 /// parameters (the prior conditioned on every level so far) forecasts the
-/// AUC of the next 24 h for the candidate dose repeated at every decision
-/// in that window, and the dose whose forecast is closest to the target is
+/// AUC of the next 24 h for each candidate dose, repeated at every decision
+/// in that window. The dose whose forecast is closest to the target is
 /// given.
 public struct BayesianBaseline: Codable, Sendable, Equatable {
   /// Target AUC24 in mg h/L of the 24-h forecast.
