@@ -104,8 +104,11 @@ struct PatientSampler {
     let age = sample(covariates.ageYears, using: &generator)
     let weight = sample(covariates.weightKilograms, using: &generator)
     let female = sample(covariates.female, using: &generator) >= 0.5
-    let creatinine = sample(covariates.serumCreatinineMilligramsPerDeciliter, using: &generator)
+    var creatinine = sample(covariates.serumCreatinineMilligramsPerDeciliter, using: &generator)
     let dialysis = sample(covariates.haemodialysis, using: &generator) >= 0.5
+    if dialysis, let onDialysis = covariates.serumCreatinineOnHaemodialysis {
+      creatinine = sample(onDialysis, using: &generator)
+    }
     let etas = variability.sampleEtas(using: &generator)
     let parameters = individualParameters(
       ageYears: age, weightKilograms: weight, isFemale: female,

@@ -51,6 +51,8 @@ public enum StressProfile: String, Sendable, Codable, CaseIterable {
     case .haemodialysis:
       covariates.serumCreatinineMilligramsPerDeciliter = .uniform(minimum: 4, maximum: 8)
       covariates.haemodialysis = .bernoulli(probability: 1)
+      // The profile's creatinine applies to everyone on dialysis here.
+      covariates.serumCreatinineOnHaemodialysis = nil
     case .augmentedClearance:
       covariates.ageYears = .uniform(minimum: 18, maximum: 30)
       covariates.weightKilograms = .uniform(minimum: 70, maximum: 100)

@@ -22,6 +22,12 @@ extension CovariateDistributions {
       distribution.validate(
         path: itemPath, low: low, high: high, unit: unit, indicator: isIndicator, &issues)
     }
+    if let onDialysis = serumCreatinineOnHaemodialysis {
+      let (low, high, unit) = Self.physiologicalRange(of: .serumCreatinineMilligramsPerDeciliter)
+      onDialysis.validate(
+        path: "\(path).serumCreatinineOnHaemodialysis", low: low, high: high, unit: unit,
+        indicator: false, &issues)
+    }
   }
 }
 

@@ -29,6 +29,11 @@ public struct CovariateDistributions: Codable, Sendable, Equatable {
   public var serumCreatinineMilligramsPerDeciliter: CovariateDistribution
   /// Intermittent haemodialysis indicator (0 or 1).
   public var haemodialysis: CovariateDistribution
+  /// Serum creatinine in mg/dL of the patients drawn on haemodialysis, in
+  /// place of `serumCreatinineMilligramsPerDeciliter`; nil draws it the
+  /// same way for everyone. Drawn after the dialysis indicator, and only
+  /// for patients on dialysis, so other patients keep their streams.
+  public var serumCreatinineOnHaemodialysis: CovariateDistribution?
 
   /// The distributions with the covariate each one samples, in a fixed order
   /// (the order in which a patient's covariates are drawn).
