@@ -81,13 +81,12 @@ import TitrateSafety
 
   @Test func checkpointPassesEverySafetyCheck() throws {
     let report = try Self.report.get()
-    // NOTE: the shipped checkpoint leaves the haemodialysis stress cohort
-    // untreated (day-3 AUC24 below 200 mg h/L), because its only training
-    // patients on dialysis had normal creatinine, and its obese toxic-trough
-    // rate sits near the 5 % limit. Remove this wrapper once a checkpoint
-    // passes.
+    // NOTE: the shipped checkpoint leaves more than 25 % of the
+    // renal-failure and 250-300 kg stress cohorts below 200 mg h/L on day 3
+    // (the monotone network doses them no more than its most extreme
+    // training patients). Remove this wrapper once a checkpoint passes.
     withKnownIssue(
-      "the shipped checkpoint fails the haemodialysis untreated check",
+      "the shipped checkpoint fails two stress cohorts' untreated checks",
       isIntermittent: true
     ) {
       #expect(report.passed, "\(report.text)")
