@@ -11,9 +11,10 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   /// One distribution per sampled covariate.
   public var covariates: CovariateDistributions
   /// Fraction of the population treated in intensive care, 0-1; nil is 0.
-  /// No PK model here uses it: it is the care setting a prescriber knows,
-  /// given to the policy as observation entry `intensiveCare`. Drawn per
-  /// patient after the parameters, and only when strictly between 0 and 1.
+  /// No PK model here uses it. It is the care setting, which a prescriber
+  /// has at hand, and the policy reads it as observation entry
+  /// `intensiveCare`. It is drawn per patient after the parameters, and
+  /// only when strictly between 0 and 1.
   public var intensiveCareFraction: Double?
 }
 
