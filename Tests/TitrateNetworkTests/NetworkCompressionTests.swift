@@ -160,16 +160,8 @@ struct NetworkCompressionTests {
     #expect(aggregator.waitForOutput("listening on"), "\(aggregator.errors)")
     let endpoint = try #require(aggregator.endpoint)
 
-    func key(_ name: String) throws -> String {
-      try String(contentsOf: folder.appendingPathComponent("keys/\(name)"), encoding: .utf8)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    let context = try ZMQContext()
-    let socket = try ZMQSocket(context: context, type: .dealer)
-    try socket.makeCurveClient(
-      serverPublicKey: try key("server.pub"),
-      keyPair: try CurveKeyPair(secretKey: try key("elderly_renal.key")))
-    try socket.connect(endpoint)
+    let socket = try NetworkLaunch.siteSocket(
+      folder: folder, endpoint: endpoint, site: "elderly_renal")
     defer { socket.close(lingerMilliseconds: 0) }
 
     func receive(_ type: NetworkMessageType) throws -> NetworkEnvelope {

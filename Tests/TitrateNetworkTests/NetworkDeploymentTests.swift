@@ -169,16 +169,8 @@ struct NetworkDeploymentTests {
     let endpoint = try #require(aggregator.endpoint)
 
     // This test plays the site with its real key and sends bad frames.
-    func key(_ name: String) throws -> String {
-      try String(contentsOf: folder.appendingPathComponent("keys/\(name)"), encoding: .utf8)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    let context = try ZMQContext()
-    let socket = try ZMQSocket(context: context, type: .dealer)
-    try socket.makeCurveClient(
-      serverPublicKey: try key("server.pub"),
-      keyPair: try CurveKeyPair(secretKey: try key("elderly_renal.key")))
-    try socket.connect(endpoint)
+    let socket = try NetworkLaunch.siteSocket(
+      folder: folder, endpoint: endpoint, site: "elderly_renal")
     var altered = NetworkEnvelope(
       type: .hello, runIdentifier: NetworkEnvelope.unknownRun, round: 0,
       siteName: "elderly_renal", payload: [1, 2, 3, 4]
