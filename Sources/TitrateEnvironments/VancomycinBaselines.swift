@@ -57,6 +57,33 @@ extension VancomycinEnvironment {
     }
   }
 
+  /// Returns, for patient `p`, the dose level (mg) that the actuator would
+  /// deliver unchanged and whose `predicted` value is closest to `target`.
+  /// `predicted` takes the candidate dose and its infusion hours and
+  /// returns nil to skip the candidate. 0 mg when no level qualifies.
+  func closestDeliverableDose(
+    patient p: Int, target: Double, predicted: (Double, Double) -> Double?
+  ) -> Double {
+    let history = state.recentDoses
+    var previous24Hours = 0.0
+    for k in 0..<windowDoseCount { previous24Hours += history[k * batchSize + p] }
+    var bestDose = 0.0
+    var bestError = Double.infinity
+    for level in 0..<rules.doseLevelCount {
+      let candidate = Double(level) * rules.doseLevelStepMilligrams
+      let delivered = actuator.limited(candidate, milligramsInPrevious24Hours: previous24Hours)
+      guard delivered.interventions.isEmpty,
+        let value = predicted(candidate, rules.infusionHours(doseMilligrams: candidate))
+      else { continue }
+      let error = abs(value - target)
+      if error < bestError {
+        bestError = error
+        bestDose = candidate
+      }
+    }
+    return bestDose
+  }
+
   /// Oracle doses in mg for the current decision.
   func oracleDoses() -> [Double] {
     let horizonHours = rules.decisionIntervalHours
@@ -66,37 +93,17 @@ extension VancomycinEnvironment {
     let peripheral =
       batch.structure.peripheralCount > 0
       ? batch.amounts(of: .peripheral(0)) : [Double](repeating: 0, count: batchSize)
-    let history = state.recentDoses
-    let levels = rules.doseLevelCount
-    var doses = [Double](repeating: 0, count: batchSize)
-    for p in 0..<batchSize {
+    return (0..<batchSize).map { p in
       let predictor = IntervalAUCPredictor(parameters: patients[p].parameters)
       let carryOver = predictor.carryOverAUC(
         centralMilligrams: central[p], peripheralMilligrams: peripheral[p],
         horizonHours: horizonHours)
-      var previous24Hours = 0.0
-      for k in 0..<windowDoseCount { previous24Hours += history[k * batchSize + p] }
-      var bestDose = 0.0
-      var bestError = Double.infinity
-      for level in 0..<levels {
-        let candidate = Double(level) * rules.doseLevelStepMilligrams
-        let delivered = actuator.limited(candidate, milligramsInPrevious24Hours: previous24Hours)
-        guard delivered.interventions.isEmpty else { continue }
-        let durationHours =
-          Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
-        let predicted =
-          carryOver
+      return closestDeliverableDose(patient: p, target: targetAUC) { candidate, durationHours in
+        carryOver
           + predictor.infusionAUC(
             doseMilligrams: candidate, durationHours: durationHours, horizonHours: horizonHours)
-        let error = abs(predicted - targetAUC)
-        if error < bestError {
-          bestError = error
-          bestDose = candidate
-        }
       }
-      doses[p] = bestDose
     }
-    return doses
   }
 
   /// Bayesian (MAP-guided) doses in mg for the current decision.
@@ -104,10 +111,10 @@ extension VancomycinEnvironment {
   /// For each deliverable dose level, the MAP estimate forecasts the AUC of
   /// the next 24 h. The forecast includes the doses already given and the
   /// candidate repeated at every decision in that window (now and 12 h
-  /// later for q12h). The level with the forecast closest to the target wins;
-  /// with a trough cap, levels whose predicted next trough exceeds it are
-  /// skipped (0 mg never is). Before the first level the estimate is the
-  /// prior's typical patient for the covariates.
+  /// later for q12h). The level with the forecast closest to the target is
+  /// given. With a trough cap, levels whose predicted next trough exceeds
+  /// the cap are skipped, but 0 mg never is. Before the first level the
+  /// estimate is the prior's typical patient for the covariates.
   func bayesianDoses(_ settings: BayesianBaseline) -> [Double] {
     guard let estimate = bayesianEstimate else {
       preconditionFailure("the bayesian baseline needs a bayesianEstimate section")
@@ -118,46 +125,29 @@ extension VancomycinEnvironment {
     let horizonHours = 24.0
     let targetAUC = settings.targetDailyAUCMilligramHoursPerLiter * horizonHours / 24
     let repeats = Int((horizonHours / interval).rounded(.up))
-    let history = state.recentDoses
-    var doses = [Double](repeating: 0, count: batchSize)
-    for p in 0..<batchSize {
+    return (0..<batchSize).map { p in
       let response = estimator.estimatedResponse(patient: p)
       let aucWithout = estimator.predictedAUC(
         patient: p, fromHours: now, toHours: now + horizonHours)
       let troughWithout = estimator.predictedConcentration(patient: p, timeHours: now + interval)
-      var previous24Hours = 0.0
-      for k in 0..<windowDoseCount { previous24Hours += history[k * batchSize + p] }
-      var bestDose = 0.0
-      var bestError = Double.infinity
-      for level in 0..<rules.doseLevelCount {
-        let candidate = Double(level) * rules.doseLevelStepMilligrams
-        let delivered = actuator.limited(candidate, milligramsInPrevious24Hours: previous24Hours)
-        guard delivered.interventions.isEmpty else { continue }
-        var forecast = aucWithout
-        var trough = troughWithout
-        if candidate > 0 {
-          let duration =
-            Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
-          let rate = candidate / duration
-          for k in 0..<repeats {
-            forecast += response.cumulativeAUC(
-              rateMilligramsPerHour: rate, durationHours: duration,
-              elapsedHours: horizonHours - Double(k) * interval)
-          }
-          trough += response.concentration(
+      return closestDeliverableDose(patient: p, target: targetAUC) { candidate, duration in
+        guard candidate > 0 else { return aucWithout }
+        let rate = candidate / duration
+        let trough =
+          troughWithout
+          + response.concentration(
             rateMilligramsPerHour: rate, durationHours: duration, elapsedHours: interval)
-          if let cap = settings.maximumPredictedTroughMilligramsPerLiter, trough > cap {
-            continue
-          }
+        if let cap = settings.maximumPredictedTroughMilligramsPerLiter, trough > cap {
+          return nil
         }
-        let error = abs(forecast - targetAUC)
-        if error < bestError {
-          bestError = error
-          bestDose = candidate
+        var forecast = aucWithout
+        for k in 0..<repeats {
+          forecast += response.cumulativeAUC(
+            rateMilligramsPerHour: rate, durationHours: duration,
+            elapsedHours: horizonHours - Double(k) * interval)
         }
+        return forecast
       }
-      doses[p] = bestDose
     }
-    return doses
   }
 }

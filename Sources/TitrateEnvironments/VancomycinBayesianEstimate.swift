@@ -36,9 +36,7 @@ final class VancomycinBayesianEstimate {
       return EtaCorrelation(first: first, second: second, coefficient: correlation.coefficient)
     }
     let rules = definition.dosing
-    referenceDurationHours =
-      Double(rules.infusionSteps(doseMilligrams: Self.referenceDoseMilligrams))
-      * rules.simulationStepHours
+    referenceDurationHours = rules.infusionHours(doseMilligrams: Self.referenceDoseMilligrams)
     do {
       // `present` lists CL, V1, then Q, V2: the estimator's structural order.
       let variability = try LogNormalVariability(

@@ -38,8 +38,7 @@ extension VancomycinEnvironment {
       -> Double
     {
       guard candidate > 0 else { return without }
-      let duration =
-        Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+      let duration = rules.infusionHours(doseMilligrams: candidate)
       return without
         + response.concentration(
           rateMilligramsPerHour: candidate / duration, durationHours: duration,
@@ -50,8 +49,7 @@ extension VancomycinEnvironment {
       -> Double
     {
       guard candidate > 0 else { return without }
-      let duration =
-        Double(rules.infusionSteps(doseMilligrams: candidate)) * rules.simulationStepHours
+      let duration = rules.infusionHours(doseMilligrams: candidate)
       return without
         + response.cumulativeAUC(
           rateMilligramsPerHour: candidate / duration, durationHours: duration,

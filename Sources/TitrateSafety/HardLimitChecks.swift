@@ -54,7 +54,7 @@ struct DeliveredDoseMeasurement {
         largest24HourTotalCohort = cohort
       }
       guard dose > 0 else { continue }
-      let hours = Double(rules.infusionSteps(doseMilligrams: dose)) * rules.simulationStepHours
+      let hours = rules.infusionHours(doseMilligrams: dose)
       shortestInfusionHours = min(shortestInfusionHours, hours)
       fastestInfusionMilligramsPerMinute = max(
         fastestInfusionMilligramsPerMinute, dose / (hours * 60))

@@ -50,6 +50,12 @@ public struct DosingRules: Codable, Sendable, Equatable {
     Int((maximumDoseLevelMilligrams / doseLevelStepMilligrams).rounded()) + 1
   }
 
+  /// Returns the infusion time of `doseMilligrams` in hours, the grid
+  /// steps of `infusionSteps(doseMilligrams:)` times the step length.
+  public func infusionHours(doseMilligrams: Double) -> Double {
+    Double(infusionSteps(doseMilligrams: doseMilligrams)) * simulationStepHours
+  }
+
   /// Grid steps of the infusion of `doseMilligrams`:
   /// duration = max(minimum, dose / rate limit), rounded up to the grid;
   /// 0 for a zero dose.
