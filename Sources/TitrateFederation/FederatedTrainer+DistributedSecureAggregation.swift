@@ -8,7 +8,7 @@ import TitrateSodium
 ///
 /// Under secure aggregation, `trainSites` of such a transport returns each
 /// site's report with an empty delta. The site has already run its own
-/// checks, and the report's status tells whether it will mask an input.
+/// checks, and the report's status states whether it will mask an input.
 public protocol SecureAggregationTransport: FederationTransport {
   /// Delivers the server's message of `stage` to each site in `messages`
   /// (configuration index to bytes) and returns the replies that arrive

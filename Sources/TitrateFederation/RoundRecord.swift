@@ -34,8 +34,8 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// none ended, or in histories written before costs were recorded).
   public var meanEpisodeCost: Double? = nil
   /// Mean safety cost of one episode per patient dosed by the broadcast
-  /// policy's most likely action, measured before local training when the
-  /// constraint is on the greedy policy; nil otherwise.
+  /// policy's most likely action, measured before local training. Nil
+  /// unless the constraint is on the greedy policy.
   public var greedyEpisodeCost: Double? = nil
   /// Lagrange multiplier the site shaped its rewards with (nil without a
   /// cost constraint).
@@ -88,8 +88,8 @@ public struct RoundRecord: Sendable, Codable, Equatable {
   /// Episode safety cost pooled over the accepted sites' finished
   /// episodes; the aggregator updates the Lagrange multiplier from it.
   public var meanEpisodeCost: Double? = nil
-  /// The greedy policy's episode cost pooled over the accepted sites, when
-  /// the constraint is on the greedy policy; it then steps the multiplier.
+  /// Greedy-policy episode cost pooled over the accepted sites. When the
+  /// constraint is on the greedy policy, this cost steps the multiplier.
   public var greedyEpisodeCost: Double? = nil
   /// Lagrange multiplier the sites shaped their rewards with in this round
   /// (nil without a cost constraint).

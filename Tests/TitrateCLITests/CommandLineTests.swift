@@ -343,8 +343,8 @@ import Testing
   }
 
   /// `--baselines bayesian` adds MAP-guided dosing to a checkpoint whose
-  /// definition predates the baseline; a lower target gives lower doses;
-  /// out-of-range targets and unknown names are refused with the fix.
+  /// definition predates the baseline, and a lower target gives lower
+  /// doses. Out-of-range targets and unknown names are rejected with the fix.
   @Test func evaluateRunsTheBayesianBaseline() throws {
     let checkpoint = Self.repositoryRoot.appendingPathComponent(
       "Checkpoints/vancomycin-4site.h5")

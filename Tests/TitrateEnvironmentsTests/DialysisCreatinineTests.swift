@@ -17,7 +17,7 @@ import TitrateRandom
     #expect(onDialysis.count > 120, "\(onDialysis.count) on dialysis")
     #expect(onDialysis.count < 280, "\(onDialysis.count) on dialysis")
     // The shipped dialysis distribution is bounded to 3-12 mg/dL with a
-    // median of 6; everyone else stays within 0.5-4.
+    // median of 6. Everyone else stays within 0.5-4.
     #expect(onDialysis.min()! >= 3)
     #expect(onDialysis.max()! <= 12)
     #expect(others.min()! >= 0.5)

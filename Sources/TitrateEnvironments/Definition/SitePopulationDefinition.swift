@@ -30,10 +30,10 @@ public struct CovariateDistributions: Codable, Sendable, Equatable {
   public var serumCreatinineMilligramsPerDeciliter: CovariateDistribution
   /// Intermittent haemodialysis indicator (0 or 1).
   public var haemodialysis: CovariateDistribution
-  /// Serum creatinine in mg/dL of the patients drawn on haemodialysis, in
-  /// place of `serumCreatinineMilligramsPerDeciliter`; nil draws it the
-  /// same way for everyone. Drawn after the dialysis indicator, and only
-  /// for patients on dialysis, so other patients keep their streams.
+  /// Distribution of serum creatinine in mg/dL for patients drawn on
+  /// haemodialysis, in place of `serumCreatinineMilligramsPerDeciliter`.
+  /// Nil draws it the same way for everyone. It is drawn after the dialysis
+  /// indicator and only for patients on dialysis, so others keep their streams.
   public var serumCreatinineOnHaemodialysis: CovariateDistribution?
 
   /// The distributions with the covariate each one samples, in a fixed order

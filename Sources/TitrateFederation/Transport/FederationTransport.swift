@@ -114,8 +114,8 @@ public enum FederationTransportError: Error, Equatable, CustomStringConvertible 
   case configurationMismatch(mismatchedRanks: Int)
   /// A rank replied for a site it does not host or left a site out.
   case unexpectedReply(String)
-  /// The run's configuration cannot sum updates where the sites train;
-  /// the text says why.
+  /// The run's configuration cannot sum updates where the sites train. The
+  /// text gives the reason.
   case updateSumUnsupported(String)
 
   public var description: String {

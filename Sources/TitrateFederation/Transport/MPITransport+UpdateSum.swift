@@ -1,6 +1,6 @@
 import TitrateMPI
 
-/// How the updates of an MPI job reach rank 0.
+/// Route of the updates of an MPI job to rank 0.
 public enum MPIUpdateCombining: String, Sendable, CaseIterable {
   /// Every site's update goes to rank 0 with `MPI_Gatherv`, for every
   /// strategy, and the model equals the one-process run bit for bit.

@@ -32,7 +32,7 @@ public final class MPITransport: FederationTransport {
   /// The assignment of sites to ranks.
   public let placement: SitePlacement
 
-  /// How the sites' updates reach rank 0, `.gather` unless set.
+  /// Route of the sites' updates to rank 0, `.gather` unless set.
   public var updateCombining = MPIUpdateCombining.gather
 
   enum Command: Int {
