@@ -55,10 +55,24 @@ struct PatientSampler {
   /// Covariate rows that replace the population's distributions; nil
   /// samples them.
   let cohort: PatientCohort?
+  /// Fraction of patients whose covariates come from `edgeCovariates`
+  /// instead of the population's distributions, in [0, 1).
+  let edgeFraction: Double
+  /// The definition's edge-patient distributions (nil without them).
+  let edgeCovariates: CovariateDistributions?
 
-  /// - Precondition: the definition is validated and names the population.
-  init(definition: EnvironmentDefinition, populationName: String, cohort: PatientCohort? = nil) {
+  /// - Precondition: the definition is validated and names the population;
+  ///   a positive `edgeFraction` needs the definition's `edgeCovariates`.
+  init(
+    definition: EnvironmentDefinition, populationName: String, cohort: PatientCohort? = nil,
+    edgeFraction: Double = 0
+  ) {
     self.cohort = cohort
+    self.edgeFraction = edgeFraction
+    edgeCovariates = definition.edgeCovariates?.covariates
+    precondition(
+      edgeFraction == 0 || (edgeFraction > 0 && edgeFraction < 1 && edgeCovariates != nil),
+      "edge patients need a fraction in (0, 1) and the definition's edgeCovariates")
     guard let population = definition.populations[populationName],
       let model = definition.models[population.model]
     else { preconditionFailure("population \(populationName) missing from a validated definition") }
@@ -99,8 +113,13 @@ struct PatientSampler {
           serumCreatinineMilligramsPerDeciliter: row.serumCreatinineMilligramsPerDeciliter,
           onHaemodialysis: row.onHaemodialysis, etas: etas))
     }
-    // Drawn in `CovariateDistributions.ordered` order.
-    let covariates = population.covariates
+    // Drawn in `CovariateDistributions.ordered` order. The edge draw comes
+    // first and only with a positive fraction, so runs without edge
+    // patients keep their streams.
+    var covariates = population.covariates
+    if edgeFraction > 0, generator.nextUniform() < edgeFraction, let edgeCovariates {
+      covariates = edgeCovariates
+    }
     let age = sample(covariates.ageYears, using: &generator)
     let weight = sample(covariates.weightKilograms, using: &generator)
     let female = sample(covariates.female, using: &generator) >= 0.5

@@ -25,6 +25,12 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
   case invalidPatient(index: Int, reason: String)
   /// The shield was switched on for a definition without `safety.shield`.
   case shieldNotDefined(environment: String)
+  /// The edge-patient fraction lies outside [0, 1).
+  case invalidEdgePatientFraction(Double)
+  /// Edge patients were asked of a definition without `edgeCovariates`.
+  case edgeCovariatesNotDefined(environment: String)
+  /// Edge patients were asked together with a site cohort file.
+  case edgePatientsWithCohort
 
   public var description: String {
     switch self {
@@ -43,6 +49,14 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
     case .shieldNotDefined(let environment):
       return "environment \(environment) defines no predictive shield; add a safety.shield "
         + "section (with bayesianEstimate) to its definition or run without the shield"
+    case .invalidEdgePatientFraction(let fraction):
+      return "edge-patient fraction \(fraction) is outside [0, 1); use for example 0.05"
+    case .edgeCovariatesNotDefined(let environment):
+      return "environment \(environment) defines no edgeCovariates; add that section to its "
+        + "definition or train without edge patients"
+    case .edgePatientsWithCohort:
+      return "edge patients replace sampled covariates, but this site draws its covariates "
+        + "from a cohort file; remove the cohort or the edge patients"
     }
   }
 }
@@ -151,17 +165,29 @@ public final class VancomycinEnvironment: DosingEnvironment {
   ///   - actionMode: discrete dose levels (default) or mg.
   ///   - cohort: the site's own covariate rows, replacing the population's
   ///     covariate distributions (the PK model and its variability stay).
-  /// - Throws: `VancomycinEnvironmentError` for an unknown population or a
-  ///   batch size below 1.
+  ///   - edgePatientFraction: fraction of patients drawn from the
+  ///     definition's `edgeCovariates` instead of the population's
+  ///     distributions (training only), in [0, 1); 0 draws none.
+  /// - Throws: `VancomycinEnvironmentError` for an unknown population, a
+  ///   batch size below 1, or edge patients that cannot be drawn.
   public init(
     definition: EnvironmentDefinition, populationName: String, batchSize: Int,
     streamIdentifier: UInt64 = 0, actionMode: DoseActionMode = .discreteLevels,
-    cohort: PatientCohort? = nil
+    cohort: PatientCohort? = nil, edgePatientFraction: Double = 0
   ) throws(VancomycinEnvironmentError) {
     guard let population = definition.populations[populationName] else {
       throw .unknownPopulation(name: populationName, known: definition.populationNames)
     }
     guard batchSize >= 1 else { throw .invalidBatchSize(batchSize) }
+    if edgePatientFraction != 0 {
+      guard edgePatientFraction > 0, edgePatientFraction < 1 else {
+        throw .invalidEdgePatientFraction(edgePatientFraction)
+      }
+      guard definition.edgeCovariates != nil else {
+        throw .edgeCovariatesNotDefined(environment: definition.name)
+      }
+      guard cohort == nil else { throw .edgePatientsWithCohort }
+    }
     self.definition = definition
     self.populationName = populationName
     self.batchSize = batchSize
@@ -175,7 +201,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
       actionSpace = .continuous(low: 0, high: Float(rules.maximumDoseLevelMilligrams))
     }
     actuator = DoseActuator(limits: definition.actuatorLimits)
-    sampler = PatientSampler(definition: definition, populationName: populationName, cohort: cohort)
+    sampler = PatientSampler(
+      definition: definition, populationName: populationName, cohort: cohort,
+      edgeFraction: edgePatientFraction)
     let model = definition.models[population.model]!
     residualError = ResidualErrorModel(
       additiveMilligramsPerLiter: model.residualError.additiveMilligramsPerLiter,
@@ -221,7 +249,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
     guard newPatients.count == batchSize else {
       throw .patientCountMismatch(expected: batchSize, received: newPatients.count)
     }
-    guard decisionIndex == 0 else { throw .patientsOutsideEpisodeStart(decisionIndex: decisionIndex) }
+    guard decisionIndex == 0 else {
+      throw .patientsOutsideEpisodeStart(decisionIndex: decisionIndex)
+    }
     let expectedPeripherals = sampler.model.compartments - 1
     for (index, patient) in newPatients.enumerated() {
       do {

@@ -97,6 +97,11 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// Secure aggregation (SecAgg+): the server learns only the sum of the
   /// round's updates. nil sends updates in the clear.
   public var secureAggregation: SecureAggregationConfiguration? = nil
+  /// Fraction of every site's training patients drawn from the
+  /// environment's edge covariates instead of the site's population
+  /// (domain randomisation), in [0, 0.5]; 0 draws none. The environment
+  /// factory reads it; the trainer itself does not.
+  public var edgePatientFraction: Double = 0
 
   /// Creates the default configuration (no sites yet).
   public init() {}
@@ -118,6 +123,9 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
       found.append("localIterations: \(localIterations) is outside 1...1000")
     }
     if !(1...256).contains(threads) { found.append("threads: \(threads) is outside 1...256") }
+    if !(0...0.5).contains(edgePatientFraction) {
+      found.append("edgePatientFraction: \(edgePatientFraction) is outside 0...0.5")
+    }
     if siteUpdate == .gradient && localIterations != 1 {
       found.append(
         "localIterations: \(localIterations) with gradient updates; a gradient site computes one "
@@ -140,7 +148,7 @@ extension FederationConfiguration {
     case environment, sites, rounds, localIterations, siteUpdate, serverOptimizer, seed, threads
     case observationNormalization, ppo, costConstraint
     case aggregation, proximalMu, siteSampling, minimumParticipants, siteFailures
-    case roundDeadlineSeconds, privacy, hostileSites, secureAggregation
+    case roundDeadlineSeconds, privacy, hostileSites, secureAggregation, edgePatientFraction
   }
 
   /// Decodes a configuration in which absent keys keep their defaults, so
@@ -174,5 +182,6 @@ extension FederationConfiguration {
     try read(.hostileSites, &hostileSites)
     secureAggregation = try container.decodeIfPresent(
       SecureAggregationConfiguration.self, forKey: .secureAggregation)
+    try read(.edgePatientFraction, &edgePatientFraction)
   }
 }

@@ -41,6 +41,11 @@ enum InspectCommand {
         + configuration.sites.map {
           "\($0.name) (population \($0.population), \($0.patientsPerBatch) patients)"
         }.joined(separator: ", "))
+    if configuration.edgePatientFraction > 0 {
+      print(
+        "  edge patients: \(configuration.edgePatientFraction * 100)% of each site's training "
+          + "patients from the definition's edgeCovariates")
+    }
     print(
       "  server optimiser \(configuration.serverOptimizer), local iterations \(configuration.localIterations), observation normalisation \(configuration.observationNormalization.rawValue)"
     )

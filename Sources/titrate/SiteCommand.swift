@@ -62,7 +62,8 @@ enum SiteCommand {
         + "aggregation STAGE (advertiseKeys, shareKeys, maskedInput, unmasking) in ROUND, end "
         + "the process at once (exit status 3) or stay connected without replying",
       defaultValue: nil),
-    .init(name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
+    .init(
+      name: "quiet", valueName: nil, help: "print only errors and the summary", defaultValue: nil),
   ]
 
   static func run(_ arguments: [String]) throws {
@@ -80,7 +81,8 @@ enum SiteCommand {
     try parsed.checkPositionals(maximum: 0, usage: usage)
     let siteName = try parsed.requiredOption("site")
     guard KeysCommand.isValidKeyName(siteName) else {
-      throw CommandError.usage("--site '\(siteName)' is not a site name: use 1-64 of A-Z a-z 0-9 _ -")
+      throw CommandError.usage(
+        "--site '\(siteName)' is not a site name: use 1-64 of A-Z a-z 0-9 _ -")
     }
     let secretKey = try KeysCommand.readKey(
       try parsed.requiredOption("key"), secret: true, option: "key")
@@ -137,8 +139,9 @@ enum SiteCommand {
     if let fault = try parsed.string("secagg-fault").map(SecureStageFault.init(parsing:)) {
       site.secureStageHook = { round, stage in
         guard round == fault.round, stage == fault.stage else { return true }
-        printError("site \(siteName): injected fault at round \(round) stage \(stage.rawValue): "
-          + (fault.exits ? "exiting" : "withholding the reply"))
+        printError(
+          "site \(siteName): injected fault at round \(round) stage \(stage.rawValue): "
+            + (fault.exits ? "exiting" : "withholding the reply"))
         if fault.exits { exit(3) }
         return false
       }
@@ -201,7 +204,8 @@ struct SiteEnvironment {
     } else {
       base = TrainCommand.environmentFactory(
         definition!, mode: doseActionMode(for: welcome.actionSpace),
-        cohorts: cohort.map { [siteName: $0] } ?? [:])
+        cohorts: cohort.map { [siteName: $0] } ?? [:],
+        edgePatientFraction: welcome.configuration.edgePatientFraction)
     }
     let factory: EnvironmentFactory = { site, index in
       var reduced = site

@@ -74,7 +74,8 @@ enum TrainCommand {
       name: "cost-limit", valueName: "C",
       help:
         "constrain the expected safety cost per episode to C with a Lagrange multiplier "
-        + "(vancomycin: the fraction of patients with a true trough above 20 mg/L), 0-1000",
+        + "(vancomycin: the fraction of patients with a true trough above 20 mg/L or left "
+        + "untreated), 0-1000",
       defaultValue: nil),
     .init(
       name: "multiplier-learning-rate", valueName: "RATE",
@@ -95,6 +96,13 @@ enum TrainCommand {
         "train a site on its own CSV cohort of covariates (columns in Docs/cli.md); only the "
         + "file's SHA-256 enters the checkpoint, and --resume needs the same file",
       defaultValue: nil),
+    .init(
+      name: "edge-patients", valueName: "FRACTION",
+      help:
+        "draw this fraction of every site's training patients from the definition's "
+        + "edgeCovariates (renal failure, extreme weight and age) instead of the site's "
+        + "population, 0-0.5 (vancomycin); evaluation uses the populations alone",
+      defaultValue: "0"),
     .init(
       name: "per-site-limit", valueName: nil,
       help:
@@ -220,7 +228,8 @@ enum TrainCommand {
           parsed, siteNames: policy.configuration.sites.map(\.name))
         try checkResumedCohorts(cohorts, configuration: policy.configuration)
         factory = environmentFactory(
-          definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts)
+          definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts,
+          edgePatientFraction: policy.configuration.edgePatientFraction)
       }
       do {
         trainer = try FederatedTrainer.resume(from: contents, makeEnvironment: factory)
@@ -236,8 +245,8 @@ enum TrainCommand {
         // Glucose has a population per age group, so it accepts --populations.
         let fixedOptions =
           environment.populationNames.count > 1
-          ? ["cohort", "action-mode", "monotone-policy"]
-          : ["cohort", "populations", "action-mode", "monotone-policy"]
+          ? ["cohort", "action-mode", "monotone-policy", "edge-patients"]
+          : ["cohort", "populations", "action-mode", "monotone-policy", "edge-patients"]
         for option in fixedOptions where parsed.explicitOptions.contains(option) {
           throw CommandError.usage(
             "--\(option) does not apply to the \(environment.name) environment (its own "
@@ -269,6 +278,20 @@ enum TrainCommand {
         for index in configuration.sites.indices {
           configuration.sites[index].cohortSHA256 = cohorts[configuration.sites[index].name]?.sha256
         }
+        configuration.edgePatientFraction = try parsed.double("edge-patients", in: 0...0.5)
+        if configuration.edgePatientFraction > 0 {
+          guard definition.edgeCovariates != nil else {
+            throw CommandError.usage(
+              "--edge-patients \(configuration.edgePatientFraction): environment "
+                + "\(definition.name) defines no edgeCovariates; add that section to its "
+                + "definition or remove --edge-patients")
+          }
+          if let site = cohorts.keys.sorted().first {
+            throw CommandError.usage(
+              "--edge-patients replaces sampled covariates, but site \(site) trains on a "
+                + "--cohort file; remove one of the two")
+          }
+        }
         let mode: DoseActionMode =
           try parsed.choice("action-mode", from: ["levels", "milligrams"]) == "levels"
           ? .discreteLevels : .continuousMilligrams
@@ -282,7 +305,9 @@ enum TrainCommand {
         do {
           trainer = try FederatedTrainer(
             configuration: configuration,
-            makeEnvironment: environmentFactory(definition, mode: mode, cohorts: cohorts))
+            makeEnvironment: environmentFactory(
+              definition, mode: mode, cohorts: cohorts,
+              edgePatientFraction: configuration.edgePatientFraction))
         } catch let error as FederationError {
           throw CommandError.usage("\(error)")
         }
@@ -504,12 +529,13 @@ enum TrainCommand {
 
   static func environmentFactory(
     _ definition: EnvironmentDefinition, mode: DoseActionMode,
-    cohorts: [String: PatientCohort] = [:]
+    cohorts: [String: PatientCohort] = [:], edgePatientFraction: Double = 0
   ) -> EnvironmentFactory {
     { site, index in
       try VancomycinEnvironment(
         definition: definition, populationName: site.population, batchSize: site.patientsPerBatch,
-        streamIdentifier: UInt64(index) + 1, actionMode: mode, cohort: cohorts[site.name])
+        streamIdentifier: UInt64(index) + 1, actionMode: mode, cohort: cohorts[site.name],
+        edgePatientFraction: edgePatientFraction)
     }
   }
 
@@ -551,6 +577,11 @@ enum TrainCommand {
       "rounds \(configuration.rounds), local iterations \(configuration.localIterations), server \(configuration.serverOptimizer), seed \(configuration.seed), threads \(configuration.threads)"
     )
     print(federationSummary(configuration))
+    if configuration.edgePatientFraction > 0 {
+      print(
+        "edge patients: \(configuration.edgePatientFraction * 100)% of each site's training "
+          + "patients drawn from the definition's edgeCovariates")
+    }
     if let constraint = configuration.costConstraint {
       print(
         "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"

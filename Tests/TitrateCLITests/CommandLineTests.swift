@@ -330,7 +330,8 @@ import Testing
   /// 0.1.0 gets an input error (exit 3) from every command that doses.
   @Test func oldObservationLayoutIsRejected() throws {
     let checkpoint = Self.repositoryRoot.appendingPathComponent(
-      "Tests/Fixtures/checkpoints/vancomycin-layout-0.1.h5").path
+      "Tests/Fixtures/checkpoints/vancomycin-layout-0.1.h5"
+    ).path
     let commands = [
       ["evaluate", checkpoint, "--patients", "10"], ["verify", checkpoint, "--patients", "10"],
       ["simulate", "--checkpoint", checkpoint],
@@ -594,31 +595,96 @@ import Testing
     #expect(uninterrupted.status == 0, "\(uninterrupted.errors)")
     // Every stored array (networks, optimiser moments, normalisers,
     // generator states) must be bit-identical; h5py dumps them exactly.
-    let dumps = try [paused, straight].map { path -> [String: String] in
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = [
-        "python3", Self.repositoryRoot.appendingPathComponent("scripts/checkpoint_interop.py").path,
-        "dump", path, "--json",
-      ]
-      let output = Pipe()
-      process.standardOutput = output
-      try process.run()
-      let data = output.fileHandleForReading.readDataToEndOfFile()
-      process.waitUntilExit()
-      struct Dump: Decodable {
-        struct Entry: Decodable { var values: [String] }
-        var entries: [String: Entry]
-      }
-      let dump = try JSONDecoder().decode(Dump.self, from: data)
-      return dump.entries.filter { !$0.key.hasPrefix("metrics") }
-        .mapValues { $0.values.joined(separator: ",") }
-    }
+    let dumps = try [paused, straight].map(Self.storedArrays)
     #expect(dumps[0].count > 20)
     #expect(dumps[0].keys.sorted() == dumps[1].keys.sorted())
     for (path, values) in dumps[0] {
       #expect(values == dumps[1][path], "entry \(path) differs")
     }
+  }
+
+  /// Every array of a checkpoint except the metrics, as h5py reads it
+  /// (`scripts/checkpoint_interop.py dump`), keyed by its HDF5 path.
+  static func storedArrays(_ path: String) throws -> [String: String] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [
+      "python3", repositoryRoot.appendingPathComponent("scripts/checkpoint_interop.py").path,
+      "dump", path, "--json",
+    ]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    struct Dump: Decodable {
+      struct Entry: Decodable { var values: [String] }
+      var entries: [String: Entry]
+    }
+    let dump = try JSONDecoder().decode(Dump.self, from: data)
+    return dump.entries.filter { !$0.key.hasPrefix("metrics") }
+      .mapValues { $0.values.joined(separator: ",") }
+  }
+
+  /// Edge patients change what the sites train on, are stored in the
+  /// configuration and come back on resume.
+  @Test func edgePatientsAreStoredAndResumed() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let paused = folder.appendingPathComponent("paused.h5").path
+    let straight = folder.appendingPathComponent("straight.h5").path
+    let plain = folder.appendingPathComponent("plain.h5").path
+    let edge = ["--edge-patients", "0.3"]
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--output", paused] + edge
+        + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    #expect(first.output.contains("edge patients: 30.0% of each site's training patients"))
+    let resumed = try titrate(["train", "--resume", paused, "--output", paused, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    for (path, extra) in [(straight, edge), (plain, [])] {
+      let run = try titrate(
+        ["train", "--rounds", "2", "--output", path, "--quiet"] + extra + Self.tinyTraining)
+      #expect(run.status == 0, "\(run.errors)")
+    }
+    let inspected = try titrate(["inspect", straight])
+    #expect(inspected.output.contains("edge patients: 30.0% of each site's training patients"))
+    let dumps = try [paused, straight, plain].map(Self.storedArrays)
+    #expect(dumps[0].count > 20)
+    for (path, values) in dumps[0] {
+      #expect(values == dumps[1][path], "entry \(path) differs after the resume")
+    }
+    let policyWeights = dumps[0].keys.filter { $0.hasPrefix("policy") }
+    #expect(!policyWeights.isEmpty)
+    #expect(policyWeights.contains { dumps[0][$0] != dumps[2][$0] })
+  }
+
+  @Test func edgePatientsNeedTheirSection() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let source = Self.repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    var tree =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
+    tree.removeValue(forKey: "edgeCovariates")
+    let file = folder.appendingPathComponent("plain.json")
+    try JSONSerialization.data(withJSONObject: tree).write(to: file)
+    let output = folder.appendingPathComponent("run.h5").path
+    let missing = try titrate(
+      ["train", "--environment", file.path, "--edge-patients", "0.05", "--output", output]
+        + Self.tinyTraining)
+    #expect(missing.status == 2)
+    #expect(missing.errors.contains("defines no edgeCovariates"), "\(missing.errors)")
+    let large = try titrate(["train", "--edge-patients", "0.7", "--output", output])
+    #expect(large.status == 2)
+    #expect(large.errors.contains("--edge-patients"), "\(large.errors)")
+    let warfarin = try titrate(
+      [
+        "train", "--environment", "Environments/pkpd/warfarin.json", "--edge-patients", "0.1",
+        "--output", output,
+      ])
+    #expect(warfarin.status == 2)
+    #expect(warfarin.errors.contains("--edge-patients does not apply to the warfarin"))
+    #expect(!FileManager.default.fileExists(atPath: output))
   }
 
   @Test func truncatedCheckpointIsInvalidInput() throws {

@@ -48,6 +48,8 @@ extension EnvironmentDefinition {
       }
     }
 
+    edgeCovariates?.covariates.validate(path: "edgeCovariates.covariates", &issues)
+
     validateDosing(&issues)
     validateRewardAndCost(&issues)
     validateBaselines(&issues)

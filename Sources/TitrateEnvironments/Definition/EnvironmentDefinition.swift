@@ -42,6 +42,10 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   /// Exposure thresholds and the predictive shield; nil (absent or null)
   /// when the file defines none.
   public var safety: SafetyDefinition?
+  /// Covariates of edge patients, which training mixes into every site's
+  /// patients (`titrate train --edge-patients`); nil (absent or null) when
+  /// the file defines none.
+  public var edgeCovariates: EdgeCovariatesDefinition?
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
@@ -49,6 +53,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
   enum CodingKeys: String, CodingKey {
     case formatVersion, name, description, sources, models, populations, dosing
     case measurements, reward, cost, actuatorLimits, baselines, bayesianEstimate, safety
+    case edgeCovariates
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -69,6 +74,7 @@ public struct EnvironmentDefinition: Codable, Sendable, Equatable {
     try container.encode(baselines, forKey: .baselines)
     try container.encode(bayesianEstimate, forKey: .bayesianEstimate)
     try container.encode(safety, forKey: .safety)
+    try container.encode(edgeCovariates, forKey: .edgeCovariates)
   }
 
   /// SHA-256 of `sourceJSON`, lowercase hex.

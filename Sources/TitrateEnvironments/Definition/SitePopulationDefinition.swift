@@ -18,6 +18,25 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   public var intensiveCareFraction: Double?
 }
 
+/// Wide covariate distributions for edge patients: training patients whose
+/// covariates reach the edges of what a site may meet (renal failure,
+/// extreme weight, the oldest and youngest adults), drawn in place of the
+/// site's own distributions for a fraction of its training patients. The
+/// site keeps its true PK model, its care-setting fraction and its
+/// measurement error. Domain randomisation: evaluation draws from the site
+/// populations alone.
+public struct EdgeCovariatesDefinition: Codable, Sendable, Equatable {
+  /// Free text: why these ranges.
+  public var description: String
+  /// The distributions, drawn in the same order as a population's.
+  public var covariates: CovariateDistributions
+
+  public init(description: String, covariates: CovariateDistributions) {
+    self.description = description
+    self.covariates = covariates
+  }
+}
+
 /// The distributions of the sampled covariates of one population.
 public struct CovariateDistributions: Codable, Sendable, Equatable {
   /// Age in years.
