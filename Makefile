@@ -2,8 +2,9 @@
 #   make run    installs what is missing, builds, trains the federated
 #               vancomycin policy on 4 sites (at most 2.5 % of each site's
 #               patients with a toxic trough or left untreated, measured on
-#               the greedy policy, by one Lagrange multiplier per site) and
-#               prints its evaluation
+#               the greedy policy, by one Lagrange multiplier per site; 5 %
+#               of the training patients are edge patients) and prints its
+#               evaluation
 #   make test   installs what is missing (with the Python reference
 #               packages) and runs the whole test suite
 
@@ -20,8 +21,8 @@ build: setup
 
 run: build
 	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1500 --overwrite \
-	  --cost-limit 0.025 --per-site-limit --constrain-greedy-policy --multiplier-learning-rate 0.2 \
-	  --proportional-gain 20 --monotone-policy --output $(CHECKPOINT)
+	  --cost-limit 0.025 --per-site-limit --constrain-greedy-policy --multiplier-learning-rate 1.0 \
+	  --proportional-gain 20 --monotone-policy --edge-patients 0.05 --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 
 test:

@@ -5,8 +5,11 @@ import TitrateEnvironments
 /// of its covariate distributions with one of these profiles.
 ///
 /// The shipped populations span ages 18-100 years, weights 40-250 kg and
-/// serum creatinine 0.3-6 mg/dL, with haemodialysis only at the obese site
-/// (5 %). Cockcroft-Gault values quoted below are approximate.
+/// serum creatinine 0.3-6 mg/dL (3-12 mg/dL for the obese site's patients
+/// on haemodialysis, its 5 %). Edge patients in training (`titrate train
+/// --edge-patients`) reach 30-300 kg and 0.3-12 mg/dL without dialysis.
+/// Most profiles below lie at the edges of those ranges. Ages 16 and 105
+/// lie beyond them. Cockcroft-Gault values quoted below are approximate.
 public enum StressProfile: String, Sendable, Codable, CaseIterable {
   /// End-stage renal failure: age 70-90 years, 50-80 kg, serum creatinine
   /// 8-12 mg/dL, so Cockcroft-Gault CrCl is about 3-10 mL/min.
