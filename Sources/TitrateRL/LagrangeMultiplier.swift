@@ -1,3 +1,5 @@
+import Foundation
+
 /// A limit on the expected safety cost per episode, enforced by a Lagrange
 /// multiplier that rises while the measured cost is above the limit and
 /// falls (never below 0) while it is under.
@@ -38,15 +40,24 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// Evaluation and deployment use that policy. The training rollouts
   /// sample their actions, and exploration adds crossings of its own.
   public var onGreedyPolicy: Bool = false
+  /// Flag that measures the error on a log scale, `ln(max(cost, limit /
+  /// 10) / limit)`, instead of `cost - limit`. A cost can exceed the limit
+  /// by any amount but fall below it by at most the limit, so with the
+  /// difference the integral fills faster than it drains. On the log scale
+  /// a cost at half the limit drains as fast as one at twice the limit
+  /// fills. Gains are then in multiplier units per unit of log ratio.
+  /// Needs a positive `costLimit`.
+  public var logScaleError: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
     maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
-    perSite: Bool = false, onGreedyPolicy: Bool = false
+    perSite: Bool = false, onGreedyPolicy: Bool = false, logScaleError: Bool = false
   ) {
     self.perSite = perSite
     self.onGreedyPolicy = onGreedyPolicy
+    self.logScaleError = logScaleError
     self.costLimit = costLimit
     self.multiplierLearningRate = multiplierLearningRate
     self.initialMultiplier = initialMultiplier
@@ -57,7 +68,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
 
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
-    case proportionalGain, derivativeGain, perSite, onGreedyPolicy
+    case proportionalGain, derivativeGain, perSite, onGreedyPolicy, logScaleError
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -75,6 +86,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     try read(.derivativeGain, &derivativeGain)
     perSite = try container.decodeIfPresent(Bool.self, forKey: .perSite) ?? false
     onGreedyPolicy = try container.decodeIfPresent(Bool.self, forKey: .onGreedyPolicy) ?? false
+    logScaleError = try container.decodeIfPresent(Bool.self, forKey: .logScaleError) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -88,6 +100,14 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     try container.encode(perSite, forKey: .perSite)
     // Written only when set, so configurations without it encode as before.
     if onGreedyPolicy { try container.encode(onGreedyPolicy, forKey: .onGreedyPolicy) }
+    if logScaleError { try container.encode(logScaleError, forKey: .logScaleError) }
+  }
+
+  /// Computes the controller's error for a measured cost: `cost - limit`,
+  /// or the log ratio with the cost floored at a tenth of the limit.
+  public func error(cost: Double) -> Double {
+    guard logScaleError else { return cost - costLimit }
+    return Foundation.log(max(cost, costLimit / 10) / costLimit)
   }
 
   /// Lists every invalid setting with its value and the allowed range.
@@ -110,6 +130,11 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     if !(derivativeGain >= 0 && derivativeGain.isFinite) {
       found.append("derivativeGain is \(derivativeGain); use a finite value >= 0")
     }
+    if logScaleError && !(costLimit > 0) {
+      found.append(
+        "costLimit is \(costLimit), but a log-scale error needs a limit > 0; raise the limit or "
+          + "measure the error as a difference")
+    }
     if !(initialMultiplier >= 0 && initialMultiplier <= maximumMultiplier) {
       found.append(
         "initialMultiplier is \(initialMultiplier); use a value in [0, maximumMultiplier = "
@@ -123,7 +148,8 @@ public struct CostConstraint: Codable, Sendable, Equatable {
 ///
 /// The update is the PID Lagrangian of Stooke, Achiam and Abbeel (2020,
 /// "Responsive Safety in Reinforcement Learning by PID Lagrangian
-/// Methods", arXiv 2007.03964) with error `e = cost - limit`:
+/// Methods", arXiv 2007.03964) with error `e = cost - limit` (or its log
+/// ratio, `CostConstraint.logScaleError`):
 ///
 ///     integral <- clamp(integral + K_I e, 0, maximum)
 ///     lambda   <- clamp(K_P e + integral + K_D max(0, cost - previous cost), 0, maximum)
@@ -181,7 +207,7 @@ public struct LagrangeMultiplier: Sendable, Equatable {
   public mutating func update(meanEpisodeCost: Double?) {
     guard let cost = meanEpisodeCost, cost.isFinite else { return }
     let maximum = constraint.maximumMultiplier
-    let error = cost - constraint.costLimit
+    let error = constraint.error(cost: cost)
     integral = min(max(integral + constraint.multiplierLearningRate * error, 0), maximum)
     let rise = previousCost.map { max(0, cost - $0) } ?? 0
     let raw =

@@ -97,6 +97,13 @@ enum TrainCommand {
         + "file's SHA-256 enters the checkpoint, and --resume needs the same file",
       defaultValue: nil),
     .init(
+      name: "log-cost-error", valueName: nil,
+      help:
+        "step the multiplier from ln(cost / limit), the cost floored at a tenth of the limit, "
+        + "instead of cost - limit, so that it drains as fast as it fills; the gains are then "
+        + "per unit of log ratio, with --cost-limit",
+      defaultValue: nil),
+    .init(
       name: "edge-patients", valueName: "FRACTION",
       help:
         "draw this fraction of every site's training patients from the definition's "
@@ -507,11 +514,12 @@ enum TrainCommand {
         proportionalGain: try parsed.double("proportional-gain", in: 0...1e6),
         derivativeGain: try parsed.double("derivative-gain", in: 0...1e6),
         perSite: parsed.flag("per-site-limit"),
-        onGreedyPolicy: parsed.flag("constrain-greedy-policy"))
+        onGreedyPolicy: parsed.flag("constrain-greedy-policy"),
+        logScaleError: parsed.flag("log-cost-error"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
-        "per-site-limit", "constrain-greedy-policy",
+        "per-site-limit", "constrain-greedy-policy", "log-cost-error",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
@@ -584,7 +592,7 @@ enum TrainCommand {
     }
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
   }

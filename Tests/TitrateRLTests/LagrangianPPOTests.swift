@@ -55,6 +55,32 @@ import TitrateEnvironments
     }
   }
 
+  /// Log-scale error worked by hand with K_I = 1, K_P = 2, limit 0.02: a
+  /// cost at twice the limit fills as much as one at half drains.
+  @Test func logScaleErrorIsSymmetric() throws {
+    let constraint = CostConstraint(
+      costLimit: 0.02, multiplierLearningRate: 1, proportionalGain: 2, logScaleError: true)
+    var multiplier = LagrangeMultiplier(constraint: constraint)
+    // e = ln 2 = 0.693147: integral 0.693147, lambda = 2 e + integral = 2.079442
+    multiplier.update(meanEpisodeCost: 0.04)
+    #expect(abs(multiplier.integral - 0.693_147_18) < 1e-8)
+    #expect(abs(multiplier.value - 2.079_441_54) < 1e-8)
+    // e = ln 0.5: the integral returns to 0 and lambda = max(0, 2 e) = 0
+    multiplier.update(meanEpisodeCost: 0.01)
+    #expect(abs(multiplier.integral) < 1e-12)
+    #expect(multiplier.value == 0)
+    // A cost of 0 is floored at a tenth of the limit: e = ln 0.1.
+    #expect(abs(constraint.error(cost: 0) - Foundation.log(0.1)) < 1e-12)
+    #expect(abs(constraint.error(cost: 0.05) - Foundation.log(2.5)) < 1e-12)
+    #expect(CostConstraint(costLimit: 0.02).error(cost: 0.05) == 0.05 - 0.02)
+    // Stored only when set; a zero limit has no log ratio.
+    let data = try JSONEncoder().encode(constraint)
+    #expect(try JSONDecoder().decode(CostConstraint.self, from: data) == constraint)
+    let zero = CostConstraint(costLimit: 0, logScaleError: true).problems()
+    #expect(zero.count == 1)
+    #expect(zero.first?.contains("a log-scale error needs a limit > 0") == true)
+  }
+
   @Test func absentKeysKeepDefaults() throws {
     let decoded = try JSONDecoder().decode(
       CostConstraint.self, from: Data(#"{"costLimit": 0.04, "proportionalGain": 3}"#.utf8))
