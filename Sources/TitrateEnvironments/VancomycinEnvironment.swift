@@ -27,9 +27,9 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
   case shieldNotDefined(environment: String)
   /// The edge-patient fraction lies outside [0, 1).
   case invalidEdgePatientFraction(Double)
-  /// Edge patients were asked of a definition without `edgeCovariates`.
+  /// Edge patients were requested of a definition without `edgeCovariates`.
   case edgeCovariatesNotDefined(environment: String)
-  /// Edge patients were asked together with a site cohort file.
+  /// Edge patients were requested together with a site cohort file.
   case edgePatientsWithCohort
 
   public var description: String {

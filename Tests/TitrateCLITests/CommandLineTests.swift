@@ -603,7 +603,7 @@ import Testing
     }
   }
 
-  /// Every array of a checkpoint except the metrics, as h5py reads it
+  /// Reads every array of a checkpoint except the metrics with h5py
   /// (`scripts/checkpoint_interop.py dump`), keyed by its HDF5 path.
   static func storedArrays(_ path: String) throws -> [String: String] {
     let process = Process()

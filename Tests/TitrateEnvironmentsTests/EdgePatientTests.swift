@@ -59,8 +59,8 @@ import TitrateRandom
     #expect(patients.allSatisfy { (0.3...12).contains($0.serumCreatinineMilligramsPerDeciliter) })
   }
 
-  /// Without edge patients the draws are those of a sampler that never
-  /// heard of them.
+  /// Without edge patients the draws equal those of a sampler whose
+  /// definition has no `edgeCovariates` section.
   @Test func zeroFractionKeepsTheStream() {
     var definition = shippedDefinition
     definition.edgeCovariates = nil
@@ -98,7 +98,8 @@ import TitrateRandom
         edgePatientFraction: 0.1)
     }
     let message = "\(VancomycinEnvironmentError.invalidEdgePatientFraction(1.5))"
-    #expect(message.contains("1.5") && message.contains("0.05"))
+    #expect(message.contains("1.5"))
+    #expect(message.contains("0.05"))
   }
 
   @Test func malformedEdgeCovariatesNameThePath() {

@@ -18,12 +18,12 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   public var intensiveCareFraction: Double?
 }
 
-/// Wide covariate distributions for edge patients: training patients whose
-/// covariates reach the edges of what a site may meet (renal failure,
-/// extreme weight, the oldest and youngest adults), drawn in place of the
-/// site's own distributions for a fraction of its training patients. The
-/// site keeps its true PK model, its care-setting fraction and its
-/// measurement error. Domain randomisation: evaluation draws from the site
+/// Wide covariate distributions for edge patients. Their covariates reach
+/// the edges of what a site may meet (renal failure, extreme weight, the
+/// oldest and youngest adults). Training draws a fraction of each site's
+/// patients from them in place of the site's own distributions, and the
+/// site keeps its true PK model, care-setting fraction and measurement
+/// error. This is domain randomisation: evaluation draws from the site
 /// populations alone.
 public struct EdgeCovariatesDefinition: Codable, Sendable, Equatable {
   /// Free text: why these ranges.
