@@ -120,13 +120,13 @@ struct PatientSampler {
     if edgeFraction > 0, generator.nextUniform() < edgeFraction, let edgeCovariates {
       covariates = edgeCovariates
     }
-    let age = sample(covariates.ageYears, using: &generator)
-    let weight = sample(covariates.weightKilograms, using: &generator)
-    let female = sample(covariates.female, using: &generator) >= 0.5
-    var creatinine = sample(covariates.serumCreatinineMilligramsPerDeciliter, using: &generator)
-    let dialysis = sample(covariates.haemodialysis, using: &generator) >= 0.5
+    let age = covariates.ageYears.sample(using: &generator)
+    let weight = covariates.weightKilograms.sample(using: &generator)
+    let female = covariates.female.sample(using: &generator) >= 0.5
+    var creatinine = covariates.serumCreatinineMilligramsPerDeciliter.sample(using: &generator)
+    let dialysis = covariates.haemodialysis.sample(using: &generator) >= 0.5
     if dialysis, let onDialysis = covariates.serumCreatinineOnHaemodialysis {
-      creatinine = sample(onDialysis, using: &generator)
+      creatinine = onDialysis.sample(using: &generator)
     }
     let etas = variability.sampleEtas(using: &generator)
     let parameters = individualParameters(
@@ -214,30 +214,5 @@ struct PatientSampler {
     }
     return CompartmentalParameters(
       clearanceLitersPerHour: values.0, centralVolumeLiters: values.1)
-  }
-
-  /// Draws one covariate value with the PK core's sampler, so truncation
-  /// and the log-normal CV convention are defined in one place.
-  private func sample(_ distribution: CovariateDistribution, using generator: inout Xoshiro256)
-    -> Double
-  {
-    let equivalent: TitratePKPD.CovariateDistribution
-    switch distribution {
-    case .normal(let mean, let standardDeviation, let minimum, let maximum):
-      equivalent = .normal(
-        mean: mean, standardDeviation: standardDeviation, lowerBound: minimum,
-        upperBound: maximum)
-    case .logNormal(let median, let coefficientOfVariation, let minimum, let maximum):
-      equivalent = .logNormal(
-        median: median, coefficientOfVariation: coefficientOfVariation, lowerBound: minimum,
-        upperBound: maximum)
-    case .uniform(let minimum, let maximum):
-      equivalent = .uniform(lowerBound: minimum, upperBound: maximum)
-    case .bernoulli(let probability):
-      equivalent = .bernoulli(probability: probability)
-    case .categorical(let values, let probabilities):
-      equivalent = .categorical(values: values, probabilities: probabilities)
-    }
-    return equivalent.sample(using: &generator)
   }
 }

@@ -117,28 +117,3 @@ struct LinearPatientSampler {
       parameters: model.individualParameters(covariates: covariates, etas: etas))
   }
 }
-
-extension CovariateDistribution {
-  /// Draws one value with the PK core's sampler, which defines truncation
-  /// by redrawing and the log-normal CV convention.
-  func sample(using generator: inout Xoshiro256) -> Double {
-    let equivalent: TitratePKPD.CovariateDistribution
-    switch self {
-    case .normal(let mean, let standardDeviation, let minimum, let maximum):
-      equivalent = .normal(
-        mean: mean, standardDeviation: standardDeviation, lowerBound: minimum,
-        upperBound: maximum)
-    case .logNormal(let median, let coefficientOfVariation, let minimum, let maximum):
-      equivalent = .logNormal(
-        median: median, coefficientOfVariation: coefficientOfVariation, lowerBound: minimum,
-        upperBound: maximum)
-    case .uniform(let minimum, let maximum):
-      equivalent = .uniform(lowerBound: minimum, upperBound: maximum)
-    case .bernoulli(let probability):
-      equivalent = .bernoulli(probability: probability)
-    case .categorical(let values, let probabilities):
-      equivalent = .categorical(values: values, probabilities: probabilities)
-    }
-    return equivalent.sample(using: &generator)
-  }
-}
