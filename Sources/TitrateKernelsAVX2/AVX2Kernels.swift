@@ -30,11 +30,11 @@ public enum AVX2Kernels {
   @inline(never)
   public static func normalizeRows(
     _ source: UnsafePointer<Float>, rows: Int, features: Int,
-    means: UnsafePointer<Float>, scales: UnsafePointer<Float>, clip: Float,
+    blockMeans: UnsafePointer<Float>, blockScales: UnsafePointer<Float>, clip: Float,
     into destination: UnsafeMutablePointer<Float>
   ) {
     TitrateKernels.normalizeRows(
-      source, rows: rows, features: features, means: means, scales: scales, clip: clip,
-      into: destination)
+      source, rows: rows, features: features, blockMeans: blockMeans, blockScales: blockScales,
+      clip: clip, into: destination)
   }
 }

@@ -96,22 +96,23 @@ struct ElementwiseKernels: Sendable {
   }
 
   /// Normalises and clips `rows` observations as `RunningNormalizer.normalize`
-  /// does (see `TitrateKernels.normalizeRows`).
+  /// does, with the means and scales repeated per block row (see
+  /// `TitrateKernels.normalizeRows`).
   func normalizeRows(
     _ source: UnsafePointer<Float>, rows: Int, features: Int,
-    means: UnsafePointer<Float>, scales: UnsafePointer<Float>,
+    blockMeans: UnsafePointer<Float>, blockScales: UnsafePointer<Float>,
     into destination: UnsafeMutablePointer<Float>
   ) {
     let clip = RunningNormalizer.clipRange
     switch level {
     case .portable:
       TitrateKernels.normalizeRows(
-        source, rows: rows, features: features, means: means, scales: scales, clip: clip,
-        into: destination)
+        source, rows: rows, features: features, blockMeans: blockMeans,
+        blockScales: blockScales, clip: clip, into: destination)
     case .avx2:
       AVX2Kernels.normalizeRows(
-        source, rows: rows, features: features, means: means, scales: scales, clip: clip,
-        into: destination)
+        source, rows: rows, features: features, blockMeans: blockMeans,
+        blockScales: blockScales, clip: clip, into: destination)
     }
   }
 }

@@ -1,4 +1,5 @@
 import TitrateEnvironments
+import TitrateKernels
 import TitrateLinearAlgebra
 
 /// Deterministic actions of a policy network for large observation
@@ -49,7 +50,8 @@ public struct PolicyEvaluator: Sendable {
   private let parameters: [Float]
   private let weightOffsets: [Int]
   private let biasOffsets: [Int]
-  // Float coefficients of the normaliser, empty without one.
+  // Float coefficients of the normaliser, each feature's repeated for the
+  // `normalizationBlockRows` rows of a block, empty without a normaliser.
   private let normalizationMeans: [Float]
   private let normalizationScales: [Float]
   // The normalised input tile, then two activation tiles of the widest
@@ -106,7 +108,11 @@ public struct PolicyEvaluator: Sendable {
       precondition(
         normalizer.featureCount == observationSize,
         "normalizer has \(normalizer.featureCount) features, the network takes \(observationSize)")
-      (normalizationMeans, normalizationScales) = normalizer.floatCoefficients()
+      let (means, scales) = normalizer.floatCoefficients()
+      normalizationMeans = Array(
+        [[Float]](repeating: means, count: normalizationBlockRows).joined())
+      normalizationScales = Array(
+        [[Float]](repeating: scales, count: normalizationBlockRows).joined())
     } else {
       (normalizationMeans, normalizationScales) = ([], [])
     }
@@ -226,8 +232,8 @@ public struct PolicyEvaluator: Sendable {
               var input = observations + firstRow * inputSize
               if normalizes {
                 kernels.normalizeRows(
-                  input, rows: rows, features: inputSize, means: means.baseAddress!,
-                  scales: scales.baseAddress!, into: normalizedTile)
+                  input, rows: rows, features: inputSize, blockMeans: means.baseAddress!,
+                  blockScales: scales.baseAddress!, into: normalizedTile)
                 input = UnsafePointer(normalizedTile)
               }
 

@@ -94,21 +94,24 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     let rows = 4_001
     let inputs = Array(tanhInputs().prefix(features * rows))
     var generator = Xoshiro256(seed: 12)
-    let means: [Float] = (0..<features).map { _ in Float(generator.nextStandardNormal()) }
-    let scales: [Float] = (0..<features).map { _ in Float(generator.nextUniform() * 3) }
+    let featureMeans = (0..<features).map { _ in Float(generator.nextStandardNormal()) }
+    let featureScales = (0..<features).map { _ in Float(generator.nextUniform() * 3) }
+    let means = Array([[Float]](repeating: featureMeans, count: normalizationBlockRows).joined())
+    let scales = Array(
+      [[Float]](repeating: featureScales, count: normalizationBlockRows).joined())
     var portable = [Float](repeating: 0, count: inputs.count)
     var wide = [Float](repeating: 1, count: inputs.count)
     means.withUnsafeBufferPointer { meanBuffer in
       scales.withUnsafeBufferPointer { scaleBuffer in
         portable.withUnsafeMutableBufferPointer {
           TitrateKernels.normalizeRows(
-            inputs, rows: rows, features: features, means: meanBuffer.baseAddress!,
-            scales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
+            inputs, rows: rows, features: features, blockMeans: meanBuffer.baseAddress!,
+            blockScales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
         }
         wide.withUnsafeMutableBufferPointer {
           AVX2Kernels.normalizeRows(
-            inputs, rows: rows, features: features, means: meanBuffer.baseAddress!,
-            scales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
+            inputs, rows: rows, features: features, blockMeans: meanBuffer.baseAddress!,
+            blockScales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
         }
       }
     }
