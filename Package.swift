@@ -7,7 +7,7 @@
 //   TitrateRandom ─────────────────────────────┘               ├─> TitrateRL ─> TitrateFederation ─┐
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
-//   TitrateKernels ─> TitrateKernelsAVX2 (AVX2); both ─> TitratePolicy (element-wise kernels)
+//   TitrateKernels ─> TitrateKernelsAVX2 (AVX2); both ─> TitratePolicy (element-wise kernels); TitrateKernels ─> titrate
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (MPI starts only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
@@ -113,8 +113,8 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation", "TitrateMPI",
-        "TitrateZMQ",
+        "TitrateLinearAlgebra", "TitrateKernels", "TitrateSafety", "TitrateSecureAggregation",
+        "TitrateMPI", "TitrateZMQ",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
