@@ -9,7 +9,8 @@
 /// give identical bits. The AVX2 build only uses 8-lane vectors where the
 /// portable build uses 4-lane SSE.
 public enum KernelLevel: String, Sendable, CaseIterable {
-  /// Baseline x86-64 (SSE2), or whatever the build targets elsewhere.
+  /// Baseline x86-64 (SSE2 vectors), or the default CPU of the build on
+  /// other architectures.
   case portable
   /// The features of LLVM's `haswell` CPU (AVX2, FMA, BMI1, BMI2, F16C,
   /// LZCNT, MOVBE and older ones), which `TitrateKernelsAVX2` is compiled
