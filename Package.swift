@@ -7,6 +7,7 @@
 //   TitrateRandom ─────────────────────────────┘               ├─> TitrateRL ─> TitrateFederation ─┐
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
+//   TitrateKernels ─> TitrateKernelsAVX2 (AVX2); both ─> TitratePolicy (element-wise kernels); TitrateKernels ─> titrate
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (MPI starts only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
@@ -24,6 +25,17 @@ let targetCPUSettings: [SwiftSetting] =
   ProcessInfo.processInfo.environment["TITRATE_TARGET_CPU"].map {
     [.unsafeFlags(["-target-cpu", $0])]
   } ?? []
+
+// The AVX2 copy of the element-wise kernels, chosen at run time only on
+// CPUs that have the features of `haswell`. On other hosts the target
+// compiles portably and is never chosen. `-O` also in debug builds, because
+// only the optimiser inlines the portable loops into this target, and
+// without that the tests would compare the portable kernels with themselves.
+#if arch(x86_64)
+  let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-O"])]
+#else
+  let avx2Settings: [SwiftSetting] = []
+#endif
 
 let package = Package(
   name: "Titrate",
@@ -53,6 +65,9 @@ let package = Package(
     .target(name: "TitrateHashing"),
     .target(
       name: "TitrateLinearAlgebra", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
+    .target(name: "TitrateKernels", swiftSettings: targetCPUSettings),
+    .target(
+      name: "TitrateKernelsAVX2", dependencies: ["TitrateKernels"], swiftSettings: avx2Settings),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
     .target(name: "TitrateSodium", dependencies: ["CSodium"]),
     .target(name: "TitrateSecureAggregation", dependencies: ["TitrateSodium"]),
@@ -67,7 +82,10 @@ let package = Package(
       swiftSettings: targetCPUSettings),
     .target(
       name: "TitratePolicy",
-      dependencies: ["TitrateLinearAlgebra", "TitrateRandom", "TitrateEnvironments"],
+      dependencies: [
+        "TitrateLinearAlgebra", "TitrateKernels", "TitrateKernelsAVX2", "TitrateRandom",
+        "TitrateEnvironments",
+      ],
       swiftSettings: targetCPUSettings),
     .target(
       name: "TitrateRL",
@@ -95,8 +113,8 @@ let package = Package(
       dependencies: [
         "TitrateFederation", "TitrateEvaluation", "TitrateCheckpoint",
         "TitrateEnvironments", "TitratePolicy", "TitrateRL", "TitratePKPD",
-        "TitrateLinearAlgebra", "TitrateSafety", "TitrateSecureAggregation", "TitrateMPI",
-        "TitrateZMQ",
+        "TitrateLinearAlgebra", "TitrateKernels", "TitrateSafety", "TitrateSecureAggregation",
+        "TitrateMPI", "TitrateZMQ",
       ]),
 
     .testTarget(name: "TitrateRandomTests", dependencies: ["TitrateRandom"]),
@@ -107,7 +125,10 @@ let package = Package(
     .testTarget(
       name: "TitrateEnvironmentsTests", dependencies: ["TitrateEnvironments"]),
     .testTarget(
-      name: "TitratePolicyTests", dependencies: ["TitratePolicy", "TitrateEnvironments"]),
+      name: "TitratePolicyTests",
+      dependencies: [
+        "TitratePolicy", "TitrateEnvironments", "TitrateKernels", "TitrateKernelsAVX2",
+      ]),
     .testTarget(
       name: "TitrateRLTests",
       dependencies: ["TitrateRL", "TitratePolicy", "TitrateEnvironments"]),

@@ -59,51 +59,68 @@ extension VancomycinEnvironment {
       .serumCreatinine, .creatinineClearance, .haemodialysis, .intensiveCare,
     ]
     let names = table.columnNames
-    var row = [Double](repeating: 0, count: names.count)
     var sums = [Double](repeating: 0, count: names.count)
+    // Column pointers, the patients and the row buffer are read through
+    // unsafe buffers, so that the loop does no bounds checks and copies no
+    // `VirtualPatient`. The sums add the same values in the same order.
+    let columnPointers = perPatient.map { state.pointer($0) }
+    let dayAUC = UnsafePointer(state.dayAUC.baseAddress!)
+    let doses = UnsafePointer(state.doseByDecision.baseAddress!)
+    let troughs = UnsafePointer(state.troughByDecision.baseAddress!)
+    let decisionCount = state.decisionCount
+    let recordsRows = recordsOutcomeTable
 
-    for p in 0..<count {
-      var column = 0
-      var allInTarget = 1.0
-      var anyAbove = 0.0
-      for day in 0..<days {
-        row[column] = state.dayAUC[day * count + p]
-        column += 1
-      }
-      for day in 0..<days {
-        let auc = state.dayAUC[day * count + p]
-        let inTarget =
-          auc >= reward.dailyAUCLowerMilligramHoursPerLiter
-          && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
-        row[column] = inTarget ? 1 : 0
-        if !inTarget { allInTarget = 0 }
-        if auc > reward.dailyAUCUpperMilligramHoursPerLiter { anyAbove = 1 }
-        column += 1
-      }
-      let lastDayAUC = state.dayAUC[(days - 1) * count + p]
-      row[column] = allInTarget
-      row[column + 1] = anyAbove
-      row[column + 2] =
-        lastDayAUC < definition.cost.untreatedDailyAUCMilligramHoursPerLiter ? 1 : 0
-      column += 3
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: names.count) { rowBuffer in
+      let row = rowBuffer.baseAddress!
+      sums.withUnsafeMutableBufferPointer { sumBuffer in
+        patients.withUnsafeBufferPointer { patientBuffer in
+          columnPointers.withUnsafeBufferPointer { columnBuffer in
+            for p in 0..<count {
+              var column = 0
+              var allInTarget = 1.0
+              var anyAbove = 0.0
+              for day in 0..<days {
+                row[column] = dayAUC[day * count + p]
+                column += 1
+              }
+              for day in 0..<days {
+                let auc = dayAUC[day * count + p]
+                let inTarget =
+                  auc >= reward.dailyAUCLowerMilligramHoursPerLiter
+                  && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
+                row[column] = inTarget ? 1 : 0
+                if !inTarget { allInTarget = 0 }
+                if auc > reward.dailyAUCUpperMilligramHoursPerLiter { anyAbove = 1 }
+                column += 1
+              }
+              let lastDayAUC = dayAUC[(days - 1) * count + p]
+              row[column] = allInTarget
+              row[column + 1] = anyAbove
+              row[column + 2] =
+                lastDayAUC < definition.cost.untreatedDailyAUCMilligramHoursPerLiter ? 1 : 0
+              column += 3
 
-      for (offset, source) in perPatient.enumerated() {
-        var value = state.pointer(source)[p]
-        // The second troughsAboveLimit entry is the any-trough indicator.
-        if offset == 2 { value = value > 0 ? 1 : 0 }
-        row[column] = value
-        column += 1
+              for (offset, source) in columnBuffer.enumerated() {
+                var value = source[p]
+                // The second troughsAboveLimit entry is the any-trough indicator.
+                if offset == 2 { value = value > 0 ? 1 : 0 }
+                row[column] = value
+                column += 1
+              }
+              row[column] = patientBuffer[p].parameters.clearanceLitersPerHour
+              row[column + 1] = patientBuffer[p].parameters.centralVolumeLiters
+              column += 2
+              for decision in 0..<decisionCount {
+                row[column] = doses[decision * count + p]
+                row[column + decisionCount] = troughs[decision * count + p]
+                column += 1
+              }
+              for index in 0..<names.count { sumBuffer[index] += row[index] }
+              if recordsRows { table.appendRow(Array(rowBuffer)) }
+            }
+          }
+        }
       }
-      row[column] = patients[p].parameters.clearanceLitersPerHour
-      row[column + 1] = patients[p].parameters.centralVolumeLiters
-      column += 2
-      for decision in 0..<state.decisionCount {
-        row[column] = state.doseByDecision[decision * count + p]
-        row[column + state.decisionCount] = state.troughByDecision[decision * count + p]
-        column += 1
-      }
-      for index in 0..<row.count { sums[index] += row[index] }
-      if recordsOutcomeTable { table.appendRow(row) }
     }
 
     var ended = EpisodeOutcomeTally()

@@ -91,34 +91,49 @@ extension VancomycinEnvironment {
     // trough draw, end of interval) with the batch's stored powers of two
     // of its transition, instead of stepping all 48 grid steps.
     let decisionSteps = stepsPerDecision
-    withUnsafeTemporaryAllocation(of: (step: Int, kind: Int).self, capacity: 4) { events in
-      for p in 0..<count {
-        let infusionEnd = Int(infusionSteps[p])
-        var eventCount = 0
-        func insert(_ step: Int, _ kind: Int) {
-          // Insertion into the sorted list; at most four entries.
-          var index = eventCount
-          while index > 0 && events[index - 1].step > step {
-            events[index] = events[index - 1]
-            index -= 1
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 12) { scratch in
+      // Up to four events: their steps and kinds (0 end of infusion, 1 peak,
+      // 2 trough, 3 end of interval), then each segment's length.
+      let eventSteps = scratch.baseAddress!
+      let eventKinds = eventSteps + 4
+      let segmentSteps = eventSteps + 8
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: 8) { doubles in
+        let segmentRates = doubles.baseAddress!
+        let concentrations = segmentRates + 4
+        for p in 0..<count {
+          let infusionEnd = Int(infusionSteps[p])
+          var eventCount = 0
+          func insert(_ step: Int, _ kind: Int) {
+            // Insertion into the sorted list; at most four entries.
+            var index = eventCount
+            while index > 0 && eventSteps[index - 1] > step {
+              eventSteps[index] = eventSteps[index - 1]
+              eventKinds[index] = eventKinds[index - 1]
+              index -= 1
+            }
+            eventSteps[index] = step
+            eventKinds[index] = kind
+            eventCount += 1
           }
-          events[index] = (step, kind)
-          eventCount += 1
-        }
-        if infusionEnd > 0 { insert(infusionEnd, 0) }
-        // A peak due after the next decision is not drawn (as before).
-        if peakStep[p] > 0 && Int(peakStep[p]) <= decisionSteps { insert(Int(peakStep[p]), 1) }
-        if drawsTrough { insert(troughStep, 2) }
-        insert(decisionSteps, 3)
-        var position = 0
-        for index in 0..<eventCount {
-          let event = events[index]
-          let segmentRate = position < infusionEnd ? rate[p] : 0
+          if infusionEnd > 0 { insert(infusionEnd, 0) }
+          // A peak due after the next decision is not drawn (as before).
+          if peakStep[p] > 0 && Int(peakStep[p]) <= decisionSteps { insert(Int(peakStep[p]), 1) }
+          if drawsTrough { insert(troughStep, 2) }
+          insert(decisionSteps, 3)
+
+          var position = 0
+          for index in 0..<eventCount {
+            segmentSteps[index] = eventSteps[index] - position
+            segmentRates[index] = position < infusionEnd ? rate[p] : 0
+            position = eventSteps[index]
+          }
           batch.advance(
-            patient: p, steps: event.step - position, infusionRateMilligramsPerHour: segmentRate)
-          position = event.step
-          if event.kind == 1 { peakTrue[p] = batch.centralConcentration(patient: p) }
-          if event.kind == 2 { troughTrue[p] = batch.centralConcentration(patient: p) }
+            patient: p, segmentSteps: segmentSteps, segmentRatesMilligramsPerHour: segmentRates,
+            segmentCount: eventCount, centralConcentrations: concentrations)
+          for index in 0..<eventCount {
+            if eventKinds[index] == 1 { peakTrue[p] = concentrations[index] }
+            if eventKinds[index] == 2 { troughTrue[p] = concentrations[index] }
+          }
         }
       }
     }

@@ -25,8 +25,11 @@ public final class PharmacokineticBatch {
   private let dimension: Int
   private let centralIndex: Int
   private let aucIndex: Int
-  private var state: UnsafeMutableBufferPointer<Double>
-  private var scratch: UnsafeMutableBufferPointer<Double>
+  // The mutable storage skips the dynamic exclusivity checks, because a
+  // batch is used from one thread only (see above). Callgrind counted about
+  // 85 instructions of checks per call of the per-patient `advance`.
+  @exclusivity(unchecked) private var state: UnsafeMutableBufferPointer<Double>
+  @exclusivity(unchecked) private var scratch: UnsafeMutableBufferPointer<Double>
   private let transitions: UnsafeMutableBufferPointer<Double>
   private let inputs: UnsafeMutableBufferPointer<Double>
   private let centralVolumesLiters: UnsafeMutableBufferPointer<Double>
@@ -34,9 +37,10 @@ public final class PharmacokineticBatch {
   /// (patient-major: `((p * jumpLevels + k) * (n + 1) + i) * n + j` holds
   /// Phi^(2^k)_ij for i < n and Gamma_(2^k)_j in row n); empty until
   /// `prepareJumps(maximumSteps:)`.
-  private var jumps = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
+  @exclusivity(unchecked) private var jumps = UnsafeMutableBufferPointer<Double>(
+    start: nil, count: 0)
   /// Number of powers of two stored in `jumps`.
-  public private(set) var jumpLevels = 0
+  @exclusivity(unchecked) public private(set) var jumpLevels = 0
 
   /// Creates a batch at the all-zero state and precomputes each patient's
   /// transition over `stepHours`.
@@ -184,6 +188,70 @@ public final class PharmacokineticBatch {
       }
       for i in 0..<n { x[i * count + patient] = current[i] }
     }
+  }
+
+  /// Advances one patient through `segmentCount` consecutive segments, the
+  /// i-th lasting `segmentSteps[i]` grid steps at the constant input rate
+  /// `segmentRates[i]` (mg/h), and writes the central concentration (mg/L)
+  /// at the end of each segment into `centralConcentrations[i]`.
+  ///
+  /// Rounds exactly as one `advance(patient:steps:infusionRateMilligramsPerHour:)`
+  /// per segment, each followed by `centralConcentration(patient:)`, but
+  /// reads the batch's storage once and, for three state components, keeps
+  /// the state in registers between segments.
+  /// - Precondition: `prepareJumps(maximumSteps:)` covered every segment.
+  public func advance(
+    patient: Int, segmentSteps: UnsafePointer<Int>,
+    segmentRatesMilligramsPerHour segmentRates: UnsafePointer<Double>, segmentCount: Int,
+    centralConcentrations: UnsafeMutablePointer<Double>
+  ) {
+    let n = dimension
+    guard n == 3 else {
+      for segment in 0..<segmentCount {
+        advance(
+          patient: patient, steps: segmentSteps[segment],
+          infusionRateMilligramsPerHour: segmentRates[segment])
+        centralConcentrations[segment] = centralConcentration(patient: patient)
+      }
+      return
+    }
+
+    let levels = jumpLevels
+    let count = patientCount
+    let central = centralIndex
+    let volume = centralVolumesLiters[patient]
+    let x = state.baseAddress!
+    let table = jumps.baseAddress! + patient * levels * 12
+    var a = x[patient]
+    var b = x[count + patient]
+    var c = x[2 * count + patient]
+    for segment in 0..<segmentCount {
+      let steps = segmentSteps[segment]
+      precondition(steps >= 0 && steps < (1 << levels), "call prepareJumps for \(steps) steps")
+      let rate = segmentRates[segment]
+      // The same products and sums, in the same order, as the n == 3 case
+      // of `advance(patient:steps:infusionRateMilligramsPerHour:)`.
+      var remaining = steps
+      var matrix = UnsafePointer(table)
+      while remaining > 0 {
+        if remaining & 1 == 1 {
+          let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
+          let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
+          let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
+          a = nextA
+          b = nextB
+          c = nextC
+        }
+        remaining >>= 1
+        matrix += 12
+      }
+      let centralAmount = central == 0 ? a : (central == 1 ? b : c)
+      centralConcentrations[segment] = centralAmount / volume
+    }
+
+    x[patient] = a
+    x[count + patient] = b
+    x[2 * count + patient] = c
   }
 
   private func storeJumps(of patient: Int) {

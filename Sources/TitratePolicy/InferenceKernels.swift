@@ -1,54 +1,37 @@
-/// Row kernels of `PolicyEvaluator`. Each is a plain loop over pointers, so
-/// the compiler vectorises the elementwise ones, and each rounds exactly
-/// as the `Matrix`-level code it replaces does.
+import TitrateKernels
+import TitrateKernelsAVX2
 
-/// Writes `min(max((x - mean) * scale, -clip), clip)` per feature for
-/// `rows` row-major observations of `features` values, the formula and
-/// operation order of `RunningNormalizer.normalize`.
-func normalizeRows(
-  _ source: UnsafePointer<Float>, rows: Int, features: Int,
-  means: UnsafePointer<Float>, scales: UnsafePointer<Float>,
-  into destination: UnsafeMutablePointer<Float>
-) {
-  let clip = RunningNormalizer.clipRange
-  for row in 0..<rows {
-    let sourceRow = source + row * features
-    let destinationRow = destination + row * features
-    for feature in 0..<features {
-      let value = (sourceRow[feature] - means[feature]) * scales[feature]
-      destinationRow[feature] = min(max(value, -clip), clip)
-    }
-  }
-}
+/// Row kernels of `PolicyEvaluator`. Each is a plain loop over pointers, and
+/// each rounds exactly as the `Matrix`-level code it replaces does. The
+/// element-wise ones (tanh, normalisation) live in `TitrateKernels` and run
+/// through `ElementwiseKernels`.
 
-/// Adds `bias[column]` to each element of a row-major `rows x columns`
-/// block, as `addBias` does.
-func addBias(
+/// Copies `bias` into each row of a row-major `rows x columns` block, the
+/// starting value of a layer's output before `cblas_sgemm` with beta 1
+/// adds the product.
+func copyBiasIntoRows(
   _ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
   bias: UnsafePointer<Float>
 ) {
   for row in 0..<rows {
-    let rowValues = values + row * columns
-    for column in 0..<columns {
-      rowValues[column] += bias[column]
-    }
+    (values + row * columns).update(from: bias, count: columns)
   }
 }
 
-/// Writes, for each of `rows` rows of `columns` pre-bias logits, the index
-/// (as Float) of the largest `logit + bias[column]`, keeping the lowest
-/// index on ties, as `CategoricalHead.mostLikely` does. A NaN logit never
-/// replaces the current best, so a row whose first logit is NaN gets 0.
+/// Writes, for each of `rows` rows of `columns` logits, the index (as
+/// Float) of the largest logit, keeping the lowest index on ties, as
+/// `CategoricalHead.mostLikely` does. A NaN logit never replaces the
+/// current best, so a row whose first logit is NaN gets 0.
 func writeMostLikelyLevels(
-  logitsWithoutBias: UnsafePointer<Float>, rows: Int, columns: Int,
-  bias: UnsafePointer<Float>, into levels: UnsafeMutablePointer<Float>
+  logits: UnsafePointer<Float>, rows: Int, columns: Int,
+  into levels: UnsafeMutablePointer<Float>
 ) {
   for row in 0..<rows {
-    let rowValues = logitsWithoutBias + row * columns
+    let rowValues = logits + row * columns
     var best = 0
-    var bestLogit = rowValues[0] + bias[0]
+    var bestLogit = rowValues[0]
     for column in 1..<max(columns, 1) {
-      let logit = rowValues[column] + bias[column]
+      let logit = rowValues[column]
       if logit > bestLogit {
         best = column
         bestLogit = logit
@@ -58,16 +41,78 @@ func writeMostLikelyLevels(
   }
 }
 
-/// Writes `low + (mean + 1) * halfWidth` for each of `rows` Gaussian means
-/// `meanWithoutBias[row] + bias`, as `ActorCritic.environmentActions` maps
-/// a deterministic continuous action.
+/// Writes `low + (mean + 1) * halfWidth` for each of `rows` Gaussian means,
+/// as `ActorCritic.environmentActions` maps a deterministic continuous
+/// action.
 func writeContinuousActions(
-  meansWithoutBias: UnsafePointer<Float>, rows: Int, bias: Float, low: Float,
-  halfWidth: Float, into actions: UnsafeMutablePointer<Float>
+  means: UnsafePointer<Float>, rows: Int, low: Float, halfWidth: Float,
+  into actions: UnsafeMutablePointer<Float>
 ) {
   for row in 0..<rows {
-    let mean = meansWithoutBias[row] + bias
-    let action = low + (mean + 1) * halfWidth
+    let action = low + (means[row] + 1) * halfWidth
     actions[row] = action.isNaN ? action : min(max(action, low), low + 2 * halfWidth)
+  }
+}
+
+/// The element-wise kernels of one `KernelLevel`, chosen at run time. Every
+/// level gives identical bits, so the choice changes only the speed.
+struct ElementwiseKernels: Sendable {
+  /// The level these kernels run at.
+  let level: KernelLevel
+
+  /// The kernels of `KernelLevel.selected`.
+  static let selected = ElementwiseKernels(level: KernelLevel.selected)
+
+  /// Creates the kernels of `level`.
+  /// - Precondition: the CPU supports `level`.
+  init(level: KernelLevel) {
+    precondition(
+      level == KernelLevel.selected
+        || KernelLevel.isSupported(level, cpuFlags: KernelLevel.currentCPUFlags()),
+      "this CPU does not support the \(level.rawValue) kernels")
+    self.level = level
+  }
+
+  /// Replaces each of `count` contiguous values with its `fastTanh`.
+  func applyFastTanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    switch level {
+    case .portable: TitrateKernels.applyFastTanh(values, count: count)
+    case .avx2: AVX2Kernels.applyFastTanh(values, count: count)
+    }
+  }
+
+  /// Adds `bias[column]` to each element of a row-major `rows x columns`
+  /// block and replaces the sum with its `fastTanh`.
+  func addBiasAndApplyFastTanh(
+    _ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+    bias: UnsafePointer<Float>
+  ) {
+    switch level {
+    case .portable:
+      TitrateKernels.addBiasAndApplyFastTanh(values, rows: rows, columns: columns, bias: bias)
+    case .avx2:
+      AVX2Kernels.addBiasAndApplyFastTanh(values, rows: rows, columns: columns, bias: bias)
+    }
+  }
+
+  /// Normalises and clips `rows` observations as `RunningNormalizer.normalize`
+  /// does, with the means and scales repeated per block row (see
+  /// `TitrateKernels.normalizeRows`).
+  func normalizeRows(
+    _ source: UnsafePointer<Float>, rows: Int, features: Int,
+    blockMeans: UnsafePointer<Float>, blockScales: UnsafePointer<Float>,
+    into destination: UnsafeMutablePointer<Float>
+  ) {
+    let clip = RunningNormalizer.clipRange
+    switch level {
+    case .portable:
+      TitrateKernels.normalizeRows(
+        source, rows: rows, features: features, blockMeans: blockMeans,
+        blockScales: blockScales, clip: clip, into: destination)
+    case .avx2:
+      AVX2Kernels.normalizeRows(
+        source, rows: rows, features: features, blockMeans: blockMeans,
+        blockScales: blockScales, clip: clip, into: destination)
+    }
   }
 }

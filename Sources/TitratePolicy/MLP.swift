@@ -141,7 +141,8 @@ public struct MLP: Sendable, Equatable {
       outputGradient.columns == outputSize && trace.output.rows == batch,
       "output gradient \(outputGradient.rows)x\(outputGradient.columns) does not match "
         + "the traced output \(trace.output.rows)x\(outputSize)")
-    precondition(offset >= 0 && offset + parameterCount <= gradient.count, "gradient buffer too short")
+    precondition(
+      offset >= 0 && offset + parameterCount <= gradient.count, "gradient buffer too short")
 
     // Parameter offsets of each layer in the flat order.
     var layerOffsets = [Int]()
@@ -218,7 +219,7 @@ private func addBiasAndApplyTanh(_ bias: [Float], to matrix: inout Matrix) {
   guard rows > 0, columns > 0 else { return }
   bias.withUnsafeBufferPointer { biasBuffer in
     matrix.values.withUnsafeMutableBufferPointer { buffer in
-      addBiasAndApplyFastTanh(
+      ElementwiseKernels.selected.addBiasAndApplyFastTanh(
         buffer.baseAddress!, rows: rows, columns: columns, bias: biasBuffer.baseAddress!)
     }
   }

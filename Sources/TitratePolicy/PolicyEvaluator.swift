@@ -1,13 +1,14 @@
 import TitrateEnvironments
+import TitrateKernels
 import TitrateLinearAlgebra
 
 /// Deterministic actions of a policy network for large observation
 /// batches, computed tile by tile in buffers that are allocated once.
 ///
 /// For each tile of `tileRows` observations the evaluator normalises the
-/// raw observations (when it has a normaliser), runs each layer's
-/// `cblas_sgemm` on the tile, adds the bias fused with tanh on hidden
-/// layers, and reduces the output layer straight to actions. A tile's
+/// raw observations (when it has a normaliser), starts each layer's output
+/// from its bias and adds the layer's `cblas_sgemm` product to it, applies
+/// tanh on hidden layers, and reduces the output layer straight to actions. A tile's
 /// activations stay in cache between layers. `actions(observations:count:
 /// into:)` allocates only when the array it writes into has another length
 /// than the batch, and `policyOutputs` only when it reshapes its matrix.
@@ -49,13 +50,17 @@ public struct PolicyEvaluator: Sendable {
   private let parameters: [Float]
   private let weightOffsets: [Int]
   private let biasOffsets: [Int]
-  // Float coefficients of the normaliser, empty without one.
+  // Float coefficients of the normaliser, each feature's repeated for the
+  // `normalizationBlockRows` rows of a block, empty without a normaliser.
   private let normalizationMeans: [Float]
   private let normalizationScales: [Float]
   // The normalised input tile, then two activation tiles of the widest
   // layer that consecutive layers alternate between.
   private var scratch: [Float]
   private let activationTileCount: Int
+  /// Tanh and normalisation at the instruction-set level chosen at run
+  /// time. Every level gives identical bits.
+  let kernels: ElementwiseKernels
 
   /// Creates an evaluator for the policy part of `network`.
   ///
@@ -68,6 +73,17 @@ public struct PolicyEvaluator: Sendable {
   public init(
     network: ActorCritic, normalizer: RunningNormalizer?, tileRows: Int = defaultTileRows
   ) {
+    self.init(
+      network: network, normalizer: normalizer, tileRows: tileRows, kernels: .selected)
+  }
+
+  /// Creates an evaluator that runs its element-wise work with `kernels`
+  /// (tests compare the levels).
+  init(
+    network: ActorCritic, normalizer: RunningNormalizer?, tileRows: Int,
+    kernels: ElementwiseKernels
+  ) {
+    self.kernels = kernels
     precondition(tileRows >= 1, "tileRows must be at least 1, got \(tileRows)")
     observationSize = network.observationSize
     actionSpace = network.actionSpace
@@ -92,7 +108,11 @@ public struct PolicyEvaluator: Sendable {
       precondition(
         normalizer.featureCount == observationSize,
         "normalizer has \(normalizer.featureCount) features, the network takes \(observationSize)")
-      (normalizationMeans, normalizationScales) = normalizer.floatCoefficients()
+      let (means, scales) = normalizer.floatCoefficients()
+      normalizationMeans = Array(
+        [[Float]](repeating: means, count: normalizationBlockRows).joined())
+      normalizationScales = Array(
+        [[Float]](repeating: scales, count: normalizationBlockRows).joined())
     } else {
       (normalizationMeans, normalizationScales) = ([], [])
     }
@@ -126,16 +146,15 @@ public struct PolicyEvaluator: Sendable {
       actions.withUnsafeMutableBufferPointer { actionBuffer in
         let actionBase = actionBuffer.baseAddress!
         forEachTile(observations: observationBuffer.baseAddress!, count: count) {
-          firstRow, rows, outputs, bias in
+          firstRow, rows, outputs in
           switch actionSpace {
           case .discrete:
             writeMostLikelyLevels(
-              logitsWithoutBias: outputs, rows: rows, columns: outputColumns, bias: bias,
-              into: actionBase + firstRow)
+              logits: outputs, rows: rows, columns: outputColumns, into: actionBase + firstRow)
           case .continuous(let low, let high):
             writeContinuousActions(
-              meansWithoutBias: outputs, rows: rows, bias: bias[0], low: low,
-              halfWidth: (high - low) / 2, into: actionBase + firstRow)
+              means: outputs, rows: rows, low: low, halfWidth: (high - low) / 2,
+              into: actionBase + firstRow)
           }
         }
       }
@@ -165,8 +184,7 @@ public struct PolicyEvaluator: Sendable {
       outputs.values.withUnsafeMutableBufferPointer { outputBuffer in
         let outputBase = outputBuffer.baseAddress!
         forEachTile(observations: observationBuffer.baseAddress!, count: count) {
-          firstRow, rows, tileOutputs, bias in
-          addBias(tileOutputs, rows: rows, columns: columns, bias: bias)
+          firstRow, rows, tileOutputs in
           (outputBase + firstRow * columns).update(from: tileOutputs, count: rows * columns)
         }
       }
@@ -180,15 +198,12 @@ public struct PolicyEvaluator: Sendable {
   }
 
   /// Runs the network on each tile of `count` observations and passes
-  /// `body` the tile's first row, its row count, the output layer's
-  /// product before the bias (`rows x outputSize`, in scratch that `body`
-  /// may overwrite), and the output bias.
+  /// `body` the tile's first row, its row count and the output layer's
+  /// outputs (`rows x outputSize`, bias included, in scratch that `body`
+  /// may overwrite).
   private mutating func forEachTile(
     observations: UnsafePointer<Float>, count: Int,
-    _ body: (
-      _ firstRow: Int, _ rows: Int, _ outputs: UnsafeMutablePointer<Float>,
-      _ outputBias: UnsafePointer<Float>
-    ) -> Void
+    _ body: (_ firstRow: Int, _ rows: Int, _ outputs: UnsafeMutablePointer<Float>) -> Void
   ) {
     // Locals, so that the closures below read them while `scratch` is
     // borrowed mutably.
@@ -200,6 +215,7 @@ public struct PolicyEvaluator: Sendable {
     let layerCount = outputSizes.count
     let activationTileCount = activationTileCount
     let normalizes = !normalizationMeans.isEmpty
+    let kernels = kernels
 
     parameters.withUnsafeBufferPointer { parameterBuffer in
       normalizationMeans.withUnsafeBufferPointer { means in
@@ -215,33 +231,37 @@ public struct PolicyEvaluator: Sendable {
               // Normalise into scratch, or multiply the raw rows in place.
               var input = observations + firstRow * inputSize
               if normalizes {
-                normalizeRows(
-                  input, rows: rows, features: inputSize, means: means.baseAddress!,
-                  scales: scales.baseAddress!, into: normalizedTile)
+                kernels.normalizeRows(
+                  input, rows: rows, features: inputSize, blockMeans: means.baseAddress!,
+                  blockScales: scales.baseAddress!, into: normalizedTile)
                 input = UnsafePointer(normalizedTile)
               }
 
-              // Each layer: x W^T by sgemm, with W^T stored, then bias and
-              // tanh on hidden layers.
+              // Each layer: the bias copied into every row, plus x W^T by
+              // sgemm with beta 1 (W^T stored), then tanh on hidden layers.
+              // For these inner sizes (at most one K block) OpenBLAS adds
+              // the finished dot product to the bias with one rounding, as
+              // `addBias` does after a beta-0 product, and it skips the
+              // pass that zeroes C for beta 0.
               var inputWidth = inputSize
               var output = evenLayerTile
               for layer in 0..<layerCount {
                 output = layer % 2 == 0 ? evenLayerTile : oddLayerTile
                 let width = outputSizes[layer]
+                copyBiasIntoRows(
+                  output, rows: rows, columns: width, bias: parameterBase + biasOffsets[layer])
                 matrixProduct(
                   rows: rows, columns: width, inner: inputWidth,
                   a: input, leadingA: inputWidth, transposeA: false,
                   b: parameterBase + weightOffsets[layer], leadingB: width,
-                  transposeB: false, alpha: 1, beta: 0, c: output, leadingC: width)
+                  transposeB: false, alpha: 1, beta: 1, c: output, leadingC: width)
                 if layer < layerCount - 1 {
-                  addBiasAndApplyFastTanh(
-                    output, rows: rows, columns: width,
-                    bias: parameterBase + biasOffsets[layer])
+                  kernels.applyFastTanh(output, count: rows * width)
                 }
                 input = UnsafePointer(output)
                 inputWidth = width
               }
-              body(firstRow, rows, output, parameterBase + biasOffsets[layerCount - 1])
+              body(firstRow, rows, output)
             }
           }
         }

@@ -3,6 +3,7 @@ import Foundation
 import TitrateEnvironments
 import TitrateEvaluation
 import TitrateFederation
+import TitrateKernels
 import TitrateLinearAlgebra
 import TitratePolicy
 import TitrateRL
@@ -106,7 +107,7 @@ enum BenchCommand {
 
     if !json {
       print(
-        "evaluation: \(population) patients, 2x64 tanh policy, \(threads) worker thread(s), median of \(repeats)"
+        "evaluation: \(population) patients, 2x64 tanh policy, \(threads) worker thread(s), median of \(repeats), \(KernelLevel.selected.rawValue) element-wise kernels"
       )
       print(
         "patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)"
@@ -198,7 +199,8 @@ enum BenchCommand {
     var generator = Xoshiro256(seed: 7)
     let observationSize = VancomycinObservation.count(for: definition)
     let network = ActorCritic(
-      observationSize: observationSize, actionSpace: .discrete(count: definition.dosing.doseLevelCount),
+      observationSize: observationSize,
+      actionSpace: .discrete(count: definition.dosing.doseLevelCount),
       hiddenSizes: [64, 64], generator: &generator)
     let shardCount = min(workers, patients)
     var shards: [EvaluationShard] = []

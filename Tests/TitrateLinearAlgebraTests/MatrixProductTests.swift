@@ -60,10 +60,12 @@ private func pseudoRandomMatrix(rows: Int, columns: Int, seed: inout UInt64) -> 
     var seed: UInt64 = 42
     let shapes = [(1, 1, 1), (3, 5, 2), (7, 1, 9), (16, 64, 33), (65, 17, 64)]
     for (m, k, n) in shapes {
-      let a = transposeA
+      let a =
+        transposeA
         ? pseudoRandomMatrix(rows: k, columns: m, seed: &seed)
         : pseudoRandomMatrix(rows: m, columns: k, seed: &seed)
-      let b = transposeB
+      let b =
+        transposeB
         ? pseudoRandomMatrix(rows: n, columns: k, seed: &seed)
         : pseudoRandomMatrix(rows: k, columns: n, seed: &seed)
       let c0 = pseudoRandomMatrix(rows: m, columns: n, seed: &seed)
@@ -81,6 +83,30 @@ private func pseudoRandomMatrix(rows: Int, columns: Int, seed: inout UInt64) -> 
           #expect(abs(c.values[index] - expected.values[index]) <= tolerance)
         }
       }
+    }
+  }
+
+  /// `PolicyEvaluator` starts each layer from its bias and accumulates the
+  /// product with beta 1. That must round as a beta-0 product followed by
+  /// `addBias`, for the policy network's shapes (512-row tiles, a 160-row
+  /// remainder and a single row).
+  @Test(arguments: [512, 160, 7, 1])
+  func productOntoBiasEqualsProductPlusBias(rows: Int) {
+    var seed: UInt64 = UInt64(rows)
+    for (inner, columns) in [(21, 64), (64, 64), (64, 13)] {
+      let a = pseudoRandomMatrix(rows: rows, columns: inner, seed: &seed)
+      let b = pseudoRandomMatrix(rows: inner, columns: columns, seed: &seed)
+      let bias = pseudoRandomMatrix(rows: 1, columns: columns, seed: &seed).values
+      var expected = Matrix(rows: 0, columns: 0)
+      matrixProduct(a, b, into: &expected)
+      addBias(bias, to: &expected)
+      var onto = Matrix(
+        rows: rows, columns: columns,
+        values: Array([[Float]](repeating: bias, count: rows).joined()))
+      matrixProduct(a, b, beta: 1, into: &onto)
+      #expect(
+        onto.values.map(\.bitPattern) == expected.values.map(\.bitPattern),
+        "\(rows) x \(inner) x \(columns)")
     }
   }
 

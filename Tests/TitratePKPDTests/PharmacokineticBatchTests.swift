@@ -91,6 +91,53 @@ import Testing
     }
   }
 
+  /// Three state components (two compartments plus AUC) take the register
+  /// path, four (three compartments plus AUC) the general one.
+  @Test(arguments: [[6.5], [6.5, 2.0]])
+  func segmentsEqualSingleJumpsBitwise(intercompartmentalClearances: [Double]) throws {
+    var slow = Self.vancomycin
+    slow.clearanceLitersPerHour = 0.8
+    let patients = [Self.vancomycin, slow].map { patient -> CompartmentalParameters in
+      var parameters = patient
+      parameters.intercompartmentalClearancesLitersPerHour = intercompartmentalClearances
+      parameters.peripheralVolumesLiters = intercompartmentalClearances.map { 30 * $0 }
+      return parameters
+    }
+    let single = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    let segmented = try PharmacokineticBatch(parameters: patients, stepHours: 0.25)
+    single.prepareJumps(maximumSteps: 48)
+    segmented.prepareJumps(maximumSteps: 48)
+
+    // One 12-h interval: infusion, peak wait, decay to the trough, then
+    // the rest, including an empty segment. Then a second interval.
+    let steps = [7, 4, 0, 35, 2, 48, 13]
+    let rates = [857.0, 0, 0, 0, 0, 300, 0]
+    var concentrations = [Double](repeating: -1, count: steps.count)
+
+    for patient in 0..<2 {
+      concentrations.withUnsafeMutableBufferPointer { output in
+        segmented.advance(
+          patient: patient, segmentSteps: steps, segmentRatesMilligramsPerHour: rates,
+          segmentCount: steps.count, centralConcentrations: output.baseAddress!)
+      }
+      for segment in steps.indices {
+        single.advance(
+          patient: patient, steps: steps[segment],
+          infusionRateMilligramsPerHour: rates[segment])
+        #expect(
+          concentrations[segment].bitPattern
+            == single.centralConcentration(patient: patient).bitPattern,
+          "patient \(patient) segment \(segment)")
+      }
+    }
+
+    for component in single.structure.components {
+      #expect(
+        segmented.stateValues(of: component).map(\.bitPattern)
+          == single.stateValues(of: component).map(\.bitPattern), "\(component)")
+    }
+  }
+
   @Test func jumpsFollowReplacedParameters() throws {
     let batch = try PharmacokineticBatch(parameters: [Self.vancomycin], stepHours: 0.5)
     batch.prepareJumps(maximumSteps: 10)

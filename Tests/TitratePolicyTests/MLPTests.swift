@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TitrateKernels
 import TitrateLinearAlgebra
 import TitrateRandom
 
@@ -65,7 +66,8 @@ import TitrateRandom
   func orthogonalInitialisation(inputSize: Int, outputSize: Int) {
     var generator = Xoshiro256(seed: 11)
     let gain: Float = 2
-    let layer = DenseLayer(inputSize: inputSize, outputSize: outputSize, gain: gain, generator: &generator)
+    let layer = DenseLayer(
+      inputSize: inputSize, outputSize: outputSize, gain: gain, generator: &generator)
     #expect(layer.bias == [Float](repeating: 0, count: outputSize))
     // The smaller Gram matrix (W W^T or W^T W) equals gain^2 I.
     var gram = Matrix(rows: 0, columns: 0)
@@ -83,7 +85,8 @@ import TitrateRandom
     var first = Xoshiro256(seed: 3)
     var second = Xoshiro256(seed: 3)
     let a = MLP(inputSize: 8, hiddenSizes: [16], outputSize: 2, outputGain: 0.01, generator: &first)
-    let b = MLP(inputSize: 8, hiddenSizes: [16], outputSize: 2, outputGain: 0.01, generator: &second)
+    let b = MLP(
+      inputSize: 8, hiddenSizes: [16], outputSize: 2, outputGain: 0.01, generator: &second)
     #expect(a == b)
   }
 }

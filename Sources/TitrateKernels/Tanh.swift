@@ -24,8 +24,8 @@
 /// Swift does not contract `a * b + c` into a fused multiply-add, so the
 /// result is the same whether the build targets baseline x86-64 or a CPU
 /// with FMA.
-@inline(__always)
-func fastTanh(_ x: Float) -> Float {
+@inlinable @inline(__always)
+public func fastTanh(_ x: Float) -> Float {
   // `min` and `max` return their first argument when the comparison is
   // false, which keeps NaN.
   let s = min(x * x, 81)
@@ -49,7 +49,8 @@ func fastTanh(_ x: Float) -> Float {
 /// Adds `bias[column]` to each element of a row-major `rows x columns`
 /// block and replaces it with `fastTanh` of the sum: the hidden-layer step
 /// after `x W^T`, rounded exactly as `addBias` followed by `fastTanh`.
-func addBiasAndApplyFastTanh(
+@inlinable @inline(__always)
+public func addBiasAndApplyFastTanh(
   _ values: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
   bias: UnsafePointer<Float>
 ) {
@@ -58,5 +59,13 @@ func addBiasAndApplyFastTanh(
     for column in 0..<columns {
       rowValues[column] = fastTanh(rowValues[column] + bias[column])
     }
+  }
+}
+
+/// Replaces each of `count` contiguous values with its `fastTanh`.
+@inlinable @inline(__always)
+public func applyFastTanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+  for index in 0..<count {
+    values[index] = fastTanh(values[index])
   }
 }

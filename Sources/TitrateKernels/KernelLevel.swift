@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The instruction-set level that the element-wise kernels run at.
+///
+/// Both levels compile the same `@inlinable` loops of this module and use
+/// the same operations in the same order (no fused multiply-add), so they
+/// give identical bits. The AVX2 build only uses 8-lane vectors where the
+/// portable build uses 4-lane SSE.
+public enum KernelLevel: String, Sendable, CaseIterable {
+  /// Baseline x86-64 (SSE2 vectors), or the default CPU of the build on
+  /// other architectures.
+  case portable
+  /// The features of LLVM's `haswell` CPU (AVX2, FMA, BMI1, BMI2, F16C,
+  /// LZCNT, MOVBE and older ones), which `TitrateKernelsAVX2` is compiled
+  /// for.
+  case avx2
+
+  /// The environment variable that overrides the automatic choice:
+  /// `portable` forces the portable kernels, `avx2` requests the wider
+  /// ones (granted only when the CPU has the features), and any other
+  /// value selects the portable kernels.
+  public static let overrideVariable = "TITRATE_KERNELS"
+
+  /// `/proc/cpuinfo` flags of the instruction-set extensions that LLVM's
+  /// `haswell` CPU model enables for compiled code (system instructions
+  /// such as INVPCID left out). `abm` is how Linux
+  /// names LZCNT, `pni` SSE3 and `lahf_lm` LAHF/SAHF in 64-bit mode. Linux
+  /// lists `avx` only when the kernel saves the AVX registers (XSAVE and
+  /// OSXSAVE), so the flags also cover operating-system support.
+  public static let avx2Flags: Set<String> = [
+    "cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2", "pclmulqdq",
+    "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave", "xsaveopt",
+    "fsgsbase", "rdrand",
+  ]
+
+  /// The level used by this process: the override variable when set,
+  /// otherwise the widest level the CPU supports. Read once.
+  public static let selected: KernelLevel = select(
+    override: getenv(overrideVariable).map { String(cString: $0) },
+    cpuFlags: currentCPUFlags())
+
+  /// Returns whether code of `level` can run on a CPU with `cpuFlags`
+  /// (`/proc/cpuinfo` names). Always true for `portable`.
+  public static func isSupported(_ level: KernelLevel, cpuFlags: Set<String>) -> Bool {
+    switch level {
+    case .portable:
+      return true
+    case .avx2:
+      #if arch(x86_64)
+        return avx2Flags.isSubset(of: cpuFlags)
+      #else
+        return false
+      #endif
+    }
+  }
+
+  /// Chooses a level from an override value (nil when unset) and the CPU's
+  /// flags: the widest supported level without an override, `portable`
+  /// for any override other than a supported level's raw value.
+  public static func select(override: String?, cpuFlags: Set<String>) -> KernelLevel {
+    if let override {
+      guard let requested = KernelLevel(rawValue: override),
+        isSupported(requested, cpuFlags: cpuFlags)
+      else { return .portable }
+      return requested
+    }
+    return isSupported(.avx2, cpuFlags: cpuFlags) ? .avx2 : .portable
+  }
+
+  /// Returns the flags of the first processor in `/proc/cpuinfo`, or an
+  /// empty set where that file cannot be read (other systems), which
+  /// selects the portable kernels.
+  public static func currentCPUFlags() -> Set<String> {
+    guard let text = readFilePrefix("/proc/cpuinfo", maximumBytes: 1 << 16) else { return [] }
+    for line in text.split(separator: "\n") {
+      let parts = line.split(separator: ":", maxSplits: 1)
+      guard parts.count == 2,
+        parts[0].trimmingSuffix(while: { $0 == " " || $0 == "\t" }) == "flags"
+      else { continue }
+      return Set(parts[1].split(separator: " ").map(String.init))
+    }
+    return []
+  }
+}
+
+extension Substring {
+  fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> Substring {
+    var end = endIndex
+    while end > startIndex, predicate(self[index(before: end)]) { end = index(before: end) }
+    return self[startIndex..<end]
+  }
+}
+
+/// Returns up to `maximumBytes` of a file as UTF-8 text, nil when it cannot
+/// be opened. Reads in a loop because `/proc` files arrive in pieces.
+private func readFilePrefix(_ path: String, maximumBytes: Int) -> String? {
+  #if canImport(Glibc)
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var bytes = [UInt8](repeating: 0, count: maximumBytes)
+    var filled = 0
+    while filled < maximumBytes {
+      let received = bytes.withUnsafeMutableBytes { buffer in
+        read(descriptor, buffer.baseAddress! + filled, maximumBytes - filled)
+      }
+      guard received > 0 else { break }
+      filled += received
+    }
+    return String(decoding: bytes[0..<filled], as: UTF8.self)
+  #else
+    return nil
+  #endif
+}
