@@ -20,7 +20,7 @@ public enum KernelLevel: String, Sendable, CaseIterable {
   /// The environment variable that overrides the automatic choice:
   /// `portable` forces the portable kernels, `avx2` requests the wider
   /// ones (granted only when the CPU has the features), and any other
-  /// value selects the portable kernels.
+  /// value selects the portable kernels with a warning on stderr.
   public static let overrideVariable = "TITRATE_KERNELS"
 
   /// `/proc/cpuinfo` flags of the instruction-set extensions that LLVM's
@@ -67,6 +67,24 @@ public enum KernelLevel: String, Sendable, CaseIterable {
       return requested
     }
     return isSupported(.avx2, cpuFlags: cpuFlags) ? .avx2 : .portable
+  }
+
+  /// Returns a warning for an override value that `select` does not grant
+  /// (an unknown level, or a level this CPU cannot run), or nil when the
+  /// value is unset or granted. Results do not depend on the level, so the
+  /// program warns and continues with the portable kernels.
+  public static func overrideWarning(override: String?, cpuFlags: Set<String>) -> String? {
+    guard let override else { return nil }
+    let known = allCases.map(\.rawValue).joined(separator: ", ")
+    guard let requested = KernelLevel(rawValue: override) else {
+      return "\(overrideVariable) is '\(override)', which is not a kernel level, so the "
+        + "portable kernels run; set it to one of \(known), or unset it"
+    }
+    guard isSupported(requested, cpuFlags: cpuFlags) else {
+      return "\(overrideVariable) requests '\(override)', but this CPU cannot run it, so the "
+        + "portable kernels run; unset \(overrideVariable) to choose automatically"
+    }
+    return nil
   }
 
   /// Returns the flags of the first processor in `/proc/cpuinfo`, or an

@@ -1,4 +1,5 @@
 import Foundation
+import TitrateKernels
 
 /// Program version, stored in every checkpoint.
 let titrateVersion = "0.2.0"
@@ -53,6 +54,12 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
   print(topLevelHelp)
   exit(ExitCode.usage.rawValue)
+}
+if let warning = KernelLevel.overrideWarning(
+  override: ProcessInfo.processInfo.environment[KernelLevel.overrideVariable],
+  cpuFlags: KernelLevel.currentCPUFlags())
+{
+  printError("titrate: warning: \(warning)")
 }
 // Under --transport mpi every rank reports its own error, ranks other than
 // 0 with their rank, and exitProcess shuts the MPI job down.

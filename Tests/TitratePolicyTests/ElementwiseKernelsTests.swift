@@ -45,6 +45,17 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     #endif
   }
 
+  @Test func overrideWarningNamesValue() {
+    let flags = KernelLevel.avx2Flags
+    #expect(KernelLevel.overrideWarning(override: nil, cpuFlags: []) == nil)
+    #expect(KernelLevel.overrideWarning(override: "portable", cpuFlags: []) == nil)
+    let unknown = KernelLevel.overrideWarning(override: "sse9", cpuFlags: flags)
+    #expect(unknown?.contains("'sse9', which is not a kernel level") == true)
+    #expect(unknown?.contains("portable, avx2") == true)
+    let unsupported = KernelLevel.overrideWarning(override: "avx2", cpuFlags: [])
+    #expect(unsupported?.contains("cannot run it") == true)
+  }
+
   @Test func portableKernelsRunWhenForced() {
     let kernels = ElementwiseKernels(level: .portable)
     var values: [Float] = [-20, -1, 0, 0.25, 20]
