@@ -35,6 +35,9 @@ final class VancomycinBayesianEstimate {
       else { return nil }
       return EtaCorrelation(first: first, second: second, coefficient: correlation.coefficient)
     }
+    // The site's measurement error when it sets one, else the prior's.
+    let measurementError =
+      definition.populations[populationName]?.measurementError ?? prior.residualError
     let rules = definition.dosing
     referenceDurationHours = rules.infusionHours(doseMilligrams: Self.referenceDoseMilligrams)
     do {
@@ -45,9 +48,7 @@ final class VancomycinBayesianEstimate {
       estimator = try MAPParameterEstimator(
         patientCount: batchSize, peripheralCount: prior.compartments - 1,
         variability: variability,
-        residualError: ResidualErrorModel(
-          additiveMilligramsPerLiter: prior.residualError.additiveMilligramsPerLiter,
-          proportionalFraction: prior.residualError.proportional),
+        residualError: measurementError.errorModel,
         maximumInfusionCount: rules.decisionsPerEpisode,
         maximumLevelCount: 2 * rules.decisionsPerEpisode)
     } catch {

@@ -205,9 +205,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
       definition: definition, populationName: populationName, cohort: cohort,
       edgeFraction: edgePatientFraction)
     let model = definition.models[population.model]!
-    residualError = ResidualErrorModel(
-      additiveMilligramsPerLiter: model.residualError.additiveMilligramsPerLiter,
-      proportionalFraction: model.residualError.proportional)
+    residualError = (population.measurementError ?? model.residualError).errorModel
     let dosesPerDay = Int((24 / rules.decisionIntervalHours - 1e-9).rounded(.up))
     windowDoseCount = dosesPerDay - 1
     state = PatientStateColumns(

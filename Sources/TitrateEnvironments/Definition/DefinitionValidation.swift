@@ -43,6 +43,7 @@ extension EnvironmentDefinition {
         issues.add("\(path).model", message)
       }
       population.covariates.validate(path: "\(path).covariates", &issues)
+      population.measurementError?.validate(path: "\(path).measurementError", &issues)
       if let fraction = population.intensiveCareFraction {
         issues.requireRange(fraction, "\(path).intensiveCareFraction", 0, 1, unit: "")
       }

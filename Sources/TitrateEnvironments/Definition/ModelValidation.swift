@@ -1,4 +1,5 @@
 import Foundation
+import TitratePKPD
 
 extension PopulationModelDefinition {
   func validate(path: String, sourceKeys: [String], _ issues: inout IssueCollector) {
@@ -32,12 +33,7 @@ extension PopulationModelDefinition {
       model.validate(path: "\(path).parameters.\(name.rawValue)", parameter: name, &issues)
     }
     validateCorrelations(path: path, &issues)
-    issues.requireRange(
-      residualError.additiveMilligramsPerLiter, "\(path).residualError.additiveMilligramsPerLiter",
-      0, 50, unit: "mg/L")
-    issues.requireRange(
-      residualError.proportional, "\(path).residualError.proportional", 0, 1,
-      unit: "(fraction: 0.2 means 20 %)")
+    residualError.validate(path: "\(path).residualError", &issues)
     creatinineClearance.validate(path: "\(path).creatinineClearance", &issues)
   }
 
@@ -151,5 +147,21 @@ extension CreatinineClearanceRule {
     if let age = serumCreatinineFloorAboveAgeYears {
       issues.requireRange(age, "\(path).serumCreatinineFloorAboveAgeYears", 0, 120, unit: "years")
     }
+  }
+}
+
+extension ResidualErrorDefinition {
+  /// Checks both standard deviations: additive 0-50 mg/L, proportional 0-1.
+  func validate(path: String, _ issues: inout IssueCollector) {
+    issues.requireRange(
+      additiveMilligramsPerLiter, "\(path).additiveMilligramsPerLiter", 0, 50, unit: "mg/L")
+    issues.requireRange(
+      proportional, "\(path).proportional", 0, 1, unit: "(fraction: 0.2 means 20 %)")
+  }
+
+  /// The error model of measured levels in the PK core's form.
+  var errorModel: ResidualErrorModel {
+    ResidualErrorModel(
+      additiveMilligramsPerLiter: additiveMilligramsPerLiter, proportionalFraction: proportional)
   }
 }

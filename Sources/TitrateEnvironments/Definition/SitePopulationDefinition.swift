@@ -18,6 +18,11 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   /// `intensiveCare`. It is drawn per patient after the parameters, and
   /// only when strictly between 0 and 1.
   public var intensiveCareFraction: Double?
+  /// Error of every level measured at this site (its assay and sampling),
+  /// in place of the true model's published residual error, which also
+  /// holds that model's misfit. The site's MAP estimate uses it as its
+  /// error model too. Nil keeps the model's residual error.
+  public var measurementError: ResidualErrorDefinition?
 }
 
 /// Wide covariate distributions for edge patients. Their covariates reach
