@@ -28,7 +28,8 @@ enum EnvironmentsCommand {
       } else if let linear = try? LinearDefinition.load(from: file) {
         print(
           "  \(stem): \(linear.description) Baselines: "
-            + linear.baselineNames.joined(separator: ", ") + ". Train and evaluate it with --environment \(file.path). "
+            + linear.baselineNames.joined(separator: ", ")
+            + ". Train and evaluate it with --environment \(file.path). "
             + "(Docs/environments/linear-format.md)")
       } else {
         print("  \(stem): not a warfarin, propofol, glucose or linear definition this build reads")
@@ -62,7 +63,8 @@ enum EnvironmentsCommand {
     }
     guard !files.isEmpty else {
       throw CommandError.invalidInput(
-        "no environment definitions (*.json) found in \(catalog.directory.path); pass the folder of the definitions with --environments-dir")
+        "no environment definitions (*.json) found in \(catalog.directory.path); pass the folder of the definitions with --environments-dir"
+      )
     }
     print("environments in \(catalog.directory.path):")
     var invalid = 0
@@ -80,7 +82,13 @@ enum EnvironmentsCommand {
             dosing.doseLevelStepMilligrams, String(definition.contentHashSHA256.prefix(12))))
         for name in definition.populationNames {
           let population = definition.populations[name]!
-          print("  population \(name) (model \(population.model))")
+          var details = "model \(population.model)"
+          if let error = population.measurementError {
+            details +=
+              ", levels measured with \(error.additiveMilligramsPerLiter) mg/L + "
+              + "\(error.proportional * 100) %"
+          }
+          print("  population \(name) (\(details))")
         }
         for (key, model) in definition.models.sorted(by: { $0.key < $1.key }) {
           print("  model \(key): \(model.compartments)-compartment, \(model.source)")

@@ -754,6 +754,30 @@ import Testing
     #expect(run.output.contains("other environments in"))
     #expect(run.output.contains("(Docs/environments/warfarin.md)"))
     #expect(run.output.contains("(Docs/environments/propofol.md)"))
+    // The shipped file measures levels with each model's published error.
+    #expect(!run.output.contains("levels measured with"))
+  }
+
+  @Test func environmentsShowsSiteMeasurementError() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let shipped = Self.repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    var tree =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: shipped)) as! [String: Any]
+    var populations = tree["populations"] as! [String: Any]
+    var icu = populations["icu_arc"] as! [String: Any]
+    icu["measurementError"] = ["additiveMilligramsPerLiter": 1.5, "proportional": 0.08]
+    populations["icu_arc"] = icu
+    tree["populations"] = populations
+    try JSONSerialization.data(withJSONObject: tree).write(
+      to: folder.appendingPathComponent("vancomycin.json"))
+
+    let run = try titrate(["environments", "--environments-dir", folder.path])
+    #expect(run.status == 0)
+    #expect(
+      run.output.contains(
+        "population icu_arc (model goti2018, levels measured with 1.5 mg/L + 8.0 %)"))
+    #expect(run.output.contains("population obese (model goti2018)\n"))
   }
 }
 
