@@ -31,6 +31,9 @@ let targetCPUSettings: [SwiftSetting] =
 // compiles portably and is never chosen. `-O` also in debug builds, because
 // only the optimiser inlines the portable loops into this target, and
 // without that the tests would compare the portable kernels with themselves.
+// NOTE: `#if arch` here tests the machine that runs the manifest, not the
+// build target, so cross-compiling from x86-64 to another architecture
+// passes `-target-cpu haswell` to that target's compiler and fails.
 #if arch(x86_64)
   let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-O"])]
 #else

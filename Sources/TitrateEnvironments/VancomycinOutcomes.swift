@@ -69,6 +69,12 @@ extension VancomycinEnvironment {
     let troughs = UnsafePointer(state.troughByDecision.baseAddress!)
     let decisionCount = state.decisionCount
     let recordsRows = recordsOutcomeTable
+    // The row buffer starts uninitialised and is written without bounds
+    // checks, so the loop below must write exactly one value per column.
+    precondition(
+      2 * days + 3 + perPatient.count + 2 + 2 * decisionCount == names.count,
+      "outcome row layout differs from the \(names.count) columns of the table")
+    precondition(patients.count == count, "expected \(count) patients, got \(patients.count)")
 
     withUnsafeTemporaryAllocation(of: Double.self, capacity: names.count) { rowBuffer in
       let row = rowBuffer.baseAddress!

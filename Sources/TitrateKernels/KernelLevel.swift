@@ -92,6 +92,13 @@ public enum KernelLevel: String, Sendable, CaseIterable {
   /// selects the portable kernels.
   public static func currentCPUFlags() -> Set<String> {
     guard let text = readFilePrefix("/proc/cpuinfo", maximumBytes: 1 << 16) else { return [] }
+    return cpuFlags(fromCPUInfo: text)
+  }
+
+  /// Returns the `flags` of the first processor in `/proc/cpuinfo` text, or
+  /// an empty set when no line has that key (other architectures name
+  /// their features `Features` or `isa`, and get the portable kernels).
+  public static func cpuFlags(fromCPUInfo text: String) -> Set<String> {
     for line in text.split(separator: "\n") {
       let parts = line.split(separator: ":", maxSplits: 1)
       guard parts.count == 2,

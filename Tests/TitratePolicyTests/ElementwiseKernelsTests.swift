@@ -45,6 +45,26 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     #endif
   }
 
+  @Test func cpuInfoFlagsOfFirstProcessor() {
+    let x86 = """
+      processor\t: 0
+      vmx flags\t: vnmi preemption_timer
+      flags\t\t: fpu sse2  avx avx2
+      bugs\t\t: spectre_v1
+
+      processor\t: 1
+      flags\t\t: fpu sse2 avx512f
+
+      """
+    #expect(KernelLevel.cpuFlags(fromCPUInfo: x86) == ["fpu", "sse2", "avx", "avx2"])
+
+    let arm = "processor\t: 0\nFeatures\t: fp asimd evtstrm aes\nCPU implementer\t: 0x41\n"
+    #expect(KernelLevel.cpuFlags(fromCPUInfo: arm).isEmpty)
+    #expect(KernelLevel.cpuFlags(fromCPUInfo: "").isEmpty)
+    #expect(KernelLevel.cpuFlags(fromCPUInfo: "flags").isEmpty)
+    #expect(KernelLevel.cpuFlags(fromCPUInfo: "flagsx\t: avx2\n").isEmpty)
+  }
+
   @Test func overrideWarningNamesValue() {
     let flags = KernelLevel.avx2Flags
     #expect(KernelLevel.overrideWarning(override: nil, cpuFlags: []) == nil)

@@ -23,6 +23,19 @@ import csv
 import statistics
 from collections import Counter, defaultdict
 
+# Columns that the tables read. The day-3 and dose columns exist only for an
+# episode of at least three days with at least six doses (the shipped
+# vancomycin definition: 72 h, a dose every 12 h).
+NUMERIC_COLUMNS = [
+    "clearanceLitersPerHour",
+    "day3AUC",
+    "anyTroughAboveLimit",
+    "firstTroughAboveLimitHours",
+    "dose5Milligrams",
+    "dose6Milligrams",
+]
+REQUIRED_COLUMNS = ["site", "policy"] + NUMERIC_COLUMNS
+
 
 def quantile_edges(values, parts):
     """Return parts + 1 edges that split the sorted values into equal groups."""
@@ -54,6 +67,11 @@ def clearance_table(rows, policy, parts):
                 if low <= float(p["clearanceLitersPerHour"])
                 and (float(p["clearanceLitersPerHour"]) < high or last_group)
             ]
+            if not group:
+                # Equal edges (tied clearances, or more groups than patients) leave
+                # a group empty, which has no rates or medians.
+                print(f"| {site} | {low:.1f}-{high:.1f} | - | - | - | - | - | - |")
+                continue
             aucs = [float(p["day3AUC"]) for p in group]
             attained = sum(400 <= auc <= 600 for auc in aucs) / len(group)
             below = sum(auc < 400 for auc in aucs) / len(group)
@@ -84,17 +102,64 @@ def first_toxic_table(rows):
         print(f"| {policy} | {total} | {cells} | {sum(counts[policy].values())} |")
 
 
+def positive_integer(text):
+    """Parse a count of at least 1 for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}; expected a count such as 5")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} groups is invalid; expected at least 1")
+    return value
+
+
+def read_rows(parser, path):
+    """Return the CSV's rows, or exit through parser.error when the file is unusable."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except OSError as error:
+        parser.error(
+            f"cannot read {path}: {error.strerror}; "
+            "pass the file that titrate evaluate --patients-csv wrote"
+        )
+    except UnicodeDecodeError:
+        parser.error(f"{path} is not UTF-8 text; pass the CSV of titrate evaluate --patients-csv")
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        parser.error(
+            f"{path} is missing the column(s) {', '.join(missing)}; expected the per-patient CSV of "
+            "titrate evaluate --patients-csv for an episode of at least 3 days and 6 doses"
+        )
+    if not rows:
+        parser.error(f"{path} has a header but no patient rows; evaluate at least one patient")
+    # Line 1 is the header.
+    for line, row in enumerate(rows, start=2):
+        for name in NUMERIC_COLUMNS:
+            try:
+                float(row[name])
+            except (TypeError, ValueError):
+                parser.error(f"{path} line {line}: {name} is {row[name]!r}, not a number")
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", help="file written by titrate evaluate --patients-csv")
     parser.add_argument("--policy", default="learned", help="policy of the clearance table")
-    parser.add_argument("--parts", type=int, default=5, help="clearance groups per site")
+    parser.add_argument(
+        "--parts", type=positive_integer, default=5, help="clearance groups per site, at least 1"
+    )
     arguments = parser.parse_args()
-    with open(arguments.csv, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_rows(parser, arguments.csv)
     if not any(row["policy"] == arguments.policy for row in rows):
         policies = sorted({row["policy"] for row in rows})
-        parser.error(f"no rows of policy {arguments.policy!r}; the file holds {policies}")
+        parser.error(
+            f"no rows of policy {arguments.policy!r} in {arguments.csv}; "
+            f"pass --policy with one of {policies}"
+        )
     clearance_table(rows, arguments.policy, arguments.parts)
     print()
     first_toxic_table(rows)
