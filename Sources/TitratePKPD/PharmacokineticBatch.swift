@@ -145,26 +145,11 @@ public final class PharmacokineticBatch {
     if n == 3 {
       // The common case (two compartments plus AUC, or one compartment with
       // an effect site), kept in registers.
-      var a = x[patient]
-      var b = x[count + patient]
-      var c = x[2 * count + patient]
-      var remaining = steps
-      var matrix = table
-      while remaining > 0 {
-        if remaining & 1 == 1 {
-          let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
-          let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
-          let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
-          a = nextA
-          b = nextB
-          c = nextC
-        }
-        remaining >>= 1
-        matrix += 12
-      }
-      x[patient] = a
-      x[count + patient] = b
-      x[2 * count + patient] = c
+      var three = (x[patient], x[count + patient], x[2 * count + patient])
+      Self.jumpThree(&three, table: UnsafePointer(table), steps: steps, rate: rate)
+      x[patient] = three.0
+      x[count + patient] = three.1
+      x[2 * count + patient] = three.2
       return
     }
     withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * n) { buffer in
@@ -222,36 +207,45 @@ public final class PharmacokineticBatch {
     let volume = centralVolumesLiters[patient]
     let x = state.baseAddress!
     let table = jumps.baseAddress! + patient * levels * 12
-    var a = x[patient]
-    var b = x[count + patient]
-    var c = x[2 * count + patient]
+    var three = (x[patient], x[count + patient], x[2 * count + patient])
     for segment in 0..<segmentCount {
       let steps = segmentSteps[segment]
       precondition(steps >= 0 && steps < (1 << levels), "call prepareJumps for \(steps) steps")
-      let rate = segmentRates[segment]
       // The same products and sums, in the same order, as the n == 3 case
       // of `advance(patient:steps:infusionRateMilligramsPerHour:)`.
-      var remaining = steps
-      var matrix = UnsafePointer(table)
-      while remaining > 0 {
-        if remaining & 1 == 1 {
-          let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
-          let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
-          let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
-          a = nextA
-          b = nextB
-          c = nextC
-        }
-        remaining >>= 1
-        matrix += 12
-      }
-      let centralAmount = central == 0 ? a : (central == 1 ? b : c)
+      Self.jumpThree(&three, table: UnsafePointer(table), steps: steps, rate: segmentRates[segment])
+      let centralAmount = central == 0 ? three.0 : (central == 1 ? three.1 : three.2)
       centralConcentrations[segment] = centralAmount / volume
     }
 
-    x[patient] = a
-    x[count + patient] = b
-    x[2 * count + patient] = c
+    x[patient] = three.0
+    x[count + patient] = three.1
+    x[2 * count + patient] = three.2
+  }
+
+  /// Advances a three-component state by `steps` grid steps at `rate`
+  /// (mg/h): one stored jump (3x3 transition, then the input column) per
+  /// set bit of `steps`, from `table`, the patient's first jump level.
+  @inline(__always)
+  private static func jumpThree(
+    _ state: inout (Double, Double, Double), table: UnsafePointer<Double>, steps: Int, rate: Double
+  ) {
+    var (a, b, c) = state
+    var remaining = steps
+    var matrix = table
+    while remaining > 0 {
+      if remaining & 1 == 1 {
+        let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
+        let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
+        let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
+        a = nextA
+        b = nextB
+        c = nextC
+      }
+      remaining >>= 1
+      matrix += 12
+    }
+    state = (a, b, c)
   }
 
   private func storeJumps(of patient: Int) {
