@@ -53,6 +53,13 @@ public struct OutcomeTable: Sendable, Equatable {
     columns = Dictionary(uniqueKeysWithValues: columnNames.map { ($0, []) })
   }
 
+  /// Returns the table and leaves an empty one with the same columns in its
+  /// place.
+  public mutating func drain() -> OutcomeTable {
+    defer { self = OutcomeTable(columnNames: columnNames) }
+    return self
+  }
+
   /// Number of rows.
   public var rowCount: Int { columnNames.first.flatMap { columns[$0]?.count } ?? 0 }
 
@@ -62,7 +69,8 @@ public struct OutcomeTable: Sendable, Equatable {
   /// Appends one row given in `columnNames` order.
   /// - Precondition: `row.count == columnNames.count`.
   public mutating func appendRow(_ row: [Double]) {
-    precondition(row.count == columnNames.count, "row has \(row.count) of \(columnNames.count) values")
+    precondition(
+      row.count == columnNames.count, "row has \(row.count) of \(columnNames.count) values")
     for (name, value) in zip(columnNames, row) { columns[name]!.append(value) }
   }
 

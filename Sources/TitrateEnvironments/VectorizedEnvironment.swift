@@ -51,6 +51,12 @@ public struct EpisodeOutcomeTally: Sendable, Equatable {
 
   public init() {}
 
+  /// Returns the tally and leaves an empty one in its place.
+  public mutating func drain() -> EpisodeOutcomeTally {
+    defer { self = EpisodeOutcomeTally() }
+    return self
+  }
+
   public mutating func add(_ name: String, _ value: Double) {
     sums[name, default: 0] += value
   }

@@ -142,15 +142,9 @@ public final class GlucoseEnvironment: DosingEnvironment {
   /// The true blood glucose of every patient now, mg/dL.
   public var trueBloodGlucose: [Double] { patients.bloodGlucose }
 
-  public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {
-    defer { tally = EpisodeOutcomeTally() }
-    return tally
-  }
+  public func drainEpisodeOutcomes() -> EpisodeOutcomeTally { tally.drain() }
 
-  public func drainOutcomeTable() -> OutcomeTable {
-    defer { table = OutcomeTable(columnNames: table.columnNames) }
-    return table
-  }
+  public func drainOutcomeTable() -> OutcomeTable { table.drain() }
 
   // MARK: Episode start
 

@@ -147,15 +147,9 @@ public final class WarfarinEnvironment: DosingEnvironment {
       observe: observations, recordEnded: recordEndedEpisodes, restart: startEpisodes)
   }
 
-  public func drainEpisodeOutcomes() -> EpisodeOutcomeTally {
-    defer { tally = EpisodeOutcomeTally() }
-    return tally
-  }
+  public func drainEpisodeOutcomes() -> EpisodeOutcomeTally { tally.drain() }
 
-  public func drainOutcomeTable() -> OutcomeTable {
-    defer { table = OutcomeTable(columnNames: table.columnNames) }
-    return table
-  }
+  public func drainOutcomeTable() -> OutcomeTable { table.drain() }
 
   // MARK: Episode start
 
