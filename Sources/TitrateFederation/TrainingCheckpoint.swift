@@ -1,9 +1,10 @@
 import Foundation
 import TitrateCheckpoint
 import TitrateEnvironments
+import TitrateHashing
+import TitrateLinearAlgebra
 import TitratePolicy
 import TitrateRL
-import TitrateHashing
 
 /// Layout version of training checkpoints written by this program; see
 /// Docs/checkpoint-format.md.
@@ -36,6 +37,7 @@ enum CheckpointPath {
   static let environmentDefinition = "environment/definition"
   static let environmentSHA256 = "environment/sha256"
   static let round = "training/round"
+  static let blasKernel = "training/blas_kernel"
   static let actionSpace = "training/action_space"
   static let history = "metrics/history_jsonl"
   static let serverStep = "optimizer/server/step"
@@ -72,6 +74,7 @@ extension FederatedTrainer {
     contents.set(CheckpointPath.environmentDefinition, string: environment.definitionJSON)
     contents.set(CheckpointPath.environmentSHA256, string: environment.sha256)
     contents.set(CheckpointPath.round, shape: [], values: [Int64(completedRounds)])
+    contents.set(CheckpointPath.blasKernel, string: BLASKernel.name)
     if let costMultiplier {
       setMultiplier(costMultiplier, prefix: "training/lagrange", in: &contents)
     }
@@ -288,6 +291,9 @@ public struct TrainedPolicy {
   public var round: Int
   public var history: [RoundRecord]
   public var programVersion: String
+  /// The OpenBLAS kernel of the process that wrote the checkpoint. In
+  /// process training every site used it. Nil in older files.
+  public var blasKernel: String?
   let contents: CheckpointContents
 
   /// Checks that the network takes the observation rows that this
@@ -344,6 +350,9 @@ public struct TrainedPolicy {
           + "(the run's configured rounds); the file is damaged")
     }
     round = Int(storedRound)
+    blasKernel =
+      contents.paths.contains(CheckpointPath.blasKernel)
+      ? try contents.requireString(CheckpointPath.blasKernel) : nil
 
     let policyPaths = contents.paths.filter { $0.hasPrefix("policy/") || $0.hasPrefix("value/") }
     var tensors: [NamedTensor] = []

@@ -23,7 +23,8 @@ public func matrixProduct(
   let n = transposeB ? b.rows : b.columns
   precondition(k == kB, "matrixProduct inner dimensions differ: \(k) vs \(kB)")
   if c.rows != m || c.columns != n {
-    precondition(beta == 0, "matrixProduct accumulate needs c of \(m)x\(n), got \(c.rows)x\(c.columns)")
+    precondition(
+      beta == 0, "matrixProduct accumulate needs c of \(m)x\(n), got \(c.rows)x\(c.columns)")
     c.reshape(rows: m, columns: n)
   }
   a.values.withUnsafeBufferPointer { aBuffer in
@@ -185,4 +186,15 @@ public enum BLASThreads {
     precondition(count >= 1, "BLAS thread count must be at least 1, got \(count)")
     openblas_set_num_threads(Int32(count))
   }
+}
+
+/// The matrix kernel that OpenBLAS chose for this CPU at load time.
+///
+/// Products round differently from one kernel to another, so a seeded run
+/// repeats bit for bit only under the same kernel. OpenBLAS reads the
+/// environment variable `OPENBLAS_CORETYPE` at load time to pin it.
+public enum BLASKernel {
+  /// The kernel's name as OpenBLAS reports it (for example `Zen` or
+  /// `Haswell`). Calls `openblas_get_corename`.
+  public static var name: String { String(cString: openblas_get_corename()) }
 }

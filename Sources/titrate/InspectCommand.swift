@@ -1,6 +1,7 @@
 import Foundation
 import TitrateCheckpoint
 import TitrateFederation
+import TitrateLinearAlgebra
 
 /// `titrate inspect CHECKPOINT`: what a checkpoint holds.
 enum InspectCommand {
@@ -36,6 +37,8 @@ enum InspectCommand {
       "  environment \(policy.environment.name), definition sha256 \(policy.environment.sha256)")
     print(
       "  rounds completed \(policy.round) of \(configuration.rounds), seed \(configuration.seed)")
+    print(
+      "  OpenBLAS kernel \(policy.blasKernel ?? "not recorded"), this machine's \(BLASKernel.name)")
     print(
       "  sites: "
         + configuration.sites.map {

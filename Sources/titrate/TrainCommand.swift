@@ -2,6 +2,7 @@ import Foundation
 import TitrateCheckpoint
 import TitrateEnvironments
 import TitrateFederation
+import TitrateLinearAlgebra
 import TitratePolicy
 import TitrateRL
 
@@ -245,6 +246,12 @@ enum TrainCommand {
       }
       if !quiet {
         print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
+      }
+      if let stored = policy.blasKernel, stored != BLASKernel.name {
+        printError(
+          "titrate train: warning: \(resumePath) was trained with OpenBLAS's \(stored) kernel and "
+            + "this machine uses \(BLASKernel.name), so the resumed rounds will not repeat bit "
+            + "for bit those of an uninterrupted run; set OPENBLAS_CORETYPE=\(stored) to match")
       }
     } else {
       let environmentArgument = try parsed.requiredString("environment")

@@ -22,10 +22,13 @@ import Testing
     return repositoryRoot.appendingPathComponent(".build/debug/titrate")
   }
 
-  func titrate(_ arguments: [String]) throws -> Run {
+  func titrate(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
     let process = Process()
     process.executableURL = Self.executable
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = Self.repositoryRoot
     let output = Pipe()
     let errors = Pipe()
@@ -445,6 +448,34 @@ import Testing
         "--cohort", "elderly_renal=\(cohort.path)",
       ])
     #expect(resumed.status == 0, "\(resumed.errors)")
+  }
+
+  @Test func blasKernelIsStoredAndCompared() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("run.h5").path
+    // Prescott is OpenBLAS's SSE3 kernel, which every x86-64 CPU can run.
+    let pinned = ["OPENBLAS_CORETYPE": "Prescott"]
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--output", run, "--quiet"]
+        + Self.tinyTraining, environment: pinned)
+    #expect(first.status == 0, "\(first.errors)")
+    let inspected = try titrate(["inspect", run], environment: pinned)
+    #expect(inspected.output.contains("OpenBLAS kernel Prescott, this machine's Prescott"))
+
+    let unpinned = try titrate(["inspect", run])
+    let resumed = try titrate(["train", "--resume", run, "--output", run, "--quiet"])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    if unpinned.output.contains("this machine's Prescott") {
+      #expect(!resumed.errors.contains("warning"))
+    } else {
+      #expect(resumed.errors.contains("was trained with OpenBLAS's Prescott kernel"))
+      #expect(resumed.errors.contains("set OPENBLAS_CORETYPE=Prescott to match"))
+    }
+
+    // Files written before the kernel was stored say so.
+    let shipped = try titrate(["inspect", "Checkpoints/vancomycin-4site.h5"])
+    #expect(shipped.output.contains("OpenBLAS kernel not recorded"))
   }
 
   @Test func pauseAfterOutsideTheRunIsRejected() throws {
