@@ -109,6 +109,12 @@ enum BenchCommand {
       print(
         "evaluation: \(population) patients, 2x64 tanh policy, \(threads) worker thread(s), median of \(repeats), \(KernelLevel.selected.rawValue) element-wise kernels"
       )
+      if definition.bayesianEstimate != nil {
+        print(
+          "(the environment refits each patient's MAP estimate after every interval with levels, "
+            + "which dominates its time; Docs/benchmarks.md measures a copy without the "
+            + "bayesianEstimate section, as `make bench` does)")
+      }
       print(
         "patients     reset (s)   episode (s)   policy (s)   environment (s)   patient-decisions/s   peak RSS (MiB)"
       )

@@ -478,6 +478,20 @@ import Testing
     #expect(shipped.output.contains("OpenBLAS kernel not recorded"))
   }
 
+  @Test func benchNotesTheMAPEstimate() throws {
+    let arguments = ["bench", "--patients", "200", "--training-steps", "0", "--repeats", "1"]
+    let table = try titrate(arguments)
+    #expect(table.status == 0, "\(table.errors)")
+    #expect(table.output.contains("refits each patient's MAP estimate"))
+    // JSON output stays one object per line, without the note.
+    let json = try titrate(arguments + ["--json"])
+    #expect(json.status == 0, "\(json.errors)")
+    #expect(!json.output.contains("MAP estimate"))
+    for line in json.output.split(separator: "\n") {
+      #expect(throws: Never.self) { try JSONSerialization.jsonObject(with: Data(line.utf8)) }
+    }
+  }
+
   @Test func pauseAfterOutsideTheRunIsRejected() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
