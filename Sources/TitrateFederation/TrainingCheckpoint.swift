@@ -291,8 +291,8 @@ public struct TrainedPolicy {
   public var round: Int
   public var history: [RoundRecord]
   public var programVersion: String
-  /// The OpenBLAS kernel of the process that wrote the checkpoint. In
-  /// process training every site used it. Nil in older files.
+  /// The OpenBLAS kernel of the process that wrote the checkpoint. Under
+  /// in-process training every site used it. Nil in older files.
   public var blasKernel: String?
   let contents: CheckpointContents
 

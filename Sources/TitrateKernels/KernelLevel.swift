@@ -35,11 +35,23 @@ public enum KernelLevel: String, Sendable, CaseIterable {
     "fsgsbase", "rdrand",
   ]
 
+  /// The value of the override variable for this process, nil when unset.
+  static let processOverride: String? = getenv(overrideVariable).map { String(cString: $0) }
+
+  /// The CPU flags of this machine, read once from `/proc/cpuinfo`.
+  static let processCPUFlags = currentCPUFlags()
+
   /// The level used by this process: the override variable when set,
   /// otherwise the widest level the CPU supports. Read once.
   public static let selected: KernelLevel = select(
-    override: getenv(overrideVariable).map { String(cString: $0) },
-    cpuFlags: currentCPUFlags())
+    override: processOverride, cpuFlags: processCPUFlags)
+
+  /// The warning for this process's override value, nil when the variable
+  /// is unset or granted. Reads the CPU flags only when the variable is set.
+  public static var processOverrideWarning: String? {
+    guard let processOverride else { return nil }
+    return overrideWarning(override: processOverride, cpuFlags: processCPUFlags)
+  }
 
   /// Returns whether code of `level` can run on a CPU with `cpuFlags`
   /// (`/proc/cpuinfo` names). Always true for `portable`.

@@ -211,8 +211,6 @@ public final class PharmacokineticBatch {
     for segment in 0..<segmentCount {
       let steps = segmentSteps[segment]
       precondition(steps >= 0 && steps < (1 << levels), "call prepareJumps for \(steps) steps")
-      // The same products and sums, in the same order, as the n == 3 case
-      // of `advance(patient:steps:infusionRateMilligramsPerHour:)`.
       Self.jumpThree(&three, table: UnsafePointer(table), steps: steps, rate: segmentRates[segment])
       let centralAmount = central == 0 ? three.0 : (central == 1 ? three.1 : three.2)
       centralConcentrations[segment] = centralAmount / volume

@@ -55,10 +55,7 @@ guard let command = arguments.first else {
   print(topLevelHelp)
   exit(ExitCode.usage.rawValue)
 }
-if let warning = KernelLevel.overrideWarning(
-  override: ProcessInfo.processInfo.environment[KernelLevel.overrideVariable],
-  cpuFlags: KernelLevel.currentCPUFlags())
-{
+if let warning = KernelLevel.processOverrideWarning {
   printError("titrate: warning: \(warning)")
 }
 // Under --transport mpi every rank reports its own error, ranks other than

@@ -43,6 +43,13 @@ import Testing
       errors: String(decoding: errorData, as: UTF8.self))
   }
 
+  /// Returns the shipped vancomycin definition as a JSON object tree, for
+  /// tests that write an edited copy.
+  static func shippedVancomycinTree() throws -> [String: Any] {
+    let source = repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    return try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
+  }
+
   func temporaryFolder() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "titrate-cli-\(UUID().uuidString)")
@@ -473,7 +480,7 @@ import Testing
       #expect(resumed.errors.contains("set OPENBLAS_CORETYPE=Prescott to match"))
     }
 
-    // Files written before the kernel was stored say so.
+    // Inspect reports files written before the kernel was stored.
     let shipped = try titrate(["inspect", "Checkpoints/vancomycin-4site.h5"])
     #expect(shipped.output.contains("OpenBLAS kernel not recorded"))
   }
@@ -707,9 +714,7 @@ import Testing
   @Test func edgePatientsNeedTheirSection() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let source = Self.repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
-    var tree =
-      try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
+    var tree = try Self.shippedVancomycinTree()
     tree.removeValue(forKey: "edgeCovariates")
     let file = folder.appendingPathComponent("plain.json")
     try JSONSerialization.data(withJSONObject: tree).write(to: file)
@@ -806,9 +811,7 @@ import Testing
   @Test func environmentsShowsSiteMeasurementError() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let shipped = Self.repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
-    var tree =
-      try JSONSerialization.jsonObject(with: Data(contentsOf: shipped)) as! [String: Any]
+    var tree = try Self.shippedVancomycinTree()
     var populations = tree["populations"] as! [String: Any]
     var icu = populations["icu_arc"] as! [String: Any]
     icu["measurementError"] = ["additiveMilligramsPerLiter": 1.5, "proportional": 0.08]

@@ -4,7 +4,8 @@ import TitratePKPD
 
 @testable import TitrateEnvironments
 
-/// A site's own `measurementError` in place of its model's residual error.
+/// Tests of a site's `measurementError`, which replaces its model's
+/// residual error.
 @Suite struct MeasurementErrorTests {
   /// Returns the shipped definition with icu_arc's levels measured with
   /// `error` (the models keep their published residual error).

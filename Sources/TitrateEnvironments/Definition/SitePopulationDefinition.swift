@@ -20,7 +20,7 @@ public struct SitePopulationDefinition: Codable, Sendable, Equatable {
   public var intensiveCareFraction: Double?
   /// Error of every level measured at this site (its assay and sampling),
   /// in place of the true model's published residual error, which also
-  /// holds that model's misfit. The site's MAP estimate uses it as its
+  /// includes that model's misfit. The site's MAP estimate uses it as its
   /// error model too. Nil keeps the model's residual error.
   public var measurementError: ResidualErrorDefinition?
 }
