@@ -298,11 +298,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
 
   /// Draws new patients and starts an episode for all of them.
   private func startEpisodes() {
-    var newPatients: [VirtualPatient] = []
-    newPatients.reserveCapacity(batchSize)
-    for _ in 0..<batchSize {
-      newPatients.append(sampler.samplePatient(using: &patientGenerator))
-    }
+    let newPatients = sampler.samplePatients(count: batchSize, using: &patientGenerator)
     install(newPatients)
   }
 

@@ -195,11 +195,7 @@ public final class LinearEnvironment: DosingEnvironment {
   // MARK: Episode start
 
   func startEpisodes() {
-    var newPatients: [LinearPatient] = []
-    newPatients.reserveCapacity(batchSize)
-    for _ in 0..<batchSize {
-      newPatients.append(sampler.samplePatient(using: &patientGenerator))
-    }
+    let newPatients = sampler.samplePatients(count: batchSize, using: &patientGenerator)
     do {
       try install(newPatients)
     } catch {

@@ -159,11 +159,7 @@ public final class PropofolEnvironment: DosingEnvironment {
   // MARK: Episode start
 
   private func startEpisodes() {
-    var newPatients: [PropofolPatient] = []
-    newPatients.reserveCapacity(batchSize)
-    for _ in 0..<batchSize {
-      newPatients.append(sampler.samplePatient(using: &patientGenerator))
-    }
+    let newPatients = sampler.samplePatients(count: batchSize, using: &patientGenerator)
     install(newPatients)
   }
 

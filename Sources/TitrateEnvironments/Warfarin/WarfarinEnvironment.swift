@@ -154,11 +154,7 @@ public final class WarfarinEnvironment: DosingEnvironment {
   // MARK: Episode start
 
   private func startEpisodes() {
-    var newPatients: [WarfarinPatient] = []
-    newPatients.reserveCapacity(batchSize)
-    for _ in 0..<batchSize {
-      newPatients.append(sampler.samplePatient(using: &patientGenerator))
-    }
+    let newPatients = sampler.samplePatients(count: batchSize, using: &patientGenerator)
     install(newPatients)
   }
 
