@@ -58,10 +58,25 @@ public struct CompartmentalStructure: Hashable, Sendable, CustomStringConvertibl
   /// with first-order absorption, otherwise the central compartment.
   public var inputComponent: StateComponent { hasDepot ? .depot : .central }
 
+  /// The number of state components, `components.count`.
+  public var componentCount: Int {
+    (hasDepot ? 1 : 0) + 1 + peripheralCount + (hasEffectSite ? 1 : 0) + 1
+  }
+
   /// Returns the position of `component` in the state vector, or nil when
-  /// the structure lacks it.
+  /// the structure lacks it. Computed from the layout of `components`
+  /// without building that array, since model construction asks for
+  /// positions once per matrix entry and patient.
   public func index(of component: StateComponent) -> Int? {
-    components.firstIndex(of: component)
+    let central = hasDepot ? 1 : 0
+    switch component {
+    case .depot: return hasDepot ? 0 : nil
+    case .central: return central
+    case .peripheral(let index):
+      return index >= 0 && index < peripheralCount ? central + 1 + index : nil
+    case .effectSite: return hasEffectSite ? central + 1 + peripheralCount : nil
+    case .centralAUC: return componentCount - 1
+    }
   }
 
   public var description: String {
@@ -87,7 +102,7 @@ public struct LinearCompartmentModel: Sendable, Equatable {
   /// The state layout.
   public let structure: CompartmentalStructure
   /// The number of state components (rows of A).
-  public var dimension: Int { structure.components.count }
+  public var dimension: Int { structure.componentCount }
   /// System matrix A, row-major, `dimension x dimension`, 1/h (rows of Ce
   /// and AUC carry 1/L factors where they read the central amount).
   public let systemMatrix: [Double]
@@ -102,7 +117,7 @@ public struct LinearCompartmentModel: Sendable, Equatable {
     self.parameters = parameters
     let structure = CompartmentalStructure(parameters)
     self.structure = structure
-    let n = structure.components.count
+    let n = structure.componentCount
     var a = [Double](repeating: 0, count: n * n)
     func set(_ row: StateComponent, _ column: StateComponent, _ value: Double) {
       a[structure.index(of: row)! * n + structure.index(of: column)!] += value

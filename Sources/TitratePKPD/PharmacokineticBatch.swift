@@ -68,7 +68,7 @@ public final class PharmacokineticBatch {
     self.stepHours = stepHours
     self.structure = structure
     self.parameters = parameters
-    dimension = structure.components.count
+    dimension = structure.componentCount
     centralIndex = structure.index(of: .central)!
     aucIndex = structure.index(of: .centralAUC)!
     let count = parameters.count

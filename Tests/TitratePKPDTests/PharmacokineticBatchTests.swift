@@ -230,6 +230,36 @@ import Testing
     #expect(iv.inputColumn == [1, 0, 0])
   }
 
+  @Test func componentPositionsMatchTheLayoutForEveryStructure() {
+    // `index(of:)` computes positions arithmetically; the oracle is the
+    // position in the `components` array, for all 12 structures, and nil
+    // for every component a structure lacks.
+    let every: [StateComponent] = [
+      .depot, .central, .peripheral(-1), .peripheral(0), .peripheral(1), .peripheral(2),
+      .effectSite, .centralAUC,
+    ]
+    for peripheralCount in 0...2 {
+      for hasDepot in [false, true] {
+        for hasEffectSite in [false, true] {
+          let parameters = CompartmentalParameters(
+            clearanceLitersPerHour: 1, centralVolumeLiters: 1,
+            intercompartmentalClearancesLitersPerHour: Array(repeating: 1, count: peripheralCount),
+            peripheralVolumesLiters: Array(repeating: 1, count: peripheralCount),
+            absorptionRatePerHour: hasDepot ? 1 : nil,
+            effectSiteRatePerHour: hasEffectSite ? 1 : nil)
+          let structure = CompartmentalStructure(parameters)
+          let layout = structure.components
+          #expect(structure.componentCount == layout.count)
+          for component in every {
+            #expect(
+              structure.index(of: component) == layout.firstIndex(of: component),
+              "\(component) in \(structure)")
+          }
+        }
+      }
+    }
+  }
+
   @Test func massBalanceWithoutElimination() throws {
     // Over the amount rows, the central column of A sums to -CL/V1 and the
     // peripheral column to 0: distribution moves drug, only CL removes it.
