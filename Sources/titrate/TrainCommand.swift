@@ -251,7 +251,9 @@ enum TrainCommand {
         printError(
           "titrate train: warning: \(resumePath) was trained with OpenBLAS's \(stored) kernel and "
             + "this machine uses \(BLASKernel.name), so the resumed rounds will not repeat bit "
-            + "for bit those of an uninterrupted run; set OPENBLAS_CORETYPE=\(stored) to match")
+            + "for bit those of an uninterrupted run; set OPENBLAS_CORETYPE=\(stored) to use the "
+            + "same kernel, which keeps the first rounds equal (other differences between machines, "
+            + "such as glibc's math routines, can still make later rounds drift)")
       }
     } else {
       let environmentArgument = try parsed.requiredString("environment")

@@ -477,7 +477,7 @@ import Testing
       #expect(!resumed.errors.contains("warning"))
     } else {
       #expect(resumed.errors.contains("was trained with OpenBLAS's Prescott kernel"))
-      #expect(resumed.errors.contains("set OPENBLAS_CORETYPE=Prescott to match"))
+      #expect(resumed.errors.contains("set OPENBLAS_CORETYPE=Prescott to use the same kernel"))
     }
 
     // Inspect reports files written before the kernel was stored.
