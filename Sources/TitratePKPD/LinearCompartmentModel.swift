@@ -65,7 +65,7 @@ public struct CompartmentalStructure: Hashable, Sendable, CustomStringConvertibl
 
   /// Returns the position of `component` in the state vector, or nil when
   /// the structure lacks it. Computed from the layout of `components`
-  /// without building that array, since model construction asks for
+  /// without building that array, because model construction looks up
   /// positions once per matrix entry and patient.
   public func index(of component: StateComponent) -> Int? {
     let central = hasDepot ? 1 : 0
