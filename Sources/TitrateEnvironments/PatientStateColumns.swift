@@ -6,6 +6,8 @@ final class PatientStateColumns {
   enum Column: Int, CaseIterable {
     case ageYears, weightKilograms, female, serumCreatinine, creatinineClearance, haemodialysis
     case intensiveCare
+    /// The true PK parameters CL (L/h) and V1 (L), for the outcome table.
+    case clearanceLitersPerHour, centralVolumeLiters
     case infusionRate, infusionSteps, peakStep
     case troughMeasured, troughAvailable, troughTimeHours
     case peakMeasured, peakAvailable, peakTimeHours
@@ -15,7 +17,6 @@ final class PatientStateColumns {
     case episodeReturn, episodeCost
     case rounded, clampedToSingleMaximum, clampedToDailyMaximum, nonFinite, negative
     case measurementsReportedAsZero, shieldReductions, shieldWithoutSafeDose
-    case concentration, rateScratch, peakConcentrationScratch, troughConcentrationScratch
   }
 
   let patientCount: Int

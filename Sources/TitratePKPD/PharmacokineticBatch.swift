@@ -394,6 +394,13 @@ public final class PharmacokineticBatch {
     for p in 0..<patientCount { buffer[p] = state[offset + p] / centralVolumesLiters[p] }
   }
 
+  /// Returns one patient's area under the central concentration curve
+  /// since the last reset, mg*h/L.
+  @inline(__always)
+  public func centralAUC(patient: Int) -> Double {
+    state[aucIndex * patientCount + patient]
+  }
+
   /// Returns each patient's area under the central concentration curve
   /// since the last reset, mg*h/L.
   public func centralAUC() -> [Double] {
