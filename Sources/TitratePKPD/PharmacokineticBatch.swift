@@ -251,18 +251,17 @@ public final class PharmacokineticBatch {
   ) {
     var (a, b, c) = state
     var remaining = steps
-    var matrix = table
-    while remaining > 0 {
-      if remaining & 1 == 1 {
-        let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
-        let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
-        let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
-        a = nextA
-        b = nextB
-        c = nextC
-      }
-      remaining >>= 1
-      matrix += 12
+    // One jump per set bit, lowest first; a loop over the set bits alone
+    // measured faster than one over every bit with a test of each.
+    while remaining != 0 {
+      let matrix = table + remaining.trailingZeroBitCount * 12
+      let nextA = matrix[9] * rate + matrix[0] * a + matrix[1] * b + matrix[2] * c
+      let nextB = matrix[10] * rate + matrix[3] * a + matrix[4] * b + matrix[5] * c
+      let nextC = matrix[11] * rate + matrix[6] * a + matrix[7] * b + matrix[8] * c
+      a = nextA
+      b = nextB
+      c = nextC
+      remaining &= remaining - 1
     }
     state = (a, b, c)
   }
@@ -277,18 +276,16 @@ public final class PharmacokineticBatch {
     let one = 1.0
     var (a, b, c) = state
     var remaining = steps
-    var matrix = table
-    while remaining > 0 {
-      if remaining & 1 == 1 {
-        let nextA = matrix[6] * rate + matrix[0] * a + matrix[1] * b + zero * c
-        let nextB = matrix[7] * rate + matrix[2] * a + matrix[3] * b + zero * c
-        let nextC = matrix[8] * rate + matrix[4] * a + matrix[5] * b + one * c
-        a = nextA
-        b = nextB
-        c = nextC
-      }
-      remaining >>= 1
-      matrix += 9
+    // One jump per set bit, lowest first, as in `jumpThree`.
+    while remaining != 0 {
+      let matrix = table + remaining.trailingZeroBitCount * 9
+      let nextA = matrix[6] * rate + matrix[0] * a + matrix[1] * b + zero * c
+      let nextB = matrix[7] * rate + matrix[2] * a + matrix[3] * b + zero * c
+      let nextC = matrix[8] * rate + matrix[4] * a + matrix[5] * b + one * c
+      a = nextA
+      b = nextB
+      c = nextC
+      remaining &= remaining - 1
     }
     state = (a, b, c)
   }
