@@ -440,7 +440,98 @@ extension VancomycinEnvironment {
           ? VancomycinObservation.count : VancomycinObservation.countWithBayesianEstimate),
       "observation width \(width) does not match the entries written")
 
-    for p in patients {
+    // Four patients at a time with vector conversions: entry k of the four
+    // rows is one vector, and each four entries of the four rows are
+    // transposed into four row pieces. Each value is converted as in the
+    // loop for single rows below.
+    // Entries 0 to 20 in index order, then the care setting last.
+    precondition(
+      VancomycinObservation.hoursSincePreviousPeak == 20, "observation layout changed")
+    let nowVector = SIMD4<Double>(repeating: now)
+    @inline(__always) func load(_ column: UnsafePointer<Double>, _ p: Int) -> SIMD4<Double> {
+      UnsafeRawPointer(column + p).loadUnaligned(as: SIMD4<Double>.self)
+    }
+    @inline(__always) func float(_ column: UnsafePointer<Double>, _ p: Int) -> SIMD4<Float> {
+      SIMD4<Float>(load(column, p))
+    }
+    /// Hours since each level was drawn, 0 where none is available.
+    @inline(__always) func hoursSince(
+      _ time: UnsafePointer<Double>, available: UnsafePointer<Double>, _ p: Int
+    ) -> SIMD4<Float> {
+      SIMD4<Float>(
+        (nowVector - load(time, p)).replacing(with: 0, where: .!(load(available, p) .> 0)))
+    }
+    let vectorEnd = patients.lowerBound + patients.count / 4 * 4
+    withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 21) { entryBuffer in
+      let entries = entryBuffer.baseAddress!
+      entries.initialize(repeating: .zero, count: 21)
+      for p in stride(from: patients.lowerBound, to: vectorEnd, by: 4) {
+        entries[VancomycinObservation.ageYears] = float(age, p)
+        entries[VancomycinObservation.weightKilograms] = float(weight, p)
+        entries[VancomycinObservation.female] = float(female, p)
+        entries[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] = float(creatinine, p)
+        entries[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
+          float(creatinineClearance, p)
+        entries[VancomycinObservation.haemodialysis] = float(haemodialysis, p)
+        entries[VancomycinObservation.hoursSinceStart] = SIMD4(repeating: Float(now))
+        entries[VancomycinObservation.previousDoseMilligrams] = float(history, p)
+        entries[VancomycinObservation.secondPreviousDoseMilligrams] = float(history + count, p)
+        entries[VancomycinObservation.troughMilligramsPerLiter] = float(trough.measured, p)
+        entries[VancomycinObservation.troughAvailable] = float(trough.available, p)
+        entries[VancomycinObservation.hoursSinceTrough] = hoursSince(
+          trough.timeHours, available: trough.available, p)
+        entries[VancomycinObservation.peakMilligramsPerLiter] = float(peak.measured, p)
+        entries[VancomycinObservation.peakAvailable] = float(peak.available, p)
+        entries[VancomycinObservation.hoursSincePeak] = hoursSince(
+          peak.timeHours, available: peak.available, p)
+        entries[VancomycinObservation.previousTroughMilligramsPerLiter] =
+          float(trough.previousMeasured, p)
+        entries[VancomycinObservation.previousTroughAvailable] = float(
+          trough.previousAvailable, p)
+        entries[VancomycinObservation.hoursSincePreviousTrough] = hoursSince(
+          trough.previousTimeHours, available: trough.previousAvailable, p)
+        entries[VancomycinObservation.previousPeakMilligramsPerLiter] =
+          float(peak.previousMeasured, p)
+        entries[VancomycinObservation.previousPeakAvailable] = float(peak.previousAvailable, p)
+        entries[VancomycinObservation.hoursSincePreviousPeak] = hoursSince(
+          peak.previousTimeHours, available: peak.previousAvailable, p)
+        let careSetting = float(intensiveCare, p)
+
+        let first = rows + p * width
+        let rowBytes = width * MemoryLayout<Float>.stride
+        for piece in 0..<5 {
+          // Entries 4 piece ... 4 piece + 3 of the four rows.
+          let (a, b, c, d) = (
+            entries[4 * piece], entries[4 * piece + 1], entries[4 * piece + 2],
+            entries[4 * piece + 3]
+          )
+          let abLow = SIMD4(lowHalf: a.lowHalf, highHalf: b.lowHalf)
+          let cdLow = SIMD4(lowHalf: c.lowHalf, highHalf: d.lowHalf)
+          let abHigh = SIMD4(lowHalf: a.highHalf, highHalf: b.highHalf)
+          let cdHigh = SIMD4(lowHalf: c.highHalf, highHalf: d.highHalf)
+          let target = UnsafeMutableRawPointer(first + 4 * piece)
+          target.storeBytes(
+            of: SIMD4(lowHalf: abLow.evenHalf, highHalf: cdLow.evenHalf), as: SIMD4<Float>.self)
+          target.storeBytes(
+            of: SIMD4(lowHalf: abLow.oddHalf, highHalf: cdLow.oddHalf), toByteOffset: rowBytes,
+            as: SIMD4<Float>.self)
+          target.storeBytes(
+            of: SIMD4(lowHalf: abHigh.evenHalf, highHalf: cdHigh.evenHalf),
+            toByteOffset: 2 * rowBytes, as: SIMD4<Float>.self)
+          target.storeBytes(
+            of: SIMD4(lowHalf: abHigh.oddHalf, highHalf: cdHigh.oddHalf),
+            toByteOffset: 3 * rowBytes, as: SIMD4<Float>.self)
+        }
+        let lastLevel = entries[VancomycinObservation.hoursSincePreviousPeak]
+        for row in 0..<4 {
+          first[row * width + VancomycinObservation.hoursSincePreviousPeak] = lastLevel[row]
+          first[row * width + intensiveCareEntry] = careSetting[row]
+        }
+      }
+    }
+
+    var p = vectorEnd
+    while p < patients.upperBound {
       let row = rows + p * width
       row[VancomycinObservation.ageYears] = Float(age[p])
       row[VancomycinObservation.weightKilograms] = Float(weight[p])
@@ -472,6 +563,7 @@ extension VancomycinEnvironment {
       row[VancomycinObservation.previousPeakAvailable] = Float(peak.previousAvailable[p])
       row[VancomycinObservation.hoursSincePreviousPeak] =
         peak.previousAvailable[p] > 0 ? Float(now - peak.previousTimeHours[p]) : 0
+      p += 1
     }
   }
 }
