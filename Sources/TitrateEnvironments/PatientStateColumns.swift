@@ -8,7 +8,6 @@ final class PatientStateColumns {
     case intensiveCare
     /// The true PK parameters CL (L/h) and V1 (L), for the outcome table.
     case clearanceLitersPerHour, centralVolumeLiters
-    case infusionRate, infusionSteps, peakStep
     case troughMeasured, troughAvailable, troughTimeHours
     case peakMeasured, peakAvailable, peakTimeHours
     case previousTroughMeasured, previousTroughAvailable, previousTroughTimeHours
@@ -75,7 +74,7 @@ final class PatientStateColumns {
 
   /// Clears everything that belongs to an episode (not the covariates).
   func clearEpisodeState() {
-    let first = Column.infusionRate.rawValue * patientCount
+    let first = Column.troughMeasured.rawValue * patientCount
     for index in first..<storage.count { storage[index] = 0 }
     dayAUC.update(repeating: 0)
     recentDoses.update(repeating: 0)

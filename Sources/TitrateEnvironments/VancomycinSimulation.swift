@@ -47,7 +47,7 @@ extension VancomycinEnvironment {
     defer { scratch.deallocate() }
     for blockStart in stride(from: 0, to: count, by: blockSize) {
       let block = blockStart..<min(blockStart + blockSize, count)
-      administerDoses(actions, patients: block, memo: memo)
+      administerDoses(actions, patients: block, memo: memo, scratch: scratch)
       simulateInterval(patients: block, scratch: scratch)
       scoreTroughs(patients: block, ends: scratch.ends, rewards: rewards, costs: costs)
       if let endedDay { scoreDay(endedDay, patients: block, rewards: rewards, costs: costs) }
@@ -60,31 +60,41 @@ extension VancomycinEnvironment {
   /// Buffers of one block of `simulateInterval`, indexed by the patient's
   /// offset in the block.
   struct IntervalScratch {
+    /// Each dose's infusion: grid steps (0 for no dose), rate in mg/h, and
+    /// the grid step of the peak draw (-1 for no dose).
+    let infusionSteps: UnsafeMutablePointer<Int>
+    let infusionRates: UnsafeMutablePointer<Double>
+    let peakSteps: UnsafeMutablePointer<Double>
     /// True peak, trough and end-of-interval concentrations.
     let peaks: UnsafeMutablePointer<Double>
     let troughs: UnsafeMutablePointer<Double>
     let ends: UnsafeMutablePointer<Double>
 
     init(blockSize: Int) {
-      peaks = .allocate(capacity: 3 * blockSize)
+      infusionSteps = .allocate(capacity: blockSize)
+      infusionRates = .allocate(capacity: 5 * blockSize)
+      peakSteps = infusionRates + blockSize
+      peaks = peakSteps + blockSize
       troughs = peaks + blockSize
       ends = troughs + blockSize
     }
 
-    func deallocate() { peaks.deallocate() }
+    func deallocate() {
+      infusionSteps.deallocate()
+      infusionRates.deallocate()
+    }
   }
 
   /// Turns the block's actions into delivered doses and starts their
   /// infusions.
   private func administerDoses(
-    _ actions: UnsafeBufferPointer<Float>, patients: Range<Int>, memo: DoseMemo
+    _ actions: UnsafeBufferPointer<Float>, patients: Range<Int>, memo: DoseMemo,
+    scratch: IntervalScratch
   ) {
     let gridHours = rules.simulationStepHours
     let levelMilligrams = rules.doseLevelStepMilligrams
     let discrete = actionMode == .discreteLevels
-    let rate = state.pointer(.infusionRate)
-    let infusionSteps = state.pointer(.infusionSteps)
-    let peakStep = state.pointer(.peakStep)
+    let first = patients.lowerBound
     let totalDose = state.pointer(.totalDose)
     let counters: [(DoseInterventions, UnsafeMutablePointer<Double>)] = [
       (.rounded, state.pointer(.rounded)),
@@ -126,9 +136,9 @@ extension VancomycinEnvironment {
       doseByDecision[p] = dose
 
       let infusion = memo.infusion(dose)
-      infusionSteps[p] = Double(infusion.steps)
-      rate[p] = infusion.rate
-      peakStep[p] = infusion.peakStep
+      scratch.infusionSteps[p - first] = infusion.steps
+      scratch.infusionRates[p - first] = infusion.rate
+      scratch.peakSteps[p - first] = infusion.peakStep
       bayesianEstimate?.estimator.addInfusion(
         patient: p, startHours: startHours, durationHours: Double(infusion.steps) * gridHours,
         doseMilligrams: dose)
@@ -152,10 +162,10 @@ extension VancomycinEnvironment {
       decisionIndex + 2 >= schedule.firstTroughBeforeDoseNumber
       && decisionIndex + 1 < rules.decisionsPerEpisode
 
-    let rate = state.pointer(.infusionRate)
-    let infusionSteps = state.pointer(.infusionSteps)
-    let peakStep = state.pointer(.peakStep)
     let first = patients.lowerBound
+    let rate = scratch.infusionRates
+    let infusionSteps = scratch.infusionSteps
+    let peakStep = scratch.peakSteps
     // Events per patient at most.
     let eventCapacity = 4
     let peaks = scratch.peaks
@@ -183,7 +193,7 @@ extension VancomycinEnvironment {
         let segmentRates = doubles.baseAddress!
         let concentrations = segmentRates + eventCapacity
         for p in patients {
-          let infusionEnd = Int(infusionSteps[p])
+          let infusionEnd = infusionSteps[p - first]
           var eventCount = 0
           func insert(_ step: Int, _ kind: Int) {
             // Insertion into the sorted list; at most four entries. An
@@ -201,14 +211,15 @@ extension VancomycinEnvironment {
           }
           if infusionEnd > 0 { insert(infusionEnd, 0) }
           // A peak due after the next decision is not drawn (as before).
-          if peakStep[p] > 0 && Int(peakStep[p]) <= decisionSteps { insert(Int(peakStep[p]), 1) }
+          let peak = peakStep[p - first]
+          if peak > 0 && Int(peak) <= decisionSteps { insert(Int(peak), 1) }
           if drawsTrough { insert(troughStep, 2) }
           insert(decisionSteps, 3)
 
           var position = 0
           for index in 0..<eventCount {
             segmentSteps[index] = eventSteps[index] - position
-            segmentRates[index] = position < infusionEnd ? rate[p] : 0
+            segmentRates[index] = position < infusionEnd ? rate[p - first] : 0
             position = eventSteps[index]
           }
           batch.advance(
@@ -226,7 +237,7 @@ extension VancomycinEnvironment {
     }
 
     recordLevels(
-      patients: patients, peakConcentrations: peaks,
+      patients: patients, peakSteps: peakStep, peakConcentrations: peaks,
       troughConcentrations: drawsTrough ? troughs : nil,
       troughTimeHours: startHours + Double(troughStep) * gridHours)
   }
@@ -242,13 +253,13 @@ extension VancomycinEnvironment {
   /// additive). A slot without a level still uses its draws, so the draws
   /// depend neither on the block size nor on the doses.
   private func recordLevels(
-    patients: Range<Int>, peakConcentrations: UnsafeMutablePointer<Double>,
+    patients: Range<Int>, peakSteps peakStep: UnsafePointer<Double>,
+    peakConcentrations: UnsafeMutablePointer<Double>,
     troughConcentrations: UnsafeMutablePointer<Double>?, troughTimeHours: Double
   ) {
     let gridHours = rules.simulationStepHours
     let stepsPerDecision = Double(rules.stepsPerDecision)
     let startHours = hoursSinceStart
-    let peakStep = state.pointer(.peakStep)
     let reportedAsZero = state.pointer(.measurementsReportedAsZero)
     let peaks = LevelColumns(state: state, kind: .peak)
     let troughs = LevelColumns(state: state, kind: .trough)
@@ -281,10 +292,11 @@ extension VancomycinEnvironment {
       }
       for p in patients {
         // A peak due after the next decision is not drawn.
-        if peakStep[p] > 0 && peakStep[p] <= stepsPerDecision {
+        let peak = peakStep[p - first]
+        if peak > 0 && peak <= stepsPerDecision {
           measure(
             peakConcentrations[p - first], patient: p,
-            timeHours: startHours + peakStep[p] * gridHours, into: peaks)
+            timeHours: startHours + peak * gridHours, into: peaks)
         } else {
           nextNormal += 2
         }
