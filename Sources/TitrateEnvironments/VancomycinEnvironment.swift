@@ -431,6 +431,14 @@ public final class VancomycinEnvironment: DosingEnvironment {
       intensiveCare[p] = patient.inIntensiveCare ? 1 : 0
       trueClearance[p] = patient.parameters.clearanceLitersPerHour
       trueCentralVolume[p] = patient.parameters.centralVolumeLiters
+      let row = state.covariateRows.baseAddress! + p * PatientStateColumns.Covariate.rowSize
+      row[PatientStateColumns.Covariate.ageYears] = Float(age[p])
+      row[PatientStateColumns.Covariate.weightKilograms] = Float(weight[p])
+      row[PatientStateColumns.Covariate.female] = Float(female[p])
+      row[PatientStateColumns.Covariate.serumCreatinine] = Float(creatinine[p])
+      row[PatientStateColumns.Covariate.creatinineClearance] = Float(clearance[p])
+      row[PatientStateColumns.Covariate.haemodialysis] = Float(dialysis[p])
+      row[PatientStateColumns.Covariate.intensiveCare] = Float(intensiveCare[p])
     }
   }
 }

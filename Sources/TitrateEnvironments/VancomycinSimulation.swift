@@ -432,150 +432,57 @@ extension VancomycinEnvironment {
   private func writeObservationRows(
     patients: Range<Int>, nowHours now: Double, into rows: UnsafeMutablePointer<Float>
   ) {
+    typealias Covariate = PatientStateColumns.Covariate
+    typealias Level = PatientStateColumns.Level
     let count = batchSize
     let width = observationSize
-    let age = state.pointer(.ageYears)
-    let weight = state.pointer(.weightKilograms)
-    let female = state.pointer(.female)
-    let creatinine = state.pointer(.serumCreatinine)
-    let creatinineClearance = state.pointer(.creatinineClearance)
-    let haemodialysis = state.pointer(.haemodialysis)
-    let intensiveCare = state.pointer(.intensiveCare)
+    let covariates = UnsafePointer(state.covariateRows.baseAddress!)
+    let levels = UnsafePointer(state.levels.baseAddress!)
     let intensiveCareEntry = width - 1
     let history = UnsafePointer(state.recentDoses.baseAddress!)
-    let trough = LevelColumns(state: state, kind: .trough)
-    let peak = LevelColumns(state: state, kind: .peak)
     // Every entry below is written, so none of the storage stays unset.
     precondition(
       width
         == (bayesianEstimate == nil
           ? VancomycinObservation.count : VancomycinObservation.countWithBayesianEstimate),
       "observation width \(width) does not match the entries written")
-
-    // Four patients at a time with vector conversions: entry k of the four
-    // rows is one vector, and each four entries of the four rows are
-    // transposed into four row pieces. Each value is converted as in the
-    // loop for single rows below.
-    // Entries 0 to 20 in index order, then the care setting last.
+    // The four levels of a record, each as value, availability and time,
+    // give entries 9 to 20 in order.
     precondition(
-      VancomycinObservation.hoursSincePreviousPeak == 20, "observation layout changed")
-    let nowVector = SIMD4<Double>(repeating: now)
-    @inline(__always) func load(_ column: UnsafePointer<Double>, _ p: Int) -> SIMD4<Double> {
-      UnsafeRawPointer(column + p).loadUnaligned(as: SIMD4<Double>.self)
-    }
-    @inline(__always) func float(_ column: UnsafePointer<Double>, _ p: Int) -> SIMD4<Float> {
-      SIMD4<Float>(load(column, p))
-    }
-    /// Hours since each level was drawn, 0 where none is available.
-    @inline(__always) func hoursSince(
-      _ time: UnsafePointer<Double>, available: UnsafePointer<Double>, _ p: Int
-    ) -> SIMD4<Float> {
-      SIMD4<Float>(
-        (nowVector - load(time, p)).replacing(with: 0, where: .!(load(available, p) .> 0)))
-    }
-    let vectorEnd = patients.lowerBound + patients.count / 4 * 4
-    withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 21) { entryBuffer in
-      let entries = entryBuffer.baseAddress!
-      entries.initialize(repeating: .zero, count: 21)
-      for p in stride(from: patients.lowerBound, to: vectorEnd, by: 4) {
-        entries[VancomycinObservation.ageYears] = float(age, p)
-        entries[VancomycinObservation.weightKilograms] = float(weight, p)
-        entries[VancomycinObservation.female] = float(female, p)
-        entries[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] = float(creatinine, p)
-        entries[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
-          float(creatinineClearance, p)
-        entries[VancomycinObservation.haemodialysis] = float(haemodialysis, p)
-        entries[VancomycinObservation.hoursSinceStart] = SIMD4(repeating: Float(now))
-        entries[VancomycinObservation.previousDoseMilligrams] = float(history, p)
-        entries[VancomycinObservation.secondPreviousDoseMilligrams] = float(history + count, p)
-        entries[VancomycinObservation.troughMilligramsPerLiter] = float(trough.measured, p)
-        entries[VancomycinObservation.troughAvailable] = float(trough.available, p)
-        entries[VancomycinObservation.hoursSinceTrough] = hoursSince(
-          trough.timeHours, available: trough.available, p)
-        entries[VancomycinObservation.peakMilligramsPerLiter] = float(peak.measured, p)
-        entries[VancomycinObservation.peakAvailable] = float(peak.available, p)
-        entries[VancomycinObservation.hoursSincePeak] = hoursSince(
-          peak.timeHours, available: peak.available, p)
-        entries[VancomycinObservation.previousTroughMilligramsPerLiter] =
-          float(trough.previousMeasured, p)
-        entries[VancomycinObservation.previousTroughAvailable] = float(
-          trough.previousAvailable, p)
-        entries[VancomycinObservation.hoursSincePreviousTrough] = hoursSince(
-          trough.previousTimeHours, available: trough.previousAvailable, p)
-        entries[VancomycinObservation.previousPeakMilligramsPerLiter] =
-          float(peak.previousMeasured, p)
-        entries[VancomycinObservation.previousPeakAvailable] = float(peak.previousAvailable, p)
-        entries[VancomycinObservation.hoursSincePreviousPeak] = hoursSince(
-          peak.previousTimeHours, available: peak.previousAvailable, p)
-        let careSetting = float(intensiveCare, p)
+      VancomycinObservation.troughMilligramsPerLiter == 9
+        && VancomycinObservation.peakMilligramsPerLiter == 9 + Level.peak
+        && VancomycinObservation.previousTroughMilligramsPerLiter
+          == 9 + Level.previous + Level.trough
+        && VancomycinObservation.previousPeakMilligramsPerLiter == 9 + Level.previous + Level.peak
+        && VancomycinObservation.hoursSincePreviousPeak == 20,
+      "observation layout differs from the level records")
 
-        let first = rows + p * width
-        let rowBytes = width * MemoryLayout<Float>.stride
-        for piece in 0..<5 {
-          // Entries 4 piece ... 4 piece + 3 of the four rows.
-          let (a, b, c, d) = (
-            entries[4 * piece], entries[4 * piece + 1], entries[4 * piece + 2],
-            entries[4 * piece + 3]
-          )
-          let abLow = SIMD4(lowHalf: a.lowHalf, highHalf: b.lowHalf)
-          let cdLow = SIMD4(lowHalf: c.lowHalf, highHalf: d.lowHalf)
-          let abHigh = SIMD4(lowHalf: a.highHalf, highHalf: b.highHalf)
-          let cdHigh = SIMD4(lowHalf: c.highHalf, highHalf: d.highHalf)
-          let target = UnsafeMutableRawPointer(first + 4 * piece)
-          target.storeBytes(
-            of: SIMD4(lowHalf: abLow.evenHalf, highHalf: cdLow.evenHalf), as: SIMD4<Float>.self)
-          target.storeBytes(
-            of: SIMD4(lowHalf: abLow.oddHalf, highHalf: cdLow.oddHalf), toByteOffset: rowBytes,
-            as: SIMD4<Float>.self)
-          target.storeBytes(
-            of: SIMD4(lowHalf: abHigh.evenHalf, highHalf: cdHigh.evenHalf),
-            toByteOffset: 2 * rowBytes, as: SIMD4<Float>.self)
-          target.storeBytes(
-            of: SIMD4(lowHalf: abHigh.oddHalf, highHalf: cdHigh.oddHalf),
-            toByteOffset: 3 * rowBytes, as: SIMD4<Float>.self)
-        }
-        let lastLevel = entries[VancomycinObservation.hoursSincePreviousPeak]
-        for row in 0..<4 {
-          first[row * width + VancomycinObservation.hoursSincePreviousPeak] = lastLevel[row]
-          first[row * width + intensiveCareEntry] = careSetting[row]
-        }
-      }
-    }
-
-    var p = vectorEnd
-    while p < patients.upperBound {
+    for p in patients {
       let row = rows + p * width
-      row[VancomycinObservation.ageYears] = Float(age[p])
-      row[VancomycinObservation.weightKilograms] = Float(weight[p])
-      row[VancomycinObservation.female] = Float(female[p])
-      row[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] = Float(creatinine[p])
+      let covariate = covariates + p * Covariate.rowSize
+      row[VancomycinObservation.ageYears] = covariate[Covariate.ageYears]
+      row[VancomycinObservation.weightKilograms] = covariate[Covariate.weightKilograms]
+      row[VancomycinObservation.female] = covariate[Covariate.female]
+      row[VancomycinObservation.serumCreatinineMilligramsPerDeciliter] =
+        covariate[Covariate.serumCreatinine]
       row[VancomycinObservation.creatinineClearanceMillilitersPerMinute] =
-        Float(creatinineClearance[p])
-      row[VancomycinObservation.haemodialysis] = Float(haemodialysis[p])
-      row[intensiveCareEntry] = Float(intensiveCare[p])
+        covariate[Covariate.creatinineClearance]
+      row[VancomycinObservation.haemodialysis] = covariate[Covariate.haemodialysis]
+      row[intensiveCareEntry] = covariate[Covariate.intensiveCare]
       row[VancomycinObservation.hoursSinceStart] = Float(now)
       row[VancomycinObservation.previousDoseMilligrams] = Float(history[p])
       row[VancomycinObservation.secondPreviousDoseMilligrams] = Float(history[count + p])
 
-      row[VancomycinObservation.troughMilligramsPerLiter] = Float(trough.measured[p])
-      row[VancomycinObservation.troughAvailable] = Float(trough.available[p])
-      row[VancomycinObservation.hoursSinceTrough] =
-        trough.available[p] > 0 ? Float(now - trough.timeHours[p]) : 0
-      row[VancomycinObservation.peakMilligramsPerLiter] = Float(peak.measured[p])
-      row[VancomycinObservation.peakAvailable] = Float(peak.available[p])
-      row[VancomycinObservation.hoursSincePeak] =
-        peak.available[p] > 0 ? Float(now - peak.timeHours[p]) : 0
-
-      row[VancomycinObservation.previousTroughMilligramsPerLiter] =
-        Float(trough.previousMeasured[p])
-      row[VancomycinObservation.previousTroughAvailable] = Float(trough.previousAvailable[p])
-      row[VancomycinObservation.hoursSincePreviousTrough] =
-        trough.previousAvailable[p] > 0 ? Float(now - trough.previousTimeHours[p]) : 0
-      row[VancomycinObservation.previousPeakMilligramsPerLiter] = Float(peak.previousMeasured[p])
-      row[VancomycinObservation.previousPeakAvailable] = Float(peak.previousAvailable[p])
-      row[VancomycinObservation.hoursSincePreviousPeak] =
-        peak.previousAvailable[p] > 0 ? Float(now - peak.previousTimeHours[p]) : 0
-      p += 1
+      // Per level: the value, whether it is available, and the hours since
+      // it was drawn (0 before the first).
+      let record = levels + p * Level.recordSize
+      for level in stride(from: 0, to: Level.recordSize, by: 3) {
+        let available = record[level + Level.available]
+        row[9 + level + Level.value] = Float(record[level + Level.value])
+        row[9 + level + Level.available] = Float(available)
+        row[9 + level + Level.timeHours] =
+          available > 0 ? Float(now - record[level + Level.timeHours]) : 0
+      }
     }
   }
 }
@@ -695,43 +602,34 @@ struct DoseMemo {
 /// The kinds of drug level drawn in an interval.
 enum Draw { case trough, peak }
 
-/// The state columns of the latest and the previous level of one kind.
+/// The latest and the previous level of one kind in the patients' records
+/// of `PatientStateColumns.levels`.
 private struct LevelColumns {
-  let measured: UnsafeMutablePointer<Double>
-  let available: UnsafeMutablePointer<Double>
-  let timeHours: UnsafeMutablePointer<Double>
-  let previousMeasured: UnsafeMutablePointer<Double>
-  let previousAvailable: UnsafeMutablePointer<Double>
-  let previousTimeHours: UnsafeMutablePointer<Double>
+  let records: UnsafeMutablePointer<Double>
+  /// Offset of the kind's latest level in a record.
+  let latest: Int
 
   init(state: PatientStateColumns, kind: Draw) {
+    records = state.levels.baseAddress!
     switch kind {
-    case .trough:
-      measured = state.pointer(.troughMeasured)
-      available = state.pointer(.troughAvailable)
-      timeHours = state.pointer(.troughTimeHours)
-      previousMeasured = state.pointer(.previousTroughMeasured)
-      previousAvailable = state.pointer(.previousTroughAvailable)
-      previousTimeHours = state.pointer(.previousTroughTimeHours)
-    case .peak:
-      measured = state.pointer(.peakMeasured)
-      available = state.pointer(.peakAvailable)
-      timeHours = state.pointer(.peakTimeHours)
-      previousMeasured = state.pointer(.previousPeakMeasured)
-      previousAvailable = state.pointer(.previousPeakAvailable)
-      previousTimeHours = state.pointer(.previousPeakTimeHours)
+    case .trough: latest = PatientStateColumns.Level.trough
+    case .peak: latest = PatientStateColumns.Level.peak
     }
   }
 
   /// Makes the latest level of patient `p` the previous one and stores a
   /// new latest level.
+  @inline(__always)
   func store(patient p: Int, valueMilligramsPerLiter: Double, timeHours time: Double) {
-    previousMeasured[p] = measured[p]
-    previousAvailable[p] = available[p]
-    previousTimeHours[p] = timeHours[p]
-    measured[p] = valueMilligramsPerLiter
-    available[p] = 1
-    timeHours[p] = time
+    typealias Level = PatientStateColumns.Level
+    let level = records + p * Level.recordSize + latest
+    let previous = level + Level.previous
+    previous[Level.value] = level[Level.value]
+    previous[Level.available] = level[Level.available]
+    previous[Level.timeHours] = level[Level.timeHours]
+    level[Level.value] = valueMilligramsPerLiter
+    level[Level.available] = 1
+    level[Level.timeHours] = time
   }
 }
 
