@@ -74,6 +74,14 @@ public struct OutcomeTable: Sendable, Equatable {
     for (name, value) in zip(columnNames, row) { columns[name]!.append(value) }
   }
 
+  /// Appends rows given column by column, in `columnNames` order.
+  /// - Precondition: one array per column, all of one length.
+  mutating func appendColumns(_ values: [[Double]]) {
+    precondition(values.count == columnNames.count, "expected \(columnNames.count) columns")
+    precondition(values.allSatisfy { $0.count == values[0].count }, "columns differ in length")
+    for (name, column) in zip(columnNames, values) { columns[name]!.append(contentsOf: column) }
+  }
+
   /// Appends the rows of a table with the same columns.
   /// - Precondition: `other.columnNames == columnNames`.
   public mutating func append(contentsOf other: OutcomeTable) {

@@ -270,24 +270,122 @@ public final class VancomycinEnvironment: DosingEnvironment {
   }
 
   public func step(actions: [Float]) -> EnvironmentStep {
-    precondition(
-      actions.count == batchSize, "expected \(batchSize) actions, got \(actions.count)")
-    precondition(
-      decisionIndex < rules.decisionsPerEpisode,
-      "the episodes ended and automatic reset is off; call reset(seed:) first")
     var rewards = [Float](repeating: 0, count: batchSize)
     var costs = [Float](repeating: 0, count: batchSize)
-    administerDoses(actions)
-    simulateInterval(rewards: &rewards, costs: &costs)
-    // Refits only the patients that had a level drawn in this interval.
-    bayesianEstimate?.estimator.update()
-    decisionIndex += 1
+    decide(actions, rewards: &rewards, costs: &costs)
 
     return .fixedLengthEpisodes(
       batchSize: batchSize, rewards: rewards, costs: costs,
       episodeEnded: decisionIndex == rules.decisionsPerEpisode,
       automaticallyResets: automaticallyResets, observe: observations,
       recordEnded: recordEndedEpisodes, restart: startEpisodes)
+  }
+
+  /// Steps as `step(actions:)` does and writes the same values into
+  /// `result`, reusing each of its arrays that already has the batch's
+  /// size; see `VectorizedEnvironment.step(actions:into:)`.
+  public func step(actions: [Float], into result: inout EnvironmentStep) {
+    let count = batchSize
+    let ended = decisionIndex + 1 == rules.decisionsPerEpisode
+    Self.fill(&result.rewards, count: count, with: 0)
+    Self.fill(&result.costs, count: count, with: 0)
+    Self.fill(&result.terminated, count: count, with: ended)
+    Self.fill(&result.truncated, count: count, with: false)
+    // The rows observed after this decision: the final ones of an ended
+    // episode that restarts go to `finalObservations`.
+    let restarts = ended && automaticallyResets
+    if bayesianEstimate == nil {
+      // Written block by block during the decision, while the block's
+      // state is in cache.
+      if restarts {
+        decide(
+          actions, rewards: &result.rewards, costs: &result.costs,
+          nextObservations: &result.finalObservations)
+      } else {
+        decide(
+          actions, rewards: &result.rewards, costs: &result.costs,
+          nextObservations: &result.observations)
+      }
+    } else {
+      decide(actions, rewards: &result.rewards, costs: &result.costs)
+      if restarts {
+        observations(into: &result.finalObservations)
+      } else {
+        observations(into: &result.observations)
+      }
+    }
+    guard ended else { return }
+    // The order of `EnvironmentStep.fixedLengthEpisodes`.
+    recordEndedEpisodes()
+    if restarts {
+      startEpisodes()
+      observations(into: &result.observations)
+    } else {
+      result.finalObservations = result.observations
+    }
+  }
+
+  /// Takes the current decision for every patient and advances to the
+  /// next; `rewards` and `costs` must hold `batchSize` zeros.
+  private func decide(_ actions: [Float], rewards: inout [Float], costs: inout [Float]) {
+    checkDecision(actions)
+    actions.withUnsafeBufferPointer { actionBuffer in
+      rewards.withUnsafeMutableBufferPointer { rewardBuffer in
+        costs.withUnsafeMutableBufferPointer { costBuffer in
+          runDecision(
+            actionBuffer, rewards: rewardBuffer.baseAddress!, costs: costBuffer.baseAddress!)
+        }
+      }
+    }
+    // Refits only the patients that had a level drawn in this interval.
+    bayesianEstimate?.estimator.update()
+    decisionIndex += 1
+  }
+
+  /// `decide(_:rewards:costs:)` that also writes the observation rows of
+  /// the next decision into `nextObservations` (resized to `batchSize *
+  /// observationSize` entries when needed), for a definition without a
+  /// `bayesianEstimate` section.
+  private func decide(
+    _ actions: [Float], rewards: inout [Float], costs: inout [Float],
+    nextObservations: inout [Float]
+  ) {
+    checkDecision(actions)
+    let total = batchSize * observationSize
+    if nextObservations.count != total {
+      // Every entry is written by `runDecision` below.
+      nextObservations = [Float](unsafeUninitializedCapacity: total) { $1 = total }
+    }
+    actions.withUnsafeBufferPointer { actionBuffer in
+      rewards.withUnsafeMutableBufferPointer { rewardBuffer in
+        costs.withUnsafeMutableBufferPointer { costBuffer in
+          nextObservations.withUnsafeMutableBufferPointer { observationBuffer in
+            runDecision(
+              actionBuffer, rewards: rewardBuffer.baseAddress!, costs: costBuffer.baseAddress!,
+              nextObservations: observationBuffer.baseAddress!)
+          }
+        }
+      }
+    }
+    decisionIndex += 1
+  }
+
+  private func checkDecision(_ actions: [Float]) {
+    precondition(
+      actions.count == batchSize, "expected \(batchSize) actions, got \(actions.count)")
+    precondition(
+      decisionIndex < rules.decisionsPerEpisode,
+      "the episodes ended and automatic reset is off; call reset(seed:) first")
+  }
+
+  /// Sets `values` to `count` copies of `value`, in place when it already
+  /// holds `count` entries.
+  private static func fill<Value>(_ values: inout [Value], count: Int, with value: Value) {
+    if values.count == count {
+      values.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    } else {
+      values = [Value](repeating: value, count: count)
+    }
   }
 
   public func drainEpisodeOutcomes() -> EpisodeOutcomeTally { tally.drain() }
@@ -321,6 +419,8 @@ public final class VancomycinEnvironment: DosingEnvironment {
     let clearance = state.pointer(.creatinineClearance)
     let dialysis = state.pointer(.haemodialysis)
     let intensiveCare = state.pointer(.intensiveCare)
+    let trueClearance = state.pointer(.clearanceLitersPerHour)
+    let trueCentralVolume = state.pointer(.centralVolumeLiters)
     for (p, patient) in newPatients.enumerated() {
       age[p] = patient.ageYears
       weight[p] = patient.weightKilograms
@@ -329,6 +429,16 @@ public final class VancomycinEnvironment: DosingEnvironment {
       clearance[p] = patient.creatinineClearanceMillilitersPerMinute
       dialysis[p] = patient.onHaemodialysis ? 1 : 0
       intensiveCare[p] = patient.inIntensiveCare ? 1 : 0
+      trueClearance[p] = patient.parameters.clearanceLitersPerHour
+      trueCentralVolume[p] = patient.parameters.centralVolumeLiters
+      let row = state.covariateRows.baseAddress! + p * PatientStateColumns.Covariate.rowSize
+      row[PatientStateColumns.Covariate.ageYears] = Float(age[p])
+      row[PatientStateColumns.Covariate.weightKilograms] = Float(weight[p])
+      row[PatientStateColumns.Covariate.female] = Float(female[p])
+      row[PatientStateColumns.Covariate.serumCreatinine] = Float(creatinine[p])
+      row[PatientStateColumns.Covariate.creatinineClearance] = Float(clearance[p])
+      row[PatientStateColumns.Covariate.haemodialysis] = Float(dialysis[p])
+      row[PatientStateColumns.Covariate.intensiveCare] = Float(intensiveCare[p])
     }
   }
 }

@@ -46,10 +46,16 @@ extension VancomycinEnvironment {
 
   /// Adds every patient's ended episode to the tally (and to the table when
   /// `recordsOutcomeTable` is on).
+  ///
+  /// Works through the patients in blocks. Each table column of a block is
+  /// read where it is stored, or computed into a buffer when it is derived,
+  /// and each column's sum adds its values in patient order (the order of
+  /// adding row after row). The table receives whole columns at the end.
   func recordEndedEpisodes() {
     let count = batchSize
     let days = state.dayCount
     let reward = definition.reward
+    let untreatedAUC = definition.cost.untreatedDailyAUCMilligramHoursPerLiter
     let perPatient: [PatientStateColumns.Column] = [
       .maximumTrueTrough, .troughsAboveLimit, .troughsAboveLimit, .firstTroughAboveLimitHours,
       .totalDose, .episodeReturn,
@@ -57,81 +63,155 @@ extension VancomycinEnvironment {
       .negative, .measurementsReportedAsZero, .shieldReductions, .shieldWithoutSafeDose, .ageYears,
       .weightKilograms, .female,
       .serumCreatinine, .creatinineClearance, .haemodialysis, .intensiveCare,
+      .clearanceLitersPerHour, .centralVolumeLiters,
     ]
+    // Position in `perPatient` of the any-trough indicator, derived from
+    // the second troughsAboveLimit entry.
+    let anyTroughOffset = 2
     let names = table.columnNames
-    var sums = [Double](repeating: 0, count: names.count)
-    // Column pointers, the patients and the row buffer are read through
-    // unsafe buffers, so that the loop does no bounds checks and copies no
-    // `VirtualPatient`. The sums add the same values in the same order.
-    let columnPointers = perPatient.map { state.pointer($0) }
+    let columnCount = names.count
+    var sums = [Double](repeating: 0, count: columnCount)
     let dayAUC = UnsafePointer(state.dayAUC.baseAddress!)
     let doses = UnsafePointer(state.doseByDecision.baseAddress!)
     let troughs = UnsafePointer(state.troughByDecision.baseAddress!)
     let decisionCount = state.decisionCount
     let recordsRows = recordsOutcomeTable
-    // The row buffer starts uninitialised and is written without bounds
-    // checks, so the loop below must write exactly one value per column.
     precondition(
-      2 * days + 3 + perPatient.count + 2 + 2 * decisionCount == names.count,
-      "outcome row layout differs from the \(names.count) columns of the table")
-    precondition(patients.count == count, "expected \(count) patients, got \(patients.count)")
+      2 * days + 3 + perPatient.count + 2 * decisionCount == columnCount,
+      "outcome row layout differs from the \(columnCount) columns of the table")
 
-    withUnsafeTemporaryAllocation(of: Double.self, capacity: names.count) { rowBuffer in
-      let row = rowBuffer.baseAddress!
-      sums.withUnsafeMutableBufferPointer { sumBuffer in
-        patients.withUnsafeBufferPointer { patientBuffer in
-          columnPointers.withUnsafeBufferPointer { columnBuffer in
-            for p in 0..<count {
-              var column = 0
-              var allInTarget = 1.0
-              var anyAbove = 0.0
-              for day in 0..<days {
-                row[column] = dayAUC[day * count + p]
-                column += 1
+    // Where each table column starts for patient 0: a state column, or a
+    // column of `derived` (filled per block, so read at the block offset).
+    enum Source {
+      case stored(UnsafePointer<Double>)
+      case derived(Int)
+    }
+    var sources: [Source] = []
+    var derivedCount = 0
+    func derive() -> Source {
+      derivedCount += 1
+      return .derived(derivedCount - 1)
+    }
+    for day in 0..<days { sources.append(.stored(dayAUC + day * count)) }
+    let inTargetStart = derivedCount
+    for _ in 0..<days { sources.append(derive()) }
+    let allInTargetIndex = derivedCount
+    let anyAboveIndex = derivedCount + 1
+    let untreatedIndex = derivedCount + 2
+    for _ in 0..<3 { sources.append(derive()) }
+    let anyTroughIndex = derivedCount
+    for (offset, column) in perPatient.enumerated() {
+      sources.append(
+        offset == anyTroughOffset ? derive() : .stored(UnsafePointer(state.pointer(column))))
+    }
+    for decision in 0..<decisionCount { sources.append(.stored(doses + decision * count)) }
+    for decision in 0..<decisionCount { sources.append(.stored(troughs + decision * count)) }
+    precondition(sources.count == columnCount, "expected a source per column")
+    let troughsAbove = UnsafePointer(state.pointer(.troughsAboveLimit))
+
+    var tableColumns: [[Double]] = []
+    if recordsRows {
+      tableColumns = [[Double]](repeating: [], count: columnCount)
+      for index in 0..<columnCount { tableColumns[index].reserveCapacity(count) }
+    }
+    let blockSize = 4096
+
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: derivedCount * blockSize) { buffer in
+      let derived = buffer.baseAddress!
+      withUnsafeTemporaryAllocation(of: UnsafePointer<Double>.self, capacity: columnCount) {
+        blockColumns in
+        sums.withUnsafeMutableBufferPointer { sumBuffer in
+          for blockStart in stride(from: 0, to: count, by: blockSize) {
+            let rows = min(blockSize, count - blockStart)
+            for day in 0..<days {
+              let auc = dayAUC + day * count + blockStart
+              let inTarget = derived + (inTargetStart + day) * blockSize
+              for i in 0..<rows {
+                inTarget[i] =
+                  auc[i] >= reward.dailyAUCLowerMilligramHoursPerLiter
+                    && auc[i] <= reward.dailyAUCUpperMilligramHoursPerLiter ? 1 : 0
               }
+            }
+            let allInTarget = derived + allInTargetIndex * blockSize
+            let anyAbove = derived + anyAboveIndex * blockSize
+            let untreated = derived + untreatedIndex * blockSize
+            let anyTrough = derived + anyTroughIndex * blockSize
+            for i in 0..<rows {
+              let p = blockStart + i
+              var all = 1.0
+              var above = 0.0
               for day in 0..<days {
                 let auc = dayAUC[day * count + p]
-                let inTarget =
-                  auc >= reward.dailyAUCLowerMilligramHoursPerLiter
-                  && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
-                row[column] = inTarget ? 1 : 0
-                if !inTarget { allInTarget = 0 }
-                if auc > reward.dailyAUCUpperMilligramHoursPerLiter { anyAbove = 1 }
-                column += 1
+                if !(auc >= reward.dailyAUCLowerMilligramHoursPerLiter
+                  && auc <= reward.dailyAUCUpperMilligramHoursPerLiter)
+                {
+                  all = 0
+                }
+                if auc > reward.dailyAUCUpperMilligramHoursPerLiter { above = 1 }
               }
-              let lastDayAUC = dayAUC[(days - 1) * count + p]
-              row[column] = allInTarget
-              row[column + 1] = anyAbove
-              row[column + 2] =
-                lastDayAUC < definition.cost.untreatedDailyAUCMilligramHoursPerLiter ? 1 : 0
-              column += 3
+              allInTarget[i] = all
+              anyAbove[i] = above
+              untreated[i] = dayAUC[(days - 1) * count + p] < untreatedAUC ? 1 : 0
+              anyTrough[i] = troughsAbove[p] > 0 ? 1 : 0
+            }
 
-              for (offset, source) in columnBuffer.enumerated() {
-                var value = source[p]
-                // The second troughsAboveLimit entry is the any-trough indicator.
-                if offset == 2 { value = value > 0 ? 1 : 0 }
-                row[column] = value
-                column += 1
+            for (index, source) in sources.enumerated() {
+              switch source {
+              case .stored(let column): blockColumns[index] = column + blockStart
+              case .derived(let column):
+                blockColumns[index] = UnsafePointer(derived + column * blockSize)
               }
-              row[column] = patientBuffer[p].parameters.clearanceLitersPerHour
-              row[column + 1] = patientBuffer[p].parameters.centralVolumeLiters
-              column += 2
-              for decision in 0..<decisionCount {
-                row[column] = doses[decision * count + p]
-                row[column + decisionCount] = troughs[decision * count + p]
-                column += 1
+            }
+            Self.addColumns(
+              UnsafePointer(blockColumns.baseAddress!), count: columnCount, rows: rows,
+              to: sumBuffer.baseAddress!)
+            if recordsRows {
+              for index in 0..<columnCount {
+                tableColumns[index].append(
+                  contentsOf: UnsafeBufferPointer(start: blockColumns[index], count: rows))
               }
-              for index in 0..<names.count { sumBuffer[index] += row[index] }
-              if recordsRows { table.appendRow(Array(rowBuffer)) }
             }
           }
         }
       }
     }
+    if recordsRows { table.appendColumns(tableColumns) }
 
     var ended = EpisodeOutcomeTally()
     ended.episodes = count
     for (name, sum) in zip(names, sums) { ended.add(name, sum) }
     tally.merge(ended)
+  }
+
+  /// Adds the first `rows` values of each of `count` columns to `sums`,
+  /// each column's values in order. Four columns are summed side by side,
+  /// so that four additions are in flight.
+  private static func addColumns(
+    _ columns: UnsafePointer<UnsafePointer<Double>>, count: Int, rows: Int,
+    to sums: UnsafeMutablePointer<Double>
+  ) {
+    var first = 0
+    while first + 4 <= count {
+      let (a, b, c, d) = (
+        columns[first], columns[first + 1], columns[first + 2], columns[first + 3]
+      )
+      var (sumA, sumB, sumC, sumD) = (
+        sums[first], sums[first + 1], sums[first + 2], sums[first + 3]
+      )
+      for i in 0..<rows {
+        sumA += a[i]
+        sumB += b[i]
+        sumC += c[i]
+        sumD += d[i]
+      }
+      (sums[first], sums[first + 1], sums[first + 2], sums[first + 3]) = (sumA, sumB, sumC, sumD)
+      first += 4
+    }
+    for index in first..<count {
+      let column = columns[index]
+      var sum = sums[index]
+      for i in 0..<rows { sum += column[i] }
+      sums[index] = sum
+    }
   }
 }

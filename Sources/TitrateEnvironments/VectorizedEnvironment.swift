@@ -30,6 +30,14 @@ public struct EnvironmentStep: Sendable {
   /// Row-major `batchSize x observationSize`; see the type's documentation.
   public var finalObservations: [Float]
 
+  /// Creates a step with empty arrays, for `VectorizedEnvironment.step(
+  /// actions:into:)` to fill.
+  public init() {
+    self.init(
+      observations: [], rewards: [], costs: [], terminated: [], truncated: [],
+      finalObservations: [])
+  }
+
   public init(
     observations: [Float], rewards: [Float], costs: [Float], terminated: [Bool],
     truncated: [Bool], finalObservations: [Float]
@@ -88,9 +96,24 @@ public protocol VectorizedEnvironment: AnyObject {
   /// Applies one action per environment (`actions.count == batchSize`).
   func step(actions: [Float]) -> EnvironmentStep
 
+  /// Applies one action per environment like `step(actions:)` and stores
+  /// what it returns in `result`, except that `finalObservations` may keep
+  /// its previous contents, even another count, in a step in which no
+  /// episode ends (its rows are unspecified then). An environment may write
+  /// into the arrays `result` holds instead of allocating new ones, which
+  /// saves the allocations when the caller keeps no other reference to
+  /// them. The default stores the result of `step(actions:)`.
+  func step(actions: [Float], into result: inout EnvironmentStep)
+
   /// Returns and clears the outcome tally of episodes ended since the last
   /// call.
   func drainEpisodeOutcomes() -> EpisodeOutcomeTally
+}
+
+extension VectorizedEnvironment {
+  public func step(actions: [Float], into result: inout EnvironmentStep) {
+    result = step(actions: actions)
+  }
 }
 
 extension EnvironmentStep {

@@ -53,7 +53,9 @@ public func evaluateEpisode(
   environment.automaticallyResets = false
   defer { environment.automaticallyResets = resets }
   _ = environment.drainOutcomeTable()
-  var observations = environment.reset(seed: seed)
+  // The environment writes each step into the arrays of `result`.
+  var result = EnvironmentStep()
+  result.observations = environment.reset(seed: seed)
   var evaluator: PolicyEvaluator?
   if case .learned(let network, let normalizer) = policy {
     evaluator = PolicyEvaluator(network: network, normalizer: normalizer)
@@ -63,7 +65,7 @@ public func evaluateEpisode(
     switch policy {
     case .learned:
       evaluator!.actions(
-        observations: observations, count: environment.batchSize, into: &actions)
+        observations: result.observations, count: environment.batchSize, into: &actions)
     case .baseline(let name):
       do {
         actions = try environment.baselineActions(named: name)
@@ -71,7 +73,7 @@ public func evaluateEpisode(
         throw EvaluationError.baseline(error)
       }
     }
-    let result = environment.step(actions: actions)
+    environment.step(actions: actions, into: &result)
     let ended = zip(result.terminated, result.truncated).map { $0 || $1 }
     if ended.contains(true) {
       guard !ended.contains(false) else { throw EvaluationError.episodesOutOfStep(step: step) }
@@ -81,7 +83,6 @@ public func evaluateEpisode(
       }
       return table
     }
-    observations = result.observations
   }
   throw EvaluationError.episodesOutOfStep(step: maximumSteps)
 }
@@ -113,7 +114,8 @@ public func evaluatePolicies(
         if environment == nil || environment!.batchSize != sizes[batch] {
           environment = try makeEnvironment(sizes[batch])
         }
-        let tables = try evaluateBatch(policies, batch: batch, seed: seed, environment: environment!)
+        let tables = try evaluateBatch(
+          policies, batch: batch, seed: seed, environment: environment!)
         results.store(.success(tables), at: batch)
       } catch {
         results.store(.failure(error), at: batch)

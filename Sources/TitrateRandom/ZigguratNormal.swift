@@ -117,23 +117,26 @@ extension Xoshiro256 {
       // uniform in [0, 1), so the three never share a bit.
       let bits = next()
       let region = Int(bits & 0xFF)
-      let sign: Double = bits & 0x100 == 0 ? 1 : -1
+      // Bit 8 moved to the sign bit. Flipping the sign bit of a value that
+      // is not NaN gives the same bits as multiplying it by -1, without the
+      // unpredictable branch a choice between 1 and -1 compiles to.
+      let signBit = (bits & 0x100) << 55
       let uniform = Double(bits >> 11) * 0x1.0p-53
       let x = uniform * edges[region]
       // Inside the rectangle below the next edge: accept at once (98.5 %
       // of draws, the mean of edges[i + 1] / edges[i]).
       if x < edges[region + 1] {
-        return sign * x
+        return Double(bitPattern: x.bitPattern ^ signBit)
       }
       if region == 0 {
-        return sign * nextNormalTail(start: tailStart)
+        return Double(bitPattern: nextNormalTail(start: tailStart).bitPattern ^ signBit)
       }
       // The wedge between the rectangle and the curve: accept when a
       // uniform height in the region falls under f(x).
       let lower = densities[region]
       let height = lower + nextUniform() * (densities[region + 1] - lower)
       if height < exp(-0.5 * x * x) {
-        return sign * x
+        return Double(bitPattern: x.bitPattern ^ signBit)
       }
     }
   }

@@ -175,7 +175,9 @@ enum BenchCommand {
   final class EvaluationShard: @unchecked Sendable {
     let environment: VancomycinEnvironment
     var evaluator: PolicyEvaluator
-    var observations: [Float] = []
+    /// The latest step; its `observations` are the policy's next input.
+    /// The environment writes each step into these arrays.
+    var result = EnvironmentStep()
     var actions: [Float] = []
     var policySeconds = 0.0
     var finished = false
@@ -188,11 +190,10 @@ enum BenchCommand {
     func step() {
       let policyStart = monotonicSeconds()
       evaluator.actions(
-        observations: observations, count: environment.batchSize, into: &actions)
+        observations: result.observations, count: environment.batchSize, into: &actions)
       policySeconds += monotonicSeconds() - policyStart
-      let result = environment.step(actions: actions)
+      environment.step(actions: actions, into: &result)
       finished = result.terminated[0] || result.truncated[0]
-      observations = result.observations
     }
   }
 
@@ -240,7 +241,7 @@ enum BenchCommand {
     for repeat_ in 0..<repeats {
       let resetStart = monotonicSeconds()
       forEachShard { shard in
-        shard.observations = shard.environment.reset(seed: UInt64(repeat_ + 2))
+        shard.result.observations = shard.environment.reset(seed: UInt64(repeat_ + 2))
         shard.policySeconds = 0
         shard.finished = false
       }
