@@ -41,7 +41,24 @@ import TitrateRandom
     let observations = environment.step(actions: [Float](repeating: 12, count: count))
       .observations
     let model = environment.residualError
-    let truth = environment.state.pointer(.troughConcentrationScratch)[0]
+    // The true trough, simulated here on the environment's grid: the
+    // infusion of 3000 mg, then no drug until the draw.
+    let rules = shippedDefinition.dosing
+    let infusionSteps = rules.infusionSteps(doseMilligrams: 3000)
+    let troughStep =
+      rules.stepsPerDecision
+      - Int(
+        (shippedDefinition.measurements.troughHoursBeforeDose / rules.simulationStepHours)
+          .rounded())
+    let reference = try PharmacokineticBatch(
+      parameters: [slowClearance], stepHours: rules.simulationStepHours)
+    reference.prepareJumps(maximumSteps: rules.stepsPerDecision)
+    reference.advance(
+      patient: 0, steps: infusionSteps,
+      infusionRateMilligramsPerHour: 3000 / (Double(infusionSteps) * rules.simulationStepHours))
+    reference.advance(
+      patient: 0, steps: troughStep - infusionSteps, infusionRateMilligramsPerHour: 0)
+    let truth = reference.centralConcentration(patient: 0)
     let proportionalPart = model.proportionalFraction * truth
     let standardDeviation =
       (proportionalPart * proportionalPart
