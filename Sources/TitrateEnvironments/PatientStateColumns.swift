@@ -1,13 +1,13 @@
 /// Per-patient state of a batch, stored column-major in one allocation so
 /// that the step loops run over contiguous patients and never allocate.
 /// The latest levels and the covariates that observations read are also
-/// stored patient by patient (`levels`, `covariateRows`): the per-patient
-/// loops of a step then read a few streams of memory instead of one per
-/// value, which measured faster.
+/// stored patient by patient (`levels`, `covariateRows`), so that the
+/// per-patient loops of a step read a few streams of memory instead of one
+/// per value, which measured faster.
 final class PatientStateColumns {
-  /// One column per case; `dayAUC`, `recentDoses`, `doseByDecision`,
+  /// One column per case. `dayAUC`, `recentDoses`, `doseByDecision`,
   /// `troughByDecision`, `levels` and `covariateRows` are stored separately
-  /// because they hold several values per patient.
+  /// because they have several values per patient.
   enum Column: Int, CaseIterable {
     case ageYears, weightKilograms, female, serumCreatinine, creatinineClearance, haemodialysis
     case intensiveCare
@@ -40,8 +40,8 @@ final class PatientStateColumns {
   /// per patient from `p * Level.recordSize`, at the offsets of `Level`.
   let levels: UnsafeMutableBufferPointer<Double>
   /// The covariate entries of patient p's observation rows, as Float, from
-  /// `p * Covariate.rowSize`, at the offsets of `Covariate`; set with the
-  /// patients.
+  /// `p * Covariate.rowSize` at the offsets of `Covariate`. Written when the
+  /// patients are set.
   let covariateRows: UnsafeMutableBufferPointer<Float>
 
   /// Offsets in a patient's record of `levels`: for each of the latest

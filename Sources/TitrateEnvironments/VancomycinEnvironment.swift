@@ -379,7 +379,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
   }
 
   /// Sets `values` to `count` copies of `value`, in place when it already
-  /// holds `count` entries.
+  /// has `count` entries.
   private static func fill<Value>(_ values: inout [Value], count: Int, with value: Value) {
     if values.count == count {
       values.withUnsafeMutableBufferPointer { $0.update(repeating: value) }

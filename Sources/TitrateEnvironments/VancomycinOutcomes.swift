@@ -80,8 +80,8 @@ extension VancomycinEnvironment {
       2 * days + 3 + perPatient.count + 2 * decisionCount == columnCount,
       "outcome row layout differs from the \(columnCount) columns of the table")
 
-    // Where each table column starts for patient 0: a state column, or a
-    // column of `derived` (filled per block, so read at the block offset).
+    // The source of each table column: a state column, or a column of
+    // `derived`, which is filled per block and so read at the block offset.
     enum Source {
       case stored(UnsafePointer<Double>)
       case derived(Int)

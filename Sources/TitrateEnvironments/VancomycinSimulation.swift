@@ -8,8 +8,8 @@ import TitratePKPD
 // every phase on a block before it moves to the next, so that the block's
 // state columns stay in cache between phases. Each patient's arithmetic and
 // the order of the calls made for one patient are those of running each
-// phase over all patients in turn, and the noise draws come in the same
-// order, so the results do not depend on the blocking.
+// phase over all patients in turn. The noise draws come in the same order
+// too, so the results do not depend on the blocking.
 extension VancomycinEnvironment {
   /// Patients per block of `runDecision`.
   static let decisionBlockSize = 1024
@@ -57,8 +57,8 @@ extension VancomycinEnvironment {
     }
   }
 
-  /// Buffers of one block of `simulateInterval`, indexed by the patient's
-  /// offset in the block.
+  /// Buffers that pass values between the phases of one block of
+  /// `runDecision`, indexed by the patient's offset in the block.
   struct IntervalScratch {
     /// Each dose's infusion: grid steps (0 for no dose), rate in mg/h, and
     /// the grid step of the peak draw (-1 for no dose).
@@ -196,7 +196,7 @@ extension VancomycinEnvironment {
           let infusionEnd = infusionSteps[p - first]
           var eventCount = 0
           func insert(_ step: Int, _ kind: Int) {
-            // Insertion into the sorted list; at most four entries. An
+            // Insertion into the sorted list of at most four entries. An
             // event goes after those at the same step, so the end of the
             // interval, inserted last, is the last event.
             var index = eventCount
@@ -310,7 +310,7 @@ extension VancomycinEnvironment {
   }
 
   /// Penalises and costs the block's true troughs above the limit (the
-  /// concentration just before the next dose, or at the episode end);
+  /// concentration just before the next dose, or at the episode end).
   /// `concentrations` is indexed by the patient's offset in `patients`.
   private func scoreTroughs(
     patients: Range<Int>, ends concentrations: UnsafePointer<Double>,

@@ -35,13 +35,13 @@ public final class PharmacokineticBatch {
   private let centralVolumesLiters: UnsafeMutableBufferPointer<Double>
   /// Transitions over 2^k grid steps for k in 0..<jumpLevels, per patient
   /// (patient-major: `((p * jumpLevels + k) * (n + 1) + i) * n + j` holds
-  /// Phi^(2^k)_ij for i < n and Gamma_(2^k)_j in row n); empty until
-  /// `prepareJumps(maximumSteps:)`.
+  /// Phi^(2^k)_ij for i < n and Gamma_(2^k)_j in row n, unless
+  /// `compactJumps`); empty until `prepareJumps(maximumSteps:)`.
   @exclusivity(unchecked) private var jumps = UnsafeMutableBufferPointer<Double>(
     start: nil, count: 0)
   /// Number of powers of two stored in `jumps`.
   @exclusivity(unchecked) public private(set) var jumpLevels = 0
-  /// Whether `jumps` holds the compact layout: with three state components
+  /// Whether `jumps` is in the compact layout: with three state components
   /// whose last column of Phi is (0, 0, 1) bit for bit in every level of
   /// every patient (central, peripheral and AUC: no amount depends on the
   /// AUC), each level keeps Phi without that column, then Gamma, 9 entries
@@ -124,7 +124,8 @@ public final class PharmacokineticBatch {
   /// Precomputes each patient's transition over 1, 2, 4, ... grid steps so
   /// that `advance(patient:steps:infusionRateMilligramsPerHour:)` can jump
   /// up to `maximumSteps` steps with at most log2(maximumSteps) + 1
-  /// matrix-vector products. Costs (n + 1) n doubles per level and patient.
+  /// matrix-vector products. Costs (n + 1) n doubles per level and patient,
+  /// 9 in the compact layout (see `compactJumps`).
   public func prepareJumps(maximumSteps: Int) {
     precondition(maximumSteps >= 1, "maximumSteps must be at least 1, got \(maximumSteps)")
     var levels = 1
@@ -251,7 +252,7 @@ public final class PharmacokineticBatch {
   ) {
     var (a, b, c) = state
     var remaining = steps
-    // One jump per set bit, lowest first; a loop over the set bits alone
+    // One jump per set bit, lowest first. A loop over the set bits alone
     // measured faster than one over every bit with a test of each.
     while remaining != 0 {
       let matrix = table + remaining.trailingZeroBitCount * 12

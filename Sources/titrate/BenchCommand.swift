@@ -175,7 +175,7 @@ enum BenchCommand {
   final class EvaluationShard: @unchecked Sendable {
     let environment: VancomycinEnvironment
     var evaluator: PolicyEvaluator
-    /// The latest step; its `observations` are the policy's next input.
+    /// The latest step, whose `observations` are the policy's next input.
     /// The environment writes each step into these arrays.
     var result = EnvironmentStep()
     var actions: [Float] = []
