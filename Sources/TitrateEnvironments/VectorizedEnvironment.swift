@@ -100,7 +100,7 @@ public protocol VectorizedEnvironment: AnyObject {
   /// what it returns in `result`, except that `finalObservations` may keep
   /// its previous contents, even another count, in a step in which no
   /// episode ends (its rows are unspecified then). An environment may write
-  /// into the arrays `result` holds instead of allocating new ones, which
+  /// into the arrays of `result` instead of allocating new ones, which
   /// saves the allocations when the caller keeps no other reference to
   /// them. The default stores the result of `step(actions:)`.
   func step(actions: [Float], into result: inout EnvironmentStep)
