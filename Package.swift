@@ -7,7 +7,7 @@
 //   TitrateRandom ─────────────────────────────┘               ├─> TitrateRL ─> TitrateFederation ─┐
 //   TitratePKPD ─> TitrateEnvironments ────────────────────────┘                                   ├─> titrate (CLI)
 //   (TitratePolicy also imports TitrateEnvironments for ActionSpace.)
-//   TitrateKernels ─> TitrateKernelsAVX2 (AVX2); both ─> TitratePolicy (element-wise kernels); TitrateKernels ─> titrate
+//   TitrateKernels ─> TitrateKernelsAVX2 (AVX2), TitrateKernelsAVX512 (AVX-512); all ─> TitratePolicy (element-wise kernels); TitrateKernels ─> titrate
 //   TitrateHashing ─> TitrateEnvironments, TitrateCheckpoint (SHA-256)
 //   CMPI (Open MPI) ─> TitrateMPI ─> TitrateFederation, titrate (MPI starts only under --transport mpi)
 //   CHDF5 (HDF5) ─> TitrateHDF5 ─> TitrateCheckpoint ──────────────────────────> TitrateFederation  │
@@ -38,6 +38,17 @@ let targetCPUSettings: [SwiftSetting] =
   let avx2Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-O"])]
 #else
   let avx2Settings: [SwiftSetting] = []
+#endif
+
+// The AVX-512 copy of the same kernels (one source file, linked into both
+// targets), chosen at run time only on CPUs with every feature of LLVM's
+// `znver4` model (AMD Zen 4 and later). LLVM's Intel AVX-512 models prefer
+// 256-bit vectors for these loops, so `znver4` is the model that yields
+// 512-bit ones. The same NOTE on `#if arch` applies.
+#if arch(x86_64)
+  let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "znver4", "-O"])]
+#else
+  let avx512Settings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -71,6 +82,9 @@ let package = Package(
     .target(name: "TitrateKernels", swiftSettings: targetCPUSettings),
     .target(
       name: "TitrateKernelsAVX2", dependencies: ["TitrateKernels"], swiftSettings: avx2Settings),
+    .target(
+      name: "TitrateKernelsAVX512", dependencies: ["TitrateKernels"],
+      swiftSettings: avx512Settings),
     .target(name: "TitrateHDF5", dependencies: ["CHDF5"]),
     .target(name: "TitrateSodium", dependencies: ["CSodium"]),
     .target(name: "TitrateSecureAggregation", dependencies: ["TitrateSodium"]),
@@ -86,8 +100,8 @@ let package = Package(
     .target(
       name: "TitratePolicy",
       dependencies: [
-        "TitrateLinearAlgebra", "TitrateKernels", "TitrateKernelsAVX2", "TitrateRandom",
-        "TitrateEnvironments",
+        "TitrateLinearAlgebra", "TitrateKernels", "TitrateKernelsAVX2", "TitrateKernelsAVX512",
+        "TitrateRandom", "TitrateEnvironments",
       ],
       swiftSettings: targetCPUSettings),
     .target(
@@ -131,6 +145,7 @@ let package = Package(
       name: "TitratePolicyTests",
       dependencies: [
         "TitratePolicy", "TitrateEnvironments", "TitrateKernels", "TitrateKernelsAVX2",
+        "TitrateKernelsAVX512",
       ]),
     .testTarget(
       name: "TitrateRLTests",

@@ -4,10 +4,10 @@
 
 /// The instruction-set level that the element-wise kernels run at.
 ///
-/// Both levels compile the same `@inlinable` loops of this module and use
-/// the same operations in the same order (no fused multiply-add), so they
-/// give identical bits. The AVX2 build only uses 8-lane vectors where the
-/// portable build uses 4-lane SSE.
+/// Every level compiles the same `@inlinable` loops of this module and uses
+/// the same operations in the same order (no fused multiply-add), so all
+/// give identical bits. The AVX2 build uses 8-lane vectors and the AVX-512
+/// build 16-lane ones where the portable build uses 4-lane SSE.
 public enum KernelLevel: String, Sendable, CaseIterable {
   /// Baseline x86-64 (SSE2 vectors), or the default CPU of the build on
   /// other architectures.
@@ -16,11 +16,15 @@ public enum KernelLevel: String, Sendable, CaseIterable {
   /// LZCNT, MOVBE and older ones), which `TitrateKernelsAVX2` is compiled
   /// for.
   case avx2
+  /// The features of LLVM's `znver4` CPU (AMD Zen 4: AVX-512 with its
+  /// VL, BW, DQ and later subsets, on top of `avx2`), which
+  /// `TitrateKernelsAVX512` is compiled for.
+  case avx512
 
   /// The environment variable that overrides the automatic choice:
-  /// `portable` forces the portable kernels, `avx2` requests the wider
-  /// ones (granted only when the CPU has the features), and any other
-  /// value selects the portable kernels with a warning on stderr.
+  /// `portable` forces the portable kernels, `avx2` or `avx512` requests
+  /// a wider level (granted only when the CPU has its features), and any
+  /// other value selects the portable kernels with a warning on stderr.
   public static let overrideVariable = "TITRATE_KERNELS"
 
   /// `/proc/cpuinfo` flags of the instruction-set extensions that LLVM's
@@ -34,6 +38,19 @@ public enum KernelLevel: String, Sendable, CaseIterable {
     "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave", "xsaveopt",
     "fsgsbase", "rdrand",
   ]
+
+  /// `/proc/cpuinfo` flags of the extensions that LLVM's `znver4` CPU
+  /// model adds to `avx2Flags` for compiled code. System instructions are
+  /// left out, as for `avx2Flags`, and so is MONITORX/MWAITX (`mwaitx`),
+  /// which compilers emit only through intrinsics and virtual machines
+  /// often hide. `3dnowprefetch` is how Linux names PREFETCHW. Intel CPUs
+  /// lack `sse4a` and `clzero`, so they get the AVX2 level.
+  public static let avx512Flags: Set<String> = avx2Flags.union([
+    "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl", "avx512ifma", "avx512vbmi",
+    "avx512_vbmi2", "avx512_vnni", "avx512_bitalg", "avx512_vpopcntdq", "avx512_bf16", "gfni",
+    "vaes", "vpclmulqdq", "aes", "adx", "sha_ni", "sse4a", "clflushopt", "clwb", "clzero",
+    "rdseed", "rdpid", "xsavec", "xsaves", "3dnowprefetch",
+  ])
 
   /// The value of the override variable for this process, nil when unset.
   static let processOverride: String? = getenv(overrideVariable).map { String(cString: $0) }
@@ -65,6 +82,12 @@ public enum KernelLevel: String, Sendable, CaseIterable {
       #else
         return false
       #endif
+    case .avx512:
+      #if arch(x86_64)
+        return avx512Flags.isSubset(of: cpuFlags)
+      #else
+        return false
+      #endif
     }
   }
 
@@ -78,7 +101,7 @@ public enum KernelLevel: String, Sendable, CaseIterable {
       else { return .portable }
       return requested
     }
-    return isSupported(.avx2, cpuFlags: cpuFlags) ? .avx2 : .portable
+    return [KernelLevel.avx512, .avx2].first { isSupported($0, cpuFlags: cpuFlags) } ?? .portable
   }
 
   /// Returns a warning for an override value that `select` does not grant

@@ -1,5 +1,6 @@
 import TitrateKernels
 import TitrateKernelsAVX2
+import TitrateKernelsAVX512
 
 /// Row kernels of `PolicyEvaluator`. Each is a plain loop over pointers, and
 /// each rounds exactly as the `Matrix`-level code it replaces does. The
@@ -77,7 +78,8 @@ struct ElementwiseKernels: Sendable {
   func applyFastTanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
     switch level {
     case .portable: TitrateKernels.applyFastTanh(values, count: count)
-    case .avx2: AVX2Kernels.applyFastTanh(values, count: count)
+    case .avx2: TitrateKernelsAVX2.WideKernels.applyFastTanh(values, count: count)
+    case .avx512: TitrateKernelsAVX512.WideKernels.applyFastTanh(values, count: count)
     }
   }
 
@@ -91,7 +93,11 @@ struct ElementwiseKernels: Sendable {
     case .portable:
       TitrateKernels.addBiasAndApplyFastTanh(values, rows: rows, columns: columns, bias: bias)
     case .avx2:
-      AVX2Kernels.addBiasAndApplyFastTanh(values, rows: rows, columns: columns, bias: bias)
+      TitrateKernelsAVX2.WideKernels.addBiasAndApplyFastTanh(
+        values, rows: rows, columns: columns, bias: bias)
+    case .avx512:
+      TitrateKernelsAVX512.WideKernels.addBiasAndApplyFastTanh(
+        values, rows: rows, columns: columns, bias: bias)
     }
   }
 
@@ -110,7 +116,11 @@ struct ElementwiseKernels: Sendable {
         source, rows: rows, features: features, blockMeans: blockMeans,
         blockScales: blockScales, clip: clip, into: destination)
     case .avx2:
-      AVX2Kernels.normalizeRows(
+      TitrateKernelsAVX2.WideKernels.normalizeRows(
+        source, rows: rows, features: features, blockMeans: blockMeans,
+        blockScales: blockScales, clip: clip, into: destination)
+    case .avx512:
+      TitrateKernelsAVX512.WideKernels.normalizeRows(
         source, rows: rows, features: features, blockMeans: blockMeans,
         blockScales: blockScales, clip: clip, into: destination)
     }

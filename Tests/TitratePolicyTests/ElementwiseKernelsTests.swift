@@ -2,15 +2,59 @@ import Testing
 import TitrateEnvironments
 import TitrateKernels
 import TitrateKernelsAVX2
+import TitrateKernelsAVX512
 import TitrateLinearAlgebra
 import TitrateRandom
 
 @testable import TitratePolicy
 
-private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.currentCPUFlags())
+private let cpuFlags = KernelLevel.currentCPUFlags()
+private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: cpuFlags)
+/// The wide levels this CPU can run; the bitwise tests compare each with
+/// the portable kernels.
+private let wideLevels = [KernelLevel.avx2, .avx512].filter {
+  KernelLevel.isSupported($0, cpuFlags: cpuFlags)
+}
 
-/// The AVX2 kernels must give the same bits as the portable ones, and the
-/// portable ones must be chosen whenever the AVX2 ones may not run.
+/// The element-wise kernels of one wide level, called directly.
+private struct WideLevelKernels {
+  let applyFastTanh: (UnsafeMutablePointer<Float>, Int) -> Void
+  let addBiasAndApplyFastTanh: (UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<Float>) -> Void
+  let normalizeRows:
+    (
+      UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>, Float,
+      UnsafeMutablePointer<Float>
+    ) -> Void
+
+  init(_ level: KernelLevel) {
+    switch level {
+    case .avx512:
+      applyFastTanh = { TitrateKernelsAVX512.WideKernels.applyFastTanh($0, count: $1) }
+      addBiasAndApplyFastTanh = {
+        TitrateKernelsAVX512.WideKernels.addBiasAndApplyFastTanh(
+          $0, rows: $1, columns: $2, bias: $3)
+      }
+      normalizeRows = {
+        TitrateKernelsAVX512.WideKernels.normalizeRows(
+          $0, rows: $1, features: $2, blockMeans: $3, blockScales: $4, clip: $5, into: $6)
+      }
+    default:
+      applyFastTanh = { TitrateKernelsAVX2.WideKernels.applyFastTanh($0, count: $1) }
+      addBiasAndApplyFastTanh = {
+        TitrateKernelsAVX2.WideKernels.addBiasAndApplyFastTanh(
+          $0, rows: $1, columns: $2, bias: $3)
+      }
+      normalizeRows = {
+        TitrateKernelsAVX2.WideKernels.normalizeRows(
+          $0, rows: $1, features: $2, blockMeans: $3, blockScales: $4, clip: $5, into: $6)
+      }
+    }
+  }
+}
+
+/// The AVX2 and AVX-512 kernels must give the same bits as the portable
+/// ones, and the portable ones must be chosen whenever no wider level may
+/// run.
 @Suite struct ElementwiseKernelsTests {
   /// Edge cases of `fastTanh` (zero signs, subnormals, the clamp at
   /// |x| = 9, infinities, NaN) followed by random bit patterns and random
@@ -40,6 +84,12 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     #if arch(x86_64)
       #expect(KernelLevel.select(override: nil, cpuFlags: flags) == .avx2)
       #expect(KernelLevel.select(override: "avx2", cpuFlags: flags) == .avx2)
+      #expect(KernelLevel.select(override: "avx512", cpuFlags: flags) == .portable)
+      let wide = KernelLevel.avx512Flags
+      #expect(KernelLevel.select(override: nil, cpuFlags: wide) == .avx512)
+      #expect(KernelLevel.select(override: "avx2", cpuFlags: wide) == .avx2)
+      // An Intel AVX-512 CPU lacks SSE4A, so it gets the AVX2 level.
+      #expect(KernelLevel.select(override: nil, cpuFlags: wide.subtracting(["sse4a"])) == .avx2)
     #else
       #expect(KernelLevel.select(override: nil, cpuFlags: flags) == .portable)
     #endif
@@ -71,7 +121,7 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     #expect(KernelLevel.overrideWarning(override: "portable", cpuFlags: []) == nil)
     let unknown = KernelLevel.overrideWarning(override: "sse9", cpuFlags: flags)
     #expect(unknown?.contains("'sse9', which is not a kernel level") == true)
-    #expect(unknown?.contains("portable, avx2") == true)
+    #expect(unknown?.contains("portable, avx2, avx512") == true)
     let unsupported = KernelLevel.overrideWarning(override: "avx2", cpuFlags: [])
     #expect(unsupported?.contains("cannot run it") == true)
   }
@@ -89,14 +139,16 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
   func tanhMatchesPortableBitwise() {
     let inputs = tanhInputs()
     var portable = inputs
-    var wide = inputs
     portable.withUnsafeMutableBufferPointer {
       TitrateKernels.applyFastTanh($0.baseAddress!, count: $0.count)
     }
-    wide.withUnsafeMutableBufferPointer {
-      AVX2Kernels.applyFastTanh($0.baseAddress!, count: $0.count)
+    for level in wideLevels {
+      var wide = inputs
+      wide.withUnsafeMutableBufferPointer {
+        WideLevelKernels(level).applyFastTanh($0.baseAddress!, $0.count)
+      }
+      #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
     }
-    #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern))
   }
 
   @Test(.enabled(if: cpuHasAVX2, "the CPU lacks AVX2"))
@@ -105,18 +157,20 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     let inputs = Array(tanhInputs().prefix(columns * 3_001))
     let bias: [Float] = (0..<columns).map { Float($0) * 0.75 - 4 }
     var portable = inputs
-    var wide = inputs
     bias.withUnsafeBufferPointer { biasBuffer in
       portable.withUnsafeMutableBufferPointer {
         TitrateKernels.addBiasAndApplyFastTanh(
           $0.baseAddress!, rows: 3_001, columns: columns, bias: biasBuffer.baseAddress!)
       }
-      wide.withUnsafeMutableBufferPointer {
-        AVX2Kernels.addBiasAndApplyFastTanh(
-          $0.baseAddress!, rows: 3_001, columns: columns, bias: biasBuffer.baseAddress!)
+      for level in wideLevels {
+        var wide = inputs
+        wide.withUnsafeMutableBufferPointer {
+          WideLevelKernels(level).addBiasAndApplyFastTanh(
+            $0.baseAddress!, 3_001, columns, biasBuffer.baseAddress!)
+        }
+        #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
       }
     }
-    #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern))
   }
 
   @Test(.enabled(if: cpuHasAVX2, "the CPU lacks AVX2"))
@@ -131,7 +185,6 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     let scales = Array(
       [[Float]](repeating: featureScales, count: normalizationBlockRows).joined())
     var portable = [Float](repeating: 0, count: inputs.count)
-    var wide = [Float](repeating: 1, count: inputs.count)
     means.withUnsafeBufferPointer { meanBuffer in
       scales.withUnsafeBufferPointer { scaleBuffer in
         portable.withUnsafeMutableBufferPointer {
@@ -139,14 +192,17 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
             inputs, rows: rows, features: features, blockMeans: meanBuffer.baseAddress!,
             blockScales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
         }
-        wide.withUnsafeMutableBufferPointer {
-          AVX2Kernels.normalizeRows(
-            inputs, rows: rows, features: features, blockMeans: meanBuffer.baseAddress!,
-            blockScales: scaleBuffer.baseAddress!, clip: 10, into: $0.baseAddress!)
+        for level in wideLevels {
+          var wide = [Float](repeating: 1, count: inputs.count)
+          wide.withUnsafeMutableBufferPointer {
+            WideLevelKernels(level).normalizeRows(
+              inputs, rows, features, meanBuffer.baseAddress!, scaleBuffer.baseAddress!, 10,
+              $0.baseAddress!)
+          }
+          #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
         }
       }
     }
-    #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern))
     #expect(portable.contains(10), "no value was clipped high")
     #expect(portable.contains(-10), "no value was clipped low")
   }
@@ -168,17 +224,19 @@ private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: KernelLevel.cu
     var portable = PolicyEvaluator(
       network: network, normalizer: normalizer, tileRows: 512,
       kernels: ElementwiseKernels(level: .portable))
-    var wide = PolicyEvaluator(
-      network: network, normalizer: normalizer, tileRows: 512,
-      kernels: ElementwiseKernels(level: .avx2))
     var portableOutputs = Matrix(rows: 0, columns: 0)
-    var wideOutputs = Matrix(rows: 0, columns: 0)
     portable.policyOutputs(observations: observations, count: rows, into: &portableOutputs)
-    wide.policyOutputs(observations: observations, count: rows, into: &wideOutputs)
-
-    #expect(portableOutputs.values.map(\.bitPattern) == wideOutputs.values.map(\.bitPattern))
-    #expect(
-      portable.actions(observations: observations, count: rows)
-        == wide.actions(observations: observations, count: rows))
+    let portableActions = portable.actions(observations: observations, count: rows)
+    for level in wideLevels {
+      var wide = PolicyEvaluator(
+        network: network, normalizer: normalizer, tileRows: 512,
+        kernels: ElementwiseKernels(level: level))
+      var wideOutputs = Matrix(rows: 0, columns: 0)
+      wide.policyOutputs(observations: observations, count: rows, into: &wideOutputs)
+      #expect(
+        portableOutputs.values.map(\.bitPattern) == wideOutputs.values.map(\.bitPattern),
+        "\(level)")
+      #expect(portableActions == wide.actions(observations: observations, count: rows), "\(level)")
+    }
   }
 }

@@ -1,0 +1,1 @@
+../TitrateKernelsAVX2/WideKernels.swift
