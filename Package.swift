@@ -40,11 +40,12 @@ let targetCPUSettings: [SwiftSetting] =
   let avx2Settings: [SwiftSetting] = []
 #endif
 
-// The AVX-512 copy of the same kernels (one source file, linked into both
-// targets), chosen at run time only on CPUs with every feature of LLVM's
-// `znver4` model (AMD Zen 4 and later). LLVM's Intel AVX-512 models prefer
-// 256-bit vectors for these loops, so `znver4` is the model that yields
-// 512-bit ones. The same NOTE on `#if arch` applies.
+// The AVX-512 copy of the same kernels (one source file, which this target
+// reaches through a symbolic link), chosen at run time only on CPUs with
+// every feature of LLVM's `znver4` model (AMD Zen 4 and later). LLVM's
+// Intel AVX-512 models prefer 256-bit vectors for these loops, so `znver4`
+// is the model that yields 512-bit ones. The same NOTE on `#if arch`
+// applies.
 #if arch(x86_64)
   let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "znver4", "-O"])]
 #else
