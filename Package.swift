@@ -145,8 +145,7 @@ let package = Package(
     .testTarget(
       name: "TitratePolicyTests",
       dependencies: [
-        "TitratePolicy", "TitrateEnvironments", "TitrateKernels", "TitrateKernelsAVX2",
-        "TitrateKernelsAVX512",
+        "TitratePolicy", "TitrateEnvironments", "TitrateKernels",
       ]),
     .testTarget(
       name: "TitrateRLTests",

@@ -291,8 +291,9 @@ public final class VancomycinEnvironment: DosingEnvironment {
     Self.fill(&result.costs, count: count, with: 0)
     Self.fill(&result.terminated, count: count, with: ended)
     Self.fill(&result.truncated, count: count, with: false)
-    // The rows observed after this decision: the final ones of an ended
-    // episode that restarts go to `finalObservations`.
+
+    // The rows observed after this decision go to `observations`, except
+    // that an ended episode that restarts puts them in `finalObservations`.
     let restarts = ended && automaticallyResets
     if bayesianEstimate == nil {
       // Written block by block during the decision, while the block's
@@ -315,6 +316,7 @@ public final class VancomycinEnvironment: DosingEnvironment {
       }
     }
     guard ended else { return }
+
     // The order of `EnvironmentStep.fixedLengthEpisodes`.
     recordEndedEpisodes()
     if restarts {

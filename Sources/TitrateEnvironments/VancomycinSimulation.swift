@@ -491,7 +491,7 @@ extension VancomycinEnvironment {
 /// for one decision. Both depend only on their arguments and on constants
 /// of the environment, and most patients get one of a few doses, so most
 /// lookups skip the divisions and roundings. Each table is direct-mapped:
-/// a slot holds the last arguments that hashed to it (compared bit for
+/// a slot stores the last arguments that hashed to it (compared bit for
 /// bit) with their result. Every slot starts with the result for zero
 /// arguments, so no slot is ever unset.
 struct DoseMemo {
@@ -502,7 +502,7 @@ struct DoseMemo {
     var interventions: DoseInterventions
   }
 
-  /// What `VancomycinEnvironment` stores for a dose's infusion.
+  /// A dose's infusion, as `VancomycinEnvironment` stores it.
   struct Infusion {
     /// Grid steps of the infusion, 0 for no dose.
     var steps: Int
@@ -568,7 +568,7 @@ struct DoseMemo {
     return result
   }
 
-  /// The infusion of `dose` mg.
+  /// Returns the infusion of `dose` mg, from the table when it is there.
   @inline(__always)
   func infusion(_ dose: Double) -> Infusion {
     let bits = dose.bitPattern

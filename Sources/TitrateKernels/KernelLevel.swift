@@ -73,22 +73,17 @@ public enum KernelLevel: String, Sendable, CaseIterable {
   /// Returns whether code of `level` can run on a CPU with `cpuFlags`
   /// (`/proc/cpuinfo` names). Always true for `portable`.
   public static func isSupported(_ level: KernelLevel, cpuFlags: Set<String>) -> Bool {
+    let required: Set<String>
     switch level {
-    case .portable:
-      return true
-    case .avx2:
-      #if arch(x86_64)
-        return avx2Flags.isSubset(of: cpuFlags)
-      #else
-        return false
-      #endif
-    case .avx512:
-      #if arch(x86_64)
-        return avx512Flags.isSubset(of: cpuFlags)
-      #else
-        return false
-      #endif
+    case .portable: return true
+    case .avx2: required = avx2Flags
+    case .avx512: required = avx512Flags
     }
+    #if arch(x86_64)
+      return required.isSubset(of: cpuFlags)
+    #else
+      return false
+    #endif
   }
 
   /// Chooses a level from an override value (nil when unset) and the CPU's

@@ -41,12 +41,12 @@ public final class PharmacokineticBatch {
     start: nil, count: 0)
   /// Number of powers of two stored in `jumps`.
   @exclusivity(unchecked) public private(set) var jumpLevels = 0
-  /// Whether `jumps` is in the compact layout: with three state components
-  /// whose last column of Phi is (0, 0, 1) bit for bit in every level of
-  /// every patient (central, peripheral and AUC: no amount depends on the
-  /// AUC), each level keeps Phi without that column, then Gamma, 9 entries
-  /// in place of 12. The jumps then read a quarter fewer bytes and multiply
-  /// by those constants, with the same results as by the stored entries.
+  /// Whether `jumps` is in the compact layout, 9 entries per level in
+  /// place of 12: Phi without its last column, then Gamma. The layout
+  /// applies to three state components (central, peripheral and AUC) when
+  /// that column is (0, 0, 1) bit for bit in every level of every patient,
+  /// because no amount depends on the AUC. The jumps then read a quarter
+  /// fewer bytes and multiply by those constants, with the same results.
   @exclusivity(unchecked) private var compactJumps = false
 
   /// Entries per jump level and patient in `jumps`.

@@ -1,8 +1,6 @@
 import Testing
 import TitrateEnvironments
 import TitrateKernels
-import TitrateKernelsAVX2
-import TitrateKernelsAVX512
 import TitrateLinearAlgebra
 import TitrateRandom
 
@@ -12,44 +10,8 @@ private let cpuFlags = KernelLevel.currentCPUFlags()
 private let cpuHasAVX2 = KernelLevel.isSupported(.avx2, cpuFlags: cpuFlags)
 /// The wide levels this CPU can run; the bitwise tests compare each with
 /// the portable kernels.
-private let wideLevels = [KernelLevel.avx2, .avx512].filter {
-  KernelLevel.isSupported($0, cpuFlags: cpuFlags)
-}
-
-/// The element-wise kernels of one wide level, called directly.
-private struct WideLevelKernels {
-  let applyFastTanh: (UnsafeMutablePointer<Float>, Int) -> Void
-  let addBiasAndApplyFastTanh: (UnsafeMutablePointer<Float>, Int, Int, UnsafePointer<Float>) -> Void
-  let normalizeRows:
-    (
-      UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, UnsafePointer<Float>, Float,
-      UnsafeMutablePointer<Float>
-    ) -> Void
-
-  init(_ level: KernelLevel) {
-    switch level {
-    case .avx512:
-      applyFastTanh = { TitrateKernelsAVX512.WideKernels.applyFastTanh($0, count: $1) }
-      addBiasAndApplyFastTanh = {
-        TitrateKernelsAVX512.WideKernels.addBiasAndApplyFastTanh(
-          $0, rows: $1, columns: $2, bias: $3)
-      }
-      normalizeRows = {
-        TitrateKernelsAVX512.WideKernels.normalizeRows(
-          $0, rows: $1, features: $2, blockMeans: $3, blockScales: $4, clip: $5, into: $6)
-      }
-    default:
-      applyFastTanh = { TitrateKernelsAVX2.WideKernels.applyFastTanh($0, count: $1) }
-      addBiasAndApplyFastTanh = {
-        TitrateKernelsAVX2.WideKernels.addBiasAndApplyFastTanh(
-          $0, rows: $1, columns: $2, bias: $3)
-      }
-      normalizeRows = {
-        TitrateKernelsAVX2.WideKernels.normalizeRows(
-          $0, rows: $1, features: $2, blockMeans: $3, blockScales: $4, clip: $5, into: $6)
-      }
-    }
-  }
+private let wideLevels = KernelLevel.allCases.filter {
+  $0 != .portable && KernelLevel.isSupported($0, cpuFlags: cpuFlags)
 }
 
 /// The AVX2 and AVX-512 kernels must give the same bits as the portable
@@ -145,7 +107,7 @@ private struct WideLevelKernels {
     for level in wideLevels {
       var wide = inputs
       wide.withUnsafeMutableBufferPointer {
-        WideLevelKernels(level).applyFastTanh($0.baseAddress!, $0.count)
+        ElementwiseKernels(level: level).applyFastTanh($0.baseAddress!, count: $0.count)
       }
       #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
     }
@@ -165,8 +127,8 @@ private struct WideLevelKernels {
       for level in wideLevels {
         var wide = inputs
         wide.withUnsafeMutableBufferPointer {
-          WideLevelKernels(level).addBiasAndApplyFastTanh(
-            $0.baseAddress!, 3_001, columns, biasBuffer.baseAddress!)
+          ElementwiseKernels(level: level).addBiasAndApplyFastTanh(
+            $0.baseAddress!, rows: 3_001, columns: columns, bias: biasBuffer.baseAddress!)
         }
         #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
       }
@@ -195,9 +157,10 @@ private struct WideLevelKernels {
         for level in wideLevels {
           var wide = [Float](repeating: 1, count: inputs.count)
           wide.withUnsafeMutableBufferPointer {
-            WideLevelKernels(level).normalizeRows(
-              inputs, rows, features, meanBuffer.baseAddress!, scaleBuffer.baseAddress!, 10,
-              $0.baseAddress!)
+            // `ElementwiseKernels` clips at `RunningNormalizer.clipRange`, 10.
+            ElementwiseKernels(level: level).normalizeRows(
+              inputs, rows: rows, features: features, blockMeans: meanBuffer.baseAddress!,
+              blockScales: scaleBuffer.baseAddress!, into: $0.baseAddress!)
           }
           #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "\(level)")
         }
