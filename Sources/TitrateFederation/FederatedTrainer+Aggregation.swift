@@ -62,7 +62,7 @@ extension FederatedTrainer {
     let step: [Double]
     let used: [String]
     if configuration.aggregation == .federatedAveraging(weighting: .bySampleCount) {
-      step = try federatedAverage(accepted)
+      step = try federatedAverage(accepted, factors: multiplierWeightFactors(of: accepted))
       state.roundsApplied += 1
       used = accepted.map(\.siteName)
     } else {
@@ -74,6 +74,19 @@ extension FederatedTrainer {
     return AggregationOutcome(
       step: step, strategyState: state, adaptiveClipState: adaptiveClipState,
       usedSiteNames: used, clipNorm: clipNorm)
+  }
+
+  /// The factor `1 + lambda_k` of each accepted update under
+  /// `CostConstraint.weightUpdatesByMultiplier`, with the multiplier its
+  /// site trained with this round; nil without that flag.
+  func multiplierWeightFactors(of accepted: [ModelUpdate]) -> [Double]? {
+    guard configuration.costConstraint?.weightUpdatesByMultiplier == true,
+      let multipliers = siteCostMultipliers
+    else { return nil }
+    return accepted.map { update in
+      let index = siteNames.firstIndex(of: update.siteName)!
+      return 1 + multipliers[index].value
+    }
   }
 
   /// Applies the strategy's own server optimiser, if it has one, to a mean

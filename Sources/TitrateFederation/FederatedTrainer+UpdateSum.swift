@@ -14,6 +14,10 @@ extension FederationConfiguration {
       return "secure aggregation has its own protocol, in which the aggregator receives "
         + "masked updates and unmasks only their sum"
     }
+    if costConstraint?.weightUpdatesByMultiplier == true {
+      return "the multiplier weighting (--weight-by-multiplier) scales each site's update at "
+        + "the aggregator, so it needs every update there"
+    }
     if !aggregation.isMeanBased {
       return "the robust strategies rank or select individual updates, so they need every "
         + "update at the aggregator"

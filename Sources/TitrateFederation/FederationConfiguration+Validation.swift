@@ -39,6 +39,19 @@ extension FederationConfiguration {
     }
     found += siteFailures.problems(siteNames: sites.map(\.name), rounds: rounds)
     found += hostileSiteProblems()
+    if costConstraint?.weightUpdatesByMultiplier == true {
+      if aggregation != .federatedAveraging(weighting: .bySampleCount) {
+        found.append(
+          "costConstraint.weightUpdatesByMultiplier scales FedAvg's sample-count weights, but "
+            + "the aggregation is \(aggregation.name); use fedavg or remove the flag "
+            + "(--weight-by-multiplier)")
+      }
+      if secureAggregation != nil {
+        found.append(
+          "costConstraint.weightUpdatesByMultiplier needs each site's update at the "
+            + "aggregator, which secure aggregation hides; remove one of them")
+      }
+    }
     if let privacy { found += privacyProblems(privacy) }
     if let secureAggregation { found += secureAggregationProblems(secureAggregation) }
     return found

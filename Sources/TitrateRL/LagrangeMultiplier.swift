@@ -48,13 +48,28 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// fills. Gains are then in multiplier units per unit of log ratio.
   /// Needs a positive `costLimit`.
   public var logScaleError: Bool = false
+  /// Flag that weights each site's update in the federated average by its
+  /// sample count times `1 + lambda_k` (its multiplier this round) instead
+  /// of its sample count alone. Needs `perSite`.
+  ///
+  /// Site k trains on `(r - lambda_k c) / (1 + lambda_k)`, so plain FedAvg
+  /// gives its cost the weight `lambda_k / (1 + lambda_k) < 1` against
+  /// another site's reward, and a site whose limit is hard to meet never
+  /// outweighs one site that wants more exposure. Undoing the scale at the
+  /// aggregator makes the average the step of the federated Lagrangian
+  /// `sum_k n_k (R_k - lambda_k C_k)`. The per-site advantage
+  /// normalisation of PPO rescales each update as well, so the match is
+  /// approximate.
+  public var weightUpdatesByMultiplier: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
     maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
-    perSite: Bool = false, onGreedyPolicy: Bool = false, logScaleError: Bool = false
+    perSite: Bool = false, onGreedyPolicy: Bool = false, logScaleError: Bool = false,
+    weightUpdatesByMultiplier: Bool = false
   ) {
+    self.weightUpdatesByMultiplier = weightUpdatesByMultiplier
     self.perSite = perSite
     self.onGreedyPolicy = onGreedyPolicy
     self.logScaleError = logScaleError
@@ -69,6 +84,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
     case proportionalGain, derivativeGain, perSite, onGreedyPolicy, logScaleError
+    case weightUpdatesByMultiplier
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -87,6 +103,8 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     perSite = try container.decodeIfPresent(Bool.self, forKey: .perSite) ?? false
     onGreedyPolicy = try container.decodeIfPresent(Bool.self, forKey: .onGreedyPolicy) ?? false
     logScaleError = try container.decodeIfPresent(Bool.self, forKey: .logScaleError) ?? false
+    weightUpdatesByMultiplier =
+      try container.decodeIfPresent(Bool.self, forKey: .weightUpdatesByMultiplier) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -101,6 +119,9 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     // Written only when set, so configurations without it encode as before.
     if onGreedyPolicy { try container.encode(onGreedyPolicy, forKey: .onGreedyPolicy) }
     if logScaleError { try container.encode(logScaleError, forKey: .logScaleError) }
+    if weightUpdatesByMultiplier {
+      try container.encode(weightUpdatesByMultiplier, forKey: .weightUpdatesByMultiplier)
+    }
   }
 
   /// Computes the controller's error for a measured cost: `cost - limit`,
@@ -129,6 +150,11 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     }
     if !(derivativeGain >= 0 && derivativeGain.isFinite) {
       found.append("derivativeGain is \(derivativeGain); use a finite value >= 0")
+    }
+    if weightUpdatesByMultiplier && !perSite {
+      found.append(
+        "weightUpdatesByMultiplier is set, but it weights each site by its own multiplier; "
+          + "set perSite (--per-site-limit) or remove it")
     }
     if logScaleError && !(costLimit > 0) {
       found.append(

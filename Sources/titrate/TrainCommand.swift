@@ -118,6 +118,12 @@ enum TrainCommand {
         + "of all sites",
       defaultValue: nil),
     .init(
+      name: "weight-by-multiplier", valueName: nil,
+      help:
+        "weight each site's update by its sample count times 1 + its multiplier, so that the "
+        + "average follows the federated Lagrangian, with --per-site-limit (fedavg only)",
+      defaultValue: nil),
+    .init(
       name: "constrain-greedy-policy", valueName: nil,
       help:
         "step the multiplier from the cost of one extra episode per site and round dosed by "
@@ -524,11 +530,12 @@ enum TrainCommand {
         derivativeGain: try parsed.double("derivative-gain", in: 0...1e6),
         perSite: parsed.flag("per-site-limit"),
         onGreedyPolicy: parsed.flag("constrain-greedy-policy"),
-        logScaleError: parsed.flag("log-cost-error"))
+        logScaleError: parsed.flag("log-cost-error"),
+        weightUpdatesByMultiplier: parsed.flag("weight-by-multiplier"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
-        "per-site-limit", "constrain-greedy-policy", "log-cost-error",
+        "per-site-limit", "constrain-greedy-policy", "log-cost-error", "weight-by-multiplier",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
@@ -601,7 +608,7 @@ enum TrainCommand {
     }
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
   }

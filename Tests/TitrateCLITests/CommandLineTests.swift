@@ -92,6 +92,19 @@ import Testing
         "unknown option '--round' for 'titrate train'; run 'titrate train --help' for the options"))
   }
 
+  @Test func multiplierWeightingNeedsAPerSiteLimit() throws {
+    let unconstrained = try titrate(
+      ["train", "--weight-by-multiplier", "--output", "/tmp/unused.h5"])
+    #expect(unconstrained.status == 2)
+    #expect(
+      unconstrained.errors.contains(
+        "--weight-by-multiplier only applies to a constrained run; add --cost-limit C"))
+    let pooled = try titrate(
+      ["train", "--cost-limit", "0.05", "--weight-by-multiplier", "--output", "/tmp/unused.h5"])
+    #expect(pooled.status == 2)
+    #expect(pooled.errors.contains("set perSite (--per-site-limit) or remove it"))
+  }
+
   @Test func malformedNumberNamesValueAndRange() throws {
     let run = try titrate(["train", "--rounds", "ten", "--output", "/tmp/unused.h5"])
     #expect(run.status == 2)

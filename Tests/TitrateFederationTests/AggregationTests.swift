@@ -15,6 +15,19 @@ import Testing
     #expect(average == [4, -1])
   }
 
+  @Test func factorsScaleTheSampleCountWeights() throws {
+    // n = [2, 1] and f = [1, 2] give weights 2 and 2, so the mean is
+    // ([1, 3] + [5, -1]) / 2.
+    let updates = [update("a", [1, 3], samples: 2), update("b", [5, -1], samples: 1)]
+    #expect(try federatedAverage(updates, factors: [1, 2]) == [3, 1])
+    // Plain FedAvg of the same updates: (2 [1, 3] + [5, -1]) / 3.
+    let plain = try federatedAverage(updates)
+    #expect(abs(plain[0] - 7.0 / 3) < 1e-15 && abs(plain[1] - 5.0 / 3) < 1e-15)
+    // Factors of 1 round exactly as no factors.
+    let odd = [update("a", [0.1, -0.7], samples: 3), update("b", [1e-3, 2.9], samples: 7)]
+    #expect(try federatedAverage(odd, factors: [1, 1]) == federatedAverage(odd))
+  }
+
   @Test func averageOfOneUpdateIsThatUpdate() throws {
     let delta: [Double] = [0.125, -3.5, 1e-7]
     #expect(try federatedAverage([update("a", delta, samples: 17)]) == delta)

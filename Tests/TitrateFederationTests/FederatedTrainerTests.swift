@@ -95,8 +95,9 @@ import TitrateRandom
   /// A configuration stored before `siteUpdate` and `costConstraint`
   /// existed decodes with their defaults.
   @Test func olderConfigurationDecodes() throws {
-    var stored = try JSONSerialization.jsonObject(
-      with: JSONEncoder().encode(configuration(sites: 2))) as! [String: Any]
+    var stored =
+      try JSONSerialization.jsonObject(
+        with: JSONEncoder().encode(configuration(sites: 2))) as! [String: Any]
     stored["siteUpdate"] = nil
     stored["costConstraint"] = nil
     let decoded = try JSONDecoder().decode(
@@ -106,7 +107,8 @@ import TitrateRandom
   }
 
   @Test func sameSeedGivesIdenticalModels() throws {
-    let first = try FederatedTrainer(configuration: configuration(sites: 3), makeEnvironment: factory)
+    let first = try FederatedTrainer(
+      configuration: configuration(sites: 3), makeEnvironment: factory)
     let second = try FederatedTrainer(
       configuration: configuration(sites: 3), makeEnvironment: factory)
     for _ in 0..<2 {
@@ -169,7 +171,8 @@ import TitrateRandom
       }
       return bad
     }
-    let reasons = Dictionary(uniqueKeysWithValues: record.sites.map { ($0.site, $0.rejectionReason) })
+    let reasons = Dictionary(
+      uniqueKeysWithValues: record.sites.map { ($0.site, $0.rejectionReason) })
     #expect(reasons["site_0"] == .some(nil))
     #expect(reasons["site_1"]??.contains("negative variance -1.0") == true)
     #expect(reasons["site_2"]??.contains("count 1e+300, expected the sample count 256") == true)
@@ -257,7 +260,8 @@ import TitrateRandom
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("run.h5")
-    let environment = StoredEnvironment(name: "matching", definitionJSON: "{\"name\": \"matching\"}")
+    let environment = StoredEnvironment(
+      name: "matching", definitionJSON: "{\"name\": \"matching\"}")
     try CheckpointFile.write(
       interrupted.checkpointContents(environment: environment, programVersion: "test"), to: file)
 
@@ -326,6 +330,60 @@ import TitrateRandom
     #expect(Set(expected).count == 3)
   }
 
+  /// With `weightUpdatesByMultiplier`, the second round's step is the mean
+  /// of the site deltas weighted by n_k (1 + lambda_k), with the
+  /// multipliers the first round left (different per site).
+  @Test func multiplierWeightingScalesEachSiteUpdate() throws {
+    var constrained = configuration(sites: 3, rounds: 2)
+    constrained.costConstraint = CostConstraint(
+      costLimit: 1, multiplierLearningRate: 0.5, perSite: true, weightUpdatesByMultiplier: true)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    try trainer.runRound()
+    let multipliers = trainer.siteCostMultipliers!.map(\.value)
+    #expect(Set(multipliers).count == 3)
+    let before = trainer.globalParameters
+    // Site k sends delta k + 1 in every coordinate (with its own sample
+    // count, which the observation statistics must match).
+    let record = try trainer.runRound { update in
+      let k = Double(self.siteIndex(update.siteName))
+      var replaced = update
+      replaced.delta = [Double](repeating: k + 1, count: update.delta.count)
+      return replaced
+    }
+    #expect(record.sites.map(\.costMultiplier) == multipliers)
+    var weightedSum = 0.0
+    var totalWeight = 0.0
+    for k in 0..<3 {
+      let weight = Double(record.sites[k].environmentSteps) * (1 + multipliers[k])
+      weightedSum += Double(k + 1) * weight
+      totalWeight += weight
+    }
+    let expected = weightedSum / totalWeight
+    // Plain FedAvg of equal sample counts: (1 + 2 + 3) / 3.
+    #expect(Set(record.sites.map(\.environmentSteps)).count == 1)
+    let plain = 2.0
+    #expect(abs(expected - plain) > 0.01)
+    for (after, start) in zip(trainer.globalParameters, before) {
+      #expect(abs(Double(after - start) - expected) < 1e-5)
+    }
+  }
+
+  func siteIndex(_ name: String) -> Int { Int(name.split(separator: "_").last!)! }
+
+  @Test func multiplierWeightingNeedsPerSiteFedAvg() {
+    var pooled = configuration(sites: 2)
+    pooled.costConstraint = CostConstraint(costLimit: 0.5, weightUpdatesByMultiplier: true)
+    #expect(pooled.problems().contains { $0.contains("set perSite (--per-site-limit)") })
+
+    var uniform = configuration(sites: 3)
+    uniform.costConstraint = CostConstraint(
+      costLimit: 0.5, perSite: true, weightUpdatesByMultiplier: true)
+    #expect(uniform.problems().isEmpty)
+    uniform.aggregation = .federatedAveraging(weighting: .uniform)
+    #expect(uniform.problems().contains { $0.contains("use fedavg or remove the flag") })
+    #expect(uniform.updateSumProblem?.contains("--weight-by-multiplier") == true)
+  }
+
   @Test func invalidCostConstraintIsReported() {
     var bad = configuration(sites: 1)
     bad.costConstraint = CostConstraint(
@@ -370,7 +428,9 @@ import TitrateRandom
     }
     #expect {
       try TrainedPolicy(contents: nonFinite)
-    } throws: { "\($0)".contains("'policy/layer_0/weight' has the non-finite value nan at index 3") }
+    } throws: {
+      "\($0)".contains("'policy/layer_0/weight' has the non-finite value nan at index 3")
+    }
 
     var negativeRound = good
     negativeRound.set("training/round", shape: [], values: [Int64(-5)])
