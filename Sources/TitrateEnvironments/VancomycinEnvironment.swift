@@ -83,7 +83,7 @@ public enum VancomycinEnvironmentError: Error, Equatable, Sendable, CustomString
 /// derived from the reset seed, the stream identifier and the population
 /// name, so the same seed gives the same patients and noise, and distinct
 /// populations draw from distinct streams.
-public final class VancomycinEnvironment: DosingEnvironment {
+public final class VancomycinEnvironment: DosingEnvironment, EdgePatientDrawing {
   /// The definition the environment was built from.
   public let definition: EnvironmentDefinition
   /// The site population patients are drawn from.
@@ -112,6 +112,11 @@ public final class VancomycinEnvironment: DosingEnvironment {
 
   var actuator: DoseActuator
   let sampler: PatientSampler
+  // The same sampler without edge patients, when `sampler` draws some.
+  let populationSampler: PatientSampler?
+  /// Whether resets draw edge patients (when the environment was created
+  /// with a positive `edgePatientFraction`) or only the population's.
+  public var drawsEdgePatients = true
   let rules: DosingRules
   let residualError: ResidualErrorModel
   let state: PatientStateColumns
@@ -204,6 +209,10 @@ public final class VancomycinEnvironment: DosingEnvironment {
     sampler = PatientSampler(
       definition: definition, populationName: populationName, cohort: cohort,
       edgeFraction: edgePatientFraction)
+    populationSampler =
+      edgePatientFraction > 0
+      ? PatientSampler(definition: definition, populationName: populationName, cohort: nil)
+      : nil
     let model = definition.models[population.model]!
     residualError = (population.measurementError ?? model.residualError).errorModel
     let dosesPerDay = Int((24 / rules.decisionIntervalHours - 1e-9).rounded(.up))
@@ -398,7 +407,8 @@ public final class VancomycinEnvironment: DosingEnvironment {
 
   /// Draws new patients and starts an episode for all of them.
   private func startEpisodes() {
-    let newPatients = sampler.samplePatients(count: batchSize, using: &patientGenerator)
+    let source = drawsEdgePatients ? sampler : populationSampler ?? sampler
+    let newPatients = source.samplePatients(count: batchSize, using: &patientGenerator)
     install(newPatients)
   }
 

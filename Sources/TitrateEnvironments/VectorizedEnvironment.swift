@@ -81,6 +81,15 @@ public struct EpisodeOutcomeTally: Sendable, Equatable {
   }
 }
 
+/// An environment that draws some training patients from wide edge
+/// ranges, and can leave them out so that a measurement covers the site's
+/// own population alone.
+public protocol EdgePatientDrawing: AnyObject {
+  /// Whether resets draw edge patients at the configured fraction (true,
+  /// the default) or every patient from the site's population (false).
+  var drawsEdgePatients: Bool { get set }
+}
+
 /// A batch of independent environments stepped together (structure of
 /// arrays), as used by the learners and the evaluation core.
 public protocol VectorizedEnvironment: AnyObject {

@@ -296,10 +296,16 @@ public final class FederatedTrainer {
     // The deployed policy's cost, on patients of their own stream, before
     // local training changes the policy. The rollouts below are the same
     // with or without it.
-    let greedyCost =
-      configuration.costConstraint?.onGreedyPolicy == true
-      ? site.learner.deterministicEpisodeCost(
-        site.environment, seed: environmentSeed ^ Self.greedyEvaluationStream) : nil
+    var greedyCost: Double?
+    if let constraint = configuration.costConstraint, constraint.onGreedyPolicy {
+      let edgeSwitch =
+        constraint.greedyCostWithoutEdgePatients
+        ? site.environment as? any EdgePatientDrawing : nil
+      edgeSwitch?.drawsEdgePatients = false
+      greedyCost = site.learner.deterministicEpisodeCost(
+        site.environment, seed: environmentSeed ^ Self.greedyEvaluationStream)
+      edgeSwitch?.drawsEdgePatients = true
+    }
     site.learner.resetEnvironment(site.environment, seed: environmentSeed)
 
     var steps = 0

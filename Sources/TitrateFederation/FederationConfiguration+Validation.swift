@@ -52,6 +52,11 @@ extension FederationConfiguration {
             + "aggregator, which secure aggregation hides; remove one of them")
       }
     }
+    if costConstraint?.greedyCostWithoutEdgePatients == true && !(edgePatientFraction > 0) {
+      found.append(
+        "costConstraint.greedyCostWithoutEdgePatients leaves out edge patients, but the run "
+          + "draws none; add them (--edge-patients) or remove the flag")
+    }
     if let privacy { found += privacyProblems(privacy) }
     if let secureAggregation { found += secureAggregationProblems(secureAggregation) }
     return found

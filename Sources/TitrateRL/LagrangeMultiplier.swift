@@ -61,15 +61,23 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// normalisation of PPO rescales each update as well, so the match is
   /// approximate.
   public var weightUpdatesByMultiplier: Bool = false
+  /// Flag that measures the greedy-policy cost on patients of the site's
+  /// own population only, leaving out the edge patients that training
+  /// draws (environments that draw none ignore it). Needs
+  /// `onGreedyPolicy`. Edge patients (renal failure, extreme weight) can
+  /// cross the limit much more often than the population that evaluation
+  /// measures, so counting them can hold the population far under it.
+  public var greedyCostWithoutEdgePatients: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
     maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
     perSite: Bool = false, onGreedyPolicy: Bool = false, logScaleError: Bool = false,
-    weightUpdatesByMultiplier: Bool = false
+    weightUpdatesByMultiplier: Bool = false, greedyCostWithoutEdgePatients: Bool = false
   ) {
     self.weightUpdatesByMultiplier = weightUpdatesByMultiplier
+    self.greedyCostWithoutEdgePatients = greedyCostWithoutEdgePatients
     self.perSite = perSite
     self.onGreedyPolicy = onGreedyPolicy
     self.logScaleError = logScaleError
@@ -84,7 +92,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
     case proportionalGain, derivativeGain, perSite, onGreedyPolicy, logScaleError
-    case weightUpdatesByMultiplier
+    case weightUpdatesByMultiplier, greedyCostWithoutEdgePatients
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -105,6 +113,8 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     logScaleError = try container.decodeIfPresent(Bool.self, forKey: .logScaleError) ?? false
     weightUpdatesByMultiplier =
       try container.decodeIfPresent(Bool.self, forKey: .weightUpdatesByMultiplier) ?? false
+    greedyCostWithoutEdgePatients =
+      try container.decodeIfPresent(Bool.self, forKey: .greedyCostWithoutEdgePatients) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -121,6 +131,9 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     if logScaleError { try container.encode(logScaleError, forKey: .logScaleError) }
     if weightUpdatesByMultiplier {
       try container.encode(weightUpdatesByMultiplier, forKey: .weightUpdatesByMultiplier)
+    }
+    if greedyCostWithoutEdgePatients {
+      try container.encode(greedyCostWithoutEdgePatients, forKey: .greedyCostWithoutEdgePatients)
     }
   }
 
@@ -155,6 +168,11 @@ public struct CostConstraint: Codable, Sendable, Equatable {
       found.append(
         "weightUpdatesByMultiplier is set, but it weights each site by its own multiplier; "
           + "set perSite (--per-site-limit) or remove it")
+    }
+    if greedyCostWithoutEdgePatients && !onGreedyPolicy {
+      found.append(
+        "greedyCostWithoutEdgePatients is set, but only the greedy-policy cost is measured on "
+          + "extra patients; set onGreedyPolicy (--constrain-greedy-policy) or remove it")
     }
     if logScaleError && !(costLimit > 0) {
       found.append(

@@ -124,6 +124,12 @@ enum TrainCommand {
         + "average follows the federated Lagrangian, with --per-site-limit (fedavg only)",
       defaultValue: nil),
     .init(
+      name: "greedy-cost-without-edge-patients", valueName: nil,
+      help:
+        "measure the greedy-policy cost on each site's own population, leaving out the edge "
+        + "patients of --edge-patients, with --constrain-greedy-policy",
+      defaultValue: nil),
+    .init(
       name: "constrain-greedy-policy", valueName: nil,
       help:
         "step the multiplier from the cost of one extra episode per site and round dosed by "
@@ -300,7 +306,6 @@ enum TrainCommand {
         for index in configuration.sites.indices {
           configuration.sites[index].cohortSHA256 = cohorts[configuration.sites[index].name]?.sha256
         }
-        configuration.edgePatientFraction = try parsed.double("edge-patients", in: 0...0.5)
         if configuration.edgePatientFraction > 0 {
           guard definition.edgeCovariates != nil else {
             throw CommandError.usage(
@@ -531,17 +536,22 @@ enum TrainCommand {
         perSite: parsed.flag("per-site-limit"),
         onGreedyPolicy: parsed.flag("constrain-greedy-policy"),
         logScaleError: parsed.flag("log-cost-error"),
-        weightUpdatesByMultiplier: parsed.flag("weight-by-multiplier"))
+        weightUpdatesByMultiplier: parsed.flag("weight-by-multiplier"),
+        greedyCostWithoutEdgePatients: parsed.flag("greedy-cost-without-edge-patients"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
         "per-site-limit", "constrain-greedy-policy", "log-cost-error", "weight-by-multiplier",
+        "greedy-cost-without-edge-patients",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
           "--\(dependent) only applies to a constrained run; add --cost-limit C or remove it")
       }
     }
+    // Read here so that the checks below see it; the vancomycin branch
+    // checks the definition's edge covariates.
+    configuration.edgePatientFraction = try parsed.double("edge-patients", in: 0...0.5)
 
     let problems = configuration.problems()
     guard problems.isEmpty else {
@@ -608,7 +618,7 @@ enum TrainCommand {
     }
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "")\(constraint.greedyCostWithoutEdgePatients ? ", greedy cost without edge patients" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
   }

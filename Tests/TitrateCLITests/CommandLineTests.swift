@@ -105,6 +105,15 @@ import Testing
     #expect(pooled.errors.contains("set perSite (--per-site-limit) or remove it"))
   }
 
+  @Test func greedyCostWithoutEdgePatientsNeedsEdgePatients() throws {
+    let run = try titrate([
+      "train", "--cost-limit", "0.05", "--constrain-greedy-policy",
+      "--greedy-cost-without-edge-patients", "--output", "/tmp/unused.h5",
+    ])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("the run draws none; add them (--edge-patients)"))
+  }
+
   @Test func malformedNumberNamesValueAndRange() throws {
     let run = try titrate(["train", "--rounds", "ten", "--output", "/tmp/unused.h5"])
     #expect(run.status == 2)

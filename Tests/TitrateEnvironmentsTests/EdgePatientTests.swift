@@ -40,6 +40,33 @@ import TitrateRandom
     #expect((0..<20_000).allSatisfy { rows[$0 * width + care] == 1 })
   }
 
+  /// With `drawsEdgePatients` off, a reset draws the patients an
+  /// environment without edge patients draws from the same seed; turned
+  /// back on, edge patients return.
+  @Test func edgePatientsCanBeLeftOut() throws {
+    let definition = Self.separatedDefinition
+    let mixed = try VancomycinEnvironment(
+      definition: definition, populationName: "icu_arc", batchSize: 2_000,
+      edgePatientFraction: 0.2)
+    let plain = try VancomycinEnvironment(
+      definition: definition, populationName: "icu_arc", batchSize: 2_000)
+    let width = mixed.observationSize
+    func weights(_ rows: [Float]) -> [Float] {
+      (0..<2_000).map { rows[$0 * width + VancomycinObservation.weightKilograms] }
+    }
+
+    mixed.drawsEdgePatients = false
+    let withoutEdge = mixed.reset(seed: 9)
+    #expect(withoutEdge == plain.reset(seed: 9))
+    #expect(mixed.patients == plain.patients)
+    #expect(weights(withoutEdge).allSatisfy { (70...71).contains($0) })
+
+    mixed.drawsEdgePatients = true
+    let edgeCount = weights(mixed.reset(seed: 9)).filter { $0 >= 200 }.count
+    // About 400 of 2,000; binomial standard deviation 17.9.
+    #expect((300...500).contains(edgeCount), "\(edgeCount) edge patients")
+  }
+
   /// Edge creatinine reaches renal failure: the shipped edge distribution
   /// (log-normal, median 1.5 mg/dL, CV 2, truncated to 0.3-12) puts
   /// P(SCr > 8) = 0.093 before truncation. Patients not on dialysis only.

@@ -384,6 +384,44 @@ import TitrateRandom
     #expect(uniform.updateSumProblem?.contains("--weight-by-multiplier") == true)
   }
 
+  /// Under `greedyCostWithoutEdgePatients` the greedy episode resets the
+  /// site's environment with edge patients off, and the training rollouts
+  /// that follow with them on; without the flag every reset draws them.
+  @Test(arguments: [true, false])
+  func greedyCostLeavesOutEdgePatients(withoutEdge: Bool) throws {
+    var constrained = configuration(sites: 2, rounds: 1)
+    constrained.edgePatientFraction = 0.1
+    constrained.costConstraint = CostConstraint(
+      costLimit: 0.5, perSite: true, onGreedyPolicy: true,
+      greedyCostWithoutEdgePatients: withoutEdge)
+    let recorders = EdgeSwitchRecorders()
+    let trainer = try FederatedTrainer(configuration: constrained) { site, index in
+      recorders.make(site: index, wrapping: try self.factory(site, index))
+    }
+    try trainer.runRound()
+    for index in 0..<2 {
+      let recorder = try #require(recorders.made[index])
+      #expect(recorder.resetsWithEdgePatients.count >= 2)
+      #expect(recorder.resetsWithEdgePatients.first == !withoutEdge)
+      #expect(recorder.resetsWithEdgePatients.dropFirst().allSatisfy { $0 })
+      #expect(recorder.drawsEdgePatients)
+    }
+  }
+
+  @Test func greedyCostWithoutEdgePatientsNeedsThem() {
+    var noGreedy = configuration(sites: 2)
+    noGreedy.edgePatientFraction = 0.1
+    noGreedy.costConstraint = CostConstraint(costLimit: 0.5, greedyCostWithoutEdgePatients: true)
+    #expect(noGreedy.problems().contains { $0.contains("set onGreedyPolicy") })
+
+    var noEdge = configuration(sites: 2)
+    noEdge.costConstraint = CostConstraint(
+      costLimit: 0.5, onGreedyPolicy: true, greedyCostWithoutEdgePatients: true)
+    #expect(noEdge.problems().contains { $0.contains("add them (--edge-patients)") })
+    noEdge.edgePatientFraction = 0.1
+    #expect(noEdge.problems().isEmpty)
+  }
+
   @Test func invalidCostConstraintIsReported() {
     var bad = configuration(sites: 1)
     bad.costConstraint = CostConstraint(
@@ -454,5 +492,40 @@ import TitrateRandom
     // is 4.
     let last = try #require(trainer.history.last?.meanEpisodeReturn)
     #expect(last > 3.0)
+  }
+}
+
+/// Wraps an environment and records, for each reset, whether edge patients
+/// were switched on.
+final class EdgeSwitchRecorder: VectorizedEnvironment, EdgePatientDrawing {
+  let inner: any VectorizedEnvironment
+  var drawsEdgePatients = true
+  private(set) var resetsWithEdgePatients: [Bool] = []
+
+  init(_ inner: any VectorizedEnvironment) { self.inner = inner }
+
+  var batchSize: Int { inner.batchSize }
+  var observationSize: Int { inner.observationSize }
+  var actionSpace: ActionSpace { inner.actionSpace }
+
+  func reset(seed: UInt64) -> [Float] {
+    resetsWithEdgePatients.append(drawsEdgePatients)
+    return inner.reset(seed: seed)
+  }
+
+  func step(actions: [Float]) -> EnvironmentStep { inner.step(actions: actions) }
+
+  func drainEpisodeOutcomes() -> EpisodeOutcomeTally { inner.drainEpisodeOutcomes() }
+}
+
+/// The recorders a trainer's factory made, by site index. Sites are built
+/// one by one, before any training thread starts.
+final class EdgeSwitchRecorders: @unchecked Sendable {
+  private(set) var made: [Int: EdgeSwitchRecorder] = [:]
+
+  func make(site index: Int, wrapping inner: any VectorizedEnvironment) -> EdgeSwitchRecorder {
+    let recorder = EdgeSwitchRecorder(inner)
+    made[index] = recorder
+    return recorder
   }
 }
