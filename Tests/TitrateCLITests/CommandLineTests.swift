@@ -264,9 +264,12 @@ import Testing
       Double(share.events) / Double(share.total)
     }
     #expect(learned.targetAttainment.total == 1600)
-    // Measured with 5,000 patients per site: learned about 0.86, guideline
-    // 0.27 (Docs/benchmarks.md); 1,600 patients leave a wide margin.
-    #expect(fraction(learned.targetAttainment) > fraction(guideline.targetAttainment) + 0.4)
+    // Measured with 5,000 patients per site: learned 0.627, guideline 0.270
+    // in day-3 attainment, and 0.018 against 0.443 toxic troughs
+    // (Docs/benchmarks.md). With 1,600 patients each rate has a standard
+    // error of at most 0.013, so these bounds leave several of them.
+    #expect(fraction(learned.targetAttainment) > fraction(guideline.targetAttainment) + 0.25)
+    #expect(fraction(learned.anyTroughAboveLimit) < 0.05)
     #expect(fraction(learned.anyTroughAboveLimit) < fraction(guideline.anyTroughAboveLimit))
     #expect(learned.patientsClamped == 0)
   }
@@ -502,9 +505,11 @@ import Testing
       #expect(resumed.errors.contains("set OPENBLAS_CORETYPE=Prescott to use the same kernel"))
     }
 
-    // Inspect reports files written before the kernel was stored.
+    // The shipped checkpoint records the kernel of the machine that
+    // trained it (an AMD EPYC with AVX-512, where OpenBLAS 0.3.21 picks
+    // its Cooperlake kernels).
     let shipped = try titrate(["inspect", "Checkpoints/vancomycin-4site.h5"])
-    #expect(shipped.output.contains("OpenBLAS kernel not recorded"))
+    #expect(shipped.output.contains("OpenBLAS kernel Cooperlake, this machine's"))
   }
 
   @Test func benchNotesTheMAPEstimate() throws {
