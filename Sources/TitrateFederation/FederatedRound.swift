@@ -326,6 +326,11 @@ extension FederatedTrainer {
     {
       return rejection
     }
+    if configuration.costConstraint?.scaleWeightsByAdvantageSpread == true {
+      guard let factor = update.weightFactor, factor > 0, factor.isFinite else {
+        return .invalidWeightFactor(update.weightFactor)
+      }
+    }
     guard configuration.observationNormalization == .federated else { return nil }
     guard let statistics = update.observationStatistics else {
       return .invalidObservationStatistics("observation statistics: none sent")

@@ -76,13 +76,16 @@ extension FederatedTrainer {
       usedSiteNames: used, clipNorm: clipNorm)
   }
 
-  /// The factor `1 + lambda_k` of each accepted update under
-  /// `CostConstraint.weightUpdatesByMultiplier`, with the multiplier its
-  /// site trained with this round; nil without that flag.
+  /// Returns the weight factor of each accepted update under
+  /// `CostConstraint.weightUpdatesByMultiplier`: `1 + lambda_k` with the
+  /// multiplier its site trained with this round, or the factor the site
+  /// sent under `scaleWeightsByAdvantageSpread`. Nil without the flag.
   func multiplierWeightFactors(of accepted: [ModelUpdate]) -> [Double]? {
-    guard configuration.costConstraint?.weightUpdatesByMultiplier == true,
+    guard let constraint = configuration.costConstraint, constraint.weightUpdatesByMultiplier,
       let multipliers = siteCostMultipliers
     else { return nil }
+    // Validation rejected every update without a valid factor.
+    if constraint.scaleWeightsByAdvantageSpread { return accepted.map { $0.weightFactor! } }
     return accepted.map { update in
       let index = siteNames.firstIndex(of: update.siteName)!
       return 1 + multipliers[index].value

@@ -312,9 +312,13 @@ public final class FederatedTrainer {
     var returnSum = 0.0
     var returnEpisodes = 0
     var costSum = 0.0
+    var advantageSpreadSum = 0.0
+    var iterations = 0
     var outcomes = EpisodeOutcomeTally()
     func tally(_ metrics: PPOIterationMetrics) {
       steps += metrics.environmentSteps
+      advantageSpreadSum += metrics.advantageStandardDeviation
+      iterations += 1
       if let meanReturn = metrics.meanEpisodeReturn {
         returnSum += meanReturn * Double(metrics.episodesFinished)
         returnEpisodes += metrics.episodesFinished
@@ -323,7 +327,7 @@ public final class FederatedTrainer {
       outcomes.merge(metrics.outcomes)
     }
 
-    let update: ModelUpdate
+    var update: ModelUpdate
     let statistics = { () -> RunningNormalizer.State? in
       federatedNormalization
         ? statisticsIncrement(from: broadcastNormalizer, to: site.learner.normalizer.state) : nil
@@ -346,6 +350,11 @@ public final class FederatedTrainer {
         siteName: site.configuration.name, round: round,
         delta: estimate.gradient.map { -Double($0) }, sampleCount: steps,
         observationStatistics: statistics())
+    }
+
+    if configuration.costConstraint?.scaleWeightsByAdvantageSpread == true {
+      let spread = advantageSpreadSum / Double(max(iterations, 1))
+      update.weightFactor = (1 + Double(site.learner.costMultiplier)) * spread
     }
 
     var record = SiteRoundRecord(

@@ -24,6 +24,11 @@ public struct ModelUpdate: Sendable {
   /// Statistics of the observations the site saw this round, merged into
   /// the global normaliser under federated normalisation; nil otherwise.
   public var observationStatistics: RunningNormalizer.State?
+  /// Factor on the update's FedAvg weight that the site computed under
+  /// `CostConstraint.scaleWeightsByAdvantageSpread`: `1 + lambda` times the
+  /// spread of its shaped advantages. Nil otherwise. Only in-process sites
+  /// send it; the network and MPI formats do not carry it.
+  public var weightFactor: Double?
 
   public init(
     siteName: String, round: Int, delta: [Double], sampleCount: Int,
@@ -65,6 +70,7 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
   case implausibleSampleCount(received: Int, maximum: Int)
   case staleRound(received: Int, expected: Int)
   case invalidObservationStatistics(String)
+  case invalidWeightFactor(Double?)
 
   public var description: String {
     switch self {
@@ -82,6 +88,10 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
       return "update is for round \(received), expected round \(expected)"
     case .invalidObservationStatistics(let problem):
       return "update has invalid \(problem)"
+    case .invalidWeightFactor(let factor):
+      return
+        "update has weight factor \(factor.map { "\($0)" } ?? "none"), expected a finite value "
+        + "> 0 (advantage-scaled weights need sites trained in this process)"
     }
   }
 }

@@ -68,14 +68,26 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   /// cross the limit much more often than the population that evaluation
   /// measures, so counting them can hold the population far under it.
   public var greedyCostWithoutEdgePatients: Bool = false
+  /// Flag that also multiplies each site's weight by the standard deviation
+  /// of its shaped advantages before standardisation, which the site
+  /// reports with its update. Needs `weightUpdatesByMultiplier`.
+  ///
+  /// Adam and advantage standardisation make every site's delta about the
+  /// same size whatever the scale of its shaped reward. The site's term of
+  /// the Lagrangian, `R_k - lambda_k C_k`, is `1 + lambda_k` times the
+  /// shaped objective, whose advantages have this standard deviation, so
+  /// the product is the size of the term that the delta stands for.
+  public var scaleWeightsByAdvantageSpread: Bool = false
 
   /// Creates a constraint with the default multiplier schedule.
   public init(
     costLimit: Double, multiplierLearningRate: Double = 0.05, initialMultiplier: Double = 0,
     maximumMultiplier: Double = 100, proportionalGain: Double = 0, derivativeGain: Double = 0,
     perSite: Bool = false, onGreedyPolicy: Bool = false, logScaleError: Bool = false,
-    weightUpdatesByMultiplier: Bool = false, greedyCostWithoutEdgePatients: Bool = false
+    weightUpdatesByMultiplier: Bool = false, greedyCostWithoutEdgePatients: Bool = false,
+    scaleWeightsByAdvantageSpread: Bool = false
   ) {
+    self.scaleWeightsByAdvantageSpread = scaleWeightsByAdvantageSpread
     self.weightUpdatesByMultiplier = weightUpdatesByMultiplier
     self.greedyCostWithoutEdgePatients = greedyCostWithoutEdgePatients
     self.perSite = perSite
@@ -92,7 +104,7 @@ public struct CostConstraint: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case costLimit, multiplierLearningRate, initialMultiplier, maximumMultiplier
     case proportionalGain, derivativeGain, perSite, onGreedyPolicy, logScaleError
-    case weightUpdatesByMultiplier, greedyCostWithoutEdgePatients
+    case weightUpdatesByMultiplier, greedyCostWithoutEdgePatients, scaleWeightsByAdvantageSpread
   }
 
   /// Decodes a constraint in which only `costLimit` is required; absent
@@ -115,6 +127,8 @@ public struct CostConstraint: Codable, Sendable, Equatable {
       try container.decodeIfPresent(Bool.self, forKey: .weightUpdatesByMultiplier) ?? false
     greedyCostWithoutEdgePatients =
       try container.decodeIfPresent(Bool.self, forKey: .greedyCostWithoutEdgePatients) ?? false
+    scaleWeightsByAdvantageSpread =
+      try container.decodeIfPresent(Bool.self, forKey: .scaleWeightsByAdvantageSpread) ?? false
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -134,6 +148,9 @@ public struct CostConstraint: Codable, Sendable, Equatable {
     }
     if greedyCostWithoutEdgePatients {
       try container.encode(greedyCostWithoutEdgePatients, forKey: .greedyCostWithoutEdgePatients)
+    }
+    if scaleWeightsByAdvantageSpread {
+      try container.encode(scaleWeightsByAdvantageSpread, forKey: .scaleWeightsByAdvantageSpread)
     }
   }
 
@@ -168,6 +185,11 @@ public struct CostConstraint: Codable, Sendable, Equatable {
       found.append(
         "weightUpdatesByMultiplier is set, but it weights each site by its own multiplier; "
           + "set perSite (--per-site-limit) or remove it")
+    }
+    if scaleWeightsByAdvantageSpread && !weightUpdatesByMultiplier {
+      found.append(
+        "scaleWeightsByAdvantageSpread is set, but it scales the multiplier weighting; set "
+          + "weightUpdatesByMultiplier (--weight-by-multiplier) or remove it")
     }
     if greedyCostWithoutEdgePatients && !onGreedyPolicy {
       found.append(

@@ -34,6 +34,7 @@ extension PPOLearner {
         + "expects \(observationSize)")
     var metrics = PPOIterationMetrics()
     var rollout = collectRollout(environment: environment, metrics: &metrics)
+    metrics.advantageStandardDeviation = sampleStandardDeviation(rollout.advantages)
     if configuration.normalizeAdvantages, rollout.transitionCount > 1 {
       standardize(&rollout.advantages)
     }

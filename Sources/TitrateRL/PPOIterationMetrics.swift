@@ -18,6 +18,10 @@ public struct PPOIterationMetrics: Sendable, Equatable {
   public var meanEpisodeCost: Double?
   /// Lagrange multiplier the rollout's rewards were shaped with.
   public var costMultiplier: Double = 0
+  /// Sample standard deviation of the rollout's advantages before any
+  /// standardisation, in units of the shaped reward; 0 for a rollout of
+  /// one transition.
+  public var advantageStandardDeviation: Double = 0
   /// Clipped surrogate loss (lower is better).
   public var policyLoss: Double = 0
   /// `0.5 * mean((V - return)^2)`, before the value coefficient.

@@ -143,11 +143,13 @@ public final class PPOLearner {
         + "expects \(observationSize)")
     precondition(
       environment.actionSpace == actionSpace,
-      "environment action space \(environment.actionSpace) differs from the learner's \(actionSpace)")
+      "environment action space \(environment.actionSpace) differs from the learner's \(actionSpace)"
+    )
     precondition(environment.batchSize > 0, "environment batch size must be positive")
 
     var metrics = PPOIterationMetrics()
     let rollout = collectRollout(environment: environment, metrics: &metrics)
+    metrics.advantageStandardDeviation = sampleStandardDeviation(rollout.advantages)
     let learningRate = currentLearningRate
     metrics.learningRate = Double(learningRate)
     update(rollout: rollout, learningRate: learningRate, metrics: &metrics)

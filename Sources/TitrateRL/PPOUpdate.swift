@@ -110,7 +110,8 @@ extension PPOLearner {
     // Its derivative with respect to log pi is -A r when the unclipped term
     // is the larger one (always so inside the clip range) and 0 otherwise.
     let (logProbabilities, entropies) = actorCritic.evaluatePolicy(
-      observations: scratch.observations, policyActions: scratch.actions, trace: &scratch.policyTrace)
+      observations: scratch.observations, policyActions: scratch.actions,
+      trace: &scratch.policyTrace)
     var policyLoss = 0.0
     var approximateKL = 0.0
     var clipped = 0
@@ -130,7 +131,8 @@ extension PPOLearner {
     for row in 0..<rows { scratch.entropyGradients[row] = entropyGradient }
 
     // Value loss: valueCoefficient * 0.5 * mean((V - return)^2).
-    let values = actorCritic.evaluateValues(observations: scratch.observations, trace: &scratch.valueTrace)
+    let values = actorCritic.evaluateValues(
+      observations: scratch.observations, trace: &scratch.valueTrace)
     var valueLoss = 0.0
     for row in 0..<rows {
       let error = values[row] - scratch.returns[row]
@@ -142,7 +144,8 @@ extension PPOLearner {
       trace: &scratch.policyTrace, logProbabilityGradients: scratch.logProbabilityGradients,
       entropyGradients: scratch.entropyGradients, gradient: &scratch.gradient)
     actorCritic.backwardValue(
-      trace: &scratch.valueTrace, valueGradients: scratch.valueGradients, gradient: &scratch.gradient)
+      trace: &scratch.valueTrace, valueGradients: scratch.valueGradients,
+      gradient: &scratch.gradient)
 
     let norm = dot(scratch.gradient, scratch.gradient).squareRoot()
     totals.minibatches += 1
@@ -158,6 +161,16 @@ extension PPOLearner {
 
 /// Subtracts the mean and divides by the sample standard deviation plus
 /// 1e-8, as CleanRL does per minibatch.
+/// Sample standard deviation (divisor n - 1) of `values`, accumulated in
+/// Double; 0 for fewer than two values.
+func sampleStandardDeviation(_ values: [Float]) -> Double {
+  guard values.count > 1 else { return 0 }
+  let count = Double(values.count)
+  let mean = values.reduce(0.0) { $0 + Double($1) } / count
+  let sumOfSquares = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+  return (sumOfSquares / (count - 1)).squareRoot()
+}
+
 func standardize(_ values: inout [Float]) {
   let count = Double(values.count)
   let mean = values.reduce(0.0) { $0 + Double($1) } / count

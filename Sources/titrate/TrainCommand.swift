@@ -124,6 +124,12 @@ enum TrainCommand {
         + "average follows the federated Lagrangian, with --per-site-limit (fedavg only)",
       defaultValue: nil),
     .init(
+      name: "advantage-scaled-weights", valueName: nil,
+      help:
+        "with --weight-by-multiplier, also scale each site's weight by the standard deviation "
+        + "of its shaped advantages before standardisation (sites in this process only)",
+      defaultValue: nil),
+    .init(
       name: "greedy-cost-without-edge-patients", valueName: nil,
       help:
         "measure the greedy-policy cost on each site's own population, leaving out the edge "
@@ -537,12 +543,13 @@ enum TrainCommand {
         onGreedyPolicy: parsed.flag("constrain-greedy-policy"),
         logScaleError: parsed.flag("log-cost-error"),
         weightUpdatesByMultiplier: parsed.flag("weight-by-multiplier"),
-        greedyCostWithoutEdgePatients: parsed.flag("greedy-cost-without-edge-patients"))
+        greedyCostWithoutEdgePatients: parsed.flag("greedy-cost-without-edge-patients"),
+        scaleWeightsByAdvantageSpread: parsed.flag("advantage-scaled-weights"))
     } else {
       for dependent in [
         "multiplier-learning-rate", "maximum-multiplier", "proportional-gain", "derivative-gain",
         "per-site-limit", "constrain-greedy-policy", "log-cost-error", "weight-by-multiplier",
-        "greedy-cost-without-edge-patients",
+        "greedy-cost-without-edge-patients", "advantage-scaled-weights",
       ]
       where parsed.explicitOptions.contains(dependent) {
         throw CommandError.usage(
@@ -618,7 +625,7 @@ enum TrainCommand {
     }
     if let constraint = configuration.costConstraint {
       print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "")\(constraint.greedyCostWithoutEdgePatients ? ", greedy cost without edge patients" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
+        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "")\(constraint.greedyCostWithoutEdgePatients ? ", greedy cost without edge patients" : "")\(constraint.scaleWeightsByAdvantageSpread ? " and advantage spread" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
       )
     }
   }

@@ -103,6 +103,12 @@ import Testing
       ["train", "--cost-limit", "0.05", "--weight-by-multiplier", "--output", "/tmp/unused.h5"])
     #expect(pooled.status == 2)
     #expect(pooled.errors.contains("set perSite (--per-site-limit) or remove it"))
+    let unweighted = try titrate([
+      "train", "--cost-limit", "0.05", "--per-site-limit", "--advantage-scaled-weights",
+      "--output", "/tmp/unused.h5",
+    ])
+    #expect(unweighted.status == 2)
+    #expect(unweighted.errors.contains("set weightUpdatesByMultiplier (--weight-by-multiplier)"))
   }
 
   @Test func greedyCostWithoutEdgePatientsNeedsEdgePatients() throws {

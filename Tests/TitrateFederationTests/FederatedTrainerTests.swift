@@ -370,6 +370,70 @@ import TitrateRandom
 
   func siteIndex(_ name: String) -> Int { Int(name.split(separator: "_").last!)! }
 
+  /// Under `scaleWeightsByAdvantageSpread` each site sends its own factor,
+  /// `1 + lambda_k` times the spread of its advantages, and the step is the
+  /// mean weighted by n_k times that factor.
+  @Test func advantageScaledWeightsUseTheSiteFactor() throws {
+    var constrained = configuration(sites: 3, rounds: 2)
+    constrained.costConstraint = CostConstraint(
+      costLimit: 1, multiplierLearningRate: 0.5, perSite: true, weightUpdatesByMultiplier: true,
+      scaleWeightsByAdvantageSpread: true)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    try trainer.runRound()
+    let multipliers = trainer.siteCostMultipliers!.map(\.value)
+    let before = trainer.globalParameters
+    let sent = FactorLog()
+    let record = try trainer.runRound { update in
+      let k = self.siteIndex(update.siteName)
+      sent.factors[k] = update.weightFactor
+      var replaced = update
+      replaced.delta = [Double](repeating: Double(k + 1), count: update.delta.count)
+      return replaced
+    }
+    var weightedSum = 0.0
+    var totalWeight = 0.0
+    for k in 0..<3 {
+      let factor = try #require(sent.factors[k] ?? nil)
+      // The spread scales the factor, so it is not 1 + lambda alone.
+      #expect(factor > 0)
+      #expect(abs(factor - (1 + multipliers[k])) > 1e-9)
+      let weight = Double(record.sites[k].environmentSteps) * factor
+      weightedSum += Double(k + 1) * weight
+      totalWeight += weight
+    }
+    let expected = weightedSum / totalWeight
+    for (after, start) in zip(trainer.globalParameters, before) {
+      #expect(abs(Double(after - start) - expected) < 1e-5)
+    }
+  }
+
+  /// An update without a valid factor never reaches the average.
+  @Test func updateWithoutWeightFactorIsRejected() throws {
+    var constrained = configuration(sites: 2, rounds: 1)
+    constrained.costConstraint = CostConstraint(
+      costLimit: 1, perSite: true, weightUpdatesByMultiplier: true,
+      scaleWeightsByAdvantageSpread: true)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    let before = trainer.globalParameters
+    #expect {
+      try trainer.runRound { update in
+        var stripped = update
+        stripped.weightFactor = update.siteName == "site_0" ? nil : -Double.infinity
+        return stripped
+      }
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("site_0: update has weight factor none")
+        && text.contains("site_1: update has weight factor -inf")
+    }
+    #expect(trainer.globalParameters == before)
+
+    var unweighted = configuration(sites: 2)
+    unweighted.costConstraint = CostConstraint(
+      costLimit: 1, perSite: true, scaleWeightsByAdvantageSpread: true)
+    #expect(unweighted.problems().contains { $0.contains("set weightUpdatesByMultiplier") })
+  }
+
   @Test func multiplierWeightingNeedsPerSiteFedAvg() {
     var pooled = configuration(sites: 2)
     pooled.costConstraint = CostConstraint(costLimit: 0.5, weightUpdatesByMultiplier: true)
@@ -385,8 +449,8 @@ import TitrateRandom
   }
 
   /// Under `greedyCostWithoutEdgePatients` the greedy episode resets the
-  /// site's environment with edge patients off, and the training rollouts
-  /// that follow with them on; without the flag every reset draws them.
+  /// site's environment with edge patients off. The training rollouts that
+  /// follow reset it with them on. Without the flag every reset draws them.
   @Test(arguments: [true, false])
   func greedyCostLeavesOutEdgePatients(withoutEdge: Bool) throws {
     var constrained = configuration(sites: 2, rounds: 1)
@@ -528,4 +592,9 @@ final class EdgeSwitchRecorders: @unchecked Sendable {
     made[index] = recorder
     return recorder
   }
+}
+
+/// Factors the sites sent, by site index, as an update filter saw them.
+final class FactorLog {
+  var factors: [Int: Double?] = [:]
 }

@@ -17,6 +17,14 @@ import TitratePolicy
     return configuration
   }
 
+  /// Hand-worked: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25
+  /// = 5, divided by n - 1 = 3 gives 5/3.
+  @Test func sampleStandardDeviationOfFourValues() {
+    #expect(abs(sampleStandardDeviation([1, 2, 3, 4]) - (5.0 / 3).squareRoot()) < 1e-15)
+    #expect(sampleStandardDeviation([7]) == 0)
+    #expect(sampleStandardDeviation([]) == 0)
+  }
+
   @Test func learnsContextualBandit() throws {
     let learner = try PPOLearner(
       configuration: smallConfiguration(), observationSize: 3,
@@ -136,7 +144,8 @@ import TitratePolicy
     var configuration = smallConfiguration()
     configuration.clipRange = 0
     #expect(throws: PPOConfigurationError.self) {
-      try PPOLearner(configuration: configuration, observationSize: 3, actionSpace: .discrete(count: 3))
+      try PPOLearner(
+        configuration: configuration, observationSize: 3, actionSpace: .discrete(count: 3))
     }
   }
 
