@@ -22,8 +22,9 @@ build: setup
 run: build
 	.build/release/titrate train --environment vancomycin --sites 4 --rounds 1500 --overwrite \
 	  --cost-limit 0.025 --per-site-limit --constrain-greedy-policy --weight-by-multiplier \
-	  --greedy-cost-without-edge-patients --log-cost-error --multiplier-learning-rate 0.1 \
-	  --proportional-gain 2 --monotone-policy --edge-patients 0.05 --output $(CHECKPOINT)
+	  --advantage-scaled-weights --greedy-cost-without-edge-patients --log-cost-error \
+	  --multiplier-learning-rate 0.1 --proportional-gain 2 --monotone-policy --edge-patients 0.05 \
+	  --output $(CHECKPOINT)
 	.build/release/titrate evaluate $(CHECKPOINT) --patients 5000
 
 test:
