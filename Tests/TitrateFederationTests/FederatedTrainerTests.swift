@@ -239,16 +239,20 @@ import TitrateRandom
     }
   }
 
-  /// Constraint: none, one multiplier on the pooled cost, or one per site.
-  @Test(arguments: ["none", "pooled", "per-site"])
+  /// Constraint: none, one multiplier on the pooled cost, one per site, or
+  /// one per site with updates weighted by the multiplier and the
+  /// advantage spread.
+  @Test(arguments: ["none", "pooled", "per-site", "weighted"])
   func resumedRunEqualsUninterruptedRun(constraint: String) throws {
     var adam = configuration(sites: 2, rounds: 4)
     adam.serverOptimizer = .adam(learningRate: 0.05, beta1: 0.9, beta2: 0.99, epsilon: 1e-3)
     let constrained = constraint != "none"
     if constrained {
+      let weighted = constraint == "weighted"
       adam.costConstraint = CostConstraint(
         costLimit: 0.5, multiplierLearningRate: 0.7, proportionalGain: 0.3,
-        perSite: constraint == "per-site")
+        perSite: constraint != "pooled", weightUpdatesByMultiplier: weighted,
+        scaleWeightsByAdvantageSpread: weighted)
     }
     let uninterrupted = try FederatedTrainer(configuration: adam, makeEnvironment: factory)
     for _ in 0..<4 { try uninterrupted.runRound() }
@@ -278,7 +282,7 @@ import TitrateRandom
     #expect(resumed.history.map(\.meanEpisodeCost) == uninterrupted.history.map(\.meanEpisodeCost))
     #expect(resumed.history.map(\.costMultiplier) == uninterrupted.history.map(\.costMultiplier))
     if constraint == "pooled" { #expect(uninterrupted.costMultiplier!.value > 0) }
-    if constraint == "per-site" {
+    if constraint == "per-site" || constraint == "weighted" {
       #expect(uninterrupted.costMultiplier == nil)
       #expect(uninterrupted.siteCostMultipliers!.allSatisfy { $0.value > 0 })
     }
