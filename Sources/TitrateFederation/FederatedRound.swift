@@ -119,6 +119,14 @@ extension FederatedTrainer {
         reasons: collected.records.map { "\($0.site): \($0.rejectionReason ?? "accepted")" })
     }
 
+    if let factors = multiplierWeightFactors(of: collected.accepted) {
+      for (update, factor) in zip(collected.accepted, factors) {
+        if let position = collected.records.firstIndex(where: { $0.site == update.siteName }) {
+          collected.records[position].weightFactor = factor
+        }
+      }
+    }
+
     var skipReason: String?
     var outcome: AggregationOutcome?
     var secureSummary: SecureAggregationRoundSummary?

@@ -40,6 +40,10 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// Lagrange multiplier the site shaped its rewards with (nil without a
   /// cost constraint).
   public var costMultiplier: Double? = nil
+  /// Factor on the site's sample-count weight in the average under
+  /// `CostConstraint.weightUpdatesByMultiplier`; nil without it or when the
+  /// update was not accepted.
+  public var weightFactor: Double? = nil
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.
   public var targetAttainment: Double?

@@ -355,6 +355,7 @@ import TitrateRandom
       return replaced
     }
     #expect(record.sites.map(\.costMultiplier) == multipliers)
+    #expect(record.sites.map(\.weightFactor) == multipliers.map { 1 + $0 })
     var weightedSum = 0.0
     var totalWeight = 0.0
     for k in 0..<3 {
@@ -398,6 +399,7 @@ import TitrateRandom
     var totalWeight = 0.0
     for k in 0..<3 {
       let factor = try #require(sent.factors[k] ?? nil)
+      #expect(record.sites[k].weightFactor == factor)
       // The spread scales the factor, so it is not 1 + lambda alone.
       #expect(factor > 0)
       #expect(abs(factor - (1 + multipliers[k])) > 1e-9)
