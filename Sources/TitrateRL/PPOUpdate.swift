@@ -159,25 +159,30 @@ extension PPOLearner {
   }
 }
 
-/// Subtracts the mean and divides by the sample standard deviation plus
-/// 1e-8, as CleanRL does per minibatch.
-/// Sample standard deviation (divisor n - 1) of `values`, accumulated in
-/// Double; 0 for fewer than two values.
-func sampleStandardDeviation(_ values: [Float]) -> Double {
-  guard values.count > 1 else { return 0 }
+/// Returns the mean and the sample standard deviation (divisor n - 1) of
+/// `values`, both accumulated in Double.
+/// - Precondition: `values` has at least two elements.
+func meanAndSampleStandardDeviation(_ values: [Float]) -> (mean: Double, deviation: Double) {
+  precondition(values.count > 1, "a sample standard deviation needs two values")
   let count = Double(values.count)
   let mean = values.reduce(0.0) { $0 + Double($1) } / count
   let sumOfSquares = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
-  return (sumOfSquares / (count - 1)).squareRoot()
+  return (mean, (sumOfSquares / (count - 1)).squareRoot())
 }
 
+/// Returns the sample standard deviation of `values`, or 0 for fewer than
+/// two values.
+func sampleStandardDeviation(_ values: [Float]) -> Double {
+  values.count > 1 ? meanAndSampleStandardDeviation(values).deviation : 0
+}
+
+/// Subtracts the mean and divides by the sample standard deviation plus
+/// 1e-8, as CleanRL does per minibatch.
+/// - Precondition: `values` has at least two elements.
 func standardize(_ values: inout [Float]) {
-  let count = Double(values.count)
-  let mean = values.reduce(0.0) { $0 + Double($1) } / count
-  let sumOfSquares = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
-  let standardDeviation = (sumOfSquares / (count - 1)).squareRoot()
+  let (mean, deviation) = meanAndSampleStandardDeviation(values)
   for index in values.indices {
-    values[index] = Float((Double(values[index]) - mean) / (standardDeviation + 1e-8))
+    values[index] = Float((Double(values[index]) - mean) / (deviation + 1e-8))
   }
 }
 

@@ -22,7 +22,8 @@ import Testing
     #expect(try federatedAverage(updates, factors: [1, 2]) == [3, 1])
     // Plain FedAvg of the same updates: (2 [1, 3] + [5, -1]) / 3.
     let plain = try federatedAverage(updates)
-    #expect(abs(plain[0] - 7.0 / 3) < 1e-15 && abs(plain[1] - 5.0 / 3) < 1e-15)
+    #expect(abs(plain[0] - 7.0 / 3) < 1e-15)
+    #expect(abs(plain[1] - 5.0 / 3) < 1e-15)
     // Factors of 1 round exactly as no factors.
     let odd = [update("a", [0.1, -0.7], samples: 3), update("b", [1e-3, 2.9], samples: 7)]
     #expect(try federatedAverage(odd, factors: [1, 1]) == federatedAverage(odd))
