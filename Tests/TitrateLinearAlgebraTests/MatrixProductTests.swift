@@ -88,9 +88,10 @@ private func pseudoRandomMatrix(rows: Int, columns: Int, seed: inout UInt64) -> 
 
   /// `PolicyEvaluator` starts each layer from its bias and accumulates the
   /// product with beta 1. That must round as a beta-0 product followed by
-  /// `addBias`, for the policy network's shapes (512-row tiles, a 160-row
-  /// remainder and a single row).
-  @Test(arguments: [512, 160, 7, 1])
+  /// `addBias`, for the policy network's shapes (128-row tiles and the
+  /// 32-row remainder of 100,000 rows, the earlier 512-row tiles and their
+  /// 160-row remainder, and a single row).
+  @Test(arguments: [512, 160, 128, 32, 7, 1])
   func productOntoBiasEqualsProductPlusBias(rows: Int) {
     var seed: UInt64 = UInt64(rows)
     for (inner, columns) in [(21, 64), (64, 64), (64, 13)] {

@@ -72,7 +72,7 @@ import TitrateRandom
     }
   }
 
-  @Test(arguments: [1, 7, 512])
+  @Test(arguments: [1, 7, 128, 512])
   func discreteMatchesReference(tileRows: Int) {
     let features = 21
     let rows = 20_011
@@ -185,7 +185,8 @@ import TitrateRandom
       observationSize: 3, actionSpace: .discrete(count: 4), hiddenSizes: [5], seed: 8)
     var observations = randomObservations(rows: 10, features: 3, seed: 1)
     observations[4] = .nan
-    let normalizer = fittedNormalizer(randomObservations(rows: 10, features: 3, seed: 2), features: 3)
+    let normalizer = fittedNormalizer(
+      randomObservations(rows: 10, features: 3, seed: 2), features: 3)
     var generator = Xoshiro256(seed: 0)
     let expected = network.actions(
       observations: normalizer.normalize(observations), count: 10, deterministic: true,
@@ -208,7 +209,8 @@ import TitrateRandom
     var reused = PolicyEvaluator(network: network, normalizer: normalizer, tileRows: 32)
     var actions = [Float]()
     for (index, rows) in [100, 7, 0, 250, 100].enumerated() {
-      let observations = randomObservations(rows: rows, features: features, seed: UInt64(20 + index))
+      let observations = randomObservations(
+        rows: rows, features: features, seed: UInt64(20 + index))
       reused.actions(observations: observations, count: rows, into: &actions)
       var fresh = PolicyEvaluator(network: network, normalizer: normalizer, tileRows: 32)
 
