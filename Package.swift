@@ -171,7 +171,7 @@ let package = Package(
         "TitrateSafety", "TitrateEnvironments", "TitratePolicy", "TitrateFederation",
         "TitrateCheckpoint", "TitrateEvaluation",
       ]),
-    .testTarget(name: "TitrateCLITests", dependencies: ["titrate"]),
+    .testTarget(name: "TitrateCLITests", dependencies: ["titrate", "TitrateCheckpoint"]),
     .testTarget(
       name: "TitrateMPITests",
       dependencies: ["titrate", "TitrateCheckpoint", "TitrateFederation", "TitratePolicy"]),

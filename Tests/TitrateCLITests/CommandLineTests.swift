@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TitrateCheckpoint
 
 /// End-to-end runs of the `titrate` executable with tiny budgets: exit
 /// codes, pinned error text and the files each command writes.
@@ -500,6 +501,25 @@ import Testing
     #expect(first.status == 0, "\(first.errors)")
     let inspected = try titrate(["inspect", run], environment: pinned)
     #expect(inspected.output.contains("OpenBLAS kernel Prescott, this machine's Prescott"))
+
+    // Checkpoints written before the kernel was stored lack the entry:
+    // inspect prints "not recorded", and resuming them prints no kernel warning.
+    let url = URL(fileURLWithPath: run)
+    var contents = try CheckpointFile.read(from: url)
+    #expect(contents["training/blas_kernel"] != nil)
+    contents["training/blas_kernel"] = nil
+    let older = folder.appendingPathComponent("older.h5")
+    try CheckpointFile.write(contents, to: older)
+    let olderInspected = try titrate(["inspect", older.path])
+    #expect(olderInspected.status == 0, "\(olderInspected.errors)")
+    #expect(olderInspected.output.contains("OpenBLAS kernel not recorded, this machine's"))
+    let olderResumed = try titrate(
+      ["train", "--resume", older.path, "--output", older.path, "--quiet"])
+    #expect(olderResumed.status == 0, "\(olderResumed.errors)")
+    #expect(!olderResumed.errors.contains("warning"))
+    // The resumed run writes this machine's kernel into the file.
+    let olderAfter = try titrate(["inspect", older.path])
+    #expect(!olderAfter.output.contains("not recorded"))
 
     let unpinned = try titrate(["inspect", run])
     let resumed = try titrate(["train", "--resume", run, "--output", run, "--quiet"])
