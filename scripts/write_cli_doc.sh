@@ -58,8 +58,13 @@ AUC24 in 400-600 mg*h/L, training episodes with the stochastic policy),
 `federation/dropped_sites` (dropped out or timed out),
 `federation/skipped_round` (1 when too few updates were accepted and the
 model was kept), `privacy/epsilon` and `privacy/clip_norm` (with
-differential privacy), and `sites/<site>/target_attainment`. Missing values
-are empty (CSV) or `null` (JSON lines).
+differential privacy), and `sites/<site>/target_attainment`. Runs with a
+per-site cost limit (`--per-site-limit`) add, for each site,
+`sites/<site>/cost_multiplier` (the multiplier the site trained with),
+`sites/<site>/greedy_cost` (with `--constrain-greedy-policy`) and
+`sites/<site>/weight_factor` (with `--weight-by-multiplier`, the factor on
+its sample-count weight). Missing values are empty (CSV) or `null` (JSON
+lines).
 
 HEADER
   echo '## `titrate`'

@@ -119,14 +119,6 @@ extension FederatedTrainer {
         reasons: collected.records.map { "\($0.site): \($0.rejectionReason ?? "accepted")" })
     }
 
-    if let factors = multiplierWeightFactors(of: collected.accepted) {
-      for (update, factor) in zip(collected.accepted, factors) {
-        if let position = collected.records.firstIndex(where: { $0.site == update.siteName }) {
-          collected.records[position].weightFactor = factor
-        }
-      }
-    }
-
     var skipReason: String?
     var outcome: AggregationOutcome?
     var secureSummary: SecureAggregationRoundSummary?
@@ -162,6 +154,14 @@ extension FederatedTrainer {
       }
     }
 
+    // Factors are recorded only for rounds whose average used them.
+    if outcome != nil, let factors = multiplierWeightFactors(of: collected.accepted) {
+      for (update, factor) in zip(collected.accepted, factors) {
+        if let position = collected.records.firstIndex(where: { $0.site == update.siteName }) {
+          collected.records[position].weightFactor = factor
+        }
+      }
+    }
     if let outcome {
       var nextParameters = globalParameters
       var nextServerState = serverState

@@ -57,6 +57,17 @@ extension FederationConfiguration {
         "costConstraint.greedyCostWithoutEdgePatients leaves out edge patients, but the run "
           + "draws none; add them (--edge-patients) or remove the flag")
     }
+    if costConstraint?.scaleWeightsByAdvantageSpread == true {
+      // A sample standard deviation needs two samples.
+      for site in sites where site.patientsPerBatch * ppo.stepsPerRollout < 2 {
+        found.append(
+          "costConstraint.scaleWeightsByAdvantageSpread weights site \(site.name) by the "
+            + "standard deviation of its advantages, but its rollout has only "
+            + "\(site.patientsPerBatch * ppo.stepsPerRollout) sample; raise the patients per "
+            + "site or the steps per rollout to give at least 2, or remove the flag "
+            + "(--advantage-scaled-weights)")
+      }
+    }
     if let privacy { found += privacyProblems(privacy) }
     if let secureAggregation { found += secureAggregationProblems(secureAggregation) }
     return found

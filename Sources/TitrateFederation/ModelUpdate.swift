@@ -26,8 +26,8 @@ public struct ModelUpdate: Sendable {
   public var observationStatistics: RunningNormalizer.State?
   /// Factor on the update's FedAvg weight that the site computed under
   /// `CostConstraint.scaleWeightsByAdvantageSpread`: `1 + lambda` times the
-  /// spread of its shaped advantages. Nil otherwise. Only in-process sites
-  /// send it; the network and MPI formats do not carry it.
+  /// spread of its shaped advantages. Nil otherwise, and nil from a network
+  /// site of a build that predates the factor.
   public var weightFactor: Double?
 
   public init(
@@ -88,10 +88,16 @@ public enum UpdateRejection: Error, Equatable, Sendable, CustomStringConvertible
       return "update is for round \(received), expected round \(expected)"
     case .invalidObservationStatistics(let problem):
       return "update has invalid \(problem)"
-    case .invalidWeightFactor(let factor):
+    case .invalidWeightFactor(nil):
       return
-        "update has weight factor \(factor.map { "\($0)" } ?? "none"), expected a finite value "
-        + "> 0 (advantage-scaled weights need sites trained in this process)"
+        "update has no weight factor, which advantage-scaled weights need (the site runs a "
+        + "build without them; update it to this aggregator's version)"
+    case .invalidWeightFactor(0):
+      return
+        "update has weight factor 0: every shaped advantage of the site's rollout was equal, "
+        + "so the update carries no policy-gradient signal"
+    case .invalidWeightFactor(let factor?):
+      return "update has weight factor \(factor), expected a finite value > 0"
     }
   }
 }

@@ -41,8 +41,8 @@ public struct SiteRoundRecord: Sendable, Codable, Equatable {
   /// cost constraint).
   public var costMultiplier: Double? = nil
   /// Factor on the site's sample-count weight in the average under
-  /// `CostConstraint.weightUpdatesByMultiplier`; nil without it or when the
-  /// update was not accepted.
+  /// `CostConstraint.weightUpdatesByMultiplier`; nil without it, when the
+  /// update was not accepted, or when the round was skipped.
   public var weightFactor: Double? = nil
   /// Fraction of finished episodes whose day-3 AUC24 was inside the
   /// target window, when the environment reports it.

@@ -49,6 +49,9 @@ enum InspectCommand {
         "  edge patients: \(configuration.edgePatientFraction * 100)% of each site's training "
           + "patients from the definition's edgeCovariates")
     }
+    if let constraint = configuration.costConstraint {
+      print("  \(TrainCommand.constraintSummary(constraint))")
+    }
     print(
       "  server optimiser \(configuration.serverOptimizer), local iterations \(configuration.localIterations), observation normalisation \(configuration.observationNormalization.rawValue)"
     )

@@ -9,8 +9,14 @@ final class MetricsWriter {
   let siteNames: [String]
   /// Adds each site's bytes sent and received per round (network runs).
   let recordsTraffic: Bool
+  /// Adds each site's multiplier, greedy-policy cost and weight factor per
+  /// round (runs with a per-site cost limit).
+  let recordsSiteConstraint: Bool
 
-  init(path: String, siteNames: [String], recordsTraffic: Bool = false) throws {
+  init(
+    path: String, siteNames: [String], recordsTraffic: Bool = false,
+    recordsSiteConstraint: Bool = false
+  ) throws {
     let url = URL(fileURLWithPath: path)
     switch url.pathExtension {
     case "csv": isCSV = true
@@ -20,6 +26,7 @@ final class MetricsWriter {
     }
     self.siteNames = siteNames
     self.recordsTraffic = recordsTraffic
+    self.recordsSiteConstraint = recordsSiteConstraint
     let fileManager = FileManager.default
     let isNew = !fileManager.fileExists(atPath: url.path)
     if isNew { fileManager.createFile(atPath: url.path, contents: nil) }
@@ -29,7 +36,9 @@ final class MetricsWriter {
     if !isNew && isCSV {
       let existing = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
       let header = existing.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
-      let expected = Self.keys(siteNames, traffic: recordsTraffic).joined(separator: ",")
+      let expected = Self.keys(
+        siteNames, traffic: recordsTraffic, siteConstraint: recordsSiteConstraint
+      ).joined(separator: ",")
       guard header.isEmpty || header == expected else {
         throw CommandError.usage(
           "--metrics \(path) has the columns '\(header)' but this run writes '\(expected)'; use a new file"
@@ -39,12 +48,15 @@ final class MetricsWriter {
     self.handle = handle
     handle.seekToEndOfFile()
     if isNew && isCSV {
-      handle.write(
-        Data((Self.keys(siteNames, traffic: recordsTraffic).joined(separator: ",") + "\n").utf8))
+      let header = Self.keys(
+        siteNames, traffic: recordsTraffic, siteConstraint: recordsSiteConstraint)
+      handle.write(Data((header.joined(separator: ",") + "\n").utf8))
     }
   }
 
-  static func keys(_ siteNames: [String], traffic: Bool = false) -> [String] {
+  static func keys(_ siteNames: [String], traffic: Bool = false, siteConstraint: Bool = false)
+    -> [String]
+  {
     [
       "round", "rollout/mean_return", "rollout/target_attainment", "rollout/environment_steps",
       "time/steps_per_second", "time/seconds", "federation/accepted_sites",
@@ -55,6 +67,10 @@ final class MetricsWriter {
       + siteNames.map { "sites/\($0)/target_attainment" }
       + (traffic
         ? siteNames.flatMap { ["network/\($0)/bytes_sent", "network/\($0)/bytes_received"] } : [])
+      + (siteConstraint
+        ? siteNames.flatMap {
+          ["sites/\($0)/cost_multiplier", "sites/\($0)/greedy_cost", "sites/\($0)/weight_factor"]
+        } : [])
   }
 
   func values(_ record: RoundRecord, traffic: [String: SiteTraffic]? = nil) -> [Double] {
@@ -78,7 +94,17 @@ final class MetricsWriter {
         guard let counts = traffic?[name] else { return [.nan, .nan] }
         return [Double(counts.bytesSent), Double(counts.bytesReceived)]
       } : []
-    return rollout + participation + privacy + perSite + bytes
+    let constraint: [Double] =
+      recordsSiteConstraint
+      ? siteNames.flatMap { name -> [Double] in
+        guard let site = record.sites.first(where: { $0.site == name }) else {
+          return [.nan, .nan, .nan]
+        }
+        return [
+          site.costMultiplier ?? .nan, site.greedyEpisodeCost ?? .nan, site.weightFactor ?? .nan,
+        ]
+      } : []
+    return rollout + participation + privacy + perSite + bytes + constraint
   }
 
   /// Writes whole numbers (rounds, counts) without a fractional part and
@@ -90,7 +116,7 @@ final class MetricsWriter {
 
   /// Appends one round; `traffic` fills the byte columns of a network run.
   func append(_ record: RoundRecord, traffic: [String: SiteTraffic]? = nil) throws {
-    let keys = Self.keys(siteNames, traffic: recordsTraffic)
+    let keys = Self.keys(siteNames, traffic: recordsTraffic, siteConstraint: recordsSiteConstraint)
     let values = values(record, traffic: traffic)
     let line: String
     if isCSV {

@@ -127,7 +127,7 @@ enum TrainCommand {
       name: "advantage-scaled-weights", valueName: nil,
       help:
         "with --weight-by-multiplier, also scale each site's weight by the standard deviation "
-        + "of its shaped advantages before standardisation (sites in this process only)",
+        + "of its shaped advantages before standardisation",
       defaultValue: nil),
     .init(
       name: "greedy-cost-without-edge-patients", valueName: nil,
@@ -279,8 +279,14 @@ enum TrainCommand {
         // Glucose has a population per age group, so it accepts --populations.
         let fixedOptions =
           environment.populationNames.count > 1
-          ? ["cohort", "action-mode", "monotone-policy", "edge-patients"]
-          : ["cohort", "populations", "action-mode", "monotone-policy", "edge-patients"]
+          ? [
+            "cohort", "action-mode", "monotone-policy", "edge-patients",
+            "greedy-cost-without-edge-patients",
+          ]
+          : [
+            "cohort", "populations", "action-mode", "monotone-policy", "edge-patients",
+            "greedy-cost-without-edge-patients",
+          ]
         for option in fixedOptions where parsed.explicitOptions.contains(option) {
           throw CommandError.usage(
             "--\(option) does not apply to the \(environment.name) environment (its own "
@@ -363,7 +369,8 @@ enum TrainCommand {
       transport.isRoot
       ? try parsed.string("metrics").map {
         try MetricsWriter(
-          path: $0, siteNames: trainer.siteNames, recordsTraffic: host != nil)
+          path: $0, siteNames: trainer.siteNames, recordsTraffic: host != nil,
+          recordsSiteConstraint: trainer.configuration.costConstraint?.perSite == true)
       } : nil
     let checkpointEvery = try parsed.integer("checkpoint-every", in: 0...100_000)
     let pauseAfter = try parsed.optionalInteger("pause-after", in: 1...100_000) ?? targetRounds
@@ -534,7 +541,8 @@ enum TrainCommand {
 
     if let limit = try parsed.optionalDouble("cost-limit", in: 0...1000) {
       configuration.costConstraint = CostConstraint(
-        costLimit: limit,
+        // Adding 0 turns -0 into 0, which messages then print as 0.0.
+        costLimit: limit + 0,
         multiplierLearningRate: try parsed.double("multiplier-learning-rate", in: 1e-6...1000),
         maximumMultiplier: try parsed.double("maximum-multiplier", in: 1e-3...1e6),
         proportionalGain: try parsed.double("proportional-gain", in: 0...1e6),
@@ -624,10 +632,34 @@ enum TrainCommand {
           + "patients drawn from the definition's edgeCovariates")
     }
     if let constraint = configuration.costConstraint {
-      print(
-        "cost limit \(constraint.costLimit) per episode\(constraint.perSite ? " at every site" : "")\(constraint.onGreedyPolicy ? " of the greedy policy" : "")\(constraint.logScaleError ? ", error ln(cost / limit)" : "")\(constraint.weightUpdatesByMultiplier ? ", updates weighted by 1 + multiplier" : "")\(constraint.greedyCostWithoutEdgePatients ? ", greedy cost without edge patients" : "")\(constraint.scaleWeightsByAdvantageSpread ? " and advantage spread" : "") (Lagrange multiplier from \(constraint.initialMultiplier), step \(constraint.multiplierLearningRate), at most \(constraint.maximumMultiplier))"
-      )
+      print(constraintSummary(constraint))
     }
+  }
+
+  /// Describes a cost constraint in one line, for the start of `train` and
+  /// for `inspect`.
+  static func constraintSummary(_ constraint: CostConstraint) -> String {
+    var limit = "cost limit \(constraint.costLimit) per episode"
+    if constraint.perSite { limit += " at every site" }
+    if constraint.onGreedyPolicy {
+      limit += " of the greedy policy"
+      if constraint.greedyCostWithoutEdgePatients { limit += " without edge patients" }
+    }
+    let error = constraint.logScaleError ? "ln(cost / limit)" : "cost - limit"
+    var gains = "K_I \(constraint.multiplierLearningRate), K_P \(constraint.proportionalGain)"
+    if constraint.derivativeGain > 0 { gains += ", K_D \(constraint.derivativeGain)" }
+    var parts = [
+      limit,
+      "Lagrange multiplier from \(constraint.initialMultiplier), at most "
+        + "\(constraint.maximumMultiplier), \(gains) on \(error)",
+    ]
+    if constraint.weightUpdatesByMultiplier {
+      parts.append(
+        constraint.scaleWeightsByAdvantageSpread
+          ? "updates weighted by (1 + multiplier) x advantage spread"
+          : "updates weighted by 1 + multiplier")
+    }
+    return parts.joined(separator: "; ")
   }
 
   /// Formats the multipliers the round used: one value, one per site, or

@@ -119,6 +119,53 @@ import TitrateCheckpoint
     ])
     #expect(run.status == 2)
     #expect(run.errors.contains("the run draws none; add them (--edge-patients)"))
+    // Environments without edge patients reject the flag itself, since
+    // --edge-patients does not apply to them either.
+    let glucose = try titrate([
+      "train", "--environment", "Environments/pkpd/glucose.json", "--cost-limit", "0.05",
+      "--constrain-greedy-policy", "--greedy-cost-without-edge-patients", "--output",
+      "/tmp/unused.h5",
+    ])
+    #expect(glucose.status == 2)
+    #expect(
+      glucose.errors.contains(
+        "--greedy-cost-without-edge-patients does not apply to the glucose environment"))
+  }
+
+  /// `inspect` prints the stored cost constraint with its weighting, and
+  /// the metrics file has each site's multiplier, greedy cost and factor.
+  @Test func inspectShowsTheCostConstraint() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("run.h5").path
+    let metrics = folder.appendingPathComponent("metrics.csv")
+    let trained = try titrate(
+      [
+        "train", "--rounds", "2", "--output", run, "--quiet", "--cost-limit", "0.05",
+        "--per-site-limit", "--weight-by-multiplier", "--advantage-scaled-weights",
+        "--log-cost-error", "--proportional-gain", "2", "--constrain-greedy-policy",
+        "--metrics", metrics.path,
+      ] + Self.tinyTraining)
+    #expect(trained.status == 0, "\(trained.errors)")
+    let lines = try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 3)
+    let header = lines[0].split(separator: ",").map(String.init)
+    let row = lines[2].split(separator: ",", omittingEmptySubsequences: false)
+    for site in ["elderly_renal", "haematology"] {
+      for (column, lowest) in [("cost_multiplier", 0.0), ("greedy_cost", 0), ("weight_factor", 0)] {
+        let index = try #require(header.firstIndex(of: "sites/\(site)/\(column)"))
+        let value = try #require(Double(row[index]), "\(site) \(column): '\(row[index])'")
+        #expect(value >= lowest)
+      }
+      let factor = try #require(header.firstIndex(of: "sites/\(site)/weight_factor"))
+      #expect(Double(row[factor])! > 0)
+    }
+    let inspected = try titrate(["inspect", run])
+    #expect(inspected.status == 0, "\(inspected.errors)")
+    #expect(
+      inspected.output.contains("cost limit 0.05 per episode at every site of the greedy policy; "))
+    #expect(inspected.output.contains("K_P 2.0 on ln(cost / limit)"))
+    #expect(inspected.output.contains("updates weighted by (1 + multiplier) x advantage spread"))
   }
 
   @Test func malformedNumberNamesValueAndRange() throws {

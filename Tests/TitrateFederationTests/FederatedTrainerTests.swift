@@ -415,28 +415,66 @@ import TitrateRandom
 
   /// An update without a valid factor never reaches the average.
   @Test func updateWithoutWeightFactorIsRejected() throws {
-    var constrained = configuration(sites: 2, rounds: 1)
+    var constrained = configuration(sites: 3, rounds: 1)
     constrained.costConstraint = CostConstraint(
       costLimit: 1, perSite: true, weightUpdatesByMultiplier: true,
       scaleWeightsByAdvantageSpread: true)
     let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
     let before = trainer.globalParameters
+    let factors: [String: Double?] = ["site_0": nil, "site_1": -.infinity, "site_2": 0]
     let error = #expect(throws: (any Error).self) {
       try trainer.runRound { update in
         var stripped = update
-        stripped.weightFactor = update.siteName == "site_0" ? nil : -Double.infinity
+        stripped.weightFactor = factors[update.siteName]!
         return stripped
       }
     }
     let text = "\(error.map { "\($0)" } ?? "no error")"
-    #expect(text.contains("site_0: update has weight factor none"))
-    #expect(text.contains("site_1: update has weight factor -inf"))
+    #expect(text.contains("site_0: update has no weight factor"))
+    #expect(text.contains("site_1: update has weight factor -inf, expected a finite value > 0"))
+    #expect(text.contains("site_2: update has weight factor 0: every shaped advantage"))
     #expect(trainer.globalParameters == before)
 
     var unweighted = configuration(sites: 2)
     unweighted.costConstraint = CostConstraint(
       costLimit: 1, perSite: true, scaleWeightsByAdvantageSpread: true)
     #expect(unweighted.problems().contains { $0.contains("set weightUpdatesByMultiplier") })
+
+    // A standard deviation needs two samples: one patient and one step
+    // per rollout give one.
+    var single = configuration(sites: 2)
+    single.costConstraint = constrained.costConstraint
+    single.ppo.stepsPerRollout = 1
+    single.sites[1].patientsPerBatch = 1
+    let problems = single.problems()
+    #expect(problems.count == 1)
+    #expect(problems.first?.contains("weights site site_1 by the standard deviation") == true)
+    #expect(problems.first?.contains("has only 1 sample") == true)
+    single.sites[1].patientsPerBatch = 2
+    #expect(single.problems().isEmpty)
+  }
+
+  /// Weight factors are recorded for rounds whose average used them, and
+  /// not for a round skipped below the minimum participant count.
+  @Test func skippedRoundRecordsNoWeightFactor() throws {
+    var constrained = configuration(sites: 3, rounds: 2)
+    constrained.minimumParticipants = 3
+    constrained.costConstraint = CostConstraint(
+      costLimit: 1, perSite: true, weightUpdatesByMultiplier: true)
+    let trainer = try FederatedTrainer(configuration: constrained, makeEnvironment: factory)
+    try trainer.runRound()
+    #expect(trainer.history[0].skipReason == nil)
+    #expect(trainer.history[0].sites.map(\.weightFactor) == [1, 1, 1])
+
+    try trainer.runRound { update in
+      var poisoned = update
+      if update.siteName == "site_0" { poisoned.delta[0] = .nan }
+      return poisoned
+    }
+    let skipped = trainer.history[1]
+    #expect(skipped.skipReason?.contains("below the minimum of 3 participants") == true)
+    #expect(skipped.sites.map(\.accepted) == [false, true, true])
+    #expect(skipped.sites.allSatisfy { $0.weightFactor == nil })
   }
 
   @Test func multiplierWeightingNeedsPerSiteFedAvg() {

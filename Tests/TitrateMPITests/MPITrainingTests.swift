@@ -39,6 +39,27 @@ struct MPITrainingTests {
           + "rank 1: haematology; rank 2: icu_arc"))
   }
 
+  /// Site ranks send each update's advantage-spread factor with it, so the
+  /// weighted average is the one-process average.
+  @Test func advantageScaledWeightsMatchInProcess() throws {
+    let folder = try MPILaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let reference = folder.appendingPathComponent("in-process.h5")
+    let distributed = folder.appendingPathComponent("mpi.h5")
+    let arguments =
+      [
+        "train", "--sites", "3", "--rounds", "2", "--cost-limit", "0.05", "--per-site-limit",
+        "--weight-by-multiplier", "--advantage-scaled-weights",
+      ] + Self.tinyTraining
+
+    let single = try MPILaunch.titrate(arguments + ["--output", reference.path])
+    #expect(single.status == 0, "\(single.errors)")
+    let parallel = try MPILaunch.mpirunTitrate(
+      ranks: 2, arguments + ["--output", distributed.path, "--transport", "mpi"])
+    #expect(parallel.status == 0, "\(parallel.errors)")
+    #expect(try MPILaunch.differingEntries(reference, distributed) == [])
+  }
+
   @Test func robustStrategyWithIdleRankMatches() throws {
     let folder = try MPILaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -91,10 +112,15 @@ struct MPITrainingTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let output = folder.appendingPathComponent("mpi.h5").path
     let base =
-      ["train", "--sites", "2", "--rounds", "1", "--output", output, "--transport", "mpi", "--quiet"]
+      [
+        "train", "--sites", "2", "--rounds", "1", "--output", output, "--transport", "mpi",
+        "--quiet",
+      ]
       + Self.tinyTraining
 
-    let run = try MPILaunch.mpirunTitrate(perRank: [base + ["--seed", "1"], base + ["--seed", "2"]])
+    let run = try MPILaunch.mpirunTitrate(perRank: [
+      base + ["--seed", "1"], base + ["--seed", "2"],
+    ])
 
     #expect(run.status != 0)
     #expect(run.errors.contains("1 rank(s) built a different run from rank 0"))

@@ -80,7 +80,33 @@ struct TransportCodingTests {
     #expect(decoded.update.delta.map(\.bitPattern) == update.delta.map(\.bitPattern))
     #expect(decoded.update.sampleCount == 96)
     #expect(decoded.update.observationStatistics == statistics)
+    #expect(decoded.update.weightFactor == nil)
     #expect(decoded.record == record)
+    #expect(reader.isAtEnd)
+  }
+
+  /// The factor of advantage-scaled weights travels bit for bit, and a
+  /// second result after it still reads from the right offset.
+  @Test func weightFactorRoundTrips() throws {
+    var weighted = ModelUpdate(
+      siteName: "obese", round: 2, delta: [1, 2], sampleCount: 8, observationStatistics: nil)
+    weighted.weightFactor = 0.1 + 0.2
+    let plain = ModelUpdate(
+      siteName: "icu_arc", round: 2, delta: [3], sampleCount: 8, observationStatistics: nil)
+    let record = SiteRoundRecord(
+      site: "obese", accepted: true, rejectionReason: nil, status: .accepted,
+      environmentSteps: 8, meanEpisodeReturn: nil, targetAttainment: nil, outcomeMeans: [:],
+      episodes: 0, secondsTraining: 0)
+    var writer = TransportWriter()
+    try writer.append(SiteTrainingResult(update: weighted, record: record))
+    try writer.append(SiteTrainingResult(update: plain, record: record))
+
+    var reader = TransportReader(writer.bytes, context: "test")
+    let first = try reader.readResult()
+    let second = try reader.readResult()
+    #expect(first.update.weightFactor?.bitPattern == (0.1 + 0.2).bitPattern)
+    #expect(second.update.weightFactor == nil)
+    #expect(second.update.delta == [3])
     #expect(reader.isAtEnd)
   }
 }

@@ -37,7 +37,15 @@ struct NetworkDeploymentTests {
     return aggregator
   }
 
-  @Test(arguments: [[], ["--secure-aggregation", "--normalization", "per-site"]])
+  /// Plain, secure, and weighted by each site's multiplier and advantage
+  /// spread (the factor travels with the update).
+  @Test(arguments: [
+    [], ["--secure-aggregation", "--normalization", "per-site"],
+    [
+      "--cost-limit", "0.05", "--per-site-limit", "--weight-by-multiplier",
+      "--advantage-scaled-weights",
+    ],
+  ])
   func networkRunMatchesInProcess(_ extra: [String]) throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

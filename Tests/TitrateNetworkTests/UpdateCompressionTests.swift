@@ -27,6 +27,25 @@ struct UpdateCompressionTests {
     return decoded
   }
 
+  /// The weight factor rides after the round report, so a result without
+  /// it keeps the layout from before the factor existed.
+  @Test func weightFactorFollowsTheReport() throws {
+    var plainWriter = TransportWriter()
+    try plainWriter.append(Self.result(delta: [1, 2]), encodedDelta: .float64([1, 2]))
+    var weighted = Self.result(delta: [1, 2])
+    weighted.update.weightFactor = 2.5
+    var weightedWriter = TransportWriter()
+    try weightedWriter.append(weighted, encodedDelta: .float64([1, 2]))
+    #expect(weightedWriter.bytes.count == plainWriter.bytes.count + 8)
+    #expect(Array(weightedWriter.bytes.prefix(plainWriter.bytes.count)) == plainWriter.bytes)
+
+    var plainReader = TransportReader(plainWriter.bytes, context: "test")
+    #expect(try plainReader.readEncodedResult().0.update.weightFactor == nil)
+    var weightedReader = TransportReader(weightedWriter.bytes, context: "test")
+    #expect(try weightedReader.readEncodedResult().0.update.weightFactor == 2.5)
+    #expect(weightedReader.isAtEnd)
+  }
+
   /// A reproducible stream of deltas of mixed magnitudes (SplitMix64).
   struct DeltaStream {
     var state: UInt64
@@ -127,7 +146,8 @@ struct UpdateCompressionTests {
     let delta = [0.125, -0.5, 0.25, -0.375, 0.0625, 0.25]
     var residual = CompressionResidual()
     let first = residual.compress(delta, with: .topK(fraction: 0.5))
-    #expect(first == .topK(fraction: 0.5, count: 6, indices: [1, 2, 3], values: [-0.5, 0.25, -0.375]))
+    #expect(
+      first == .topK(fraction: 0.5, count: 6, indices: [1, 2, 3], values: [-0.5, 0.25, -0.375]))
     #expect(residual.values == [0.125, 0, 0, 0, 0.0625, 0.25])
     let (decoded, compression) = try Self.roundTrip(first, parameterCount: 6)
     #expect(compression == .topK(fraction: 0.5))

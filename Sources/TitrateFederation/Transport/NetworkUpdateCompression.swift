@@ -8,6 +8,7 @@ import TitrateRL
 //   Int     round
 //   ...     the delta, by encoding (below)
 //   Int     sample count; Bool and statistics; JSON round report
+//   Double  weight factor, only under advantage-scaled weights
 //
 // Deltas by encoding follow. "words" is an Int count, then that many
 // UInt64 words packed lowest bits first. The writer pads the last word
@@ -35,6 +36,9 @@ extension TransportWriter {
     append(update.observationStatistics != nil)
     if let statistics = update.observationStatistics { append(statistics) }
     try appendJSON(result.record)
+    // Last and optional, so a result from a site without advantage-scaled
+    // weights keeps the earlier layout.
+    if let factor = update.weightFactor { append(factor) }
   }
 
   mutating func append(_ delta: CompressedDelta) {
@@ -86,10 +90,11 @@ extension TransportReader {
     try delta.validate(parameterCount: parameterCount)
     let sampleCount = try readInt()
     let statistics = try readBool() ? try readNormalizer() : nil
-    let update = ModelUpdate(
+    var update = ModelUpdate(
       siteName: siteName, round: round, delta: delta.decoded(), sampleCount: sampleCount,
       observationStatistics: statistics)
     let record = try readJSON(SiteRoundRecord.self)
+    update.weightFactor = isAtEnd ? nil : try readDouble()
     return (SiteTrainingResult(update: update, record: record), delta.compression)
   }
 

@@ -22,6 +22,8 @@ extension TransportWriter {
     append(update.sampleCount)
     append(update.observationStatistics != nil)
     if let statistics = update.observationStatistics { append(statistics) }
+    append(update.weightFactor != nil)
+    if let factor = update.weightFactor { append(factor) }
     try appendJSON(result.record)
   }
 
@@ -60,9 +62,10 @@ extension TransportReader {
     let delta = try readDoubles()
     let sampleCount = try readInt()
     let statistics = try readBool() ? try readNormalizer() : nil
-    let update = ModelUpdate(
+    var update = ModelUpdate(
       siteName: siteName, round: round, delta: delta, sampleCount: sampleCount,
       observationStatistics: statistics)
+    update.weightFactor = try readBool() ? try readDouble() : nil
     return SiteTrainingResult(update: update, record: try readJSON(SiteRoundRecord.self))
   }
 
