@@ -23,13 +23,24 @@ extension CheckpointFile {
     do {
       root = try file.rootGroup()
     } catch {
-      throw .corruptedEntry(filePath: path, entryPath: "/", reason: error.cause, detail: error.description)
+      throw .corruptedEntry(
+        filePath: path, entryPath: "/", reason: error.cause, detail: error.description)
     }
 
     var contents = try readRootAttributes(root, filePath: path)
     try readGroup(root, prefix: "", into: &contents, filePath: path)
 
     return contents
+  }
+
+  /// Reports whether the file at `url` starts with the HDF5 signature, so
+  /// that it has no Titrate seal and HDF5 will parse it unchecked. False
+  /// for sealed, missing or unreadable files.
+  public static func startsWithoutSeal(at url: URL) -> Bool {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+    defer { try? handle.close() }
+    let start = (try? handle.read(upToCount: CheckpointSeal.hdf5Signature.count)) ?? Data()
+    return start.elementsEqual(CheckpointSeal.hdf5Signature)
   }
 
   private static func openForReading(_ path: String) throws(CheckpointError) -> HDF5File {
@@ -76,10 +87,13 @@ extension CheckpointFile {
       // not cover variable-length strings; see `CheckpointSeal`.
       return
     }
-    if bytes.count < CheckpointSeal.headerByteCount && sealPrefix.starts(with: bytes.prefix(sealPrefix.count)) {
+    if bytes.count < CheckpointSeal.headerByteCount
+      && sealPrefix.starts(with: bytes.prefix(sealPrefix.count))
+    {
       throw .integrityCheckFailed(
         filePath: path,
-        reason: "the file is \(bytes.count) bytes, shorter than its \(CheckpointSeal.headerByteCount)-byte "
+        reason:
+          "the file is \(bytes.count) bytes, shorter than its \(CheckpointSeal.headerByteCount)-byte "
           + "header, so it is truncated")
     }
     guard bytes.starts(with: sealPrefix) else {
@@ -147,9 +161,11 @@ extension CheckpointFile {
       do {
         switch member.kind {
         case .group:
-          try readGroup(try group.openGroup(member.name), prefix: path, into: &contents, filePath: filePath)
+          try readGroup(
+            try group.openGroup(member.name), prefix: path, into: &contents, filePath: filePath)
         case .dataset:
-          contents[path] = try readValue(try group.openDataset(member.name), path: path, filePath: filePath)
+          contents[path] = try readValue(
+            try group.openDataset(member.name), path: path, filePath: filePath)
         case .other:
           throw CheckpointError.unsupportedEntry(
             filePath: filePath, entryPath: path, reason: "it is neither a group nor a dataset")

@@ -15,7 +15,10 @@ enum EvaluateCommand {
       name: "patients", valueName: "N", help: "held-out virtual patients per site, 1-10000000",
       defaultValue: "5000"),
     .init(
-      name: "batch-size", valueName: "N", help: "patients simulated together, 1-1000000",
+      name: "batch-size", valueName: "N",
+      help:
+        "patients simulated together, 1-1000000; each batch draws its patients from its own "
+        + "stream, so the held-out cohort depends on the batch size as well as on --seed",
       defaultValue: "20000"),
     .init(
       name: "seed", valueName: "N",
@@ -135,6 +138,16 @@ enum EvaluateCommand {
     let threads = try parsed.integer("threads", in: 1...256)
     let shield = try shieldThresholds(parsed, definition: definition)
     let worstCount = try parsed.integer("worst", in: 0...100)
+    // Output paths are checked before the evaluation runs.
+    let csvPath = try parsed.outputPath("patients-csv")
+    let svgPath = try parsed.outputPath("worst-svg")
+    if svgPath != nil && worstCount == 0 {
+      throw CommandError.usage("--worst-svg needs worst patients; give --worst 1 or more")
+    }
+    if let csvPath, let svgPath, sameFile(csvPath, svgPath) {
+      throw CommandError.usage(
+        "--patients-csv and --worst-svg both name \(svgPath); give each its own file")
+    }
     let siteCohorts = try cohortFiles(parsed, siteNames: policy.configuration.sites.map(\.name))
     // Concurrent batches each run their own products on one BLAS thread,
     // and so does each rank of an MPI job, which is one worker of many.
@@ -147,14 +160,11 @@ enum EvaluateCommand {
         seed: seed, baselines: baselines, threads: threads, shield: shield,
         worstCount: worstCount, cohorts: siteCohorts, transport: transport)
     else { return }
-    if let csvPath = try parsed.outputPath("patients-csv") {
+    if let csvPath {
       try writePatientRows(report, to: csvPath)
     }
-    if let svgPath = try parsed.outputPath("worst-svg") {
+    if let svgPath {
       let cases = report.cohorts.flatMap(\.worstCases)
-      guard !cases.isEmpty else {
-        throw CommandError.usage("--worst-svg needs worst patients; give --worst 1 or more")
-      }
       let svg = worstCasePlot(
         cases, intervalHours: definition.dosing.decisionIntervalHours,
         troughLimit: definition.reward.troughLimitMilligramsPerLiter)

@@ -261,3 +261,12 @@ func parseCommandLine(
 func formatNumber(_ value: Double) -> String {
   value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }
+
+/// Reports whether two paths name one file once `.`, `..` and symbolic
+/// links are resolved.
+func sameFile(_ first: String, _ second: String) -> Bool {
+  func resolved(_ path: String) -> String {
+    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+  }
+  return resolved(first) == resolved(second)
+}

@@ -729,10 +729,45 @@ enum TrainCommand {
 
 /// Reads a checkpoint file, turning its errors into input errors.
 func readCheckpoint(_ path: String) throws -> CheckpointContents {
+  let url = URL(fileURLWithPath: path)
+  if CheckpointFile.startsWithoutSeal(at: url) { try probeUnsealedCheckpoint(path) }
   do {
-    return try CheckpointFile.read(from: URL(fileURLWithPath: path))
+    return try CheckpointFile.read(from: url)
   } catch {
     throw CommandError.invalidInput("\(error)")
+  }
+}
+
+/// Environment variable that makes `titrate` read the checkpoint it names
+/// and exit: 0 when it reads, 3 when reading throws. Set only for the
+/// child process of `probeUnsealedCheckpoint`.
+let checkpointProbeVariable = "TITRATE_READ_CHECKPOINT_AND_EXIT"
+
+/// Reads a checkpoint without a seal in a child process first. HDF5 1.10
+/// can abort the process on some damaged files (a bad `free` while listing
+/// links), and only the seal's digest catches that damage before HDF5
+/// parses the file. A child that dies by a signal marks the file damaged.
+func probeUnsealedCheckpoint(_ path: String) throws {
+  let child = Process()
+  child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+  child.arguments = []
+  var environment = ProcessInfo.processInfo.environment
+  environment[checkpointProbeVariable] = path
+  child.environment = environment
+  child.standardOutput = FileHandle.nullDevice
+  child.standardError = FileHandle.nullDevice
+  do {
+    try child.run()
+  } catch {
+    // Without the child the file is read in this process, as before.
+    return
+  }
+  child.waitUntilExit()
+  if child.terminationReason == .uncaughtSignal {
+    throw CommandError.invalidInput(
+      "\(path): the file is damaged: HDF5 stopped with signal \(child.terminationStatus) while "
+        + "reading it. It has no Titrate seal header, whose checksum would have rejected the "
+        + "damage before HDF5 read it; restore the file from a good copy")
   }
 }
 

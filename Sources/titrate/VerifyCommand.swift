@@ -74,6 +74,11 @@ enum VerifyCommand {
     let stored = try decodeCheckedDefinition(of: checkpoint)
     var notes: [String] = []
     var thresholds: [ExposureThreshold]?
+    if stored.safety != nil && parsed.explicitOptions.contains("environment") {
+      throw CommandError.usage(
+        "--environment only supplies safety thresholds for a checkpoint whose stored definition "
+          + "has none, and this checkpoint's has them; remove --environment")
+    }
     if stored.safety == nil {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
       let name = parsed.string("environment") ?? checkpoint.environment.name

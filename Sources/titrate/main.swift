@@ -1,4 +1,5 @@
 import Foundation
+import TitrateCheckpoint
 import TitrateKernels
 
 /// Program version, stored in every checkpoint.
@@ -41,13 +42,22 @@ func runCommand(_ name: String, _ arguments: [String]) throws {
   case "aggregator": try AggregatorCommand.run(arguments)
   case "site": try SiteCommand.run(arguments)
   case "keys": try KeysCommand.run(arguments)
-  case "version", "--version": print("titrate \(titrateVersion)")
+  case "version", "--version":
+    if let extra = arguments.first {
+      throw CommandError.usage("'titrate version' takes no arguments; remove '\(extra)'")
+    }
+    print("titrate \(titrateVersion)")
   case "help", "--help", "-h": print(topLevelHelp)
   default:
     throw CommandError.usage(
       "unknown command '\(name)'; the commands are train, evaluate, simulate, inspect, verify, environments, bench, aggregator, site, keys, version"
     )
   }
+}
+
+if let path = ProcessInfo.processInfo.environment[checkpointProbeVariable] {
+  let readable = (try? CheckpointFile.read(from: URL(fileURLWithPath: path))) != nil
+  exit(readable ? ExitCode.success.rawValue : ExitCode.invalidInput.rawValue)
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())

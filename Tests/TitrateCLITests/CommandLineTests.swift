@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import TitrateCheckpoint
+
+@testable import TitrateCheckpoint
 
 /// End-to-end runs of the `titrate` executable with tiny budgets: exit
 /// codes, pinned error text and the files each command writes.
@@ -435,6 +436,53 @@ import TitrateCheckpoint
   /// `--baselines bayesian` adds MAP-guided dosing to a checkpoint whose
   /// definition predates the baseline, and a lower target gives lower
   /// doses. Out-of-range targets and unknown names are rejected with the fix.
+  /// Output paths of evaluate are checked before the evaluation runs, so
+  /// a bad one prints no table.
+  @Test func evaluateChecksOutputPathsFirst() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = "Checkpoints/vancomycin-4site.h5"
+    let rows = folder.appendingPathComponent("rows.csv").path
+    let same = try titrate([
+      "evaluate", checkpoint, "--patients", "20", "--worst", "1", "--patients-csv", rows,
+      "--worst-svg", folder.path + "/./rows.csv",
+    ])
+    #expect(same.status == 2)
+    #expect(same.errors.contains("--patients-csv and --worst-svg both name"), "\(same.errors)")
+    #expect(same.output.isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: rows))
+
+    let missing = try titrate([
+      "evaluate", checkpoint, "--patients", "20", "--patients-csv",
+      folder.path + "/absent/rows.csv",
+    ])
+    #expect(missing.status == 2)
+    #expect(missing.errors.contains("not found; create it first"), "\(missing.errors)")
+    #expect(missing.output.isEmpty)
+
+    let noWorst = try titrate([
+      "evaluate", checkpoint, "--patients", "20", "--worst", "0", "--worst-svg",
+      folder.appendingPathComponent("worst.svg").path,
+    ])
+    #expect(noWorst.status == 2)
+    #expect(noWorst.errors.contains("--worst-svg needs worst patients; give --worst 1 or more"))
+    #expect(noWorst.output.isEmpty)
+  }
+
+  /// Options that would have no effect are rejected rather than ignored.
+  @Test func ignoredOptionsAreRejected() throws {
+    let verify = try titrate([
+      "verify", "Checkpoints/vancomycin-4site.h5", "--patients", "10", "--environment",
+      "nonexistent",
+    ])
+    #expect(verify.status == 2)
+    #expect(verify.errors.contains("this checkpoint's has them; remove --environment"))
+    let version = try titrate(["version", "--foo"])
+    #expect(version.status == 2)
+    #expect(version.errors.contains("'titrate version' takes no arguments; remove '--foo'"))
+    #expect(version.output.isEmpty)
+  }
+
   @Test func evaluateRunsTheBayesianBaseline() throws {
     let checkpoint = Self.repositoryRoot.appendingPathComponent(
       "Checkpoints/vancomycin-4site.h5")
@@ -835,6 +883,34 @@ import TitrateCheckpoint
     #expect(warfarin.status == 2)
     #expect(warfarin.errors.contains("--edge-patients does not apply to the warfarin"))
     #expect(!FileManager.default.fileExists(atPath: output))
+  }
+
+  /// A checkpoint without the seal header (as h5py writes them) is read,
+  /// and one whose damage makes HDF5 abort is rejected with exit 3 instead
+  /// of crashing the command.
+  @Test func damagedUnsealedCheckpointIsInvalidInput() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let shipped = Self.repositoryRoot.appendingPathComponent("Checkpoints/vancomycin-4site.h5")
+    let unsealed = folder.appendingPathComponent("unsealed.h5")
+    try CheckpointFile.write(
+      try CheckpointFile.read(from: shipped), to: unsealed, failingAfterEntryCount: nil,
+      sealed: false)
+    let intact = try titrate(["inspect", unsealed.path])
+    #expect(intact.status == 0, "\(intact.errors)")
+
+    // A flipped byte in the size field of a string's global heap entry
+    // ("GCOL" + 25) made HDF5 1.10.8 abort in the reading process.
+    var bytes = try Data(contentsOf: unsealed)
+    let heapOffset = try #require(bytes.firstRange(of: Data("GCOL".utf8))).lowerBound + 25
+    bytes[heapOffset] ^= 0x5A
+    let damaged = folder.appendingPathComponent("damaged.h5")
+    try bytes.write(to: damaged)
+    for command in ["inspect", "evaluate", "verify"] {
+      let run = try titrate([command, damaged.path])
+      #expect(run.status == 3, "\(command): \(run.errors)")
+      #expect(run.errors.contains("HDF5 stopped with signal"), "\(command): \(run.errors)")
+    }
   }
 
   @Test func truncatedCheckpointIsInvalidInput() throws {
