@@ -153,19 +153,10 @@ struct PatientSampler {
     ageYears: Double, weightKilograms: Double, isFemale: Bool,
     serumCreatinineMilligramsPerDeciliter: Double
   ) -> Double {
-    let rule = model.creatinineClearance
-    var creatinine = serumCreatinineMilligramsPerDeciliter
-    if let floor = rule.serumCreatinineFloorMilligramsPerDeciliter,
-      ageYears > (rule.serumCreatinineFloorAboveAgeYears ?? -Double.infinity)
-    {
-      creatinine = max(creatinine, floor)
-    }
-    var clearance = cockcroftGaultCreatinineClearance(
-      ageYears: ageYears, weightKilograms: weightKilograms,
-      serumCreatinineMilligramsPerDeciliter: creatinine, isFemale: isFemale)
-    if let cap = rule.maximumMillilitersPerMinute { clearance = min(clearance, cap) }
-    if let floor = rule.minimumMillilitersPerMinute { clearance = max(clearance, floor) }
-    return clearance
+    model.creatinineClearance.adjustedClearance(
+      ageYears: ageYears, weightKilograms: weightKilograms, isFemale: isFemale,
+      serumCreatinineMilligramsPerDeciliter: serumCreatinineMilligramsPerDeciliter
+    ).millilitersPerMinute
   }
 
   /// Individual parameters for given covariates and etas (one eta per

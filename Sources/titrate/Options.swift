@@ -187,11 +187,13 @@ struct ParsedOptions {
       throw CommandError.usage("--\(name) '\(path)' is a folder; give a file path")
     }
     let folder = url.deletingLastPathComponent().path
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else {
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) else {
       throw CommandError.usage(
         "--\(name) \(path): folder \(folder) not found; create it first")
+    }
+    guard isDirectory.boolValue else {
+      throw CommandError.usage(
+        "--\(name) \(path): \(folder) is a file, not a folder; give a path in a folder")
     }
     return path
   }

@@ -1,10 +1,7 @@
 import Foundation
 import TitrateEnvironments
-import TitrateEvaluation
 import TitrateFederation
 import TitratePKPD
-import TitratePolicy
-import TitrateRandom
 
 /// `titrate simulate`: one patient's concentration-time course under a
 /// fixed regimen or a checkpoint's policy.
@@ -15,7 +12,8 @@ enum SimulateCommand {
   static let options: [OptionSpecification] = [
     .init(
       name: "environment", valueName: "NAME|FILE",
-      help: "environment for the patient model (ignored with --checkpoint)",
+      help:
+        "environment for the patient model; not with --checkpoint, which uses the environment stored in the checkpoint",
       defaultValue: "vancomycin"),
     .init(
       name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",
@@ -45,10 +43,12 @@ enum SimulateCommand {
       name: "loading-dose-mg", valueName: "MG",
       help: "first dose when it differs from the maintenance dose, 0-10000 mg", defaultValue: nil),
     .init(
-      name: "interval-hours", valueName: "H", help: "dosing interval, 1-168 h (q12h: 12)",
+      name: "interval-hours", valueName: "H",
+      help: "dosing interval, 1-168 h, a multiple of the simulation step (q12h: 12)",
       defaultValue: "12"),
     .init(
-      name: "infusion-hours", valueName: "H", help: "infusion duration of each dose, 0.25-24 h",
+      name: "infusion-hours", valueName: "H",
+      help: "infusion duration of each dose, 0.25-24 h, a multiple of the simulation step",
       defaultValue: "1"),
     .init(
       name: "checkpoint", valueName: "FILE",
@@ -57,9 +57,13 @@ enum SimulateCommand {
     .init(
       name: "site", valueName: "NAME",
       help:
-        "with --checkpoint: site whose measurement error and (per-site normalisation) observation statistics to use; default: the first site of --population, else the first site",
+        "with --checkpoint only: site whose measurement error and (per-site normalisation) observation statistics to use; the patient keeps the PK model of --population; default: the first site of --population, else the first site",
       defaultValue: nil),
-    .init(name: "hours", valueName: "H", help: "simulated time, 1-2000 h", defaultValue: "72"),
+    .init(
+      name: "hours", valueName: "H",
+      help:
+        "simulated time, 1-2000 h, a multiple of the simulation step (0.25 h in the shipped vancomycin file)",
+      defaultValue: "72"),
     .init(
       name: "baseline", valueName: "NAME",
       help:
@@ -96,11 +100,15 @@ enum SimulateCommand {
     var definition: EnvironmentDefinition
     var trained: TrainedPolicy?
     if let path = parsed.string("checkpoint") {
-      let regimenOptions = ["dose-mg", "loading-dose-mg", "interval-hours", "infusion-hours", "environment"]
+      let regimenOptions = [
+        "dose-mg", "loading-dose-mg", "interval-hours", "infusion-hours", "environment",
+      ]
       if let conflicting = regimenOptions.first(where: { parsed.explicitOptions.contains($0) }) {
         throw CommandError.usage(
-          "--\(conflicting) cannot be combined with --checkpoint: the checkpoint's policy chooses the doses on the checkpoint's environment")
+          "--\(conflicting) cannot be combined with --checkpoint: the checkpoint's policy chooses the doses on the checkpoint's environment"
+        )
       }
+      try checkOutputPaths(parsed, inputs: [("checkpoint", path)])
       let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
       if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
         try PKPDSimulate.run(parsed, environment: environment, trained: policy)
@@ -111,16 +119,24 @@ enum SimulateCommand {
     } else {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
       let name = try parsed.requiredString("environment")
+      try checkOutputPaths(parsed, inputs: [("environment", catalog.url(for: name).path)])
       if let (environment, _) = try PKPDEnvironment.load(catalog, name) {
         try PKPDSimulate.run(parsed, environment: environment, trained: nil)
         return
       }
       definition = try catalog.load(name).0
+      if parsed.explicitOptions.contains("site") {
+        throw CommandError.usage(
+          "--site applies only with --checkpoint, where it chooses the site whose measurement error and observation statistics the policy sees; a fixed regimen has neither, so remove --site (--population chooses the patient's PK model)"
+        )
+      }
     }
     for option in ["baseline", "noise-seed"] where parsed.explicitOptions.contains(option) {
       throw CommandError.usage(
         "--\(option) does not apply to vancomycin; give --dose-mg or --checkpoint instead")
     }
+    let stepHours = definition.dosing.simulationStepHours
+    try checkOnGrid("hours", hours, stepHours: stepHours, range: 1...2000)
     let patientPopulation = try parsed.requiredString("population")
     let patient: VirtualPatient
     do {
@@ -129,7 +145,8 @@ enum SimulateCommand {
         ageYears: try parsed.double("age", in: 18...120, unit: "years"),
         weightKilograms: try parsed.double("weight", in: 20...400, unit: "kg"),
         isFemale: try parsed.choice("sex", from: ["male", "female"]) == "female",
-        serumCreatinineMilligramsPerDeciliter: try parsed.double("creatinine", in: 0.1...20, unit: "mg/dL"),
+        serumCreatinineMilligramsPerDeciliter: try parsed.double(
+          "creatinine", in: 0.1...20, unit: "mg/dL"),
         onHaemodialysis: parsed.flag("haemodialysis"),
         inIntensiveCare: parsed.flag("intensive-care"))
     } catch let error as PatientSpecificationError {
@@ -143,30 +160,32 @@ enum SimulateCommand {
       })
     {
       printError(
-        "titrate simulate: warning: model \(population.model) has no haemodialysis effect, so --haemodialysis does not change this patient; use a population whose model has one (goti2018)")
+        "titrate simulate: warning: model \(population.model) has no haemodialysis effect, so --haemodialysis does not change this patient; use a population whose model has one (goti2018)"
+      )
     }
-    let stepHours = definition.dosing.simulationStepHours
     var doses: [ScheduledDose]
     if let trained {
       doses = try policyDoses(
         trained, definition: definition, patient: patient, site: parsed.string("site"),
-        population: try parsed.requiredString("population"))
+        population: patientPopulation)
     } else {
       doses = try regimenDoses(parsed, hours: hours, stepHours: stepHours, definition: definition)
     }
     doses = doses.filter { $0.startHours < hours }
     let course = try simulateCourse(
       patient: patient, doses: doses, hours: hours, stepHours: stepHours)
-    printSummary(patient: patient, doses: doses, course: course, definition: definition)
-    if let csvPath = parsed.string("csv"), csvPath == parsed.string("svg") {
-      throw CommandError.usage("--csv and --svg name the same file \(csvPath); give two files")
-    }
+    printSummary(
+      patient: patient, population: patientPopulation, doses: doses, course: course,
+      definition: definition)
     if trained != nil && hours > definition.dosing.episodeHours {
       printError(
-        "titrate simulate: note: the policy doses during its \(formatNumber(definition.dosing.episodeHours))-h episode only; later hours show the washout")
+        "titrate simulate: note: the policy doses during its \(formatNumber(definition.dosing.episodeHours))-h episode only; later hours show the washout"
+      )
     }
     if hours < 24 {
-      printError("titrate simulate: note: --hours \(formatNumber(hours)) is under 24 h, so no day's AUC24 is complete")
+      printError(
+        "titrate simulate: note: --hours \(formatNumber(hours)) is under 24 h, so no day's AUC24 is complete"
+      )
     }
     if let path = try parsed.outputPath("csv") { try writeCSV(course, to: path) }
     if let path = try parsed.outputPath("svg") {
@@ -184,97 +203,6 @@ enum SimulateCommand {
     var timesHours: [Double]
     var concentrations: [Double]
     var cumulativeAUC: [Double]
-  }
-
-  static func regimenDoses(
-    _ parsed: ParsedOptions, hours: Double, stepHours: Double, definition: EnvironmentDefinition
-  ) throws -> [ScheduledDose] {
-    guard parsed.string("dose-mg") != nil else {
-      throw CommandError.usage(
-        "give --dose-mg (with --interval-hours and --infusion-hours) or --checkpoint; usage: \(usage)"
-      )
-    }
-    let dose = try parsed.double("dose-mg", in: 0...10_000, unit: "mg")
-    let loading = try parsed.optionalDouble("loading-dose-mg", in: 0...10_000, unit: "mg") ?? dose
-    let interval = try parsed.double("interval-hours", in: 1...168, unit: "h")
-    let infusion = try parsed.double("infusion-hours", in: 0.25...24, unit: "h")
-    for (name, value) in [("interval-hours", interval), ("infusion-hours", infusion)] {
-      let steps = value / stepHours
-      guard abs(steps - steps.rounded()) < 1e-9 else {
-        throw CommandError.usage(
-          "--\(name) \(value) is not a multiple of the \(stepHours) h simulation step; round it to one"
-        )
-      }
-    }
-    guard infusion <= interval else {
-      throw CommandError.usage(
-        "--infusion-hours \(infusion) is longer than --interval-hours \(interval); infusions must not overlap"
-      )
-    }
-    let limit = definition.dosing.maximumInfusionRateMilligramsPerMinute
-    for milligrams in Set([dose, loading]) {
-      let rate = milligrams / (infusion * 60)
-      if rate > limit {
-        printError(
-          String(
-            format:
-              "titrate simulate: warning: %.0f mg over %g h is %.1f mg/min, above the %g mg/min limit; simulated as given (infuse over %.2f h or longer to respect it)",
-            milligrams, infusion, rate, limit, milligrams / (limit * 60)))
-      }
-    }
-    var doses: [ScheduledDose] = []
-    var start = 0.0
-    while start < hours {
-      doses.append(
-        ScheduledDose(
-          startHours: start, milligrams: doses.isEmpty ? loading : dose, infusionHours: infusion))
-      start += interval
-    }
-    return doses
-  }
-
-  /// Runs the checkpoint's policy on the patient through the environment,
-  /// so doses pass the same actuator as in training and evaluation.
-  static func policyDoses(
-    _ policy: TrainedPolicy, definition: EnvironmentDefinition, patient: VirtualPatient,
-    site: String?, population: String
-  ) throws -> [ScheduledDose] {
-    let siteName =
-      site ?? policy.configuration.sites.first { $0.population == population }?.name
-      ?? policy.configuration.sites[0].name
-    guard let siteConfiguration = policy.configuration.sites.first(where: { $0.name == siteName })
-    else {
-      throw CommandError.usage(
-        "--site \(siteName) is not a site of the checkpoint; sites: \(policy.configuration.sites.map(\.name).joined(separator: ", "))"
-      )
-    }
-
-    let environment = try VancomycinEnvironment(
-      definition: definition, populationName: siteConfiguration.population, batchSize: 1,
-      actionMode: doseActionMode(for: policy.network.actionSpace))
-    _ = environment.reset(seed: 0)
-    try environment.setPatients([patient])
-    let normalizer = try policy.observationNormalizer(site: siteName)
-
-    var observations = environment.currentObservations()
-    var generator = Xoshiro256(seed: 0)
-    var doses: [ScheduledDose] = []
-    let interval = definition.dosing.decisionIntervalHours
-    for decision in 0..<Int((definition.dosing.episodeHours / interval).rounded()) {
-      let input = normalizer?.normalize(observations) ?? observations
-      let action = policy.network.actions(
-        observations: input, count: 1, deterministic: true, generator: &generator)
-      let result = environment.step(actions: action)
-      let next = result.terminated[0] ? result.finalObservations : result.observations
-      let delivered = Double(next[VancomycinObservation.previousDoseMilligrams])
-      doses.append(
-        ScheduledDose(
-          startHours: Double(decision) * interval, milligrams: delivered,
-          infusionHours: Double(definition.dosing.infusionSteps(doseMilligrams: delivered))
-            * definition.dosing.simulationStepHours))
-      observations = result.observations
-    }
-    return doses
   }
 
   static func simulateCourse(
@@ -301,110 +229,5 @@ enum SimulateCommand {
       course.cumulativeAUC.append(batch.centralAUC()[0])
     }
     return course
-  }
-
-  static func printSummary(
-    patient: VirtualPatient, doses: [ScheduledDose], course: Course,
-    definition: EnvironmentDefinition
-  ) {
-    let parameters = patient.parameters
-    print(
-      String(
-        format: "patient: %.0f y, %.0f kg, %@, SCr %.2f mg/dL, CrCl %.0f mL/min%@",
-        patient.ageYears, patient.weightKilograms, patient.isFemale ? "female" : "male",
-        patient.serumCreatinineMilligramsPerDeciliter,
-        patient.creatinineClearanceMillilitersPerMinute,
-        (patient.onHaemodialysis ? ", haemodialysis" : "")
-          + (patient.inIntensiveCare ? ", intensive care" : "")))
-    var model = String(
-      format: "typical PK: CL %.2f L/h, V1 %.1f L", parameters.clearanceLitersPerHour,
-      parameters.centralVolumeLiters)
-    for (q, v) in zip(
-      parameters.intercompartmentalClearancesLitersPerHour, parameters.peripheralVolumesLiters)
-    {
-      model += String(format: ", Q %.2f L/h, V2 %.1f L", q, v)
-    }
-    print(model)
-
-    print("doses:")
-    for dose in doses {
-      print(
-        String(
-          format: "  %6.2f h  %6.0f mg over %.2f h", dose.startHours, dose.milligrams,
-          dose.infusionHours))
-    }
-
-    let reward = definition.reward
-    let stepsPerDay = Int((24 / (course.timesHours[1] - course.timesHours[0])).rounded())
-    // Cmax and Cmin are over the grid points of each day including its
-    // start, so day 1's Cmin is the 0 mg/L before the first dose.
-    print("day   AUC24 (mg*h/L)   Cmax (mg/L)   Cmin (mg/L)   in 400-600")
-    var day = 0
-    while (day + 1) * stepsPerDay < course.timesHours.count {
-      let range = (day * stepsPerDay)...((day + 1) * stepsPerDay)
-      let auc = course.cumulativeAUC[range.upperBound] - course.cumulativeAUC[range.lowerBound]
-      let window = course.concentrations[range]
-      let inTarget =
-        auc >= reward.dailyAUCLowerMilligramHoursPerLiter
-        && auc <= reward.dailyAUCUpperMilligramHoursPerLiter
-      print(
-        String(
-          format: "%3d   %14.1f   %11.2f   %11.2f   %@", day + 1, auc, window.max()!, window.min()!,
-          inTarget ? "yes" : "no"))
-      day += 1
-    }
-
-    var troughs: [String] = []
-    for dose in doses.dropFirst() {
-      let index = Int((dose.startHours / (course.timesHours[1])).rounded())
-      if index < course.concentrations.count {
-        troughs.append(String(format: "%.1f", course.concentrations[index]))
-      }
-    }
-    if !troughs.isEmpty {
-      print(
-        "troughs before doses 2...: \(troughs.joined(separator: ", ")) mg/L (limit \(reward.troughLimitMilligramsPerLiter))"
-      )
-    }
-  }
-
-  static func writeCSV(_ course: Course, to path: String) throws {
-    var lines = ["time_h,concentration_mg_per_l,cumulative_auc_mg_h_per_l"]
-    for index in course.timesHours.indices {
-      lines.append(
-        String(
-          format: "%.4f,%.6f,%.6f", course.timesHours[index], course.concentrations[index],
-          course.cumulativeAUC[index]))
-    }
-    do {
-      try (lines.joined(separator: "\n") + "\n").write(
-        toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw CommandError.failure("cannot write \(path): \(error.localizedDescription)")
-    }
-  }
-
-  static func writeSVG(_ course: Course, definition: EnvironmentDefinition, to path: String) throws
-  {
-    let reward = definition.reward
-    var plot = SVGLinePlot(
-      title: "Vancomycin concentration", xLabel: "time (h)", yLabel: "concentration (mg/L)")
-    plot.series.append(
-      .init(label: "central concentration", x: course.timesHours, y: course.concentrations))
-    // An AUC24 of 400-600 mg*h/L is an average concentration of 16.7-25 mg/L.
-    plot.bands.append(
-      .init(
-        label: "average concentration for AUC24 400-600 mg*h/L",
-        lower: reward.dailyAUCLowerMilligramHoursPerLiter / 24,
-        upper: reward.dailyAUCUpperMilligramHoursPerLiter / 24))
-    plot.referenceLines.append(
-      .init(
-        label: "trough limit \(reward.troughLimitMilligramsPerLiter) mg/L",
-        y: reward.troughLimitMilligramsPerLiter))
-    do {
-      try plot.render().write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-      throw CommandError.failure("cannot write \(path): \(error.localizedDescription)")
-    }
   }
 }

@@ -957,7 +957,12 @@ import Testing
       "--csv", csv, "--svg", svg,
     ])
     #expect(run.status == 0, "\(run.errors)")
-    #expect(run.errors.contains("1250 mg over 1.5 h is 13.9 mg/min, above the 10 mg/min limit"))
+    // 1250 mg at 10 mg/min takes 2.08 h; the suggestion is the next
+    // multiple of the 0.25 h step, which --infusion-hours accepts.
+    #expect(
+      run.errors.contains(
+        "1250 mg over 1.5 h is 13.9 mg/min, above the 10 mg/min limit; simulated as given (infuse over 2.25 h or longer to respect it)"
+      ))
     let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
     #expect(rows.first == "time_h,concentration_mg_per_l,cumulative_auc_mg_h_per_l")
     #expect(rows.count == 1 + 72 * 4 + 1)

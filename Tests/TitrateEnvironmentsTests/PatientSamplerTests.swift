@@ -120,6 +120,48 @@ import TitrateRandom
     #expect(typical.peripheralVolumesLiters == [38.4])
   }
 
+  /// Each adjustment of a rule with every field set, and the boundary
+  /// age at which the creatinine floor does not apply yet.
+  @Test func creatinineRuleReportsAdjustments() {
+    let rule = CreatinineClearanceRule(
+      maximumMillilitersPerMinute: 150, minimumMillilitersPerMinute: 20,
+      serumCreatinineFloorMilligramsPerDeciliter: 1.0, serumCreatinineFloorAboveAgeYears: 65)
+    // SCr 0.7 raised to 1.0: 70 x 70 / 72 = 68.06 mL/min.
+    let floored = rule.adjustedClearance(
+      ageYears: 70, weightKilograms: 70, isFemale: false,
+      serumCreatinineMilligramsPerDeciliter: 0.7)
+    #expect(floored.millilitersPerMinute == 70.0 * 70 / 72)
+    #expect(floored.serumCreatinineMilligramsPerDeciliter == 1.0)
+    #expect(floored.creatinineFloorApplied)
+    #expect(!floored.capApplied)
+    #expect(!floored.minimumApplied)
+    // Age 65 is not above 65: 75 x 80 / (72 x 0.5) = 166.7, capped.
+    let capped = rule.adjustedClearance(
+      ageYears: 65, weightKilograms: 80, isFemale: false,
+      serumCreatinineMilligramsPerDeciliter: 0.5)
+    #expect(capped.millilitersPerMinute == 150)
+    #expect(capped.serumCreatinineMilligramsPerDeciliter == 0.5)
+    #expect(!capped.creatinineFloorApplied)
+    #expect(capped.capApplied)
+    #expect(!capped.minimumApplied)
+    // 0.85 x 50 x 50 / (72 x 6) = 4.9 mL/min, raised to 20.
+    let raised = rule.adjustedClearance(
+      ageYears: 90, weightKilograms: 50, isFemale: true,
+      serumCreatinineMilligramsPerDeciliter: 6)
+    #expect(raised.millilitersPerMinute == 20)
+    #expect(!raised.creatinineFloorApplied)
+    #expect(!raised.capApplied)
+    #expect(raised.minimumApplied)
+    // SCr above the floor, clearance within the limits: nothing changes.
+    let unchanged = rule.adjustedClearance(
+      ageYears: 70, weightKilograms: 70, isFemale: false,
+      serumCreatinineMilligramsPerDeciliter: 1.4)
+    #expect(unchanged.millilitersPerMinute == 70.0 * 70 / (72 * 1.4))
+    #expect(!unchanged.creatinineFloorApplied)
+    #expect(!unchanged.capApplied)
+    #expect(!unchanged.minimumApplied)
+  }
+
   @Test func thomsonClearanceIsFloored() {
     let sampler = PatientSampler(definition: shippedDefinition, populationName: "elderly_renal")
     // Age 90, 50 kg, SCr 6: CrCl = 50 x 50 / 432 = 5.8 mL/min, where the
