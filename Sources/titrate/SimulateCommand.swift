@@ -130,6 +130,11 @@ enum SimulateCommand {
           "--site applies only with --checkpoint, where it chooses the site whose measurement error and observation statistics the policy sees; a fixed regimen has neither, so remove --site (--population chooses the patient's PK model)"
         )
       }
+      if parsed.explicitOptions.contains("intensive-care") {
+        throw CommandError.usage(
+          "--intensive-care is an input of a checkpoint's policy, and no PK model of this environment uses it, so it changes nothing in a fixed regimen; remove it or give --checkpoint"
+        )
+      }
     }
     for option in ["baseline", "noise-seed"] where parsed.explicitOptions.contains(option) {
       throw CommandError.usage(

@@ -36,6 +36,7 @@ extension SimulateCommand {
     if parsed.explicitOptions.contains("loading-dose-mg") {
       options.insert(("loading-dose-mg", loading), at: 0)
     }
+    warnOffIncrement(options, limits: definition.actuatorLimits)
     warnAboveSingleDoseLimit(options, limits: definition.actuatorLimits)
     warnAboveDailyLimit(doses, limits: definition.actuatorLimits)
     for milligrams in Set([loading, dose]).sorted() where milligrams > 0 {
@@ -62,6 +63,21 @@ extension SimulateCommand {
     throw CommandError.usage(
       "--\(name) \(formatNumber(hours)) is not a multiple of the \(formatNumber(stepHours)) h simulation step; \(fix)"
     )
+  }
+
+  /// Warns about each dose option that is not a multiple of the actuator's
+  /// dose increment, which the actuator would round.
+  static func warnOffIncrement(
+    _ options: [(name: String, milligrams: Double)], limits: ActuatorLimits
+  ) {
+    let actuator = DoseActuator(limits: limits)
+    for (name, milligrams) in options {
+      let rounded = actuator.limited(milligrams, milligramsInPrevious24Hours: 0)
+      guard rounded.interventions.contains(.rounded) else { continue }
+      printError(
+        "titrate simulate: warning: --\(name) \(formatNumber(milligrams)) is not a multiple of the \(formatNumber(limits.doseIncrementMilligrams)) mg dose increment; simulated as given (the actuator would deliver \(formatNumber(rounded.doseMilligrams)) mg)"
+      )
+    }
   }
 
   /// Warns about each dose option above the actuator's single-dose limit.

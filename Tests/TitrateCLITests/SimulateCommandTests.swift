@@ -269,6 +269,33 @@ extension CommandLineTests {
     let help = try titrate(["simulate", "--help"])
     #expect(help.output.contains("not with --checkpoint, which uses the environment stored"))
     #expect(!help.output.contains("ignored with --checkpoint"))
+    let intensiveCare = try titrate(["simulate", "--dose-mg", "1000", "--intensive-care"])
+    #expect(intensiveCare.status == 2)
+    #expect(
+      intensiveCare.errors.contains(
+        "--intensive-care is an input of a checkpoint's policy, and no PK model of this environment uses it"
+      ))
+  }
+
+  /// A dose off the 250 mg increment runs as given, with a warning naming
+  /// the dose the actuator would deliver (1100 rounds to 1000, 1200 to
+  /// 1250).
+  @Test func simulateWarnsAboutDoseOffIncrement() throws {
+    let run = try titrate([
+      "simulate", "--dose-mg", "1200", "--loading-dose-mg", "1100", "--infusion-hours", "2",
+      "--hours", "24",
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(
+      run.errors.contains(
+        "warning: --loading-dose-mg 1100 is not a multiple of the 250 mg dose increment; simulated as given (the actuator would deliver 1000 mg)"
+      ))
+    #expect(
+      run.errors.contains(
+        "warning: --dose-mg 1200 is not a multiple of the 250 mg dose increment; simulated as given (the actuator would deliver 1250 mg)"
+      ))
+    let onIncrement = try titrate(["simulate", "--dose-mg", "1250", "--infusion-hours", "2"])
+    #expect(!onIncrement.errors.contains("dose increment"))
   }
 
   /// goti2018 (icu_arc) raises serum creatinine to 1.0 mg/dL above age
