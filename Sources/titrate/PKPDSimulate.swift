@@ -24,7 +24,8 @@ enum PKPDSimulate {
     if trained != nil { rejected.append("baseline") } else { rejected.append("site") }
     if let option = rejected.first(where: { parsed.explicitOptions.contains($0) }) {
       throw CommandError.usage(
-        "--\(option) does not apply to simulate on \(environment.name); see titrate simulate --help")
+        "--\(option) does not apply to simulate on \(environment.name); see titrate simulate --help"
+      )
     }
     var noiseSeed: UInt64?
     if let text = parsed.string("noise-seed") {
@@ -71,7 +72,7 @@ enum PKPDSimulate {
     rows = table.completed(rows, outcomes: outcomes)
     if let linear = batch as? LinearEnvironment {
       rows = withCycleAUC(rows, linear)
-      print("cycles: true peak and trough; AUC by the trapezoidal rule on the grid")
+      print("cycles: true peak and trough; exact AUC of the central concentration")
     }
     print(table.header.joined(separator: "  "))
     for row in rows { print(table.format(row)) }
@@ -142,21 +143,19 @@ enum PKPDSimulate {
     }
   }
 
-  /// Fills each linear cycle's AUC from the recorded concentration trace
-  /// by the trapezoidal rule between the cycle's dose time and the next.
+  /// Fills each linear cycle's AUC from the model's exact AUC state, the
+  /// difference of its values at the cycle's dose time and the next. A
+  /// trapezoidal rule on the grid would start an IV bolus cycle from the
+  /// concentration before the dose and miss half a step of it.
   static func withCycleAUC(_ rows: [[Double]], _ linear: LinearEnvironment) -> [[Double]] {
     let step = linear.definition.dosing.simulationStepHours
     // One series per patient; index = grid step, starting at t = 0.
-    let trace = linear.concentrationTrace[0]
+    let trace = linear.aucTrace[0]
     return rows.map { row in
       var filled = row
       let start = Int((row[1] / step).rounded())
       let end = min(start + Int((row[3] / step).rounded()), trace.count - 1)
-      var area = 0.0
-      if start < end {
-        for index in start..<end { area += (trace[index] + trace[index + 1]) / 2 * step }
-      }
-      filled[6] = area
+      filled[6] = start < end ? trace[end] - trace[start] : 0
       return filled
     }
   }

@@ -41,6 +41,30 @@ extension CommandLineTests {
     #expect(run.output.contains(String(format: "cumulative AUC: %.4g", total)), "\(total)")
   }
 
+  /// One compartment, IV bolus of 1000 mg every 12 h, CL 5 L/h, V 25 L
+  /// (k = 0.2/h): cycle n (from 0) has AUC (D / CL)(1 - exp(-k tau (n + 1)))
+  /// = 200 (1 - exp(-2.4 (n + 1))) mg*h/L, which the exact AUC state gives
+  /// and a trapezoid on the grid misses by half a step of the bolus.
+  @Test func simulateLinearBolusCycleAUCIsExact() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("b.csv").path
+    let run = try titrate([
+      "simulate", "--environment", "Tests/Fixtures/linear/one_compartment_bolus.json",
+      "--baseline", "fixed1000", "--csv", csv,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    let (_, rows) = try simulationRows(csv)
+    #expect(rows.count == 4)
+    for (index, row) in rows.enumerated() {
+      let expected = 200 * (1 - exp(-2.4 * Double(index + 1)))
+      #expect(abs(row[6] - expected) < 1e-4 * expected, "cycle \(index + 1): \(row[6])")
+      // Peak right after the bolus: D / V plus what is left of earlier doses.
+      let peak = 40 * (1 - exp(-2.4 * Double(index + 1))) / (1 - exp(-2.4))
+      #expect(abs(row[4] - peak) < 1e-4 * peak, "cycle \(index + 1) peak: \(row[4])")
+    }
+  }
+
   /// Warfarin, propofol and glucose print one row per decision and their
   /// summary metrics; a linear covariate option is rejected by name.
   @Test func simulateOtherKindsWithBaselines() throws {

@@ -49,6 +49,30 @@ import Testing
     #expect(fixtures.map(\.name) == ["minimal"])
   }
 
+  /// Thomson 2009 has variability on all four parameters. CL-V1 0.9,
+  /// CL-Q 0.9 and V1-Q -0.9 are each in range, but no patient population
+  /// can have all three, so the model is rejected instead of failing when
+  /// patients are drawn. A pair listed twice is rejected the same way.
+  @Test(arguments: [
+    [
+      ("clearance", "centralVolume", 0.9), ("clearance", "intercompartmentalClearance", 0.9),
+      ("centralVolume", "intercompartmentalClearance", -0.9),
+    ],
+    [("clearance", "centralVolume", 0.2), ("centralVolume", "clearance", 0.3)],
+  ])
+  func contradictoryCorrelationsAreRejected(_ pairs: [(String, String, Double)]) {
+    let correlations = pairs.map { ["first": $0.0, "second": $0.1, "coefficient": $0.2] }
+    let tree = setting(
+      shippedJSONTree(), ["models", "thomson2009", "correlations"], to: correlations)
+    let issues = decodeError(tree)?.issues ?? []
+    #expect(issues.map(\.path) == ["models.thomson2009.correlations"])
+    #expect(issues.first?.message.contains("do not form a valid correlation matrix") == true)
+    let consistent = setting(
+      shippedJSONTree(), ["models", "thomson2009", "correlations"],
+      to: [correlations[0]])
+    #expect(decodeError(consistent) == nil)
+  }
+
   @Test func missingFieldNamesPathAndFix() {
     let tree = setting(
       shippedJSONTree(), ["populations", "icu_arc", "covariates", "ageYears", "mean"], to: nil)
@@ -164,7 +188,8 @@ import Testing
   @Test func validationCollectsEveryProblem() {
     var tree = setting(shippedJSONTree(), ["dosing", "episodeHours"], to: 48)
     tree = setting(tree, ["dosing", "simulationStepHours"], to: 0.35)
-    tree = setting(tree, ["populations", "icu_arc", "covariates", "female", "probability"], to: 1.5)
+    tree = setting(
+      tree, ["populations", "icu_arc", "covariates", "female", "probability"], to: 1.5)
     let paths = Set(decodeError(tree)?.issues.map(\.path) ?? [])
     #expect(paths.contains("dosing.decisionIntervalHours"))
     #expect(paths.contains("reward.dayWeights"))

@@ -66,28 +66,44 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
   /// loader must name, and a fragment of the fix it must state.
   static var badValues: [([Any], Any?, String, String)] {
     [
-    (["model", "compartments"], 4, "model.compartments", "must be 1, 2 or 3"),
-    (["model", "parameters", "clearance", "unit"], "mg", "model.parameters.clearance.unit",
-      "Convert the value"),
-    (["model", "parameters", "clearance", "typicalValue"], -2.3,
-      "model.parameters.clearance.typicalValue", "must be in (0, 1000]"),
-    (["model", "bioavailability"], 0.5, "model.bioavailability", "Set it to 1"),
-    (["model", "correlations", 0, "second"], "peripheralVolumes[0]",
-      "model.correlations[0].second", "Correlate only parameters with `variability`"),
-    (["dosing", "infusionHours"], 0.3, "dosing.infusionHours", "whole multiple"),
-    (["dosing", "doseLevels"], [3, 5, 4], "dosing.doseLevels[2]", "increasing order"),
-    (["measurements", "levelHoursAfterDose"], [1, 12], "measurements.levelHoursAfterDose[1]",
-      "Draw each level at or before the decision"),
-    (["measurements", "decisionHoursAfterDose"], 24, "measurements.decisionHoursAfterDose",
-      "Decide before the next dose"),
-    (["targets", "minimumInhibitoryConcentrationMilligramsPerLiter"], nil,
-      "targets.minimumInhibitoryConcentrationMilligramsPerLiter", "Set the MIC in mg/L"),
-    (["baselines", 0, "dose"], 6.5, "baselines[0].dose", "which is not a dose level"),
-    (["baselines", 0, "intervalAboveLastBoundaryHours"], 96,
-      "baselines[0].intervalAboveLastBoundaryHours", "not an interval choice"),
-    (["baselines", 0, "levelIndex"], 0, "baselines[0].levelIndex", "outside the chart"),
-    (["population", "covariates", "weightKilograms", "mean"], 500,
-      "population.covariates.weightKilograms.mean", "[30, 300] kg"),
+      (["model", "compartments"], 4, "model.compartments", "must be 1, 2 or 3"),
+      (
+        ["model", "parameters", "clearance", "unit"], "mg", "model.parameters.clearance.unit",
+        "Convert the value"
+      ),
+      (
+        ["model", "parameters", "clearance", "typicalValue"], -2.3,
+        "model.parameters.clearance.typicalValue", "must be in (0, 1000]"
+      ),
+      (["model", "bioavailability"], 0.5, "model.bioavailability", "Set it to 1"),
+      (
+        ["model", "correlations", 0, "second"], "peripheralVolumes[0]",
+        "model.correlations[0].second", "Correlate only parameters with `variability`"
+      ),
+      (["dosing", "infusionHours"], 0.3, "dosing.infusionHours", "whole multiple"),
+      (["dosing", "doseLevels"], [3, 5, 4], "dosing.doseLevels[2]", "increasing order"),
+      (
+        ["measurements", "levelHoursAfterDose"], [1, 12], "measurements.levelHoursAfterDose[1]",
+        "Draw each level at or before the decision"
+      ),
+      (
+        ["measurements", "decisionHoursAfterDose"], 24, "measurements.decisionHoursAfterDose",
+        "Decide before the next dose"
+      ),
+      (
+        ["targets", "minimumInhibitoryConcentrationMilligramsPerLiter"], nil,
+        "targets.minimumInhibitoryConcentrationMilligramsPerLiter", "Set the MIC in mg/L"
+      ),
+      (["baselines", 0, "dose"], 6.5, "baselines[0].dose", "which is not a dose level"),
+      (
+        ["baselines", 0, "intervalAboveLastBoundaryHours"], 96,
+        "baselines[0].intervalAboveLastBoundaryHours", "not an interval choice"
+      ),
+      (["baselines", 0, "levelIndex"], 0, "baselines[0].levelIndex", "outside the chart"),
+      (
+        ["population", "covariates", "weightKilograms", "mean"], 500,
+        "population.covariates.weightKilograms.mean", "[30, 300] kg"
+      ),
     ]
   }
 
@@ -99,6 +115,40 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
     let match = found.first { $0.path == expectedPath }
     #expect(match != nil, "expected an issue at \(expectedPath), got \(found)")
     #expect(match?.message.contains(fix) == true, "message: \(match?.message ?? "none")")
+  }
+
+  /// Each of CL-V1 0.9, CL-Q 0.9 and V1-Q -0.9 is in range, but not all
+  /// three together: the correlation matrix is not positive definite.
+  @Test func contradictoryCorrelationsAreRejected() {
+    var tree = settingLinearValue(
+      linearJSONTree(gentamicinDefinitionURL),
+      ["model", "parameters", "intercompartmentalClearances", 0, "variability"],
+      to: ["scale": "coefficientOfVariation", "value": 0.3])
+    let pairs: [(String, String, Double)] = [
+      ("clearance", "centralVolume", 0.9), ("clearance", "intercompartmentalClearances[0]", 0.9),
+      ("centralVolume", "intercompartmentalClearances[0]", -0.9),
+    ]
+    tree = settingLinearValue(
+      tree, ["model", "correlations"],
+      to: pairs.map { ["first": $0.0, "second": $0.1, "coefficient": $0.2] })
+    let found = linearIssues(tree) ?? []
+    #expect(found.map(\.path) == ["model.correlations"])
+    #expect(found.first?.message.contains("do not form a valid correlation matrix") == true)
+    let consistent = settingLinearValue(tree, ["model", "correlations", 2, "coefficient"], to: 0.9)
+    #expect(linearIssues(consistent) == nil)
+  }
+
+  /// In mg, a level above the dose cap could never be given; in mg/kg
+  /// (gentamicin) the cap binds only for heavy patients and is accepted.
+  @Test func doseCapBelowLevelsInMilligramsIsRejected() {
+    let tree = settingLinearValue(
+      linearJSONTree(exampleOralDefinitionURL), ["safety", "maximumDoseMilligrams"], to: 350)
+    let found = linearIssues(tree) ?? []
+    #expect(found.map(\.path) == ["safety.maximumDoseMilligrams"])
+    #expect(found.first?.message.contains("below the largest dose level (400.0 mg)") == true)
+    let perKilogram = settingLinearValue(
+      linearJSONTree(gentamicinDefinitionURL), ["safety", "maximumDoseMilligrams"], to: 300)
+    #expect(linearIssues(perKilogram) == nil)
   }
 
   @Test func oralRouteWithoutAbsorptionRateIsRejected() {

@@ -39,6 +39,7 @@ extension PopulationModelDefinition {
 
   private func validateCorrelations(path: String, _ issues: inout IssueCollector) {
     let present = Dictionary(uniqueKeysWithValues: parameters.present.map { ($0.0, $0.1) })
+    let issueCountBefore = issues.issues.count
     for (index, correlation) in correlations.enumerated() {
       let itemPath = "\(path).correlations[\(index)]"
       if correlation.first == correlation.second {
@@ -57,6 +58,41 @@ extension PopulationModelDefinition {
       }
       issues.requireRange(
         correlation.coefficient, "\(itemPath).coefficient", -0.99, 0.99, unit: "")
+    }
+    // Pairs that are each valid can still contradict each other.
+    guard issues.issues.count == issueCountBefore else { return }
+    let names = parameters.present.map(\.0)
+    issues.requireConsistentCorrelations(
+      correlations.map {
+        (
+          first: names.firstIndex(of: $0.first)!, second: names.firstIndex(of: $0.second)!,
+          coefficient: $0.coefficient
+        )
+      }, parameterCount: names.count, path: "\(path).correlations")
+  }
+}
+
+extension IssueCollector {
+  /// Adds an issue at `path` when the correlations, each valid on its own,
+  /// do not form a positive-definite correlation matrix together (CL-V1
+  /// 0.9, CL-Q 0.9 and V1-Q -0.9, for example) or list a pair twice.
+  /// Sampling such a model would fail.
+  mutating func requireConsistentCorrelations(
+    _ correlations: [(first: Int, second: Int, coefficient: Double)], parameterCount: Int,
+    path: String
+  ) {
+    do {
+      _ = try LogNormalVariability(
+        omegaSquared: Array(repeating: 1, count: parameterCount),
+        correlations: correlations.map {
+          EtaCorrelation(first: $0.first, second: $0.second, coefficient: $0.coefficient)
+        })
+    } catch {
+      add(
+        path,
+        "do not form a valid correlation matrix together (\(error.requirement)). Two "
+          + "parameters that both correlate strongly with a third cannot be strongly "
+          + "anti-correlated with each other.")
     }
   }
 }

@@ -105,6 +105,17 @@ public struct LinearDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile
     }
     targets.validate(path: "targets", &issues)
     safety.validate(path: "safety", cycles: dosing.decisionsPerEpisode, &issues)
+    // Levels in mg above the cap could never be delivered. Levels in mg/kg
+    // may exceed it for heavy patients, which the cap is there for.
+    if dosing.doseBasis == .milligrams, let largest = dosing.doseLevels.max(),
+      largest > safety.maximumDoseMilligrams
+    {
+      issues.add(
+        "safety.maximumDoseMilligrams",
+        "is \(safety.maximumDoseMilligrams) mg, below the largest dose level (\(largest) mg), "
+          + "so the actuator would lower every larger level to it. Raise the cap or remove "
+          + "the levels above it.")
+    }
     reward.validate(path: "reward", &issues)
 
     if baselines.isEmpty {

@@ -63,6 +63,11 @@ public final class LinearEnvironment: DosingEnvironment {
   /// the episode start (index = grid step), mg/L; filled only while
   /// `recordsConcentrationTrace` is on.
   public internal(set) var concentrationTrace: [[Double]] = []
+  /// Exact central AUC of each patient from the episode start to every
+  /// grid point (index = grid step), mg h/L; filled with
+  /// `concentrationTrace`. A cycle's AUC is the difference of two entries,
+  /// exact also across the jump of an IV bolus.
+  public internal(set) var aucTrace: [[Double]] = []
 
   /// Decisions taken in the current episode.
   public internal(set) var decisionsTaken = 0
@@ -219,6 +224,7 @@ public final class LinearEnvironment: DosingEnvironment {
     chartIntervals = [:]
     concentrationTrace = [[Double]](
       repeating: recordsConcentrationTrace ? [0] : [], count: batchSize)
+    aucTrace = concentrationTrace
     let initial = patients.map { deliverableDose(level: definition.dosing.initialDose, $0) }
     startCycles(dosesMilligrams: initial)
   }

@@ -228,6 +228,7 @@ extension LinearModelDefinition {
   private func validateCorrelations(path: String, _ issues: inout IssueCollector) {
     let named = Dictionary(uniqueKeysWithValues: parameters.named.map { ($0.name, $0.model) })
     let names = parameters.named.map(\.name)
+    let issueCountBefore = issues.issues.count
     var seen: Set<[String]> = []
     for (index, correlation) in correlations.enumerated() {
       let itemPath = "\(path).correlations[\(index)]"
@@ -258,6 +259,15 @@ extension LinearModelDefinition {
       issues.requireRange(
         correlation.coefficient, "\(itemPath).coefficient", -0.99, 0.99, unit: "")
     }
+    // Pairs that are each valid can still contradict each other.
+    guard issues.issues.count == issueCountBefore else { return }
+    issues.requireConsistentCorrelations(
+      correlations.map {
+        (
+          first: names.firstIndex(of: $0.first)!, second: names.firstIndex(of: $0.second)!,
+          coefficient: $0.coefficient
+        )
+      }, parameterCount: names.count, path: "\(path).correlations")
   }
 }
 

@@ -147,7 +147,10 @@ extension LinearEnvironment {
       for p in 0..<batchSize {
         cycles.currentStep[p] += 1
         cycles.peak[p] = max(cycles.peak[p], concentrations[p])
-        if recordsConcentrationTrace { concentrationTrace[p].append(concentrations[p]) }
+        if recordsConcentrationTrace {
+          concentrationTrace[p].append(concentrations[p])
+          aucTrace[p].append(batch.centralAUC(patient: p))
+        }
       }
       drawLevels(atOffset: offset + 1)
     }
@@ -189,7 +192,10 @@ extension LinearEnvironment {
         offset += 1
         let concentration = batch.centralConcentration(patient: p)
         cycles.peak[p] = max(cycles.peak[p], concentration)
-        if recordsConcentrationTrace { concentrationTrace[p].append(concentration) }
+        if recordsConcentrationTrace {
+          concentrationTrace[p].append(concentration)
+          aucTrace[p].append(batch.centralAUC(patient: p))
+        }
       }
       cycles.currentStep[p] = cycles.cycleStartStep[p] + intervalSteps[p]
       let trough = batch.centralConcentration(patient: p)
