@@ -73,6 +73,28 @@ import Testing
     #expect(decodeError(consistent) == nil)
   }
 
+  /// Keys repeated in one object are found with their path. Braces,
+  /// commas and escaped quotes inside strings are not structure, and equal
+  /// keys in different objects are not repeats.
+  @Test(arguments: [
+    (#"{"a": {"b": 1, "c": [{"x": 1}, {"x": 2, "y": "}, \"x\"", "x": 3}]}}"#, "a.c[1].x"),
+    (#"{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}"#, nil),
+    (#"{"name": "v", "name": "w"}"#, "name"),
+  ])
+  func duplicateKeysAreFound(_ json: String, _ expected: String?) {
+    #expect(firstDuplicateKey(in: Data(json.utf8)) == expected)
+  }
+
+  @Test func duplicateKeyInDefinitionIsRejected() throws {
+    let url = repositoryRoot.appendingPathComponent("Environments/vancomycin.json")
+    var text = try String(contentsOf: url, encoding: .utf8)
+    let name = try #require(text.range(of: #""name": "vancomycin","#))
+    text.replaceSubrange(name, with: #""name": "vancomycin", "name": "other","#)
+    let issues = decodeDataError(Data(text.utf8))?.issues ?? []
+    #expect(issues.map(\.path) == ["name"])
+    #expect(issues.first?.message.contains("appears twice in one object") == true)
+  }
+
   @Test func missingFieldNamesPathAndFix() {
     let tree = setting(
       shippedJSONTree(), ["populations", "icu_arc", "covariates", "ageYears", "mean"], to: nil)

@@ -68,6 +68,14 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
     [
       (["model", "compartments"], 4, "model.compartments", "must be 1, 2 or 3"),
       (
+        ["model", "compartments"], 1.5, "model.compartments",
+        "is 1.5, but must be a whole number"
+      ),
+      (
+        ["dosing", "decisionsPerEpisode"], 1e300, "dosing.decisionsPerEpisode",
+        "must be a whole number"
+      ),
+      (
         ["model", "parameters", "clearance", "unit"], "mg", "model.parameters.clearance.unit",
         "Convert the value"
       ),

@@ -31,7 +31,11 @@ func shippedJSONTree() -> [String: Any] {
 
 /// Decodes a JSON tree as a definition, returning the error if any.
 func decodeError(_ tree: [String: Any]) -> EnvironmentDefinitionError? {
-  let data = try! JSONSerialization.data(withJSONObject: tree)
+  decodeDataError(try! JSONSerialization.data(withJSONObject: tree))
+}
+
+/// Decodes definition bytes and returns the error, or nil when they load.
+func decodeDataError(_ data: Data) -> EnvironmentDefinitionError? {
   do {
     _ = try EnvironmentDefinition.decode(from: data)
     return nil

@@ -95,12 +95,27 @@ func decodeStrictly<Definition: Codable>(
   guard tree is [String: Any] else {
     throw .malformedJSON(reason: "the top level is \(describeJSONType(tree)), not an object")
   }
+  if let duplicate = firstDuplicateKey(in: data) {
+    throw .invalid([
+      DefinitionIssue(
+        path: duplicate,
+        message: "appears twice in one object. JSON readers disagree on which value counts, "
+          + "so keep one.")
+    ])
+  }
   let definition: Definition
   do {
     definition = try JSONDecoder().decode(Definition.self, from: data)
   } catch let issue as DefinitionIssue {
     throw .invalid([issue])
   } catch let error as DecodingError {
+    // The decoder reports a number that does not fit an integer field
+    // (1.5 or 1e300 where a count belongs) without its path.
+    if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+      let found = nonIntegerNumberIssue(Definition.self, in: tree)
+    {
+      throw .invalid([found])
+    }
     var missingKey = ""
     if case .keyNotFound(let key, _) = error { missingKey = key.stringValue }
     let isRequired = { (path: [any CodingKey], key: String) in
@@ -113,6 +128,129 @@ func decodeStrictly<Definition: Codable>(
   let unknown = unknownKeyIssues(in: tree, decoded: definition)
   if !unknown.isEmpty { throw .invalid(unknown) }
   return definition
+}
+
+/// Returns the JSON path of the first key that appears twice in one
+/// object of `data`, which must be valid JSON, or nil when none does.
+/// JSONSerialization keeps one of the values without a word.
+func firstDuplicateKey(in data: Data) -> String? {
+  enum Container {
+    case object(keys: Set<String>, current: String?)
+    case array(index: Int)
+  }
+  let bytes = [UInt8](data)
+  var stack: [Container] = []
+  var expectingKey = false
+  var index = 0
+  func path(appending key: String? = nil) -> String {
+    var text = ""
+    for container in stack {
+      switch container {
+      case .object(_, let current?): text = jsonPath(text, current)
+      case .object(_, nil): break
+      case .array(let position): text += "[\(position)]"
+      }
+    }
+    return key.map { jsonPath(text, $0) } ?? text
+  }
+  // Reads the string whose opening quote is at `index`, escapes as written.
+  func readString() -> String {
+    var content: [UInt8] = []
+    index += 1
+    while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+      if bytes[index] == UInt8(ascii: "\\") {
+        content.append(bytes[index])
+        index += 1
+      }
+      if index < bytes.count { content.append(bytes[index]) }
+      index += 1
+    }
+    index += 1
+    return String(decoding: content, as: UTF8.self)
+  }
+  while index < bytes.count {
+    switch bytes[index] {
+    case UInt8(ascii: "{"):
+      stack.append(.object(keys: [], current: nil))
+      expectingKey = true
+      index += 1
+    case UInt8(ascii: "["):
+      stack.append(.array(index: 0))
+      index += 1
+    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+      stack.removeLast()
+      index += 1
+    case UInt8(ascii: ","):
+      if case .array(let position) = stack.last {
+        stack[stack.count - 1] = .array(index: position + 1)
+      } else {
+        expectingKey = true
+      }
+      index += 1
+    case UInt8(ascii: "\""):
+      let text = readString()
+      if expectingKey, case .object(var keys, _) = stack.last {
+        expectingKey = false
+        stack[stack.count - 1] = .object(keys: keys, current: nil)
+        if keys.contains(text) { return path(appending: text) }
+        keys.insert(text)
+        stack[stack.count - 1] = .object(keys: keys, current: text)
+      }
+    default:
+      index += 1
+    }
+  }
+  return nil
+}
+
+/// Finds the number of `tree` that makes decoding fail without a path: a
+/// fraction or an out-of-range value where the type expects an integer.
+/// Each candidate in turn is replaced by a whole number in range, and the
+/// one whose replacement clears the pathless error is reported.
+private func nonIntegerNumberIssue<Definition: Decodable>(
+  _ type: Definition.Type, in tree: Any
+) -> DefinitionIssue? {
+  var candidates: [(path: [Any], value: Double)] = []
+  func collect(_ node: Any, _ path: [Any]) {
+    if let object = node as? [String: Any] {
+      for key in object.keys.sorted() { collect(object[key]!, path + [key]) }
+    } else if let array = node as? [Any] {
+      for (index, element) in array.enumerated() { collect(element, path + [index]) }
+    } else if let number = node as? NSNumber, !isJSONBoolean(number) {
+      let value = number.doubleValue
+      if value != value.rounded() || abs(value) >= 9.2e18 { candidates.append((path, value)) }
+    }
+  }
+  func replacing(_ node: Any, at path: ArraySlice<Any>, with value: Any) -> Any {
+    guard let head = path.first else { return value }
+    if let key = head as? String, var object = node as? [String: Any] {
+      object[key] = replacing(object[key]!, at: path.dropFirst(), with: value)
+      return object
+    }
+    var array = node as! [Any]
+    let index = head as! Int
+    array[index] = replacing(array[index], at: path.dropFirst(), with: value)
+    return array
+  }
+  collect(tree, [])
+  for candidate in candidates {
+    let changed = replacing(tree, at: candidate.path[...], with: 1)
+    guard let data = try? JSONSerialization.data(withJSONObject: changed) else { continue }
+    do {
+      _ = try JSONDecoder().decode(Definition.self, from: data)
+    } catch let error as DecodingError {
+      if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { continue }
+    } catch {}
+    let path = candidate.path.reduce("") { path, component in
+      if let index = component as? Int { return path + "[\(index)]" }
+      return jsonPath(path, component as! String)
+    }
+    return DefinitionIssue(
+      path: path,
+      message: "is \(candidate.value), but must be a whole number. Write it without a "
+        + "fractional part.")
+  }
+  return nil
 }
 
 /// Reports whether `key`, present in the object at `path` of `tree`, is a
