@@ -4,36 +4,56 @@ import TitrateEnvironments
 /// `titrate environments`: the definitions in the environments folder.
 enum EnvironmentsCommand {
   /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol,
-  /// glucose),
-  /// which `train` and `evaluate` accept by path.
-  static func listLibraryEnvironments(in folder: URL) {
+  /// glucose, linear kinds), which `train` and `evaluate` accept by path.
+  /// Returns how many are invalid; each is listed with the loader's reason.
+  static func listLibraryEnvironments(in folder: URL) -> Int {
     guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
-    else { return }
+    else { return 0 }
     print("")
     print("other environments in \(folder.path):")
+    var invalid = 0
     for file in files {
       let stem = file.deletingPathExtension().lastPathComponent
-      if let warfarin = try? WarfarinDefinition.load(from: file) {
+      guard let text = try? String(contentsOf: file, encoding: .utf8),
+        PKPDEnvironment.kind(of: text) != nil
+      else {
+        invalid += 1
         print(
-          "  \(stem): \(warfarin.description) Train and evaluate it with --environment "
-            + "\(file.path). (Docs/environments/warfarin.md)")
-      } else if let propofol = try? PropofolDefinition.load(from: file) {
-        print(
-          "  \(stem): \(propofol.description) Train and evaluate it with --environment "
-            + "\(file.path). (Docs/environments/propofol.md)")
-      } else if let glucose = try? GlucoseDefinition.load(from: file) {
-        print(
-          "  \(stem): \(glucose.description) Sites: children, adolescents, adults. Train and "
-            + "evaluate it with --environment \(file.path). (Docs/environments/glucose.md)")
-      } else if let linear = try? LinearDefinition.load(from: file) {
-        print(
-          "  \(stem): \(linear.description) Baselines: "
-            + linear.baselineNames.joined(separator: ", ")
-            + ". Train and evaluate it with --environment \(file.path). "
-            + "(Docs/environments/linear-format.md)")
-      } else {
-        print("  \(stem): not a warfarin, propofol, glucose or linear definition this build reads")
+          "  \(stem): invalid: no \"kind\" of "
+            + PKPDEnvironment.kinds.joined(separator: ", ")
+            + " at the top level; vancomycin definitions belong in \(folder.deletingLastPathComponent().path)"
+        )
+        continue
       }
+      do {
+        let environment = try PKPDEnvironment.decode(
+          text, relativeTo: file.deletingLastPathComponent())!
+        print("  \(stem): \(summary(environment, file: file))")
+      } catch {
+        invalid += 1
+        print("  \(stem): invalid: \(error)")
+      }
+    }
+    return invalid
+  }
+
+  /// One line on a warfarin, propofol, glucose or linear definition.
+  static func summary(_ environment: PKPDEnvironment, file: URL) -> String {
+    let use = "Train and evaluate it with --environment \(file.path)."
+    switch environment {
+    case .warfarin(let definition):
+      return "\(definition.description) \(use) (Docs/environments/warfarin.md)"
+    case .propofol(let definition):
+      return "\(definition.description) \(use) (Docs/environments/propofol.md)"
+    case .glucose(let definition):
+      return
+        "\(definition.description) Sites: children, adolescents, adults. \(use) "
+        + "(Docs/environments/glucose.md)"
+    case .linear(let definition):
+      return
+        "\(definition.description) Baselines: "
+        + definition.baselineNames.joined(separator: ", ")
+        + ". \(use) (Docs/environments/linear-format.md)"
     }
   }
 
@@ -70,6 +90,22 @@ enum EnvironmentsCommand {
     var invalid = 0
     for file in files {
       let stem = file.deletingPathExtension().lastPathComponent
+      // A definition of another kind is read by its own loader, so its
+      // problems are reported against its own format.
+      if let text = try? String(contentsOf: file, encoding: .utf8),
+        PKPDEnvironment.kind(of: text) != nil
+      {
+        print("")
+        do {
+          let environment = try PKPDEnvironment.decode(
+            text, relativeTo: file.deletingLastPathComponent())!
+          print("\(stem): \(summary(environment, file: file))")
+        } catch {
+          invalid += 1
+          print("\(stem): invalid: \(error)")
+        }
+        continue
+      }
       do {
         let definition = try EnvironmentDefinition.load(from: file)
         let dosing = definition.dosing
@@ -99,10 +135,13 @@ enum EnvironmentsCommand {
         print("\(stem): invalid: \(error)")
       }
     }
-    listLibraryEnvironments(in: catalog.directory.appendingPathComponent("pkpd"))
-    if invalid > 0 {
+    let library = catalog.directory.appendingPathComponent("pkpd")
+    let libraryInvalid = listLibraryEnvironments(in: library)
+    let libraryCount = (try? EnvironmentDefinition.definitionFiles(in: library).count) ?? 0
+    if invalid + libraryInvalid > 0 {
       throw CommandError.invalidInput(
-        "\(invalid) of \(files.count) environment definitions are invalid")
+        "\(invalid + libraryInvalid) of \(files.count + libraryCount) environment definitions "
+          + "are invalid")
     }
   }
 }

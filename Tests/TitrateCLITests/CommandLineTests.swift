@@ -1008,6 +1008,34 @@ import Testing
         "population icu_arc (model goti2018, levels measured with 1.5 mg/L + 8.0 %)"))
     #expect(run.output.contains("population obese (model goti2018)\n"))
   }
+
+  /// A linear definition is read by its own loader wherever it sits, and
+  /// an invalid one in pkpd/ is listed with the loader's reason.
+  @Test func environmentsReadsEachKindWithItsLoader() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let gentamicin = Self.repositoryRoot.appendingPathComponent(
+      "Environments/pkpd/gentamicin.json")
+    try FileManager.default.copyItem(
+      at: gentamicin, to: folder.appendingPathComponent("gentamicin.json"))
+    let library = folder.appendingPathComponent("pkpd")
+    try FileManager.default.createDirectory(at: library, withIntermediateDirectories: true)
+    var tree =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: gentamicin)) as! [String: Any]
+    var model = tree["model"] as! [String: Any]
+    model["compartments"] = 4
+    tree["model"] = model
+    try JSONSerialization.data(withJSONObject: tree).write(
+      to: library.appendingPathComponent("broken.json"))
+
+    let run = try titrate(["environments", "--environments-dir", folder.path])
+    #expect(run.status == 3)
+    #expect(run.output.contains("gentamicin: Extended-interval gentamicin"), "\(run.output)")
+    #expect(!run.output.contains("models: is missing"))
+    #expect(run.output.contains("broken: invalid:"))
+    #expect(run.output.contains("model.compartments: is 4"), "\(run.output)")
+    #expect(run.errors.contains("1 of 2 environment definitions are invalid"), "\(run.errors)")
+  }
 }
 
 /// The parts of `titrate evaluate --json` the tests read.
