@@ -17,10 +17,15 @@ public struct StoredEnvironment: Sendable, Equatable {
   /// The definition file's text, byte for byte.
   public var definitionJSON: String
   public var sha256: String { SHA256.hexDigest(of: definitionJSON) }
+  /// The cohort file a linear-kind definition's `population.cohortFile`
+  /// named at training time; nil when it names none, and in checkpoints
+  /// written before Titrate stored it.
+  public var cohort: CohortFileReference?
 
-  public init(name: String, definitionJSON: String) {
+  public init(name: String, definitionJSON: String, cohort: CohortFileReference? = nil) {
     self.name = name
     self.definitionJSON = definitionJSON
+    self.cohort = cohort
   }
 }
 
@@ -36,6 +41,8 @@ enum CheckpointPath {
   static let environmentName = "environment/name"
   static let environmentDefinition = "environment/definition"
   static let environmentSHA256 = "environment/sha256"
+  static let environmentCohortPath = "environment/cohort_path"
+  static let environmentCohortSHA256 = "environment/cohort_sha256"
   static let round = "training/round"
   static let blasKernel = "training/blas_kernel"
   static let actionSpace = "training/action_space"
@@ -73,6 +80,10 @@ extension FederatedTrainer {
     contents.set(CheckpointPath.environmentName, string: environment.name)
     contents.set(CheckpointPath.environmentDefinition, string: environment.definitionJSON)
     contents.set(CheckpointPath.environmentSHA256, string: environment.sha256)
+    if let cohort = environment.cohort {
+      contents.set(CheckpointPath.environmentCohortPath, string: cohort.path)
+      contents.set(CheckpointPath.environmentCohortSHA256, string: cohort.sha256)
+    }
     contents.set(CheckpointPath.round, shape: [], values: [Int64(completedRounds)])
     contents.set(CheckpointPath.blasKernel, string: BLASKernel.name)
     if let costMultiplier {
@@ -342,6 +353,7 @@ public struct TrainedPolicy {
           "checkpoint entry 'environment/sha256' is \(storedHash) but the stored definition "
           + "hashes to \(environment.sha256); the file was modified after it was written")
     }
+    environment.cohort = try Self.readCohortReference(from: contents)
     let storedRound = try contents.requireScalar(CheckpointPath.round) as Int64
     guard storedRound >= 0, storedRound <= Int64(configuration.rounds) else {
       throw TrainingCheckpointError(

@@ -11,10 +11,17 @@ public enum PKPDSafetyEnvironment: Sendable {
   case linear(LinearDefinition)
 
   /// Decodes a definition of these kinds from its JSON text, or returns nil
-  /// when the text has another `kind` (or none, as vancomycin files).
+  /// when the text has another `kind` (or none, as vancomycin files). A
+  /// linear definition's cohort file is found and checked as
+  /// `LinearDefinition.decodeStored(from:trainedCohort:checkpointDirectory:)`
+  /// does.
   /// - Throws: `EnvironmentDefinitionError` when the kind is one of these
-  ///   but the definition is invalid.
-  public static func decode(definitionJSON text: String) throws -> PKPDSafetyEnvironment? {
+  ///   but the definition is invalid, or its cohort file is missing or
+  ///   differs from `trainedCohort`.
+  public static func decode(
+    definitionJSON text: String, trainedCohort: CohortFileReference? = nil,
+    checkpointDirectory: URL? = nil
+  ) throws -> PKPDSafetyEnvironment? {
     let data = Data(text.utf8)
     guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let kind = object["kind"] as? String
@@ -23,9 +30,10 @@ public enum PKPDSafetyEnvironment: Sendable {
     case "warfarin": return .warfarin(try WarfarinDefinition.decode(from: data))
     case "propofol": return .propofol(try PropofolDefinition.decode(from: data))
     case "glucose": return .glucose(try GlucoseDefinition.decode(from: data))
-    // A stored linear definition never names a cohort file that could be
-    // read here: relative paths resolve against the current directory.
-    case "linear": return .linear(try LinearDefinition.decode(from: data))
+    case "linear":
+      return .linear(
+        try LinearDefinition.decodeStored(
+          from: data, trainedCohort: trainedCohort, checkpointDirectory: checkpointDirectory))
     default: return nil
     }
   }

@@ -64,17 +64,22 @@ public struct PKPDSafetyVerifier {
   }
 
   /// Creates a verifier for a checkpoint of these kinds: its stored
-  /// definition and its training sites.
+  /// definition and its training sites. `checkpointDirectory`, the folder
+  /// of the checkpoint file, is where a linear definition's cohort file is
+  /// looked for when the stored absolute path is gone.
   /// - Throws: `SafetyVerificationError.invalidStoredDefinition` when the
-  ///   stored definition is not a warfarin, propofol or glucose one.
+  ///   stored definition is not a warfarin, propofol, glucose or linear
+  ///   one, or its cohort file is missing or changed.
   public init(
     checkpoint: TrainedPolicy, exposureThresholds: [PKPDExposureThreshold]? = nil,
-    configuration: SafetyVerificationConfiguration = SafetyVerificationConfiguration()
+    configuration: SafetyVerificationConfiguration = SafetyVerificationConfiguration(),
+    checkpointDirectory: URL? = nil
   ) throws(SafetyVerificationError) {
     let decoded: PKPDSafetyEnvironment?
     do {
       decoded = try PKPDSafetyEnvironment.decode(
-        definitionJSON: checkpoint.environment.definitionJSON)
+        definitionJSON: checkpoint.environment.definitionJSON,
+        trainedCohort: checkpoint.environment.cohort, checkpointDirectory: checkpointDirectory)
     } catch {
       throw .invalidStoredDefinition(reason: "\(error)")
     }

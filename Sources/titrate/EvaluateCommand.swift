@@ -115,7 +115,8 @@ enum EvaluateCommand {
     let batchSize = try parsed.integer("batch-size", in: 1...1_000_000)
     let seed = UInt64(try parsed.integer("seed", in: 0...Int.max))
     let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
-    if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
+    if let environment = try PKPDEnvironment.decodeStored(policy.environment, checkpointPath: path)
+    {
       let vancomycinOnly = [
         "baselines", "bayesian-target-auc", "bayesian-trough-limit", "shield",
         "shield-trough-limit", "shield-auc-limit",

@@ -55,17 +55,29 @@ enum PKPDEnvironment {
     }
     do {
       let environment = try decode(text, relativeTo: url.deletingLastPathComponent())!
-      return (environment, StoredEnvironment(name: environment.name, definitionJSON: text))
+      var stored = StoredEnvironment(name: environment.name, definitionJSON: text)
+      if case .linear(let definition) = environment { stored.cohort = definition.cohortReference }
+      return (environment, stored)
     } catch {
       throw CommandError.invalidInput("\(url.path): \(error)")
     }
   }
 
   /// Decodes the definition a checkpoint stored, or returns nil for a
-  /// vancomycin one.
-  static func decodeStored(_ stored: StoredEnvironment) throws -> PKPDEnvironment? {
+  /// vancomycin one. A linear definition's cohort file is read from the
+  /// stored absolute path, else relative to the folder of `checkpointPath`,
+  /// and must have the stored SHA-256.
+  static func decodeStored(_ stored: StoredEnvironment, checkpointPath: String) throws
+    -> PKPDEnvironment?
+  {
     do {
-      return try decode(stored.definitionJSON)
+      guard kind(of: stored.definitionJSON) == "linear" else {
+        return try decode(stored.definitionJSON)
+      }
+      return .linear(
+        try LinearDefinition.decodeStored(
+          from: Data(stored.definitionJSON.utf8), trainedCohort: stored.cohort,
+          checkpointDirectory: URL(fileURLWithPath: checkpointPath).deletingLastPathComponent()))
     } catch {
       throw CommandError.invalidInput(
         "the definition stored in the checkpoint does not load: \(error)")

@@ -16,11 +16,13 @@ enum PKPDVerify {
       throw CommandError.usage(
         "--shield applies to vancomycin checkpoints only; verify without --shield")
     }
+    let checkpointDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
     let stored: PKPDSafetyEnvironment
     do {
       guard
         let decoded = try PKPDSafetyEnvironment.decode(
-          definitionJSON: checkpoint.environment.definitionJSON)
+          definitionJSON: checkpoint.environment.definitionJSON,
+          trainedCohort: checkpoint.environment.cohort, checkpointDirectory: checkpointDirectory)
       else {
         let kind = PKPDEnvironment.kind(of: checkpoint.environment.definitionJSON) ?? "unknown"
         throw CommandError.invalidInput(
@@ -55,7 +57,8 @@ enum PKPDVerify {
     let verifier: PKPDSafetyVerifier
     do {
       verifier = try PKPDSafetyVerifier(
-        checkpoint: checkpoint, exposureThresholds: thresholds, configuration: configuration)
+        checkpoint: checkpoint, exposureThresholds: thresholds, configuration: configuration,
+        checkpointDirectory: checkpointDirectory)
     } catch {
       throw CommandError.invalidInput("\(path): \(error)")
     }

@@ -110,7 +110,9 @@ enum SimulateCommand {
       }
       try checkOutputPaths(parsed, inputs: [("checkpoint", path)])
       let policy = try loadTrainedPolicy(try readCheckpoint(path), path: path)
-      if let environment = try PKPDEnvironment.decodeStored(policy.environment) {
+      if let environment = try PKPDEnvironment.decodeStored(
+        policy.environment, checkpointPath: path)
+      {
         try PKPDSimulate.run(parsed, environment: environment, trained: policy)
         return
       }

@@ -246,7 +246,7 @@ enum TrainCommand {
         )
       }
       let factory: EnvironmentFactory
-      if let environment = try PKPDEnvironment.decodeStored(stored) {
+      if let environment = try PKPDEnvironment.decodeStored(stored, checkpointPath: resumePath) {
         factory = environment.environmentFactory
       } else {
         let definition = try decodeStoredDefinition(stored)

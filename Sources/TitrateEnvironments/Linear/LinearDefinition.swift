@@ -41,9 +41,13 @@ public struct LinearDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile
 
   /// The bytes this definition was decoded from (empty when built in code).
   public internal(set) var sourceJSON = Data()
-  /// The cohort named by `population.cohortFile`, loaded by `load(from:)`
-  /// or `decode(from:relativeTo:)`; nil when the file names none.
+  /// The cohort named by `population.cohortFile`, loaded by `load(from:)`,
+  /// `decode(from:relativeTo:)` or `decodeStored(from:trainedCohort:checkpointDirectory:)`;
+  /// nil when the file names none.
   public internal(set) var cohort: PatientCohort?
+  /// The absolute path `cohort` was read from and its SHA-256, which a
+  /// checkpoint stores. Nil when the file names no cohort.
+  public internal(set) var cohortReference: CohortFileReference?
 
   enum CodingKeys: String, CodingKey {
     case formatVersion, kind, name, description, sources, model, population, dosing
@@ -72,19 +76,32 @@ public struct LinearDefinition: Codable, Sendable, Equatable, PKPDDefinitionFile
   {
     var definition = try decodeDefinition(from: data)
     if let file = definition.population.cohortFile {
-      let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-      let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)
-      do {
-        definition.cohort = try PatientCohort.load(from: url)
-      } catch {
-        throw .invalid([
-          DefinitionIssue(
-            path: "population.cohortFile",
-            message: "names a cohort that does not load: \(error). Fix the file or the path.")
-        ])
-      }
+      try definition.loadCohort(from: cohortURL(file, relativeTo: directory))
     }
     return definition
+  }
+
+  /// Resolves a `population.cohortFile` value against `directory` (the
+  /// current directory when nil) into an absolute, standardized URL.
+  static func cohortURL(_ file: String, relativeTo directory: URL?) -> URL {
+    let base = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    let url = file.hasPrefix("/") ? URL(fileURLWithPath: file) : base.appendingPathComponent(file)
+    return url.absoluteURL.standardizedFileURL
+  }
+
+  /// Reads the cohort file at `url` into `cohort` and `cohortReference`.
+  mutating func loadCohort(from url: URL) throws(EnvironmentDefinitionError) {
+    do {
+      let loaded = try PatientCohort.load(from: url)
+      cohort = loaded
+      cohortReference = CohortFileReference(path: url.path, sha256: loaded.sha256)
+    } catch {
+      throw .invalid([
+        DefinitionIssue(
+          path: "population.cohortFile",
+          message: "names a cohort that does not load: \(error). Fix the file or the path.")
+      ])
+    }
   }
 
   /// Checks every value against its allowed range and collects all
