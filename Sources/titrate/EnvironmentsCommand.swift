@@ -37,7 +37,7 @@ enum EnvironmentsCommand {
     return invalid
   }
 
-  /// One line on a warfarin, propofol, glucose or linear definition.
+  /// Describes a warfarin, propofol, glucose or linear definition in one line.
   static func summary(_ environment: PKPDEnvironment, file: URL) -> String {
     let use = "Train and evaluate it with --environment \(file.path)."
     switch environment {
