@@ -184,10 +184,13 @@ enum PKPDEnvironment {
         ("HBGI", "highBloodGlucoseIndex", false), ("risk index", "riskIndex", false),
         ("insulin U", "totalInsulinUnits", false),
       ]
-    case .linear:
-      return [
-        ("target attained", "targetAttainment", true),
-        ("trough<ceiling", "troughBelowCeiling", true), ("toxic trough", "toxicTrough", true),
+    case .linear(let definition):
+      // Without a ceiling no trough is below it, so the column is left out.
+      let ceiling: [(String, String, Bool)] =
+        definition.targets.troughCeilingMilligramsPerLiter == nil
+        ? [] : [("trough<ceiling", "troughBelowCeiling", true)]
+      return [("target attained", "targetAttainment", true)] + ceiling + [
+        ("toxic trough", "toxicTrough", true),
         ("AUC>limit", "cumulativeAUCAboveLimit", true),
         ("peak mg/L", "meanPeakMilligramsPerLiter", false),
         ("trough mg/L", "meanTroughMilligramsPerLiter", false),

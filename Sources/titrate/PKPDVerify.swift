@@ -38,12 +38,27 @@ enum PKPDVerify {
     }
     var notes: [String] = []
     var thresholds: [PKPDExposureThreshold]?
+    if stored.safety != nil && parsed.explicitOptions.contains("environment") {
+      throw CommandError.usage(VerifyCommand.environmentNotUsed)
+    }
     if stored.safety == nil {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
       let name = parsed.string("environment") ?? checkpoint.environment.name
       let url = catalog.url(for: name)
-      let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-      let fallback = try? PKPDSafetyEnvironment.decode(definitionJSON: text)
+      guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        throw CommandError.invalidInput(
+          "the checkpoint's stored definition has no safety section with exposure thresholds, "
+            + "and no definition was found at \(url.path) to take them from; pass "
+            + "--environment with a definition file that has them")
+      }
+      let fallback: PKPDSafetyEnvironment?
+      do {
+        fallback = try PKPDSafetyEnvironment.decode(definitionJSON: text)
+      } catch {
+        throw CommandError.invalidInput(
+          "the checkpoint's stored definition has no exposure thresholds, and \(url.path), "
+            + "which would supply them, does not load: \(error)")
+      }
       guard let safety = fallback?.safety else {
         throw CommandError.invalidInput(
           "neither the checkpoint's stored definition nor \(url.path) has a safety section "
@@ -52,7 +67,8 @@ enum PKPDVerify {
       thresholds = safety.exposureThresholds
       notes.append(
         "the checkpoint's stored definition has no safety section; exposure thresholds are "
-          + "taken from \(url.path)")
+          + "taken from \(url.path). Their descriptions cite that file's levels, but each "
+          + "outcome is counted with the checkpoint's own definition")
     }
     let verifier: PKPDSafetyVerifier
     do {

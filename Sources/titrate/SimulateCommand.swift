@@ -79,7 +79,8 @@ enum SimulateCommand {
       help: "write the concentration-time course (other kinds: one row per decision) as CSV",
       defaultValue: nil),
     .init(
-      name: "svg", valueName: "FILE", help: "write a plot of the course with the target window",
+      name: "svg", valueName: "FILE",
+      help: "write a plot of the course with the target window (vancomycin only)",
       defaultValue: nil),
   ]
 

@@ -6,6 +6,11 @@ import TitrateSafety
 /// `titrate verify CHECKPOINT`: the safety suite of `TitrateSafety` on a
 /// checkpoint's policy, one line per check, exit 4 when any check fails.
 enum VerifyCommand {
+  /// The error for `--environment` on a checkpoint with thresholds.
+  static let environmentNotUsed =
+    "--environment only supplies safety thresholds for a checkpoint whose stored definition "
+    + "has none, and this checkpoint's has them; remove --environment"
+
   static let usage =
     "titrate verify CHECKPOINT [--patients N] [--seed N] [--json] [--shield] [options]"
 
@@ -75,9 +80,7 @@ enum VerifyCommand {
     var notes: [String] = []
     var thresholds: [ExposureThreshold]?
     if stored.safety != nil && parsed.explicitOptions.contains("environment") {
-      throw CommandError.usage(
-        "--environment only supplies safety thresholds for a checkpoint whose stored definition "
-          + "has none, and this checkpoint's has them; remove --environment")
+      throw CommandError.usage(environmentNotUsed)
     }
     if stored.safety == nil {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))

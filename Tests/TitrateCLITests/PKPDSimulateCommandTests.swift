@@ -54,6 +54,9 @@ extension CommandLineTests {
       "--baseline", "fixed1000", "--csv", csv,
     ])
     #expect(run.status == 0, "\(run.errors)")
+    // The fixture sets no trough ceiling, so the summary has no such line.
+    #expect(!run.output.contains("trough<ceiling"))
+    #expect(run.output.contains("toxic trough: 0.0%"))
     let (_, rows) = try simulationRows(csv)
     #expect(rows.count == 4)
     for (index, row) in rows.enumerated() {
@@ -137,5 +140,46 @@ extension CommandLineTests {
     #expect(
       learned.output.contains("clinicalSanity.higherLevelNeverShortensIntervalOrRaisesDose"))
     #expect(learned.output.contains("nonFiniteObservations.rejectedRowsDosed"))
+    let ignored = try titrate(["verify", checkpoint, "--environment", "vancomycin"])
+    #expect(ignored.status == 2)
+    #expect(ignored.errors.contains("this checkpoint's has them; remove --environment"))
+  }
+
+  /// A linear checkpoint whose definition has no exposure thresholds:
+  /// verify names the missing file it looked for, and with --environment
+  /// it borrows that file's thresholds and says whose levels count.
+  @Test func verifyBorrowsThresholdsForLinearCheckpoint() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let gentamicin = Self.repositoryRoot.appendingPathComponent(
+      "Environments/pkpd/gentamicin.json")
+    var tree =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: gentamicin)) as! [String: Any]
+    tree["name"] = "amikacin_test"
+    var safety = tree["safety"] as! [String: Any]
+    safety["exposureThresholds"] = nil
+    tree["safety"] = safety
+    let definition = folder.appendingPathComponent("amikacin_test.json")
+    try JSONSerialization.data(withJSONObject: tree).write(to: definition)
+    let checkpoint = folder.appendingPathComponent("a.h5").path
+    let train = try titrate([
+      "train", "--environment", definition.path, "--sites", "1", "--patients-per-site", "8",
+      "--rounds", "1", "--hidden-sizes", "8,8", "--output", checkpoint, "--quiet",
+    ])
+    #expect(train.status == 0, "\(train.errors)")
+
+    let missing = try titrate(["verify", checkpoint, "--patients", "8"])
+    #expect(missing.status == 3)
+    #expect(missing.errors.contains("no definition was found at"), "\(missing.errors)")
+    #expect(missing.errors.contains("amikacin_test.json to take them from"))
+    let borrowed = try titrate([
+      "verify", checkpoint, "--patients", "8", "--policy", "hartford", "--environment",
+      gentamicin.path,
+    ])
+    #expect(borrowed.status == 0 || borrowed.status == 4, "\(borrowed.errors)")
+    #expect(
+      borrowed.output.contains(
+        "Their descriptions cite that file's levels, but each outcome is counted with the "
+          + "checkpoint's own definition"), "\(borrowed.output)")
   }
 }
