@@ -35,6 +35,9 @@ enum InspectCommand {
     )
     print(
       "  environment \(policy.environment.name), definition sha256 \(policy.environment.sha256)")
+    if let cohort = policy.environment.cohort {
+      print("  cohort file \(cohort.path), sha256 \(cohort.sha256)")
+    }
     print(
       "  rounds completed \(policy.round) of \(configuration.rounds), seed \(configuration.seed)")
     print(

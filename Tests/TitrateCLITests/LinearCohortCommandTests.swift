@@ -12,6 +12,9 @@ extension CommandLineTests {
 
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "8"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
+    let inspect = try titrate(["inspect", checkpoint])
+    let cohort = folder.appendingPathComponent("coh/good.csv").standardizedFileURL.path
+    #expect(inspect.output.contains("  cohort file \(cohort), sha256 "), "\(inspect.output)")
     let verify = try titrate(["verify", checkpoint, "--patients", "8"])
     #expect(verify.status == 0 || verify.status == 4, "\(verify.errors)")
     let simulate = try titrate(["simulate", "--checkpoint", checkpoint])
