@@ -108,6 +108,18 @@ enum KeysCommand {
     guard stat(path, &status) == 0 else {
       throw CommandError.usage("--\(option) \(path): file not found")
     }
+    // Both halves are 40 characters of Z85, so only the file names that
+    // `keys generate` uses distinguish them.
+    if secret && path.hasSuffix(".pub") {
+      throw CommandError.usage(
+        "--\(option) \(path) is a public key file ('keys generate' writes NAME.pub and the "
+          + "secret NAME.key); give the .key file")
+    }
+    if !secret && path.hasSuffix(".key") {
+      throw CommandError.usage(
+        "--\(option) \(path) is a secret key file ('keys generate' writes NAME.key and the "
+          + "public NAME.pub); give the .pub file, and keep the .key file where it was made")
+    }
     if secret && status.st_mode & 0o077 != 0 {
       throw CommandError.usage(
         "--\(option) \(path) has mode " + String(status.st_mode & 0o777, radix: 8)

@@ -203,7 +203,8 @@ enum TrainCommand {
     guard
       let outputPath = transport.isRoot ? try parsed.outputPath("output") : parsed.string("output")
     else {
-      throw CommandError.usage("'titrate train' needs '--output FILE' for the checkpoint")
+      throw CommandError.usage(
+        "'titrate \(host?.command ?? "train")' needs '--output FILE' for the checkpoint")
     }
     let output = URL(fileURLWithPath: outputPath)
     let resuming = parsed.string("resume")

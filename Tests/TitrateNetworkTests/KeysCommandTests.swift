@@ -32,11 +32,13 @@ struct KeysCommandTests {
     let arguments = ["keys", "generate", "--output", folder.path, "--name", "icu_arc"]
     let first = try NetworkLaunch.titrate(arguments, folder: folder, label: "first")
     #expect(first.status == 0)
-    let before = try String(contentsOfFile: folder.appendingPathComponent("icu_arc.key").path, encoding: .utf8)
+    let before = try String(
+      contentsOfFile: folder.appendingPathComponent("icu_arc.key").path, encoding: .utf8)
     let second = try NetworkLaunch.titrate(arguments, folder: folder, label: "second")
     #expect(second.status == 2)
     #expect(second.errors.contains("exists"))
-    let after = try String(contentsOfFile: folder.appendingPathComponent("icu_arc.key").path, encoding: .utf8)
+    let after = try String(
+      contentsOfFile: folder.appendingPathComponent("icu_arc.key").path, encoding: .utf8)
     #expect(before == after)
   }
 
@@ -51,7 +53,8 @@ struct KeysCommandTests {
       label: "keys")
     #expect(run.status == 2)
     #expect(run.errors.contains("writable by every user (mode 777)"))
-    #expect(!FileManager.default.fileExists(atPath: open.appendingPathComponent("icu_arc.key").path))
+    #expect(
+      !FileManager.default.fileExists(atPath: open.appendingPathComponent("icu_arc.key").path))
   }
 
   @Test func rejectsInvalidName() throws {
@@ -75,5 +78,30 @@ struct KeysCommandTests {
       folder: folder, label: "site")
     #expect(run.status == 2)
     #expect(run.errors.contains("has mode 644, so other users may read the secret key"))
+  }
+
+  /// A public key given as a secret key, or the other way round, is named
+  /// as such before its mode is checked. Otherwise chmod 600 on a .pub file
+  /// would pass it as a secret key that no site can match.
+  @Test func swappedKeyFilesAreNamed() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(["server", "icu_arc"], allowed: [], folder: folder)
+    let keys = folder.appendingPathComponent("keys")
+    var arguments = NetworkLaunch.siteArguments(
+      "icu_arc", endpoint: "tcp://127.0.0.1:1", folder: folder)
+    let key = try #require(arguments.firstIndex(of: "--key"))
+    arguments[key + 1] = keys.appendingPathComponent("icu_arc.pub").path
+    let publicAsSecret = try NetworkLaunch.titrate(arguments, folder: folder, label: "site")
+    #expect(publicAsSecret.status == 2)
+    #expect(publicAsSecret.errors.contains("icu_arc.pub is a public key file"))
+    #expect(publicAsSecret.errors.contains("give the .key file"))
+
+    arguments[key + 1] = keys.appendingPathComponent("icu_arc.key").path
+    let server = try #require(arguments.firstIndex(of: "--server-public"))
+    arguments[server + 1] = keys.appendingPathComponent("server.key").path
+    let secretAsPublic = try NetworkLaunch.titrate(arguments, folder: folder, label: "site")
+    #expect(secretAsPublic.status == 2)
+    #expect(secretAsPublic.errors.contains("server.key is a secret key file"))
   }
 }

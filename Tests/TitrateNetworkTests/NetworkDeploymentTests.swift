@@ -124,6 +124,77 @@ struct NetworkDeploymentTests {
     #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
   }
 
+  /// A site whose name does not match its key is told so, with the fix,
+  /// instead of waiting for the aggregator until it times out.
+  @Test func misnamedSiteIsToldWhy() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    let output = folder.appendingPathComponent("network.h5")
+    let aggregator = try NetworkLaunch.Running(
+      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
+        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
+      folder: folder, label: "aggregator")
+    #expect(aggregator.waitForOutput("listening on"))
+    let endpoint = try #require(aggregator.endpoint)
+
+    let misnamed = try NetworkLaunch.titrate(
+      NetworkLaunch.siteArguments(
+        "haematology", keyName: "elderly_renal", endpoint: endpoint, folder: folder,
+        aggregatorTimeout: 120),
+      folder: folder, label: "misnamed")
+    #expect(misnamed.status != 0)
+    #expect(
+      misnamed.errors.contains(
+        "the header names site 'haematology' but the sender's key belongs to 'elderly_renal'; "
+          + "start the site with --site elderly_renal"), "\(misnamed.errors)")
+
+    let site = try NetworkLaunch.Running(
+      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
+      folder: folder, label: "site")
+    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
+    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+  }
+
+  /// The aggregator answers heartbeats, so a joined site waits through a
+  /// round that outlasts its --aggregator-timeout: here the round waits 6 s
+  /// (--site-silence) for a site that never joined, and the joined site
+  /// gives up on an aggregator silent for 2 s.
+  @Test func joinedSiteWaitsThroughLongRound() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let sites = ["elderly_renal", "haematology"]
+    try NetworkLaunch.makeKeys(["server"] + sites, allowed: sites, folder: folder)
+    let output = folder.appendingPathComponent("network.h5")
+    var arguments = NetworkLaunch.aggregatorArguments(folder: folder, output: output)
+    let joinTimeout = try #require(arguments.firstIndex(of: "--join-timeout"))
+    arguments[joinTimeout + 1] = "1"
+    let aggregator = try NetworkLaunch.Running(
+      arguments + ["--sites", "2", "--rounds", "1", "--site-silence", "6"]
+        + NetworkLaunch.tinyTraining,
+      folder: folder, label: "aggregator")
+    #expect(aggregator.waitForOutput("listening on"))
+    let endpoint = try #require(aggregator.endpoint)
+
+    let site = try NetworkLaunch.Running(
+      NetworkLaunch.siteArguments(
+        "elderly_renal", endpoint: endpoint, folder: folder, aggregatorTimeout: 2),
+      folder: folder, label: "site")
+    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
+    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+    #expect(!site.errors.contains("no message from the aggregator"))
+  }
+
+  @Test func aggregatorNeedsOutputByItsOwnName() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = try NetworkLaunch.titrate(
+      ["aggregator", "--bind", "tcp://127.0.0.1:0"], folder: folder, label: "aggregator")
+    #expect(run.status == 2)
+    #expect(run.errors.contains("'titrate aggregator' needs '--output FILE' for the checkpoint"))
+  }
+
   @Test func differentDefinitionIsRejected() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -124,13 +124,16 @@ public final class NetworkSite {
         lastSent = Date()
       case .stop:
         return
+      case .heartbeat:
+        // The aggregator's reply to a heartbeat: it is alive, so keep waiting.
+        continue
       case .secureSetup, .secureNeighbourKeys, .secureForwardedShares, .secureUnmaskRequest:
         guard envelope.runIdentifier == runIdentifier, secureHost != nil else {
           reject("a secure aggregation message for round \(envelope.round) of an unknown run")
           continue
         }
         try answerSecureStage(envelope)
-      case .hello, .ready, .heartbeat, .result, .leave, .secureAdvertisedKeys,
+      case .hello, .ready, .result, .leave, .secureAdvertisedKeys,
         .secureEncryptedShares, .secureMaskedInput, .secureUnmaskResponse:
         reject("the aggregator may not send a \(envelope.type) message")
       }
@@ -236,9 +239,10 @@ public final class NetworkSite {
     var result = box.results()[0]
     if let secureHost {
       // The update stays here until the site masks it.
-      result = secureHost.prepareReports(
-        [result], sites: [siteIndex], round: request.round,
-        parameterCount: request.globalParameters.count)[0]
+      result =
+        secureHost.prepareReports(
+          [result], sites: [siteIndex], round: request.round,
+          parameterCount: request.globalParameters.count)[0]
     }
 
     keptStates.removeAll { $0.round >= request.round }
@@ -275,7 +279,9 @@ public final class NetworkSite {
 
   private func check(_ request: SiteTrainingRequest, trainer: FederatedTrainer, round: Int) throws {
     var problems: [String] = []
-    if request.round != round { problems.append("round \(request.round) in a round \(round) frame") }
+    if request.round != round {
+      problems.append("round \(request.round) in a round \(round) frame")
+    }
     if request.siteIndices != [siteIndex] {
       problems.append("site indices \(request.siteIndices), expected [\(siteIndex)]")
     }

@@ -117,7 +117,8 @@ public final class NetworkTransport: FederationTransport {
         }
         continue
       }
-      for name in pending where now.timeIntervalSince(lastHeard[name]!) > settings.siteSilenceSeconds {
+      for name in pending
+      where now.timeIntervalSince(lastHeard[name]!) > settings.siteSilenceSeconds {
         missing[name] = (
           .droppedOut,
           String(
@@ -172,8 +173,10 @@ public final class NetworkTransport: FederationTransport {
       return
     }
     guard message.frames.count == 2, let site = message.userID else {
-      reject(site: message.userID, "expected a routing id and one frame, got "
-        + "\(message.frames.count) frames")
+      reject(
+        site: message.userID,
+        "expected a routing id and one frame, got "
+          + "\(message.frames.count) frames")
       return
     }
     let frame = message.frames[1]
@@ -185,9 +188,18 @@ public final class NetworkTransport: FederationTransport {
       return
     }
     guard envelope.siteName == site else {
-      reject(
-        site: site,
-        "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'")
+      let reason =
+        "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'"
+      reject(site: site, reason)
+      // Told on this connection only, so a running site of that key keeps
+      // its route.
+      let frame = NetworkEnvelope(
+        type: .reject, runIdentifier: runIdentifier, round: 0, siteName: envelope.siteName,
+        payload: encodeReason(
+          "\(reason); start the site with --site \(site), or give it the key of "
+            + "'\(envelope.siteName)'")
+      ).encoded()
+      try? socket.send([message.frames[0], frame])
       return
     }
     guard siteNames.contains(site) else {
@@ -242,7 +254,13 @@ public final class NetworkTransport: FederationTransport {
         sendRequest(to: site)
       }
     case .heartbeat:
-      if !readySites.contains(site) { welcomeSite(site, restarted: true) }
+      if readySites.contains(site) {
+        // The reply tells a site that waits through a long round (for an
+        // absent site, or slow training elsewhere) that the aggregator is alive.
+        send(.heartbeat, to: site, round: round?.request.round ?? 0)
+      } else {
+        welcomeSite(site, restarted: true)
+      }
     case .result:
       receiveResult(envelope, from: site)
     case .leave:
@@ -392,7 +410,8 @@ public final class NetworkTransport: FederationTransport {
   }
 
   private func reject(site: String?, _ reason: String) {
-    onEvent(NetworkEvent(kind: .frameRejected, site: site, round: round?.request.round, detail: reason))
+    onEvent(
+      NetworkEvent(kind: .frameRejected, site: site, round: round?.request.round, detail: reason))
   }
 
   func discard(_ site: String, _ envelope: NetworkEnvelope, _ reason: String) {
