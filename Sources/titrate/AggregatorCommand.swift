@@ -108,6 +108,7 @@ final class AggregatorSession {
       throw CommandError.usage(
         "'titrate aggregator' always uses the network; remove --transport")
     }
+    try checkEndpoint(try parsed.requiredString("bind"), option: "bind")
     let secretKey = try KeysCommand.readKey(
       try parsed.requiredOption("server-key"), secret: true, option: "server-key")
     let allowed = try allowList(try parsed.requiredOption("allow"))
@@ -158,6 +159,10 @@ final class AggregatorSession {
         intervalMilliseconds: milliseconds, timeoutMilliseconds: milliseconds * 5)
       try socket.bind(endpoint)
       bound = try socket.lastEndpoint()
+    } catch  where error.call.hasPrefix("zmq_bind") && error.code == EADDRINUSE {
+      throw CommandError.usage(
+        "--bind \(endpoint): the address is already in use; choose another port, or port 0 to "
+          + "let the system pick a free one, or stop the process that listens there")
     } catch {
       throw CommandError.failure("--bind \(endpoint): \(error)")
     }
@@ -255,5 +260,23 @@ final class AggregatorSession {
     let site = event.site.map { "site \($0): " } ?? ""
     return "\(round)\(site)\(event.kind.rawValue.replacingOccurrences(of: "_", with: " ")): "
       + event.detail
+  }
+}
+
+/// Checks that `endpoint` has the form tcp://ADDRESS:PORT with a port of
+/// 0-65535 (or * for any), before anything else starts.
+func checkEndpoint(_ endpoint: String, option: String) throws {
+  let form = "give it as tcp://ADDRESS:PORT, for example tcp://127.0.0.1:5555"
+  guard endpoint.hasPrefix("tcp://") else {
+    throw CommandError.usage("--\(option) '\(endpoint)' is not a TCP endpoint; \(form)")
+  }
+  let address = endpoint.dropFirst("tcp://".count)
+  guard let colon = address.lastIndex(of: ":"), colon > address.startIndex else {
+    throw CommandError.usage("--\(option) '\(endpoint)' has no address and port; \(form)")
+  }
+  let port = address[address.index(after: colon)...]
+  guard port == "*" || UInt16(port) != nil else {
+    throw CommandError.usage(
+      "--\(option) '\(endpoint)' has port '\(port)', not a number in 0-65535; \(form)")
   }
 }

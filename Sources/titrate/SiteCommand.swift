@@ -108,6 +108,7 @@ enum SiteCommand {
     }
 
     let endpoint = try parsed.requiredString("connect")
+    try checkEndpoint(endpoint, option: "connect")
     let context: ZMQContext
     let socket: ZMQSocket
     do {

@@ -124,8 +124,8 @@ struct NetworkDeploymentTests {
     #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
   }
 
-  /// A site whose name does not match its key is told so, with the fix,
-  /// instead of waiting for the aggregator until it times out.
+  /// A site whose name does not match its key gets a rejection with the
+  /// fix, instead of waiting for the aggregator until it times out.
   @Test func misnamedSiteIsToldWhy() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -157,7 +157,7 @@ struct NetworkDeploymentTests {
     #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
   }
 
-  /// The aggregator answers heartbeats, so a joined site waits through a
+  /// The aggregator replies to heartbeats, so a joined site waits through a
   /// round that outlasts its --aggregator-timeout: here the round waits 6 s
   /// (--site-silence) for a site that never joined, and the joined site
   /// gives up on an aggregator silent for 2 s.
@@ -193,6 +193,45 @@ struct NetworkDeploymentTests {
       ["aggregator", "--bind", "tcp://127.0.0.1:0"], folder: folder, label: "aggregator")
     #expect(run.status == 2)
     #expect(run.errors.contains("'titrate aggregator' needs '--output FILE' for the checkpoint"))
+  }
+
+  /// Malformed endpoints and a port in use are usage errors with the fix.
+  @Test func endpointsAreCheckedFirst() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    let output = folder.appendingPathComponent("network.h5")
+    let training = ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining
+    for (bind, expected) in [
+      ("127.0.0.1:5555", "is not a TCP endpoint; give it as tcp://ADDRESS:PORT"),
+      ("tcp://127.0.0.1:99999", "has port '99999', not a number in 0-65535"),
+    ] {
+      let run = try NetworkLaunch.titrate(
+        NetworkLaunch.aggregatorArguments(folder: folder, output: output, bind: bind)
+          + training, folder: folder, label: "aggregator")
+      #expect(run.status == 2, "\(bind): \(run.errors)")
+      #expect(run.errors.contains(expected), "\(run.errors)")
+    }
+    let site = try NetworkLaunch.titrate(
+      NetworkLaunch.siteArguments("elderly_renal", endpoint: "localhost:5555", folder: folder),
+      folder: folder, label: "site")
+    #expect(site.status == 2)
+    #expect(site.errors.contains("--connect 'localhost:5555' is not a TCP endpoint"))
+
+    let first = try NetworkLaunch.Running(
+      NetworkLaunch.aggregatorArguments(folder: folder, output: output) + training,
+      folder: folder, label: "first")
+    #expect(first.waitForOutput("listening on"))
+    let endpoint = try #require(first.endpoint)
+    let second = try NetworkLaunch.titrate(
+      NetworkLaunch.aggregatorArguments(
+        folder: folder, output: folder.appendingPathComponent("second.h5"), bind: endpoint)
+        + training, folder: folder, label: "second")
+    #expect(second.status == 2)
+    #expect(second.errors.contains("the address is already in use; choose another port"))
+    kill(first.process.processIdentifier, SIGKILL)
+    first.process.waitUntilExit()
   }
 
   @Test func differentDefinitionIsRejected() throws {
