@@ -25,16 +25,24 @@ enum EnvironmentsCommand {
         )
         continue
       }
-      do {
-        let environment = try PKPDEnvironment.decode(
-          text, relativeTo: file.deletingLastPathComponent())!
-        print("  \(stem): \(summary(environment, file: file))")
-      } catch {
-        invalid += 1
-        print("  \(stem): invalid: \(error)")
-      }
+      if !printLibraryDefinition(text, file: file, prefix: "  \(stem): ") { invalid += 1 }
     }
     return invalid
+  }
+
+  /// Decodes a warfarin, propofol, glucose or linear definition and prints
+  /// its summary, or the loader's reason when it is invalid. Returns
+  /// whether it is valid.
+  static func printLibraryDefinition(_ text: String, file: URL, prefix: String) -> Bool {
+    do {
+      let environment = try PKPDEnvironment.decode(
+        text, relativeTo: file.deletingLastPathComponent())!
+      print(prefix + summary(environment, file: file))
+      return true
+    } catch {
+      print(prefix + "invalid: \(error)")
+      return false
+    }
   }
 
   /// Describes a warfarin, propofol, glucose or linear definition in one line.
@@ -96,14 +104,7 @@ enum EnvironmentsCommand {
         PKPDEnvironment.kind(of: text) != nil
       {
         print("")
-        do {
-          let environment = try PKPDEnvironment.decode(
-            text, relativeTo: file.deletingLastPathComponent())!
-          print("\(stem): \(summary(environment, file: file))")
-        } catch {
-          invalid += 1
-          print("\(stem): invalid: \(error)")
-        }
+        if !printLibraryDefinition(text, file: file, prefix: "\(stem): ") { invalid += 1 }
         continue
       }
       do {

@@ -93,18 +93,35 @@ struct NetworkDeploymentTests {
           .trimmingCharacters(in: .whitespacesAndNewlines)))
   }
 
-  @Test func unknownKeyIsRefused() throws {
-    let folder = try NetworkLaunch.temporaryFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    try NetworkLaunch.makeKeys(
-      ["server", "elderly_renal", "stranger"], allowed: ["elderly_renal"], folder: folder)
+  /// Starts an aggregator for one site and one round and returns it with
+  /// the endpoint it listens on.
+  static func startOneSiteAggregator(folder: URL) throws -> (NetworkLaunch.Running, String) {
     let output = folder.appendingPathComponent("network.h5")
     let aggregator = try NetworkLaunch.Running(
       NetworkLaunch.aggregatorArguments(folder: folder, output: output)
         + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
       folder: folder, label: "aggregator")
     #expect(aggregator.waitForOutput("listening on"))
-    let endpoint = try #require(aggregator.endpoint)
+    return (aggregator, try #require(aggregator.endpoint))
+  }
+
+  /// Lets the correctly configured elderly_renal site finish the run.
+  static func finishWithSite(
+    _ aggregator: NetworkLaunch.Running, endpoint: String, folder: URL
+  ) throws {
+    let site = try NetworkLaunch.Running(
+      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
+      folder: folder, label: "site")
+    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
+    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+  }
+
+  @Test func unknownKeyIsRefused() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal", "stranger"], allowed: ["elderly_renal"], folder: folder)
+    let (aggregator, endpoint) = try Self.startOneSiteAggregator(folder: folder)
 
     // The stranger claims a configured site name but signs in with another key.
     let stranger = try NetworkLaunch.titrate(
@@ -117,11 +134,7 @@ struct NetworkDeploymentTests {
     #expect(aggregator.errors.contains("is not on the --allow list"))
     #expect(aggregator.process.isRunning)
 
-    let site = try NetworkLaunch.Running(
-      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
-      folder: folder, label: "site")
-    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
-    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+    try Self.finishWithSite(aggregator, endpoint: endpoint, folder: folder)
   }
 
   /// A site whose name does not match its key gets a rejection with the
@@ -131,13 +144,7 @@ struct NetworkDeploymentTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     try NetworkLaunch.makeKeys(
       ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
-    let output = folder.appendingPathComponent("network.h5")
-    let aggregator = try NetworkLaunch.Running(
-      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
-        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
-      folder: folder, label: "aggregator")
-    #expect(aggregator.waitForOutput("listening on"))
-    let endpoint = try #require(aggregator.endpoint)
+    let (aggregator, endpoint) = try Self.startOneSiteAggregator(folder: folder)
 
     let misnamed = try NetworkLaunch.titrate(
       NetworkLaunch.siteArguments(
@@ -150,11 +157,7 @@ struct NetworkDeploymentTests {
         "the header names site 'haematology' but the sender's key belongs to 'elderly_renal'; "
           + "start the site with --site elderly_renal"), "\(misnamed.errors)")
 
-    let site = try NetworkLaunch.Running(
-      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
-      folder: folder, label: "site")
-    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
-    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+    try Self.finishWithSite(aggregator, endpoint: endpoint, folder: folder)
   }
 
   /// The aggregator replies to heartbeats, so a joined site waits through a
@@ -247,13 +250,7 @@ struct NetworkDeploymentTests {
     let edited = folder.appendingPathComponent("vancomycin.json")
     try (original + "\n").write(to: edited, atomically: true, encoding: .utf8)
 
-    let output = folder.appendingPathComponent("network.h5")
-    let aggregator = try NetworkLaunch.Running(
-      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
-        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
-      folder: folder, label: "aggregator")
-    #expect(aggregator.waitForOutput("listening on"))
-    let endpoint = try #require(aggregator.endpoint)
+    let (aggregator, endpoint) = try Self.startOneSiteAggregator(folder: folder)
     let mismatched = try NetworkLaunch.titrate(
       NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder)
         + ["--environment", edited.path],
@@ -262,11 +259,7 @@ struct NetworkDeploymentTests {
     #expect(mismatched.errors.contains("the aggregator rejected this site"))
     #expect(mismatched.errors.contains("give the site the same definition file"))
 
-    let site = try NetworkLaunch.Running(
-      NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder),
-      folder: folder, label: "site")
-    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
-    #expect(site.waitForExit(seconds: 30) == 0, "\(site.errors)")
+    try Self.finishWithSite(aggregator, endpoint: endpoint, folder: folder)
     let audit = try String(
       contentsOf: folder.appendingPathComponent("network.audit.jsonl"), encoding: .utf8)
     #expect(audit.contains("\"site_rejected\""))
@@ -278,13 +271,7 @@ struct NetworkDeploymentTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     try NetworkLaunch.makeKeys(
       ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
-    let output = folder.appendingPathComponent("network.h5")
-    let aggregator = try NetworkLaunch.Running(
-      NetworkLaunch.aggregatorArguments(folder: folder, output: output)
-        + ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining,
-      folder: folder, label: "aggregator")
-    #expect(aggregator.waitForOutput("listening on"))
-    let endpoint = try #require(aggregator.endpoint)
+    let (aggregator, endpoint) = try Self.startOneSiteAggregator(folder: folder)
 
     // This test plays the site with its real key and sends bad frames.
     let socket = try NetworkLaunch.siteSocket(
