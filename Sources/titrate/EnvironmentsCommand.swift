@@ -5,10 +5,11 @@ import TitrateEnvironments
 enum EnvironmentsCommand {
   /// Lists the definitions in the `pkpd` subfolder (warfarin, propofol,
   /// glucose, linear kinds), which `train` and `evaluate` accept by path.
-  /// Returns how many are invalid; each is listed with the loader's reason.
-  static func listLibraryEnvironments(in folder: URL) -> Int {
+  /// Returns how many files it listed and how many of them are invalid;
+  /// each invalid one is listed with the loader's reason.
+  static func listLibraryEnvironments(in folder: URL) -> (listed: Int, invalid: Int) {
     guard let files = try? EnvironmentDefinition.definitionFiles(in: folder), !files.isEmpty
-    else { return 0 }
+    else { return (0, 0) }
     print("")
     print("other environments in \(folder.path):")
     var invalid = 0
@@ -27,7 +28,7 @@ enum EnvironmentsCommand {
       }
       if !printLibraryDefinition(text, file: file, prefix: "  \(stem): ") { invalid += 1 }
     }
-    return invalid
+    return (files.count, invalid)
   }
 
   /// Decodes a warfarin, propofol, glucose or linear definition and prints
@@ -136,13 +137,11 @@ enum EnvironmentsCommand {
         print("\(stem): invalid: \(error)")
       }
     }
-    let library = catalog.directory.appendingPathComponent("pkpd")
-    let libraryInvalid = listLibraryEnvironments(in: library)
-    let libraryCount = (try? EnvironmentDefinition.definitionFiles(in: library).count) ?? 0
-    if invalid + libraryInvalid > 0 {
+    let library = listLibraryEnvironments(in: catalog.directory.appendingPathComponent("pkpd"))
+    if invalid + library.invalid > 0 {
       throw CommandError.invalidInput(
-        "\(invalid + libraryInvalid) of \(files.count + libraryCount) environment definitions "
-          + "are invalid")
+        "\(invalid + library.invalid) of \(files.count + library.listed) environment "
+          + "definitions are invalid")
     }
   }
 }

@@ -264,11 +264,23 @@ func formatNumber(_ value: Double) -> String {
   value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }
 
-/// Reports whether two paths name one file once `.`, `..` and symbolic
-/// links are resolved.
-func sameFile(_ first: String, _ second: String) -> Bool {
-  func resolved(_ path: String) -> String {
-    URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+/// Returns the absolute path of a file with `.` and `..` removed and
+/// symbolic links resolved, in its folders and in the file itself when it
+/// exists, so that two spellings of one file compare equal.
+func resolvedFilePath(_ path: String) -> String {
+  func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
   }
-  return resolved(first) == resolved(second)
+  let url = URL(fileURLWithPath: path).standardizedFileURL
+  let folder = url.deletingLastPathComponent().path
+  let file = URL(fileURLWithPath: realPath(folder) ?? folder)
+    .appendingPathComponent(url.lastPathComponent).path
+  return realPath(file) ?? file
+}
+
+/// Reports whether two paths name one file (see `resolvedFilePath`).
+func sameFile(_ first: String, _ second: String) -> Bool {
+  resolvedFilePath(first) == resolvedFilePath(second)
 }

@@ -27,22 +27,6 @@ extension SimulateCommand {
     }
   }
 
-  /// Returns the absolute path of a file with `.` and `..` removed and
-  /// symbolic links resolved, in its folders and in the file itself when
-  /// it exists, so that two spellings of one file compare equal.
-  static func resolvedFilePath(_ path: String) -> String {
-    func realPath(_ path: String) -> String? {
-      guard let resolved = realpath(path, nil) else { return nil }
-      defer { free(resolved) }
-      return String(cString: resolved)
-    }
-    let url = URL(fileURLWithPath: path).standardizedFileURL
-    let folder = url.deletingLastPathComponent().path
-    let file = URL(fileURLWithPath: realPath(folder) ?? folder)
-      .appendingPathComponent(url.lastPathComponent).path
-    return realPath(file) ?? file
-  }
-
   static func writeCSV(_ course: Course, to path: String) throws {
     var lines = ["time_h,concentration_mg_per_l,cumulative_auc_mg_h_per_l"]
     for index in course.timesHours.indices {
