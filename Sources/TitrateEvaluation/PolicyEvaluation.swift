@@ -161,6 +161,9 @@ public func evaluationBatchSizes(patientCount: Int, batchSize: Int) -> [Int] {
 public func evaluateBatch(
   _ policies: [EvaluatedPolicy], batch: Int, seed: UInt64, environment: any DosingEnvironment
 ) throws -> [OutcomeTable] {
+  // NOTE: the seed depends on the batch number, so another batch size
+  // draws other patients. Per-patient streams would remove that, but would
+  // change every documented evaluation figure.
   var seedGenerator = Xoshiro256(seed: seed, stream: 0xE7A1_0000 + UInt64(batch))
   let batchSeed = seedGenerator.next()
   return try policies.map { policy in

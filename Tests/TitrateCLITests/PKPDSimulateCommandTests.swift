@@ -145,9 +145,9 @@ extension CommandLineTests {
     #expect(ignored.errors.contains("this checkpoint's has them; remove --environment"))
   }
 
-  /// A linear checkpoint whose definition has no exposure thresholds:
-  /// verify names the missing file it looked for, and with --environment
-  /// it borrows that file's thresholds and says whose levels count.
+  /// A linear checkpoint whose definition has no exposure thresholds.
+  /// verify names the missing file it looked for. With --environment it
+  /// borrows that file's thresholds and notes whose levels count.
   @Test func verifyBorrowsThresholdsForLinearCheckpoint() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -32,7 +32,7 @@ import Testing
 
     func remove() { try? FileManager.default.removeItem(at: folder) }
 
-    /// The reference that training on `def.json` records.
+    /// Returns the reference that training on `def.json` records.
     func trainedReference() throws -> CohortFileReference {
       try #require(
         try LinearDefinition.load(from: folder.appendingPathComponent("def.json"))
@@ -119,8 +119,8 @@ import Testing
     #expect(message.contains(reference.sha256))
   }
 
-  /// Checkpoints written before the reference was stored carry none; their
-  /// cohort is read relative to the checkpoint's folder, unchecked.
+  /// Checkpoints written before the reference was stored have none, so
+  /// their cohort is read relative to the checkpoint's folder, unchecked.
   @Test func checkpointWithoutReferenceStillLoads() throws {
     let training = try TrainingFolder()
     defer { training.remove() }

@@ -139,7 +139,7 @@ struct NetworkDeploymentTests {
 
   /// A site whose name does not match its key gets a rejection with the
   /// fix, instead of waiting for the aggregator until it times out.
-  @Test func misnamedSiteIsToldWhy() throws {
+  @Test func misnamedSiteIsRejectedWithFix() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     try NetworkLaunch.makeKeys(
@@ -161,8 +161,8 @@ struct NetworkDeploymentTests {
   }
 
   /// The aggregator replies to heartbeats, so a joined site waits through a
-  /// round that outlasts its --aggregator-timeout: here the round waits 6 s
-  /// (--site-silence) for a site that never joined, and the joined site
+  /// round that outlasts its --aggregator-timeout. Here the round waits 6 s
+  /// (--site-silence) for a site that never joined, while the joined site
   /// gives up on an aggregator silent for 2 s.
   @Test func joinedSiteWaitsThroughLongRound() throws {
     let folder = try NetworkLaunch.temporaryFolder()
@@ -189,7 +189,7 @@ struct NetworkDeploymentTests {
     #expect(!site.errors.contains("no message from the aggregator"))
   }
 
-  @Test func aggregatorNeedsOutputByItsOwnName() throws {
+  @Test func aggregatorOutputErrorNamesCommand() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let run = try NetworkLaunch.titrate(

@@ -191,7 +191,7 @@ public final class NetworkTransport: FederationTransport {
       let reason =
         "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'"
       reject(site: site, reason)
-      // Told on this connection only, so a running site of that key keeps
+      // Sent on this connection only, so a running site with that key keeps
       // its route.
       let frame = NetworkEnvelope(
         type: .reject, runIdentifier: runIdentifier, round: 0, siteName: envelope.siteName,
@@ -255,7 +255,7 @@ public final class NetworkTransport: FederationTransport {
       }
     case .heartbeat:
       if readySites.contains(site) {
-        // The reply tells a site that waits through a long round (for an
+        // The reply shows a site that waits through a long round (for an
         // absent site, or slow training elsewhere) that the aggregator is alive.
         send(.heartbeat, to: site, round: round?.request.round ?? 0)
       } else {
