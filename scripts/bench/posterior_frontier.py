@@ -20,7 +20,7 @@ patient with a chance-constrained posterior rule:
 
 The forecasts are exact for the model (closed-form two-compartment
 infusion responses), and the prior is the true population model, so the
-rule knows everything the learned policy could know. `--oracle` gives the
+rule has all the information the learned policy could use. `--oracle` gives the
 same rule the patient's true parameters instead (every particle equal to
 the truth). Prints the outcome rates with 95 % Wilson intervals.
 
@@ -188,6 +188,12 @@ def main():
     parser.add_argument("--target", type=float, default=480.0)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--oracle", action="store_true")
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=0,
+        help="troughs after the decision that the constraint covers (default 0: all)",
+    )
     args = parser.parse_args()
 
     definition = json.load(open(args.environment))
@@ -209,7 +215,10 @@ def main():
             "posterior_frontier: only two-compartment models without correlations are supported"
         )
     if population.get("measurementError"):
-        sys.exit("posterior_frontier: a per-site measurementError is not supported")
+        sys.exit(
+            "posterior_frontier: the site sets measurementError, which is not supported; "
+            "remove it from a copy of the file"
+        )
     parameters = model["parameters"]
     names = ("clearance", "centralVolume", "intercompartmentalClearance", "peripheralVolume")
     omegas = np.array([omega(parameters[n]["variability"]) for n in names])
@@ -298,7 +307,8 @@ def main():
                         t, a = contribution(conc, auc, level, later)
                         troughs += t
                         day3 += a
-                p_toxic = (weights * (troughs[k:] > trough_limit).any(axis=0)).sum()
+                covered = troughs[k : k + args.horizon] if args.horizon > 0 else troughs[k:]
+                p_toxic = (weights * (covered > trough_limit).any(axis=0)).sum()
                 if p_toxic > args.alpha:
                     continue
                 p_in = (weights * ((day3 >= low) & (day3 <= high))).sum()
@@ -359,6 +369,8 @@ def main():
 
     n = args.patients
     rule = "oracle" if args.oracle else f"posterior, alpha {args.alpha:g}"
+    if args.horizon > 0:
+        rule += f", next {args.horizon} troughs"
     row = [args.site, rule, str(n)]
     for count in (in_window, toxic):
         p, lo, hi = wilson(count, n)
