@@ -155,6 +155,9 @@ enum SiteCommand {
       try site.run()
     } catch let error as NetworkTransportError {
       site.leave(reason: "\(error)")
+      if case .rejectedByAggregator(_, .environmentMismatch) = error {
+        throw CommandError.invalidInput("--environment \(environmentArgument): \(error)")
+      }
       throw CommandError.failure("\(error)")
     } catch let error as CommandError {
       site.leave(reason: error.message)

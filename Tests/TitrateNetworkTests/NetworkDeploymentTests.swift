@@ -295,8 +295,12 @@ struct NetworkDeploymentTests {
       NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder)
         + ["--environment", edited.path],
       folder: folder, label: "mismatched")
-    #expect(mismatched.status == 1)
-    #expect(mismatched.errors.contains("the aggregator rejected this site"))
+    // Exit code 3: an input file (the definition) does not fit the run.
+    #expect(mismatched.status == 3, "\(mismatched.errors)")
+    #expect(
+      mismatched.errors.contains(
+        "--environment \(edited.path): the aggregator rejected this site: its environment "
+          + "definition has SHA-256 "), "\(mismatched.errors)")
     #expect(mismatched.errors.contains("give the site the same definition file"))
 
     try Self.finishWithSite(aggregator, endpoint: endpoint, folder: folder)

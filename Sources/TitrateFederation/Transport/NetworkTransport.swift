@@ -206,9 +206,9 @@ public final class NetworkTransport: FederationTransport {
       routes[site] = message.frames[0]
       send(
         .reject, to: site, round: 0,
-        payload: encodeReason(
+        payload: encodeRejection(
           "site '\(site)' is not in this run's configuration (sites: "
-            + siteNames.joined(separator: ", ") + ")"))
+            + siteNames.joined(separator: ", ") + ")", kind: .other))
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: "not in the run"))
       return
     }
@@ -291,7 +291,8 @@ public final class NetworkTransport: FederationTransport {
         "its environment definition has SHA-256 \(hello.environmentSHA256.prefix(12))..., the "
         + "run's has \(welcome.environmentSHA256.prefix(12))...; give the site the same "
         + "definition file as the aggregator"
-      send(.reject, to: site, round: 0, payload: encodeReason(reason))
+      send(
+        .reject, to: site, round: 0, payload: encodeRejection(reason, kind: .environmentMismatch))
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
       return
     }
@@ -305,7 +306,7 @@ public final class NetworkTransport: FederationTransport {
           "it sends '\(name)' updates and this aggregator accepts only "
           + accepted.map(\.rawValue).joined(separator: ", ")
           + "; restart the site with one of those as --update-compression"
-        send(.reject, to: site, round: 0, payload: encodeReason(reason))
+        send(.reject, to: site, round: 0, payload: encodeRejection(reason, kind: .other))
         onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
         return
       }
