@@ -114,6 +114,9 @@ enum SiteCommand {
     do {
       context = try ZMQContext()
       socket = try ZMQSocket(context: context, type: .dealer)
+      // The aggregator distinguishes this process from another one holding
+      // the same key by its routing id.
+      try socket.setRandomRoutingID()
       try socket.makeCurveClient(
         serverPublicKey: serverPublic, keyPair: try CurveKeyPair(secretKey: secretKey))
       let milliseconds = Int32(settings.heartbeatIntervalSeconds * 1000)

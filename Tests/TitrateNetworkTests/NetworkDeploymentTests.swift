@@ -170,9 +170,8 @@ struct NetworkDeploymentTests {
     let sites = ["elderly_renal", "haematology"]
     try NetworkLaunch.makeKeys(["server"] + sites, allowed: sites, folder: folder)
     let output = folder.appendingPathComponent("network.h5")
-    var arguments = NetworkLaunch.aggregatorArguments(folder: folder, output: output)
-    let joinTimeout = try #require(arguments.firstIndex(of: "--join-timeout"))
-    arguments[joinTimeout + 1] = "1"
+    let arguments = NetworkLaunch.aggregatorArguments(
+      folder: folder, output: output, joinTimeoutSeconds: 1)
     let aggregator = try NetworkLaunch.Running(
       arguments + ["--sites", "2", "--rounds", "1", "--site-silence", "6"]
         + NetworkLaunch.tinyTraining,

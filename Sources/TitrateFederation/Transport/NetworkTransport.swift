@@ -24,6 +24,11 @@ import TitrateZMQ
 /// site that restarts and sends a new hello during a round gets the
 /// round's request again.
 ///
+/// Each site name runs in one process. While a site's connection is open
+/// and has sent a message within `siteSilenceSeconds`, a second process
+/// holding the same key is rejected (see
+/// `NetworkTransport+Connections.swift`).
+///
 /// NOTE: the aggregator builds every site's environment because
 /// `FederatedTrainer` does, although it never steps them.
 public final class NetworkTransport: FederationTransport {
@@ -38,12 +43,15 @@ public final class NetworkTransport: FederationTransport {
 
   private let welcome: NetworkWelcome
   private let welcomePayload: [UInt8]
-  private let runIdentifier: [UInt8]
+  let runIdentifier: [UInt8]
   let onEvent: (NetworkEvent) -> Void
   var routes: [String: [UInt8]] = [:]
   /// Sites that were ready at some point in this process.
   private var joinedSites: Set<String> = []
   var lastHeard: [String: Date] = [:]
+  /// When each site's current connection last sent a message. Unlike
+  /// `lastHeard`, it never moves forward at the start of a round.
+  var lastReceived: [String: Date] = [:]
   private var round: RoundInProgress?
   /// The secure aggregation stage whose replies are awaited.
   var secureStage: SecureStageInProgress?
@@ -73,6 +81,9 @@ public final class NetworkTransport: FederationTransport {
       configurationJSON: try NetworkWelcome.configurationJSON(welcome.configuration),
       environmentSHA256: welcome.environmentSHA256)
     try socket.requireRoutablePeers()
+    // Sites present a routing id of their own, so a site that reconnects
+    // keeps its route.
+    try socket.handOverRoutingIDs()
     try socket.limitMessageSize(toBytes: settings.maximumFrameBytes * 2)
   }
 
@@ -187,23 +198,21 @@ public final class NetworkTransport: FederationTransport {
       reject(site: site, error.description)
       return
     }
+    let route = message.frames[0]
     guard envelope.siteName == site else {
       let reason =
         "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'"
       reject(site: site, reason)
       // Sent on this connection only, so a running site with that key keeps
       // its route.
-      let frame = NetworkEnvelope(
-        type: .reject, runIdentifier: runIdentifier, round: 0, siteName: envelope.siteName,
-        payload: encodeReason(
-          "\(reason); start the site with --site \(site), or give it the key of "
-            + "'\(envelope.siteName)'")
-      ).encoded()
-      try? socket.send([message.frames[0], frame])
+      sendReject(
+        on: route, siteName: envelope.siteName,
+        reason: "\(reason); start the site with --site \(site), or give it the key of "
+          + "'\(envelope.siteName)'")
       return
     }
     guard siteNames.contains(site) else {
-      routes[site] = message.frames[0]
+      routes[site] = route
       send(
         .reject, to: site, round: 0,
         payload: encodeRejection(
@@ -212,8 +221,10 @@ public final class NetworkTransport: FederationTransport {
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: "not in the run"))
       return
     }
-    routes[site] = message.frames[0]
+    if rejectsSecondConnection(site: site, route: route, envelope: envelope) { return }
+    routes[site] = route
     lastHeard[site] = Date()
+    lastReceived[site] = Date()
     if round?.indexBySite[site] != nil || secureStage?.addressed.contains(site) == true {
       lastRoundTraffic[site, default: SiteTraffic()].bytesReceived += frame.count
     }
