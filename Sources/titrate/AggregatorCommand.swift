@@ -53,7 +53,8 @@ enum AggregatorCommand {
       help: "seconds between ZeroMQ connection heartbeats, 0.1-60", defaultValue: "2"),
     .init(
       name: "site-silence", valueName: "SECONDS",
-      help: "a sampled site silent this long counts as dropped out of the round, 1-86400",
+      help: "a sampled site silent this long counts as dropped out of the round, 1-86400; "
+        + "later rounds do not wait for a site that had not joined by then, until it joins",
       defaultValue: "30"),
     .init(
       name: "reply-deadline", valueName: "SECONDS",

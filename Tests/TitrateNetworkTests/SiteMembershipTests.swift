@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Which processes count as a run's sites over the network: one process
-/// per site name, and a restarted site rejoins at once.
+/// per site name, a restarted site rejoins at once, and a site that has not
+/// joined is waited for only once.
 @Suite(.serialized)
 struct SiteMembershipTests {
   static let sites = ["elderly_renal", "haematology"]
@@ -110,11 +111,52 @@ struct SiteMembershipTests {
     #expect(!restarted.errors.contains("already connected from another process"))
   }
 
+  /// The first round waits --site-silence for a site that has not joined;
+  /// later rounds count it as absent at once, until it joins and trains.
+  @Test func absentSiteIsWaitedForOnce() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let rounds = 30
+    // The present site joins well within 5 s, and the absent one costs the
+    // whole join timeout.
+    let (aggregator, endpoint) = try Self.startAggregator(
+      folder: folder, joinTimeout: 5,
+      extra: ["--rounds", "\(rounds)", "--site-silence", "2"] + NetworkLaunch.tinyTraining)
+    let present = try Self.startSite(
+      "elderly_renal", endpoint: endpoint, folder: folder, label: "present")
+    #expect(aggregator.waitForOutput("round 2/\(rounds)"), "\(aggregator.errors)")
+    let late = try Self.startSite(
+      "haematology", endpoint: endpoint, folder: folder, label: "late")
+    #expect(aggregator.waitForExit() == 0, "\(aggregator.errors)")
+    #expect(present.waitForExit(seconds: 30) == 0, "\(present.errors)")
+    #expect(late.waitForExit(seconds: 30) == 0, "\(late.errors)")
+
+    let history = try NetworkLaunch.history(folder.appendingPathComponent("network.h5"))
+    #expect(history.count == rounds)
+    #expect(
+      Self.reason(history.first, "haematology")?.hasPrefix("dropped out: no heartbeat") == true)
+    #expect(
+      aggregator.errors.contains(
+        "the site has not joined, so later rounds go on without waiting for it until it joins"))
+    let second = history.dropFirst().first
+    #expect(Self.status(second, "haematology") == "droppedOut")
+    #expect(
+      Self.reason(second, "haematology")
+        == "absent: the site has not joined since it dropped out in round 1, so the round did "
+        + "not wait for it")
+    #expect(Self.status(history.last, "haematology") == "accepted", "\(aggregator.errors)")
+    #expect(history.allSatisfy { Self.status($0, "elderly_renal") == "accepted" })
+  }
+
   static func siteRecord(_ record: [String: Any]?, _ site: String) -> [String: Any]? {
     (record?["sites"] as? [[String: Any]])?.first { $0["site"] as? String == site }
   }
 
   static func status(_ record: [String: Any]?, _ site: String) -> String? {
     siteRecord(record, site)?["status"] as? String
+  }
+
+  static func reason(_ record: [String: Any]?, _ site: String) -> String? {
+    siteRecord(record, site)?["rejectionReason"] as? String
   }
 }

@@ -22,7 +22,9 @@ import TitrateZMQ
 /// not replied by `roundDeadlineSeconds` as timed out, so the round
 /// completes with the rest, or is skipped under `minimumParticipants`. A
 /// site that restarts and sends a new hello during a round gets the
-/// round's request again.
+/// round's request again. A site that was not joined when a round waited
+/// out its silence allowance is not waited for again, so later rounds count
+/// it as absent at once until it joins.
 ///
 /// Each site name runs in one process. While a site's connection is open
 /// and has sent a message within `siteSilenceSeconds`, a second process
@@ -52,6 +54,9 @@ public final class NetworkTransport: FederationTransport {
   /// When each site's current connection last sent a message. Unlike
   /// `lastHeard`, it never moves forward at the start of a round.
   var lastReceived: [String: Date] = [:]
+  /// Sites not joined when a round's wait for them ended, by that round.
+  /// Later rounds do not wait for them until they join.
+  private var absentSince: [String: Int] = [:]
   private var round: RoundInProgress?
   /// The secure aggregation stage whose replies are awaited.
   var secureStage: SecureStageInProgress?
@@ -62,6 +67,9 @@ public final class NetworkTransport: FederationTransport {
     var indexBySite: [String: Int]
     var results: [String: SiteTrainingResult] = [:]
     var requested: Set<String> = []
+    /// Sampled sites counted as absent at the start, which get no request
+    /// in this round even if they join during it.
+    var notAwaited: Set<String> = []
   }
 
   /// - Parameters:
@@ -107,14 +115,23 @@ public final class NetworkTransport: FederationTransport {
       request: request,
       indexBySite: Dictionary(uniqueKeysWithValues: zip(names, request.siteIndices)))
     lastRoundTraffic = Dictionary(uniqueKeysWithValues: names.map { ($0, SiteTraffic()) })
-    let started = Date()
+    var missing: [String: (SiteRoundStatus, String)] = [:]
     for name in names {
+      guard let droppedRound = absentSince[name] else { continue }
+      missing[name] = (
+        .droppedOut,
+        "absent: the site has not joined since it dropped out in round \(droppedRound), so the "
+          + "round did not wait for it"
+      )
+      round!.notAwaited.insert(name)
+    }
+    let started = Date()
+    for name in names where missing[name] == nil {
       // A site silent before the round gets the full silence allowance.
       lastHeard[name] = max(lastHeard[name] ?? started, started)
       if readySites.contains(name) { sendRequest(to: name) }
     }
 
-    var missing: [String: (SiteRoundStatus, String)] = [:]
     while true {
       let pending = names.filter { round!.results[$0] == nil && missing[$0] == nil }
       if pending.isEmpty { break }
@@ -130,15 +147,18 @@ public final class NetworkTransport: FederationTransport {
       }
       for name in pending
       where now.timeIntervalSince(lastHeard[name]!) > settings.siteSilenceSeconds {
-        missing[name] = (
-          .droppedOut,
-          String(
-            format: "dropped out: no heartbeat or reply for %.1f s", settings.siteSilenceSeconds)
-        )
+        let reason = String(
+          format: "dropped out: no heartbeat or reply for %.1f s", settings.siteSilenceSeconds)
+        missing[name] = (.droppedOut, reason)
+        var detail = reason
+        if !readySites.contains(name) {
+          absentSince[name] = request.round
+          detail +=
+            "; the site has not joined, so later rounds go on without waiting for it "
+            + "until it joins"
+        }
         onEvent(
-          NetworkEvent(
-            kind: .siteDropped, site: name, round: request.round,
-            detail: missing[name]!.1))
+          NetworkEvent(kind: .siteDropped, site: name, round: request.round, detail: detail))
       }
       try serveOnce(timeoutMilliseconds: 100)
     }
@@ -251,11 +271,14 @@ public final class NetworkTransport: FederationTransport {
       let rejoined = joinedSites.contains(site)
       readySites.insert(site)
       joinedSites.insert(site)
+      absentSince[site] = nil
       onEvent(
         NetworkEvent(
           kind: rejoined ? .siteRejoined : .siteJoined, site: site, round: round?.request.round,
           detail: "ready"))
-      if let round, round.indexBySite[site] != nil, round.results[site] == nil {
+      if let round, round.indexBySite[site] != nil, round.results[site] == nil,
+        !round.notAwaited.contains(site)
+      {
         if round.requested.contains(site) {
           onEvent(
             NetworkEvent(
