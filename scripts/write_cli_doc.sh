@@ -20,7 +20,7 @@ the program's own `--help` output.
 | 0 | success |
 | 1 | the run failed: every update of a round was rejected, a file could not be written |
 | 2 | invalid command line: unknown command or option, missing or malformed value, value out of range |
-| 3 | invalid input file: environment definition, checkpoint (missing, truncated, corrupted, wrong layout), cohort CSV; also a definition or checkpoint of an environment the command does not support yet (every kind but vancomycin and glucose in `bench`) |
+| 3 | invalid input file: environment definition, checkpoint (missing, truncated, corrupted, wrong layout), cohort CSV, key file that holds no valid key; also a definition or checkpoint of an environment the command does not support yet (every kind but vancomycin and glucose in `bench`), and for `titrate site` an environment definition or cohort file whose SHA-256 differs from the run's |
 | 4 | `titrate verify`: at least one safety check failed (see Docs/safety.md). `titrate train`: stopped because the next round would exceed `--dp-epsilon-budget`; the checkpoint of the last round within the budget was written |
 
 ## Cohort files

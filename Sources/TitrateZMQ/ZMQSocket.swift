@@ -132,6 +132,24 @@ public final class ZMQSocket: @unchecked Sendable {
     try setOption(ZMQ_ROUTER_MANDATORY, Int32(1), name: "ZMQ_ROUTER_MANDATORY")
   }
 
+  /// Makes a ROUTER socket give a routing id that a new connection presents
+  /// to that connection, closing the older one (`ZMQ_ROUTER_HANDOVER`), so
+  /// a peer that reconnects with a fixed routing id is reachable at once.
+  public func handOverRoutingIDs() throws(ZMQError) {
+    try setOption(ZMQ_ROUTER_HANDOVER, Int32(1), name: "ZMQ_ROUTER_HANDOVER")
+  }
+
+  /// Gives this socket a random 16-byte routing id (`ZMQ_ROUTING_ID`). A
+  /// ROUTER peer receives it as the routing id of every connection of this
+  /// socket, reconnections included. Call it before `connect`.
+  public func setRandomRoutingID() throws(ZMQError) {
+    var routingID = (0..<16).map { _ in UInt8.random(in: 0...255) }
+    // libzmq reserves routing ids that start with a zero byte for the ones
+    // a ROUTER generates.
+    routingID[0] = UInt8.random(in: 1...255)
+    try setOption(ZMQ_ROUTING_ID, bytes: routingID, name: "ZMQ_ROUTING_ID")
+  }
+
   /// Makes libzmq drop the connection of a peer that sends a message of
   /// more than `byteCount` bytes (`ZMQ_MAXMSGSIZE`), before it is stored.
   public func limitMessageSize(toBytes byteCount: Int) throws(ZMQError) {
@@ -178,7 +196,9 @@ public final class ZMQSocket: @unchecked Sendable {
     precondition(!frames.isEmpty, "a message needs at least one frame")
     for (index, frame) in frames.enumerated() {
       let more = index < frames.count - 1 ? ZMQ_SNDMORE : 0
-      let sent = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, more | ZMQ_DONTWAIT) }
+      let sent = frame.withUnsafeBytes {
+        zmq_send(handle, $0.baseAddress, $0.count, more | ZMQ_DONTWAIT)
+      }
       try check(sent, "zmq_send")
     }
   }

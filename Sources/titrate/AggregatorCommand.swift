@@ -9,6 +9,9 @@ struct TrainingHost {
   var usage: String
   var summary: String
   var options: [OptionSpecification]
+  /// Checks the command's own options against the built run before the
+  /// run prints anything, so that a bad option fails without a banner.
+  var check: (ParsedOptions, FederatedTrainer) throws -> Void
   /// Installs the transport once the trainer is built (or resumed), with
   /// the parsed options, the environment and the `--quiet` flag.
   var attach: (ParsedOptions, FederatedTrainer, StoredEnvironment, Bool) throws -> Void
@@ -50,7 +53,8 @@ enum AggregatorCommand {
       help: "seconds between ZeroMQ connection heartbeats, 0.1-60", defaultValue: "2"),
     .init(
       name: "site-silence", valueName: "SECONDS",
-      help: "a sampled site silent this long counts as dropped out of the round, 1-86400",
+      help: "a sampled site silent this long counts as dropped out of the round, 1-86400; "
+        + "later rounds do not wait for a site that had not joined by then, until it joins",
       defaultValue: "30"),
     .init(
       name: "reply-deadline", valueName: "SECONDS",
@@ -83,6 +87,7 @@ enum AggregatorCommand {
           + "or hospitals. It takes every 'titrate train' option; the configuration names the "
           + "sites, and each site dials in over ZeroMQ with CURVE keys.",
         options: options,
+        check: { try session.check($0, siteNames: $1.siteNames) },
         attach: { try session.attach($0, $1, $2, quiet: $3) },
         roundFinished: { try session.roundFinished($0, quiet: $1) },
         lastRoundTraffic: { session.lastRoundTraffic }))
@@ -100,19 +105,29 @@ final class AggregatorSession {
   var lastRoundTraffic: [String: SiteTraffic]? { transport?.lastRoundTraffic }
   private var auditLog: NetworkAuditLog?
 
-  func attach(
-    _ parsed: ParsedOptions, _ trainer: FederatedTrainer, _ stored: StoredEnvironment,
-    quiet: Bool
-  ) throws {
+  /// The aggregator's options, read by `check`.
+  private struct CheckedOptions {
+    var endpoint: String
+    var secretKey: String
+    /// Site names by public key.
+    var allowed: [String: String]
+    var settings: NetworkSettings
+  }
+  private var checked: CheckedOptions?
+
+  /// Reads the endpoint, the keys, the allow list and the timing options,
+  /// and checks that the allow list has a key for each of `siteNames`.
+  func check(_ parsed: ParsedOptions, siteNames: [String]) throws {
     if parsed.explicitOptions.contains("transport") {
       throw CommandError.usage(
         "'titrate aggregator' always uses the network; remove --transport")
     }
-    try checkEndpoint(try parsed.requiredString("bind"), option: "bind")
+    let endpoint = try parsed.requiredString("bind")
+    try checkEndpoint(endpoint, option: "bind")
     let secretKey = try KeysCommand.readKey(
       try parsed.requiredOption("server-key"), secret: true, option: "server-key")
     let allowed = try allowList(try parsed.requiredOption("allow"))
-    let unknownSites = Set(trainer.siteNames).subtracting(allowed.values).sorted()
+    let unknownSites = Set(siteNames).subtracting(allowed.values).sorted()
     if !unknownSites.isEmpty {
       throw CommandError.usage(
         "--allow has no public key for site(s) \(unknownSites.joined(separator: ", ")); add "
@@ -127,6 +142,18 @@ final class AggregatorSession {
       "secagg-stage-deadline", in: 0.1...86_400)
     settings.maximumFrameBytes = try parsed.integer("max-frame-bytes", in: 1024...(1 << 32))
     settings.acceptedCompression = try UpdateCompressionOptions.parseAccepted(parsed)
+    checked = CheckedOptions(
+      endpoint: endpoint, secretKey: secretKey, allowed: allowed, settings: settings)
+  }
+
+  /// Opens the audit log, binds the endpoint, waits for the sites and
+  /// installs the network transport. Runs after `check`.
+  func attach(
+    _ parsed: ParsedOptions, _ trainer: FederatedTrainer, _ stored: StoredEnvironment,
+    quiet: Bool
+  ) throws {
+    guard let checked else { preconditionFailure("AggregatorSession.attach runs after check") }
+    let settings = checked.settings
 
     let outputPath = try parsed.requiredOption("output") as NSString
     let auditPath =
@@ -139,13 +166,13 @@ final class AggregatorSession {
     }
     auditLog = audit
 
-    let endpoint = try parsed.requiredString("bind")
+    let endpoint = checked.endpoint
     let bound: String
     let socket: ZMQSocket
     do {
       let context = try ZMQContext()
       self.context = context
-      authenticator = try ZAPAuthenticator(context: context, allowedKeys: allowed) {
+      authenticator = try ZAPAuthenticator(context: context, allowedKeys: checked.allowed) {
         decision in
         guard decision.statusCode != 200 else { return }
         printError(
@@ -153,7 +180,7 @@ final class AggregatorSession {
             + "is not on the --allow list")
       }
       socket = try ZMQSocket(context: context, type: .router)
-      try socket.makeCurveServer(secretKey: secretKey, domain: "titrate")
+      try socket.makeCurveServer(secretKey: checked.secretKey, domain: "titrate")
       let milliseconds = Int32(settings.heartbeatIntervalSeconds * 1000)
       try socket.enableHeartbeats(
         intervalMilliseconds: milliseconds, timeoutMilliseconds: milliseconds * 5)

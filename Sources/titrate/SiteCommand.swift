@@ -114,6 +114,9 @@ enum SiteCommand {
     do {
       context = try ZMQContext()
       socket = try ZMQSocket(context: context, type: .dealer)
+      // The aggregator distinguishes this process from another one holding
+      // the same key by its routing id.
+      try socket.setRandomRoutingID()
       try socket.makeCurveClient(
         serverPublicKey: serverPublic, keyPair: try CurveKeyPair(secretKey: secretKey))
       let milliseconds = Int32(settings.heartbeatIntervalSeconds * 1000)
@@ -155,6 +158,9 @@ enum SiteCommand {
       try site.run()
     } catch let error as NetworkTransportError {
       site.leave(reason: "\(error)")
+      if case .rejectedByAggregator(_, .environmentMismatch) = error {
+        throw CommandError.invalidInput("--environment \(environmentArgument): \(error)")
+      }
       throw CommandError.failure("\(error)")
     } catch let error as CommandError {
       site.leave(reason: error.message)

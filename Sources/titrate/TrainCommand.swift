@@ -223,6 +223,7 @@ enum TrainCommand {
 
     let trainer: FederatedTrainer
     let stored: StoredEnvironment
+    var resumedKernel: String?
     var targetRounds = try parsed.integer("rounds", in: 1...100_000)
     if let resumePath = parsed.string("resume") {
       // The run's configuration comes from the checkpoint; options that
@@ -263,17 +264,7 @@ enum TrainCommand {
       } catch {
         throw CommandError.invalidInput("\(resumePath): \(error)")
       }
-      if !quiet {
-        print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
-      }
-      if let stored = policy.blasKernel, stored != BLASKernel.name {
-        printError(
-          "titrate train: warning: \(resumePath) was trained with OpenBLAS's \(stored) kernel and "
-            + "this machine uses \(BLASKernel.name), so the resumed rounds will not repeat bit "
-            + "for bit those of an uninterrupted run; set OPENBLAS_CORETYPE=\(stored) to use the "
-            + "same kernel, which keeps the first rounds equal (other differences between machines, "
-            + "such as glibc's math routines, can still make later rounds drift)")
-      }
+      resumedKernel = policy.blasKernel
     } else {
       let environmentArgument = try parsed.requiredString("environment")
       if let (environment, loaded) = try PKPDEnvironment.load(catalog, environmentArgument) {
@@ -351,6 +342,22 @@ enum TrainCommand {
         } catch let error as FederationError {
           throw CommandError.usage("\(error)")
         }
+      }
+    }
+    // The host's own options (the aggregator's keys and allow list) fail
+    // before the run prints anything.
+    try host?.check(parsed, trainer)
+    if let resumePath = resuming {
+      if !quiet {
+        print("resuming \(resumePath) after round \(trainer.completedRounds) of \(targetRounds)")
+      }
+      if let stored = resumedKernel, stored != BLASKernel.name {
+        printError(
+          "titrate train: warning: \(resumePath) was trained with OpenBLAS's \(stored) kernel and "
+            + "this machine uses \(BLASKernel.name), so the resumed rounds will not repeat bit "
+            + "for bit those of an uninterrupted run; set OPENBLAS_CORETYPE=\(stored) to use the "
+            + "same kernel, which keeps the first rounds equal (other differences between machines, "
+            + "such as glibc's math routines, can still make later rounds drift)")
       }
     }
     guard targetRounds >= trainer.completedRounds else {

@@ -123,11 +123,10 @@ struct NetworkCompressionTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let sites = ["elderly_renal"]
     try NetworkLaunch.makeKeys(["server"] + sites, allowed: sites, folder: folder)
-    var arguments = NetworkLaunch.aggregatorArguments(
-      folder: folder, output: folder.appendingPathComponent("run.h5"))
-    // The only site is rejected, so the aggregator gives up after this.
-    let joinTimeout = try #require(arguments.firstIndex(of: "--join-timeout"))
-    arguments[joinTimeout + 1] = "3"
+    // The only site is rejected, so the aggregator gives up after the
+    // join timeout.
+    let arguments = NetworkLaunch.aggregatorArguments(
+      folder: folder, output: folder.appendingPathComponent("run.h5"), joinTimeoutSeconds: 3)
     let aggregator = try NetworkLaunch.Running(
       arguments + ["--sites", "1", "--rounds", "1", "--accept-compression", "none,float16"]
         + NetworkLaunch.tinyTraining,

@@ -170,9 +170,8 @@ struct NetworkDeploymentTests {
     let sites = ["elderly_renal", "haematology"]
     try NetworkLaunch.makeKeys(["server"] + sites, allowed: sites, folder: folder)
     let output = folder.appendingPathComponent("network.h5")
-    var arguments = NetworkLaunch.aggregatorArguments(folder: folder, output: output)
-    let joinTimeout = try #require(arguments.firstIndex(of: "--join-timeout"))
-    arguments[joinTimeout + 1] = "1"
+    let arguments = NetworkLaunch.aggregatorArguments(
+      folder: folder, output: output, joinTimeoutSeconds: 1)
     let aggregator = try NetworkLaunch.Running(
       arguments + ["--sites", "2", "--rounds", "1", "--site-silence", "6"]
         + NetworkLaunch.tinyTraining,
@@ -237,6 +236,46 @@ struct NetworkDeploymentTests {
     first.process.waitUntilExit()
   }
 
+  /// A bad key or allow list fails with its documented exit code before
+  /// the aggregator prints anything on standard output.
+  @Test func keysAreCheckedBeforeBanner() throws {
+    let folder = try NetworkLaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try NetworkLaunch.makeKeys(
+      ["server", "elderly_renal"], allowed: ["elderly_renal"], folder: folder)
+    let output = folder.appendingPathComponent("network.h5")
+    let serverKey = folder.appendingPathComponent("keys/server.key").path
+    let readableKey = folder.appendingPathComponent("readable.key").path
+    try FileManager.default.copyItem(atPath: serverKey, toPath: readableKey)
+    try FileManager.default.setAttributes(
+      [.posixPermissions: 0o644], ofItemAtPath: readableKey)
+    let garbledKey = folder.appendingPathComponent("garbled.key").path
+    try "not a key".write(toFile: garbledKey, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: garbledKey)
+
+    let arguments = NetworkLaunch.aggregatorArguments(folder: folder, output: output)
+    let keyOption = try #require(arguments.firstIndex(of: "--server-key"))
+    let oneSite = ["--sites", "1", "--rounds", "1"] + NetworkLaunch.tinyTraining
+    let cases: [(label: String, key: String, training: [String], status: Int32, error: String)] =
+      [
+        ("readable", readableKey, oneSite, 2, "has mode 644, so other users may read"),
+        ("garbled", garbledKey, oneSite, 3, "--server-key \(garbledKey): "),
+        (
+          "unlisted", serverKey, ["--sites", "2", "--rounds", "1"] + NetworkLaunch.tinyTraining,
+          2, "--allow has no public key for site(s) haematology; add NAME.pub"
+        ),
+      ]
+    for item in cases {
+      var withKey = arguments
+      withKey[keyOption + 1] = item.key
+      let run = try NetworkLaunch.titrate(
+        withKey + item.training, folder: folder, label: item.label)
+      #expect(run.status == item.status, "\(item.label): \(run.errors)")
+      #expect(run.errors.contains(item.error), "\(item.label): \(run.errors)")
+      #expect(run.output.isEmpty, "\(item.label) printed: \(run.output)")
+    }
+  }
+
   @Test func differentDefinitionIsRejected() throws {
     let folder = try NetworkLaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -255,8 +294,12 @@ struct NetworkDeploymentTests {
       NetworkLaunch.siteArguments("elderly_renal", endpoint: endpoint, folder: folder)
         + ["--environment", edited.path],
       folder: folder, label: "mismatched")
-    #expect(mismatched.status == 1)
-    #expect(mismatched.errors.contains("the aggregator rejected this site"))
+    // Exit code 3: an input file (the definition) does not fit the run.
+    #expect(mismatched.status == 3, "\(mismatched.errors)")
+    #expect(
+      mismatched.errors.contains(
+        "--environment \(edited.path): the aggregator rejected this site: its environment "
+          + "definition has SHA-256 "), "\(mismatched.errors)")
     #expect(mismatched.errors.contains("give the site the same definition file"))
 
     try Self.finishWithSite(aggregator, endpoint: endpoint, folder: folder)

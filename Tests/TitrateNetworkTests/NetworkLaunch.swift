@@ -136,16 +136,18 @@ enum NetworkLaunch {
     ]
   }
 
-  /// Returns the arguments of `titrate aggregator` binding a free loopback port.
+  /// Returns the arguments of `titrate aggregator` binding a free loopback
+  /// port, waiting `joinTimeoutSeconds` for the sites to join.
   static func aggregatorArguments(
-    folder: URL, output: URL, bind: String = "tcp://127.0.0.1:0"
+    folder: URL, output: URL, bind: String = "tcp://127.0.0.1:0", joinTimeoutSeconds: Int = 60
   ) -> [String] {
     let keys = folder.appendingPathComponent("keys")
     return [
       "aggregator", "--bind", bind,
       "--server-key", keys.appendingPathComponent("server.key").path,
       "--allow", folder.appendingPathComponent("allow").path,
-      "--output", output.path, "--heartbeat-interval", "0.2", "--join-timeout", "60",
+      "--output", output.path, "--heartbeat-interval", "0.2",
+      "--join-timeout", "\(joinTimeoutSeconds)",
     ]
   }
 

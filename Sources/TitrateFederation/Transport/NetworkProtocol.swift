@@ -179,7 +179,7 @@ struct NetworkHello: Equatable {
   }
 }
 
-/// Encodes a plain-text reason (for `reject` and `leave`).
+/// Encodes a plain-text reason (for `leave`).
 func encodeReason(_ text: String) -> [UInt8] {
   var writer = TransportWriter()
   writer.append(text)
@@ -192,10 +192,38 @@ func decodeReason(_ payload: [UInt8]) -> String {
   return (try? reader.readString()) ?? "(unreadable reason of \(payload.count) bytes)"
 }
 
+/// Why the aggregator rejected a site. A `reject` payload carries it after
+/// the reason text, so that the site can exit with the matching status.
+/// A payload without it, from an earlier release, reads as `.other`.
+public enum RejectionKind: Int, Sendable {
+  /// Any reason without a kind of its own.
+  case other = 0
+  /// The site's environment definition has another SHA-256 than the run's.
+  case environmentMismatch = 1
+}
+
+/// Encodes a `reject` payload: the reason text, then its kind.
+func encodeRejection(_ reason: String, kind: RejectionKind) -> [UInt8] {
+  var writer = TransportWriter()
+  writer.append(reason)
+  writer.append(kind.rawValue)
+  return writer.bytes
+}
+
+/// Decodes a `reject` payload; an absent or unknown kind reads as `.other`.
+func decodeRejection(_ payload: [UInt8]) -> (reason: String, kind: RejectionKind) {
+  var reader = TransportReader(payload, context: "rejection")
+  guard let reason = try? reader.readString() else {
+    return ("(unreadable reason of \(payload.count) bytes)", .other)
+  }
+  let kind = (try? reader.readInt()).flatMap(RejectionKind.init(rawValue:)) ?? .other
+  return (reason, kind)
+}
+
 /// Errors that end a network run at the aggregator or at a site.
 public enum NetworkTransportError: Error, Equatable, CustomStringConvertible {
-  /// The aggregator refused this site; the reason comes from the aggregator.
-  case rejectedByAggregator(String)
+  /// The aggregator rejected this site; the reason comes from the aggregator.
+  case rejectedByAggregator(String, kind: RejectionKind = .other)
   /// Nothing arrived from the aggregator for too long.
   case aggregatorSilent(seconds: Double, endpoint: String)
   /// The run the aggregator describes cannot be built at this site.
@@ -205,7 +233,7 @@ public enum NetworkTransportError: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .rejectedByAggregator(let reason):
+    case .rejectedByAggregator(let reason, _):
       return "the aggregator rejected this site: \(reason)"
     case .aggregatorSilent(let seconds, let endpoint):
       return String(

@@ -114,7 +114,8 @@ public final class NetworkSite {
       case .welcome:
         try join(envelope)
       case .reject:
-        throw NetworkTransportError.rejectedByAggregator(decodeReason(envelope.payload))
+        let rejection = decodeRejection(envelope.payload)
+        throw NetworkTransportError.rejectedByAggregator(rejection.reason, kind: rejection.kind)
       case .train:
         guard envelope.runIdentifier == runIdentifier, trainer != nil else {
           reject("a training request for round \(envelope.round) of an unknown run")

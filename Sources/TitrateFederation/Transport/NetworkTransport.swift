@@ -22,7 +22,14 @@ import TitrateZMQ
 /// not replied by `roundDeadlineSeconds` as timed out, so the round
 /// completes with the rest, or is skipped under `minimumParticipants`. A
 /// site that restarts and sends a new hello during a round gets the
-/// round's request again.
+/// round's request again. A site that was not joined when a round waited
+/// out its silence allowance is not waited for again, so later rounds count
+/// it as absent at once until it joins.
+///
+/// Each site name runs in one process. While a site's connection is open
+/// and has sent a message within `siteSilenceSeconds`, a second process
+/// holding the same key is rejected (see
+/// `NetworkTransport+Connections.swift`).
 ///
 /// NOTE: the aggregator builds every site's environment because
 /// `FederatedTrainer` does, although it never steps them.
@@ -38,12 +45,18 @@ public final class NetworkTransport: FederationTransport {
 
   private let welcome: NetworkWelcome
   private let welcomePayload: [UInt8]
-  private let runIdentifier: [UInt8]
+  let runIdentifier: [UInt8]
   let onEvent: (NetworkEvent) -> Void
   var routes: [String: [UInt8]] = [:]
   /// Sites that were ready at some point in this process.
   private var joinedSites: Set<String> = []
   var lastHeard: [String: Date] = [:]
+  /// When each site's current connection last sent a message. Unlike
+  /// `lastHeard`, it never moves forward at the start of a round.
+  var lastReceived: [String: Date] = [:]
+  /// Sites not joined when a round's wait for them ended, by that round.
+  /// Later rounds do not wait for them until they join.
+  private var absentSince: [String: Int] = [:]
   private var round: RoundInProgress?
   /// The secure aggregation stage whose replies are awaited.
   var secureStage: SecureStageInProgress?
@@ -54,6 +67,9 @@ public final class NetworkTransport: FederationTransport {
     var indexBySite: [String: Int]
     var results: [String: SiteTrainingResult] = [:]
     var requested: Set<String> = []
+    /// Sampled sites counted as absent at the start, which get no request
+    /// in this round even if they join during it.
+    var notAwaited: Set<String> = []
   }
 
   /// - Parameters:
@@ -73,6 +89,9 @@ public final class NetworkTransport: FederationTransport {
       configurationJSON: try NetworkWelcome.configurationJSON(welcome.configuration),
       environmentSHA256: welcome.environmentSHA256)
     try socket.requireRoutablePeers()
+    // Sites present a routing id of their own, so a site that reconnects
+    // keeps its route.
+    try socket.handOverRoutingIDs()
     try socket.limitMessageSize(toBytes: settings.maximumFrameBytes * 2)
   }
 
@@ -96,14 +115,23 @@ public final class NetworkTransport: FederationTransport {
       request: request,
       indexBySite: Dictionary(uniqueKeysWithValues: zip(names, request.siteIndices)))
     lastRoundTraffic = Dictionary(uniqueKeysWithValues: names.map { ($0, SiteTraffic()) })
-    let started = Date()
+    var missing: [String: (SiteRoundStatus, String)] = [:]
     for name in names {
+      guard let droppedRound = absentSince[name] else { continue }
+      missing[name] = (
+        .droppedOut,
+        "absent: the site has not joined since it dropped out in round \(droppedRound), so the "
+          + "round did not wait for it"
+      )
+      round!.notAwaited.insert(name)
+    }
+    let started = Date()
+    for name in names where missing[name] == nil {
       // A site silent before the round gets the full silence allowance.
       lastHeard[name] = max(lastHeard[name] ?? started, started)
       if readySites.contains(name) { sendRequest(to: name) }
     }
 
-    var missing: [String: (SiteRoundStatus, String)] = [:]
     while true {
       let pending = names.filter { round!.results[$0] == nil && missing[$0] == nil }
       if pending.isEmpty { break }
@@ -119,15 +147,18 @@ public final class NetworkTransport: FederationTransport {
       }
       for name in pending
       where now.timeIntervalSince(lastHeard[name]!) > settings.siteSilenceSeconds {
-        missing[name] = (
-          .droppedOut,
-          String(
-            format: "dropped out: no heartbeat or reply for %.1f s", settings.siteSilenceSeconds)
-        )
+        let reason = String(
+          format: "dropped out: no heartbeat or reply for %.1f s", settings.siteSilenceSeconds)
+        missing[name] = (.droppedOut, reason)
+        var detail = reason
+        if !readySites.contains(name) {
+          absentSince[name] = request.round
+          detail +=
+            "; the site has not joined, so later rounds go on without waiting for it "
+            + "until it joins"
+        }
         onEvent(
-          NetworkEvent(
-            kind: .siteDropped, site: name, round: request.round,
-            detail: missing[name]!.1))
+          NetworkEvent(kind: .siteDropped, site: name, round: request.round, detail: detail))
       }
       try serveOnce(timeoutMilliseconds: 100)
     }
@@ -187,33 +218,33 @@ public final class NetworkTransport: FederationTransport {
       reject(site: site, error.description)
       return
     }
+    let route = message.frames[0]
     guard envelope.siteName == site else {
       let reason =
         "the header names site '\(envelope.siteName)' but the sender's key belongs to '\(site)'"
       reject(site: site, reason)
       // Sent on this connection only, so a running site with that key keeps
       // its route.
-      let frame = NetworkEnvelope(
-        type: .reject, runIdentifier: runIdentifier, round: 0, siteName: envelope.siteName,
-        payload: encodeReason(
-          "\(reason); start the site with --site \(site), or give it the key of "
-            + "'\(envelope.siteName)'")
-      ).encoded()
-      try? socket.send([message.frames[0], frame])
+      sendReject(
+        on: route, siteName: envelope.siteName,
+        reason: "\(reason); start the site with --site \(site), or give it the key of "
+          + "'\(envelope.siteName)'")
       return
     }
     guard siteNames.contains(site) else {
-      routes[site] = message.frames[0]
+      routes[site] = route
       send(
         .reject, to: site, round: 0,
-        payload: encodeReason(
+        payload: encodeRejection(
           "site '\(site)' is not in this run's configuration (sites: "
-            + siteNames.joined(separator: ", ") + ")"))
+            + siteNames.joined(separator: ", ") + ")", kind: .other))
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: "not in the run"))
       return
     }
-    routes[site] = message.frames[0]
+    if rejectsSecondConnection(site: site, route: route, envelope: envelope) { return }
+    routes[site] = route
     lastHeard[site] = Date()
+    lastReceived[site] = Date()
     if round?.indexBySite[site] != nil || secureStage?.addressed.contains(site) == true {
       lastRoundTraffic[site, default: SiteTraffic()].bytesReceived += frame.count
     }
@@ -240,11 +271,14 @@ public final class NetworkTransport: FederationTransport {
       let rejoined = joinedSites.contains(site)
       readySites.insert(site)
       joinedSites.insert(site)
+      absentSince[site] = nil
       onEvent(
         NetworkEvent(
           kind: rejoined ? .siteRejoined : .siteJoined, site: site, round: round?.request.round,
           detail: "ready"))
-      if let round, round.indexBySite[site] != nil, round.results[site] == nil {
+      if let round, round.indexBySite[site] != nil, round.results[site] == nil,
+        !round.notAwaited.contains(site)
+      {
         if round.requested.contains(site) {
           onEvent(
             NetworkEvent(
@@ -291,7 +325,8 @@ public final class NetworkTransport: FederationTransport {
         "its environment definition has SHA-256 \(hello.environmentSHA256.prefix(12))..., the "
         + "run's has \(welcome.environmentSHA256.prefix(12))...; give the site the same "
         + "definition file as the aggregator"
-      send(.reject, to: site, round: 0, payload: encodeReason(reason))
+      send(
+        .reject, to: site, round: 0, payload: encodeRejection(reason, kind: .environmentMismatch))
       onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
       return
     }
@@ -305,7 +340,7 @@ public final class NetworkTransport: FederationTransport {
           "it sends '\(name)' updates and this aggregator accepts only "
           + accepted.map(\.rawValue).joined(separator: ", ")
           + "; restart the site with one of those as --update-compression"
-        send(.reject, to: site, round: 0, payload: encodeReason(reason))
+        send(.reject, to: site, round: 0, payload: encodeRejection(reason, kind: .other))
         onEvent(NetworkEvent(kind: .siteRejected, site: site, round: nil, detail: reason))
         return
       }
