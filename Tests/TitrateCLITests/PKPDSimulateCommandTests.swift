@@ -100,6 +100,49 @@ extension CommandLineTests {
     }
   }
 
+  /// Without --noise-seed the warfarin INR carries no residual error: each
+  /// morning's reported INR is the previous day's true end-of-day INR
+  /// rounded to the file's 0.1 resolution.
+  @Test func simulateWarfarinWithoutNoiseReportsTrueINR() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("w.csv").path
+    let run = try titrate([
+      "simulate", "--environment", "Environments/pkpd/warfarin.json", "--csv", csv,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("measurement noise off"))
+    let (header, rows) = try simulationRows(csv)
+    #expect(header == ["day", "dose_mg", "inr_true_end_of_day", "inr_measured", "inr_drawn"])
+    var draws = 0
+    for index in 1..<rows.count where rows[index][4] == 1 {
+      let expected = (rows[index - 1][2] * 10).rounded() / 10
+      #expect(abs(rows[index][3] - expected) < 1e-9, "day \(rows[index][0]): \(rows[index])")
+      draws += 1
+    }
+    #expect(draws == 15, "INR draws after day 1: \(draws)")
+  }
+
+  /// The patient line names the seed the patient was drawn with, and a
+  /// glucose patient by simglucose's name.
+  @Test func simulatePatientLineNamesSeed() throws {
+    let glucose = try titrate([
+      "simulate", "--environment", "Environments/pkpd/glucose.json", "--noise-seed", "7",
+    ])
+    #expect(glucose.status == 0, "\(glucose.errors)")
+    #expect(glucose.output.contains("of the children (drawn with seed 7)"), "\(glucose.output)")
+    #expect(glucose.output.contains("patient: child#0"), "\(glucose.output)")
+    #expect(!glucose.output.contains("measurement noise off"))
+    let warfarin = try titrate([
+      "simulate", "--environment", "Environments/pkpd/warfarin.json", "--noise-seed", "7",
+    ])
+    #expect(warfarin.status == 0, "\(warfarin.errors)")
+    #expect(warfarin.output.contains("(drawn with seed 7)"), "\(warfarin.output)")
+    let quiet = try titrate(["simulate", "--environment", "Environments/pkpd/propofol.json"])
+    #expect(quiet.status == 0, "\(quiet.errors)")
+    #expect(quiet.output.contains("(drawn with seed 0)"), "\(quiet.output)")
+  }
+
   /// Options of another kind are rejected by name with exit 2.
   @Test func simulateRejectsForeignOptions() throws {
     let linear = try titrate([
