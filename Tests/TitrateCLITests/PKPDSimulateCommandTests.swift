@@ -11,6 +11,15 @@ extension CommandLineTests {
     return (header, rows)
   }
 
+  /// Trains a one-site, one-round checkpoint with an 8x8 network on
+  /// `environment` and returns the result of the run.
+  func trainTinyCheckpoint(_ environment: String, to checkpoint: String) throws -> Run {
+    try titrate([
+      "train", "--environment", environment, "--sites", "1", "--patients-per-site", "8",
+      "--rounds", "1", "--hidden-sizes", "8,8", "--output", checkpoint, "--quiet",
+    ])
+  }
+
   /// Gentamicin 7 mg/kg q24h on the typical 80-kg patient (CL 2.3 L/h):
   /// the dose rounds to 560 mg, and each cycle's AUC approaches the
   /// steady-state value dose / CL = 243.5 mg*h/L from below.
@@ -166,11 +175,7 @@ extension CommandLineTests {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = folder.appendingPathComponent("g.h5").path
-    let train = try titrate([
-      "train", "--environment", "Environments/pkpd/gentamicin.json", "--sites", "1",
-      "--patients-per-site", "8", "--rounds", "1", "--hidden-sizes", "8,8", "--output",
-      checkpoint, "--quiet",
-    ])
+    let train = try trainTinyCheckpoint("Environments/pkpd/gentamicin.json", to: checkpoint)
     #expect(train.status == 0, "\(train.errors)")
     let hartford = try titrate(["verify", checkpoint, "--patients", "64", "--policy", "hartford"])
     #expect(hartford.status == 0, "\(hartford.output)\(hartford.errors)")
@@ -186,6 +191,20 @@ extension CommandLineTests {
     let ignored = try titrate(["verify", checkpoint, "--environment", "vancomycin"])
     #expect(ignored.status == 2)
     #expect(ignored.errors.contains("this checkpoint's has them; remove --environment"))
+  }
+
+  /// example_oral sets no trough ceiling, so evaluate neither shows a
+  /// trough<ceiling column nor describes one in its column note.
+  @Test func evaluateLinearWithoutCeilingOmitsItsNote() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("o.h5").path
+    let train = try trainTinyCheckpoint("Environments/pkpd/example_oral.json", to: checkpoint)
+    #expect(train.status == 0, "\(train.errors)")
+    let run = try titrate(["evaluate", checkpoint, "--patients", "8"])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("AUC per 24 h in 50.0-100.0 mg*h/L, trough at or above 8.0 mg/L"))
+    #expect(!run.output.contains("ceiling"), "\(run.output)")
   }
 
   /// A linear checkpoint whose definition has no exposure thresholds.
