@@ -318,10 +318,11 @@ private func linearColumnNote(_ definition: LinearDefinition) -> String {
   case .dailyAUCMilligramHoursPerLiter:
     window = "AUC per 24 h in \(exposure.lower)-\(exposure.upper) mg*h/L"
   }
-  let ceiling = targets.troughCeilingMilligramsPerLiter.map { "below \($0) mg/L" } ?? "(no ceiling)"
+  // Without a ceiling the table has no trough<ceiling column to describe.
+  let ceiling = targets.troughCeilingMilligramsPerLiter.map { "true trough below \($0) mg/L, " }
   let safety = definition.safety
   return "fractions of the \(definition.dosing.decisionsPerEpisode) dosing cycles per patient "
-    + "(mean [95% CI]) with \(window), true trough \(ceiling), trough at or above "
+    + "(mean [95% CI]) with \(window), \(ceiling ?? "")trough at or above "
     + "\(safety.toxicTroughMilligramsPerLiter) mg/L, and patients whose cumulative AUC passed "
     + "\(safety.cumulativeAUCLimitMilligramHoursPerLiter) mg*h/L; mean peak and trough over "
     + "cycles, mean interval, total dose per patient in mg"

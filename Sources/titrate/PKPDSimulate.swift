@@ -40,7 +40,8 @@ enum PKPDSimulate {
       batchSize: 1, stream: 0x5100, population: try population(parsed, quiet, trained))
     batch.automaticallyResets = false
     batch.recordsOutcomeTable = true
-    var observations = batch.reset(seed: noiseSeed ?? 0)
+    let seed = noiseSeed ?? 0
+    var observations = batch.reset(seed: seed)
     if case .linear(let definition) = quiet, let linear = batch as? LinearEnvironment {
       let patient = definition.typicalPatient(
         definition.covariates(
@@ -58,7 +59,7 @@ enum PKPDSimulate {
     let chooser = try actionChooser(parsed, batch: batch, trained: trained)
     var rows: [[Double]] = []
     let table = PKPDSimulationTable(environment: quiet)
-    print(table.patientLine(batch))
+    print(table.patientLine(batch, seed: seed))
     for decision in 0..<environment.decisionsPerEpisode {
       let before = table.beforeStep(batch, decision: decision, observations: observations)
       let actions = try chooser(observations)
@@ -107,10 +108,11 @@ enum PKPDSimulate {
     case .glucose(var definition):
       definition.sensor.noiseEnabled = false
       return .glucose(definition)
-    case .warfarin:
-      // NOTE: the warfarin environment reports INR rounded to the file's
-      // resolution and has no separate noise term to switch off.
-      return environment
+    case .warfarin(var definition):
+      // The reported INR keeps its rounding to the laboratory's
+      // resolution, which is part of the report rather than noise.
+      definition.model.inrResidualLogStandardDeviation = 0
+      return .warfarin(definition)
     }
   }
 

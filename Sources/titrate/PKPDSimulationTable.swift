@@ -40,8 +40,10 @@ struct PKPDSimulationTable {
     case .warfarin:
       // Observation entries 14 and 16 are the last reported INR and
       // whether it was drawn today.
-      return [Double(decision + 1), .nan, .nan, Double(observations[14]),
-        Double(observations[16])]
+      return [
+        Double(decision + 1), .nan, .nan, Double(observations[14]),
+        Double(observations[16]),
+      ]
     case .propofol(let definition):
       return [Double(decision) * definition.dosing.decisionIntervalSeconds / 60]
     case .glucose(let definition):
@@ -87,30 +89,36 @@ struct PKPDSimulationTable {
     case .linear:
       return rows.enumerated().map { index, row in
         let cycle = index + 1
-        return [row[0], row[1], value("cycle\(cycle)DoseMilligrams"),
+        return [
+          row[0], row[1], value("cycle\(cycle)DoseMilligrams"),
           value("cycle\(cycle)IntervalHours"), value("cycle\(cycle)PeakMilligramsPerLiter"),
-          value("cycle\(cycle)TroughMilligramsPerLiter"), row.count > 2 ? row[2] : .nan]
+          value("cycle\(cycle)TroughMilligramsPerLiter"), row.count > 2 ? row[2] : .nan,
+        ]
       }
     default: return rows
     }
   }
 
-  func patientLine(_ batch: any DosingEnvironment) -> String {
+  /// Describes the simulated patient. The warfarin, propofol and glucose
+  /// patients are drawn from the population with `seed`, the seed their
+  /// environment was reset with.
+  func patientLine(_ batch: any DosingEnvironment, seed: UInt64) -> String {
     switch batch {
     case let warfarin as WarfarinEnvironment:
       let patient = warfarin.patients[0]
       return String(
-        format: "patient: %.0f y, %.0f kg, CYP2C9 %@, VKORC1 %@ (drawn with seed 0)",
+        format: "patient: %.0f y, %.0f kg, CYP2C9 %@, VKORC1 %@ (drawn with seed %llu)",
         patient.ageYears, patient.weightKilograms, patient.cyp2c9.rawValue,
-        patient.vkorc1.rawValue)
+        patient.vkorc1.rawValue, seed)
     case let propofol as PropofolEnvironment:
       let patient = propofol.patients[0]
       return String(
-        format: "patient: %.0f y, %.0f kg, %.0f cm, %@ (drawn with seed 0)", patient.ageYears,
-        patient.weightKilograms, patient.heightCentimeters, patient.isFemale ? "female" : "male")
+        format: "patient: %.0f y, %.0f kg, %.0f cm, %@ (drawn with seed %llu)", patient.ageYears,
+        patient.weightKilograms, patient.heightCentimeters, patient.isFemale ? "female" : "male",
+        seed)
     case let glucose as GlucoseEnvironment:
-      return "patient: index \(glucose.patientIndices[0]) of the \(glucose.group?.rawValue ?? "") "
-        + "(drawn with seed 0)"
+      let patient = glucose.definition.patientTable.patients[glucose.patientIndices[0]]
+      return "patient: \(patient.name) of the \(patient.group.rawValue) (drawn with seed \(seed))"
     case let linear as LinearEnvironment:
       let patient = linear.patients[0]
       let covariates = patient.covariates

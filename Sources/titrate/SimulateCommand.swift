@@ -72,7 +72,7 @@ enum SimulateCommand {
     .init(
       name: "noise-seed", valueName: "N",
       help:
-        "warfarin, propofol, glucose and linear kinds: turn measurement noise on with this seed (default: off)",
+        "warfarin, propofol, glucose and linear kinds: turn measurement noise on with this seed; warfarin, propofol and glucose also draw the patient with it (default: off, and the patient of seed 0)",
       defaultValue: nil),
     .init(
       name: "csv", valueName: "FILE",

@@ -11,6 +11,15 @@ extension CommandLineTests {
     return (header, rows)
   }
 
+  /// Trains a one-site, one-round checkpoint with an 8x8 network on
+  /// `environment` and returns the result of the run.
+  func trainTinyCheckpoint(_ environment: String, to checkpoint: String) throws -> Run {
+    try titrate([
+      "train", "--environment", environment, "--sites", "1", "--patients-per-site", "8",
+      "--rounds", "1", "--hidden-sizes", "8,8", "--output", checkpoint, "--quiet",
+    ])
+  }
+
   /// Gentamicin 7 mg/kg q24h on the typical 80-kg patient (CL 2.3 L/h):
   /// the dose rounds to 560 mg, and each cycle's AUC approaches the
   /// steady-state value dose / CL = 243.5 mg*h/L from below.
@@ -100,6 +109,49 @@ extension CommandLineTests {
     }
   }
 
+  /// Without --noise-seed the warfarin INR carries no residual error: each
+  /// morning's reported INR is the previous day's true end-of-day INR
+  /// rounded to the file's 0.1 resolution.
+  @Test func simulateWarfarinWithoutNoiseReportsTrueINR() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("w.csv").path
+    let run = try titrate([
+      "simulate", "--environment", "Environments/pkpd/warfarin.json", "--csv", csv,
+    ])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("measurement noise off"))
+    let (header, rows) = try simulationRows(csv)
+    #expect(header == ["day", "dose_mg", "inr_true_end_of_day", "inr_measured", "inr_drawn"])
+    var draws = 0
+    for index in 1..<rows.count where rows[index][4] == 1 {
+      let expected = (rows[index - 1][2] * 10).rounded() / 10
+      #expect(abs(rows[index][3] - expected) < 1e-9, "day \(rows[index][0]): \(rows[index])")
+      draws += 1
+    }
+    #expect(draws == 15, "INR draws after day 1: \(draws)")
+  }
+
+  /// The patient line names the seed the patient was drawn with, and a
+  /// glucose patient by simglucose's name.
+  @Test func simulatePatientLineNamesSeed() throws {
+    let glucose = try titrate([
+      "simulate", "--environment", "Environments/pkpd/glucose.json", "--noise-seed", "7",
+    ])
+    #expect(glucose.status == 0, "\(glucose.errors)")
+    #expect(glucose.output.contains("of the children (drawn with seed 7)"), "\(glucose.output)")
+    #expect(glucose.output.contains("patient: child#0"), "\(glucose.output)")
+    #expect(!glucose.output.contains("measurement noise off"))
+    let warfarin = try titrate([
+      "simulate", "--environment", "Environments/pkpd/warfarin.json", "--noise-seed", "7",
+    ])
+    #expect(warfarin.status == 0, "\(warfarin.errors)")
+    #expect(warfarin.output.contains("(drawn with seed 7)"), "\(warfarin.output)")
+    let quiet = try titrate(["simulate", "--environment", "Environments/pkpd/propofol.json"])
+    #expect(quiet.status == 0, "\(quiet.errors)")
+    #expect(quiet.output.contains("(drawn with seed 0)"), "\(quiet.output)")
+  }
+
   /// Options of another kind are rejected by name with exit 2.
   @Test func simulateRejectsForeignOptions() throws {
     let linear = try titrate([
@@ -123,11 +175,7 @@ extension CommandLineTests {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = folder.appendingPathComponent("g.h5").path
-    let train = try titrate([
-      "train", "--environment", "Environments/pkpd/gentamicin.json", "--sites", "1",
-      "--patients-per-site", "8", "--rounds", "1", "--hidden-sizes", "8,8", "--output",
-      checkpoint, "--quiet",
-    ])
+    let train = try trainTinyCheckpoint("Environments/pkpd/gentamicin.json", to: checkpoint)
     #expect(train.status == 0, "\(train.errors)")
     let hartford = try titrate(["verify", checkpoint, "--patients", "64", "--policy", "hartford"])
     #expect(hartford.status == 0, "\(hartford.output)\(hartford.errors)")
@@ -143,6 +191,20 @@ extension CommandLineTests {
     let ignored = try titrate(["verify", checkpoint, "--environment", "vancomycin"])
     #expect(ignored.status == 2)
     #expect(ignored.errors.contains("this checkpoint's has them; remove --environment"))
+  }
+
+  /// example_oral sets no trough ceiling, so evaluate neither shows a
+  /// trough<ceiling column nor describes one in its column note.
+  @Test func evaluateLinearWithoutCeilingOmitsItsNote() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("o.h5").path
+    let train = try trainTinyCheckpoint("Environments/pkpd/example_oral.json", to: checkpoint)
+    #expect(train.status == 0, "\(train.errors)")
+    let run = try titrate(["evaluate", checkpoint, "--patients", "8"])
+    #expect(run.status == 0, "\(run.errors)")
+    #expect(run.output.contains("AUC per 24 h in 50.0-100.0 mg*h/L, trough at or above 8.0 mg/L"))
+    #expect(!run.output.contains("ceiling"), "\(run.output)")
   }
 
   /// A linear checkpoint whose definition has no exposure thresholds.

@@ -125,6 +125,37 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
     #expect(match?.message.contains(fix) == true, "message: \(match?.message ?? "none")")
   }
 
+  /// The 1-h level lies outside all three Hartford lines (6-14 h): one
+  /// issue names every line instead of one copy per line.
+  @Test func chartLevelOutsideLinesIsReportedOnce() {
+    let tree = settingLinearValue(
+      linearJSONTree(gentamicinDefinitionURL), ["baselines", 0, "levelIndex"], to: 0)
+    let found = linearIssues(tree) ?? []
+    #expect(found.map(\.path) == ["baselines[0].levelIndex"], "\(found)")
+    let message = found.first?.message ?? ""
+    #expect(message.contains("selects the level at 1 h, outside the chart"), "\(message)")
+    for line in 0..<3 {
+      #expect(message.contains("boundaries[\(line)] (6-14 h)"), "\(message)")
+    }
+  }
+
+  /// A minimum above the maximum is reported on the bounds alone, not also
+  /// as a negative share of the distribution kept between them.
+  @Test func reversedCovariateBoundsReportedOnce() {
+    for (covariate, minimum) in [
+      ("weightKilograms", 200.0), ("serumCreatinineMilligramsPerDeciliter", 10),
+    ] {
+      let tree = settingLinearValue(
+        linearJSONTree(gentamicinDefinitionURL),
+        ["population", "covariates", covariate, "minimum"], to: minimum)
+      let found = linearIssues(tree) ?? []
+      #expect(
+        found.map(\.path) == ["population.covariates.\(covariate).maximum"],
+        "\(covariate): \(found)")
+      #expect(!found.contains { $0.message.contains("of the distribution") }, "\(found)")
+    }
+  }
+
   /// Each of CL-V1 0.9, CL-Q 0.9 and V1-Q -0.9 is in range, but not all
   /// three together: the correlation matrix is not positive definite.
   @Test func contradictoryCorrelationsAreRejected() {

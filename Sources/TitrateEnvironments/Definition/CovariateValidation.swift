@@ -54,17 +54,21 @@ extension CovariateDistribution {
       issues.requireRange(
         standardDeviation, "\(path).standardDeviation", 0, high - low, unit: unit, lowOpen: true)
       validateBounds(path: path, minimum, maximum, low: low, high: high, unit: unit, &issues)
-      let mass =
-        standardNormalCDF((maximum - mean) / standardDeviation)
-        - standardNormalCDF((minimum - mean) / standardDeviation)
-      requireMass(mass, path: path, &issues)
+      // The probability mass between reversed bounds would be negative, so
+      // only the bounds' own issue is reported for them.
+      if minimum < maximum, standardDeviation > 0 {
+        let mass =
+          standardNormalCDF((maximum - mean) / standardDeviation)
+          - standardNormalCDF((minimum - mean) / standardDeviation)
+        requireMass(mass, path: path, &issues)
+      }
     case .logNormal(let median, let coefficientOfVariation, let minimum, let maximum):
       issues.requireRange(median, "\(path).median", low, high, unit: unit)
       issues.requireRange(
         coefficientOfVariation, "\(path).coefficientOfVariation", 0, 3,
         unit: "(fraction: 0.3 means 30 %)", lowOpen: true)
       validateBounds(path: path, minimum, maximum, low: low, high: high, unit: unit, &issues)
-      if median > 0, minimum > 0, coefficientOfVariation > 0 {
+      if median > 0, minimum > 0, minimum < maximum, coefficientOfVariation > 0 {
         let sigma = Foundation.log(1 + coefficientOfVariation * coefficientOfVariation)
           .squareRoot()
         let mass =

@@ -150,6 +150,8 @@ public struct LinearBaselineDefinition: Codable, Sendable, Equatable {
     }
     guard let boundaries else { return }
     if boundaries.isEmpty { issues.add("\(path).boundaries", "is empty. List the chart's lines.") }
+    // Lines whose time span leaves out the level, reported together once.
+    var linesMissingLevel: [String] = []
     for (index, boundary) in boundaries.enumerated() {
       let linePath = "\(path).boundaries[\(index)]"
       requireChoice(boundary.intervalHours, "\(linePath).intervalHours", dosing, &issues)
@@ -180,11 +182,16 @@ public struct LinearBaselineDefinition: Codable, Sendable, Equatable {
           lowOpen: true)
       }
       if let levelHours, levelHours < times[0] || levelHours > times[times.count - 1] {
-        issues.add(
-          "\(path).levelIndex",
-          "selects the level at \(format(levelHours)) h, outside the chart's "
-            + "\(format(times[0]))-\(format(times[times.count - 1])) h. Draw the level inside it.")
+        linesMissingLevel.append(
+          "boundaries[\(index)] (\(format(times[0]))-\(format(times[times.count - 1])) h)")
       }
+    }
+    if let levelHours, !linesMissingLevel.isEmpty {
+      issues.add(
+        "\(path).levelIndex",
+        "selects the level at \(format(levelHours)) h, outside the chart's lines "
+          + linesMissingLevel.joined(separator: ", ") + ". Draw the level inside every line's span."
+      )
     }
   }
 
