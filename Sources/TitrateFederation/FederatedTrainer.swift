@@ -121,8 +121,16 @@ public final class FederatedTrainer {
   public let observationSize: Int
   /// The action space, the same at every site.
   public let actionSpace: ActionSpace
-  /// Outcome whose per-episode mean is reported as target attainment.
-  public static let attainmentOutcome = "day3InTarget"
+  /// Outcomes whose per-episode mean is reported as target attainment, in
+  /// order of preference: vancomycin's day 3 in range, then the linear
+  /// kind's fraction of dosing cycles with an exposure score of 1.
+  public static let attainmentOutcomes = ["day3InTarget", "targetAttainment"]
+
+  /// Returns the mean of the first attainment outcome for which `mean`
+  /// returns a value.
+  static func targetAttainment(_ mean: (String) -> Double?) -> Double? {
+    attainmentOutcomes.lazy.compactMap(mean).first
+  }
   /// Outcomes kept in round records (and so in checkpoints); the others
   /// an environment tallies, such as covariate sums, are dropped.
   public static let reportedOutcomes: Set<String> = [
@@ -130,6 +138,8 @@ public final class FederatedTrainer {
     "troughsAboveLimit", "episodeCost", "totalDoseMilligrams",
     // Warfarin and propofol.
     "ttrTrueDaily", "timeAboveBleedingThresholdTrueDaily", "timeInRange", "timeBelowRange",
+    // Linear kind (per dosing cycle).
+    "targetAttainment", "toxicTrough",
   ]
 
   /// Random stream identifiers, so that streams never overlap.
@@ -362,7 +372,7 @@ public final class FederatedTrainer {
       environmentSteps: steps,
       meanEpisodeReturn: returnEpisodes > 0 ? returnSum / Double(returnEpisodes) : nil,
       meanEpisodeCost: returnEpisodes > 0 ? costSum / Double(returnEpisodes) : nil,
-      targetAttainment: outcomes.mean(attainmentOutcome),
+      targetAttainment: Self.targetAttainment(outcomes.mean),
       outcomeMeans: Dictionary(
         uniqueKeysWithValues: outcomes.sums.keys.filter { reportedOutcomes.contains($0) }
           .map { ($0, outcomes.mean($0)!) }),
@@ -396,7 +406,7 @@ public final class FederatedTrainer {
       meanEpisodeReturn: weightedMean(\.meanEpisodeReturn),
       meanEpisodeCost: weightedMean { $0.accepted ? $0.meanEpisodeCost : nil },
       greedyEpisodeCost: weightedMean { $0.accepted ? $0.greedyEpisodeCost : nil },
-      targetAttainment: pooled.mean(Self.attainmentOutcome),
+      targetAttainment: Self.targetAttainment(pooled.mean),
       outcomeMeans: Dictionary(
         uniqueKeysWithValues: pooled.sums.keys.map { ($0, pooled.mean($0)!) }),
       environmentSteps: steps,

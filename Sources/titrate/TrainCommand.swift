@@ -704,6 +704,17 @@ enum TrainCommand {
     }
     let perSite = record.sites.map { "\($0.site) \(format($0.targetAttainment))" }.joined(
       separator: ", ")
+    // The linear kind counts dosing cycles: the share in target and the
+    // share with a true trough at or above the toxic level.
+    if record.outcomeMeans["anyTroughAboveLimit"] == nil {
+      return String(
+        format:
+          "round %d/%d  return %@  cycles in target %@ [%@]  toxic troughs %@  cost %@%@  steps/s %.0f  rejected %d%@",
+        record.round, totalRounds, format(record.meanEpisodeReturn),
+        format(record.targetAttainment), perSite, format(record.outcomeMeans["toxicTrough"]),
+        format(record.meanEpisodeCost), multiplierText(record), record.stepsPerSecond,
+        record.rejectedSites, roundEvents(record))
+    }
     return String(
       format:
         "round %d/%d  return %@  attainment %@ [%@]  trough>20 %@  cost %@%@  steps/s %.0f  rejected %d%@",

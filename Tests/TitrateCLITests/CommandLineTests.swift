@@ -356,17 +356,24 @@ import Testing
     #expect(warfarin.errors.contains("--monotone-policy does not apply"))
   }
 
-  /// A drug defined only as data (the linear kind, gentamicin) trains and
+  /// A drug defined only as data (the linear kind, gentamicin) trains,
+  /// reporting its cycles in target and toxic troughs each round, and
   /// evaluates next to its Hartford baseline, and verify runs its checks.
   @Test func linearDrugTrainsAndEvaluates() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let checkpoint = folder.appendingPathComponent("gentamicin.h5").path
+    let metrics = folder.appendingPathComponent("metrics.jsonl").path
     let train = try titrate([
       "train", "--environment", "Environments/pkpd/gentamicin.json", "--sites", "1",
-      "--patients-per-site", "8", "--rounds", "1", "--output", checkpoint, "--quiet",
+      "--patients-per-site", "8", "--rounds", "1", "--output", checkpoint, "--metrics", metrics,
     ])
     #expect(train.status == 0, "\(train.errors)")
+    let progress = train.output.split(separator: "\n").first { $0.hasPrefix("round 1/1") } ?? ""
+    #expect(progress.firstMatch(of: #/cycles in target [01]\.\d{3} /#) != nil, "\(train.output)")
+    #expect(progress.firstMatch(of: #/toxic troughs [01]\.\d{3} /#) != nil, "\(train.output)")
+    let record = try String(contentsOfFile: metrics, encoding: .utf8)
+    #expect(!record.contains("\"rollout/target_attainment\": null"), "\(record)")
     let evaluate = try titrate(["evaluate", checkpoint, "--patients", "16"])
     #expect(evaluate.status == 0, "\(evaluate.errors)")
     #expect(evaluate.output.contains("hartford"), "\(evaluate.output)")
