@@ -13,6 +13,17 @@ extension TrainCommand {
     "trimmed-mean", "krum", "multi-krum", "bulyan", "fedpg-br",
   ]
 
+  /// The aggregations that read each strategy parameter option. The
+  /// option given with any other aggregation is rejected, not ignored.
+  static let strategyOptionUsers: KeyValuePairs<String, [String]> = [
+    "server-momentum": ["fedavgm"],
+    "server-tau": ["fedadam", "fedyogi", "fedadagrad"],
+    "byzantine-f": ["krum", "multi-krum", "bulyan"],
+    "multi-krum-m": ["multi-krum"],
+    "trim-fraction": ["trimmed-mean"],
+    "fedpg-sigma": ["fedpg-br"],
+  ]
+
   static let federationOptions: [OptionSpecification] = [
     .init(
       name: "aggregation", valueName: "NAME",
@@ -194,6 +205,12 @@ extension TrainCommand {
     _ parsed: ParsedOptions, configuration: inout FederationConfiguration
   ) throws -> AggregationStrategy {
     let name = try parsed.choice("aggregation", from: aggregationNames)
+    for (option, users) in strategyOptionUsers
+    where parsed.explicitOptions.contains(option) && !users.contains(name) {
+      throw CommandError.usage(
+        "--\(option) only applies to --aggregation \(users.joined(separator: ", ")), not "
+          + "\(name); remove --\(option) or choose one of those aggregations")
+    }
     let weighting: UpdateWeighting = parsed.flag("uniform-weights") ? .uniform : .bySampleCount
     let byzantineCount = try parsed.integer("byzantine-f", in: 0...31)
     let explicitRate =
