@@ -16,6 +16,12 @@ extension FederationConfiguration {
       found.append(
         "minimumParticipants: \(minimumParticipants) is outside 1...\(siteCount) (the site count)")
     }
+    if case .fixedCount(let count) = siteSampling, count < minimumParticipants {
+      found.append(
+        "minimumParticipants: \(minimumParticipants) is above the \(count) sites sampled per "
+          + "round, so every round would be skipped; lower it to at most \(count) "
+          + "(--min-participants) or sample more sites (--sample-sites)")
+    }
     if siteCount > 0 {
       found += aggregation.problems(participantCount: expectedParticipantCount).map {
         "aggregation: \($0) (with \(expectedParticipantCount) sites expected per round)"

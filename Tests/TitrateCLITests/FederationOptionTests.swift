@@ -35,4 +35,10 @@ extension CommandLineTests {
       "stderr: \(run.errors)")
     #expect(run.output.isEmpty)
   }
+
+  @Test func minimumAboveSampledSitesIsRejected() throws {
+    let run = try trainOneRound(["--sample-sites", "2", "--min-participants", "3"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("minimumParticipants: 3 is above the 2 sites sampled per round"))
+  }
 }

@@ -301,6 +301,18 @@ import TitrateRL
     #expect(problems.contains { $0.contains("round 9 for site 'site_0' is outside 1...3") })
   }
 
+  @Test func minimumAboveSampledCountIsRejected() {
+    var bad = configuration(sites: 4)
+    bad.siteSampling = .fixedCount(2)
+    bad.minimumParticipants = 3
+    #expect(
+      bad.problems().contains {
+        $0.contains("minimumParticipants: 3 is above the 2 sites sampled per round")
+      })
+    bad.minimumParticipants = 2
+    #expect(bad.problems().isEmpty)
+  }
+
   @Test func serverOptimizerCannotFollowFedAdam() {
     var bad = configuration(sites: 2)
     bad.aggregation = .adaptive(
