@@ -41,4 +41,16 @@ extension CommandLineTests {
     #expect(run.status == 2)
     #expect(run.errors.contains("minimumParticipants: 3 is above the 2 sites sampled per round"))
   }
+
+  @Test func compressionUnderSecureAggregationIsRejected() throws {
+    let run = try trainOneRound([
+      "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
+    ])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains(
+        "--update-compression float16 cannot be combined with secure aggregation"),
+      "stderr: \(run.errors)")
+    #expect(run.output.isEmpty)
+  }
 }
