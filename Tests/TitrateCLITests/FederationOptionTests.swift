@@ -54,3 +54,28 @@ extension CommandLineTests {
     #expect(run.output.isEmpty)
   }
 }
+
+extension CommandLineTests {
+  /// `inspect` shows the federation settings and the epsilon spent. Two
+  /// rounds of the Gaussian mechanism with z = 1.1 at sampling rate 1 give
+  /// epsilon 6.3274 at delta 1e-5: RDP alpha / (2 z^2) per round,
+  /// converted as Balle et al. (AISTATS 2020, Theorem 21) over the Opacus
+  /// 1.6 orders, computed apart from Titrate with scipy.
+  @Test func inspectShowsPrivacySpent() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("private.h5").path
+    let train = try titrate([
+      "train", "--rounds", "2", "--patients-per-site", "8", "--update-epochs", "1",
+      "--output", output, "--quiet", "--aggregation", "fedavg-uniform", "--normalization",
+      "per-site", "--dp-clip", "1", "--dp-noise-multiplier", "1.1",
+    ])
+    #expect(train.status == 0, "stderr: \(train.errors)")
+    let inspected = try titrate(["inspect", output])
+    #expect(inspected.status == 0, "stderr: \(inspected.errors)")
+    #expect(inspected.output.contains("aggregation fedavg-uniform; all sites each round"))
+    #expect(inspected.output.contains("central DP: clip 1.0, noise multiplier 1.1"))
+    #expect(
+      inspected.output.contains("privacy spent: epsilon 6.3274 at delta 1e-05 after 2 rounds"))
+  }
+}
