@@ -166,7 +166,7 @@ import TitrateRandom
     var settings = configuration(sites: 5)
     switch kind {
     case "trimmed":
-      settings.aggregation = .trimmedMean(trimFraction: 0.2)
+      settings.aggregation = .trimmedMean(trimFraction: 0.25)
       settings.siteSampling = .poisson(rate: 0.8)
       settings.siteFailures.dropoutProbability = 0.2
       settings.hostileSites = [HostileSite(site: "site_2", attack: .stale)]

@@ -313,6 +313,23 @@ import TitrateRL
     #expect(bad.problems().isEmpty)
   }
 
+  @Test func trimmedMeanThatCutsNothingIsRejected() {
+    var settings = configuration(sites: 4)
+    settings.aggregation = .trimmedMean(trimFraction: 0.2)
+    #expect(
+      settings.problems().contains {
+        $0.contains("cuts floor(0.2 x 4) = 0 updates from each end")
+          && $0.contains("raise the trim fraction to at least 0.25")
+      })
+    settings.aggregation = .trimmedMean(trimFraction: 0.25)
+    #expect(settings.problems().isEmpty)
+    settings.aggregation = .trimmedMean(trimFraction: 0)
+    #expect(settings.problems().isEmpty)
+    settings.siteSampling = .fixedCount(2)
+    settings.aggregation = .trimmedMean(trimFraction: 0.4)
+    #expect(settings.problems().contains { $0.contains("train at least 3 sites per round") })
+  }
+
   @Test func serverOptimizerCannotFollowFedAdam() {
     var bad = configuration(sites: 2)
     bad.aggregation = .adaptive(
