@@ -323,7 +323,10 @@ extension TrainCommand {
       let fix =
         "write SITE=KIND[:X] with KIND sign-flip[:factor], scaled:factor, gaussian:norm, stale "
         + "or negated-reward, for example icu_arc=scaled:10"
-      let halves = item.split(separator: "=", maxSplits: 1).map(String.init)
+      // Empty parts are kept, so that '=stale' names an empty site and
+      // 'sign-flip:' is an error rather than the default factor.
+      let halves = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        .map(String.init)
       guard halves.count == 2 else {
         throw CommandError.usage("--hostile-sites item '\(item)' has no '='; \(fix)")
       }
@@ -332,7 +335,9 @@ extension TrainCommand {
           "--hostile-sites: unknown site '\(halves[0])'; the sites are "
             + siteNames.joined(separator: ", "))
       }
-      let kindParts = halves[1].split(separator: ":", maxSplits: 1).map(String.init)
+      let kindParts = halves[1].split(
+        separator: ":", maxSplits: 1, omittingEmptySubsequences: false
+      ).map(String.init)
       let parameter = kindParts.count == 2 ? Double(kindParts[1]) : nil
       if kindParts.count == 2 && !(parameter.map { $0 > 0 && $0.isFinite } ?? false) {
         throw CommandError.usage(

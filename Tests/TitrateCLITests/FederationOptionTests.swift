@@ -36,6 +36,21 @@ extension CommandLineTests {
     #expect(run.output.isEmpty)
   }
 
+  @Test(arguments: ["obese=sign-flip:", "obese=scaled:", "obese=gaussian:"])
+  func hostileSiteWithEmptyParameterIsRejected(item: String) throws {
+    let run = try trainOneRound(["--hostile-sites", item])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains("--hostile-sites item '\(item)': '' is not a positive number"),
+      "stderr: \(run.errors)")
+  }
+
+  @Test func hostileSiteWithoutNameIsRejected() throws {
+    let run = try trainOneRound(["--hostile-sites", "=stale"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("--hostile-sites: unknown site ''"), "stderr: \(run.errors)")
+  }
+
   @Test func minimumAboveSampledSitesIsRejected() throws {
     let run = try trainOneRound(["--sample-sites", "2", "--min-participants", "3"])
     #expect(run.status == 2)
