@@ -313,6 +313,20 @@ import TitrateRL
     #expect(bad.problems().isEmpty)
   }
 
+  @Test func repeatedScheduledFailureIsRejected() {
+    var settings = configuration(sites: 2)
+    settings.siteFailures.scheduled = [
+      ScheduledSiteFailure(site: "site_0", round: 2, kind: .dropout),
+      ScheduledSiteFailure(site: "site_0", round: 2, kind: .timeout),
+    ]
+    #expect(
+      settings.problems().contains {
+        $0.contains("site 'site_0' is scheduled to fail twice in round 2")
+      })
+    settings.siteFailures.scheduled[1].round = 3
+    #expect(settings.problems().isEmpty)
+  }
+
   @Test func trimmedMeanThatCutsNothingIsRejected() {
     var settings = configuration(sites: 4)
     settings.aggregation = .trimmedMean(trimFraction: 0.2)
