@@ -1,3 +1,4 @@
+import Foundation
 import TitrateFederation
 import TitrateSecureAggregation
 
@@ -393,5 +394,41 @@ extension TrainCommand {
             separator: ", "))
     }
     return parts.joined(separator: "; ")
+  }
+}
+
+extension TrainCommand {
+  /// Returns a warning when secure aggregation would clip many of the
+  /// noisy values that central DP's distributed noise produces, nil
+  /// otherwise.
+  ///
+  /// Each site adds noise of standard deviation z C / sqrt(t) and then
+  /// clips every value to [-C_q, C_q] before quantising. The warning is
+  /// given below C_q = C + 4 sigma, where the noise alone pushes about
+  /// 6e-5 of the values outside the range. Clipped values bias the mean
+  /// toward zero and leave the sum short of the Gaussian mechanism that
+  /// the accountant charges.
+  static func secureNoiseClippingWarning(
+    _ configuration: FederationConfiguration, command: String
+  ) -> String? {
+    guard let secure = configuration.secureAggregation, let privacy = configuration.privacy,
+      privacy.placement == .central
+    else { return nil }
+    let threshold = secure.effectiveThreshold(
+      participantCount: configuration.expectedParticipantCount)
+    let clipNorm = privacy.initialClipNorm
+    let standardDeviation = privacy.noiseMultiplier * clipNorm / Double(threshold).squareRoot()
+    let safeRange = clipNorm + 4 * standardDeviation
+    guard secure.clipRange < safeRange else { return nil }
+    // Two-sided tail of the noise alone, taking the deltas as small.
+    let clippedFraction = erfc(secure.clipRange / (standardDeviation * 2.0.squareRoot()))
+    return String(
+      format: "titrate %@: warning: secure aggregation clips each site's noisy values to "
+        + "+-%g (--secagg-clip-range), but the distributed DP noise has standard deviation "
+        + "%.3g (z C / sqrt(t) with t = %d), so about %.2g%% of the values will be clipped. "
+        + "That biases the mean toward zero and leaves the sum short of the Gaussian mechanism "
+        + "the accountant charges. Raise --secagg-clip-range to %.3g (C + 4 standard "
+        + "deviations) or more",
+      command, secure.clipRange, standardDeviation, threshold, 100 * clippedFraction, safeRange)
   }
 }

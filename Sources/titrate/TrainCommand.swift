@@ -368,6 +368,12 @@ enum TrainCommand {
       host == nil
       ? try UpdateCompressionOptions.parse(parsed, configuration: trainer.configuration) : .none
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
+    if transport.isRoot,
+      let warning = secureNoiseClippingWarning(
+        trainer.configuration, command: host?.command ?? "train")
+    {
+      printError(warning)
+    }
 
     let metricsWriter =
       transport.isRoot

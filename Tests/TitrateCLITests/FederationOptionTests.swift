@@ -94,3 +94,22 @@ extension CommandLineTests {
       inspected.output.contains("privacy spent: epsilon 6.3274 at delta 1e-05 after 2 rounds"))
   }
 }
+
+extension CommandLineTests {
+  /// With C = 1, z = 1 and t = 2 the distributed noise has standard
+  /// deviation 0.707, so the default range of 1 clips 2 (1 - Phi(1.414)),
+  /// about 16 % of the values, and C + 4 sigma is 3.83.
+  @Test func secureAggregationWarnsWhenNoiseIsClipped() throws {
+    let options = [
+      "--secure-aggregation", "--normalization", "per-site", "--aggregation", "fedavg-uniform",
+      "--dp-clip", "1", "--dp-noise-multiplier", "1",
+    ]
+    let clipped = try trainOneRound(options)
+    #expect(clipped.status == 0, "stderr: \(clipped.errors)")
+    #expect(clipped.errors.contains("about 16% of the values will be clipped"))
+    #expect(clipped.errors.contains("Raise --secagg-clip-range to 3.83"))
+    let wide = try trainOneRound(options + ["--secagg-clip-range", "4"])
+    #expect(wide.status == 0, "stderr: \(wide.errors)")
+    #expect(!wide.errors.contains("warning"))
+  }
+}
