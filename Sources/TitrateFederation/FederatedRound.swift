@@ -293,22 +293,13 @@ extension FederatedTrainer {
     collected.records.append(record)
   }
 
-  /// Applies local noise, which an honest site adds before sending, and a
-  /// hostile site's attack, which replaces what it would have sent.
+  /// Applies a hostile site's attack, which replaces what the site would
+  /// have sent. Under local DP `delta` already carries the site's noise
+  /// (`trainSite` adds it), and a hostile site sends its attack instead.
   private func siteReply(
-    honestDelta: [Double], site index: Int, attack: SiteAttack?, round: Int,
+    honestDelta delta: [Double], site index: Int, attack: SiteAttack?, round: Int,
     newStaleDeltas: inout [String: [Double]]
   ) -> [Double] {
-    var delta = honestDelta
-    if let privacy = configuration.privacy, privacy.placement == .local {
-      var generator = Xoshiro256(
-        seed: configuration.seed, stream: Self.localNoiseStream(site: index, round: round))
-      delta = locallyPrivateDelta(
-        delta,
-        configuration: GaussianPrivacyConfiguration(
-          clipNorm: privacy.initialClipNorm, noiseMultiplier: privacy.noiseMultiplier),
-        generator: &generator)
-    }
     guard let attack else { return delta }
     let name = sites[index].configuration.name
     let stale = staleDeltas[name]

@@ -180,7 +180,8 @@ extension FederatedTrainer {
       var clipState = adaptiveClipState
       var generator = Xoshiro256(
         seed: configuration.seed, stream: Self.centralNoiseStream + UInt64(round))
-      let clipped = ClippedSum(sum: total.deltaSum, unclippedCount: total.unclippedCount)
+      let clipped = ClippedSum(
+        sum: total.deltaSum, unclippedCount: total.unclippedCount, deltaCount: accepted.count)
       let participantCount = configuration.expectedParticipantCount
       let noisy: PrivateAverage
       let clipNorm: Double

@@ -366,6 +366,19 @@ public final class FederatedTrainer {
       let spread = advantageSpreadSum / Double(max(iterations, 1))
       update.weightFactor = (1 + Double(site.learner.costMultiplier)) * spread
     }
+    // Local noise is added where the site trains, so the delta that any
+    // transport carries (and any update compression encodes) is already
+    // private. Over MPI or the network the aggregator receives only the
+    // noisy delta.
+    if let privacy = configuration.privacy, privacy.placement == .local {
+      var generator = Xoshiro256(
+        seed: configuration.seed, stream: localNoiseStream(site: site.index, round: round))
+      update.delta = locallyPrivateDelta(
+        update.delta,
+        configuration: GaussianPrivacyConfiguration(
+          clipNorm: privacy.initialClipNorm, noiseMultiplier: privacy.noiseMultiplier),
+        generator: &generator)
+    }
 
     var record = SiteRoundRecord(
       site: site.configuration.name, accepted: true, rejectionReason: nil, status: .accepted,

@@ -16,10 +16,17 @@ extension FederationConfiguration {
       found.append(
         "minimumParticipants: \(minimumParticipants) is outside 1...\(siteCount) (the site count)")
     }
+    if case .fixedCount(let count) = siteSampling, count < minimumParticipants {
+      found.append(
+        "minimumParticipants: \(minimumParticipants) is above the \(count) sites sampled per "
+          + "round, so every round would be skipped; lower it to at most \(count) "
+          + "(--min-participants) or sample more sites (--sample-sites)")
+    }
     if siteCount > 0 {
       found += aggregation.problems(participantCount: expectedParticipantCount).map {
         "aggregation: \($0) (with \(expectedParticipantCount) sites expected per round)"
       }
+      if let problem = trimmedMeanProblem() { found.append(problem) }
     }
     if aggregation.containsServerOptimizer && serverOptimizer != .sgd(learningRate: 1) {
       found.append(
@@ -97,6 +104,27 @@ extension FederationConfiguration {
           + "--dp-adaptive-clip)")
     }
     return found
+  }
+
+  /// A trimmed mean whose fraction cuts no update at the expected site
+  /// count is the plain mean. The strategy accepts that, but a run that
+  /// asks for a positive fraction expects a robust rule, so it is rejected.
+  /// A fraction of 0 asks for the plain mean and passes.
+  private func trimmedMeanProblem() -> String? {
+    guard case .trimmedMean(let fraction) = aggregation, fraction > 0 else { return nil }
+    let count = expectedParticipantCount
+    guard trimmedCount(trimFraction: fraction, participantCount: count) == 0 else { return nil }
+    // The smallest fraction, in hundredths, that cuts one of `count`.
+    let minimum = (100 / Double(count)).rounded(.up) / 100
+    let fix =
+      count >= 3
+      ? "raise the trim fraction to at least \(minimum) (--trim-fraction) or train more sites "
+        + "per round"
+      : "train at least 3 sites per round"
+    return
+      "aggregation: trimmed-mean with trim fraction \(fraction) cuts floor(\(fraction) x "
+      + "\(count)) = 0 updates from each end with \(count) sites expected per round, so it is "
+      + "the plain mean and tolerates no hostile site; \(fix)"
   }
 
   private func hostileSiteProblems() -> [String] {

@@ -58,6 +58,15 @@ enum InspectCommand {
     print(
       "  server optimiser \(configuration.serverOptimizer), local iterations \(configuration.localIterations), observation normalisation \(configuration.observationNormalization.rawValue)"
     )
+    print("  \(TrainCommand.federationSummary(configuration))")
+    if let privacy = configuration.privacy {
+      // The trainer stores the epsilon of the last completed round.
+      let spent = (try? contents.requireScalar("privacy/epsilon") as Double) ?? 0
+      print(
+        String(
+          format: "  privacy spent: epsilon %.4f at delta %g after %d rounds", spent,
+          privacy.delta, policy.round))
+    }
     let ppo = configuration.ppo
     print(
       "  PPO: \(ppo.stepsPerRollout) steps per rollout, \(ppo.updateEpochs) epochs, minibatch \(ppo.minibatchSize), learning rate \(ppo.learningRate), gamma \(ppo.gamma), GAE lambda \(ppo.gaeLambda), clip \(ppo.clipRange), entropy \(ppo.entropyCoefficient)"

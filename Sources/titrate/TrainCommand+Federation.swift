@@ -1,3 +1,4 @@
+import Foundation
 import TitrateFederation
 import TitrateSecureAggregation
 
@@ -11,6 +12,17 @@ extension TrainCommand {
   static let aggregationNames = [
     "fedavg", "fedavg-uniform", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "median",
     "trimmed-mean", "krum", "multi-krum", "bulyan", "fedpg-br",
+  ]
+
+  /// The aggregations that read each strategy parameter option. The
+  /// option given with any other aggregation is rejected, not ignored.
+  static let strategyOptionUsers: KeyValuePairs<String, [String]> = [
+    "server-momentum": ["fedavgm"],
+    "server-tau": ["fedadam", "fedyogi", "fedadagrad"],
+    "byzantine-f": ["krum", "multi-krum", "bulyan"],
+    "multi-krum-m": ["multi-krum"],
+    "trim-fraction": ["trimmed-mean"],
+    "fedpg-sigma": ["fedpg-br"],
   ]
 
   static let federationOptions: [OptionSpecification] = [
@@ -194,6 +206,12 @@ extension TrainCommand {
     _ parsed: ParsedOptions, configuration: inout FederationConfiguration
   ) throws -> AggregationStrategy {
     let name = try parsed.choice("aggregation", from: aggregationNames)
+    for (option, users) in strategyOptionUsers
+    where parsed.explicitOptions.contains(option) && !users.contains(name) {
+      throw CommandError.usage(
+        "--\(option) only applies to --aggregation \(users.joined(separator: ", ")), not "
+          + "\(name); remove --\(option) or choose one of those aggregations")
+    }
     let weighting: UpdateWeighting = parsed.flag("uniform-weights") ? .uniform : .bySampleCount
     let byzantineCount = try parsed.integer("byzantine-f", in: 0...31)
     let explicitRate =
@@ -306,7 +324,10 @@ extension TrainCommand {
       let fix =
         "write SITE=KIND[:X] with KIND sign-flip[:factor], scaled:factor, gaussian:norm, stale "
         + "or negated-reward, for example icu_arc=scaled:10"
-      let halves = item.split(separator: "=", maxSplits: 1).map(String.init)
+      // Empty parts are kept, so that '=stale' names an empty site and
+      // 'sign-flip:' is an error rather than the default factor.
+      let halves = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        .map(String.init)
       guard halves.count == 2 else {
         throw CommandError.usage("--hostile-sites item '\(item)' has no '='; \(fix)")
       }
@@ -315,7 +336,9 @@ extension TrainCommand {
           "--hostile-sites: unknown site '\(halves[0])'; the sites are "
             + siteNames.joined(separator: ", "))
       }
-      let kindParts = halves[1].split(separator: ":", maxSplits: 1).map(String.init)
+      let kindParts = halves[1].split(
+        separator: ":", maxSplits: 1, omittingEmptySubsequences: false
+      ).map(String.init)
       let parameter = kindParts.count == 2 ? Double(kindParts[1]) : nil
       if kindParts.count == 2 && !(parameter.map { $0 > 0 && $0.isFinite } ?? false) {
         throw CommandError.usage(
@@ -371,5 +394,41 @@ extension TrainCommand {
             separator: ", "))
     }
     return parts.joined(separator: "; ")
+  }
+}
+
+extension TrainCommand {
+  /// Returns a warning when secure aggregation would clip many of the
+  /// noisy values that central DP's distributed noise produces, nil
+  /// otherwise.
+  ///
+  /// Each site adds noise of standard deviation z C / sqrt(t) and then
+  /// clips every value to [-C_q, C_q] before quantising. The warning is
+  /// given below C_q = C + 4 sigma, where the noise alone pushes about
+  /// 6e-5 of the values outside the range. Clipped values bias the mean
+  /// toward zero and leave the sum short of the Gaussian mechanism that
+  /// the accountant charges.
+  static func secureNoiseClippingWarning(
+    _ configuration: FederationConfiguration, command: String
+  ) -> String? {
+    guard let secure = configuration.secureAggregation, let privacy = configuration.privacy,
+      privacy.placement == .central
+    else { return nil }
+    let threshold = secure.effectiveThreshold(
+      participantCount: configuration.expectedParticipantCount)
+    let clipNorm = privacy.initialClipNorm
+    let standardDeviation = privacy.noiseMultiplier * clipNorm / Double(threshold).squareRoot()
+    let safeRange = clipNorm + 4 * standardDeviation
+    guard secure.clipRange < safeRange else { return nil }
+    // Two-sided tail of the noise alone, taking the deltas as small.
+    let clippedFraction = erfc(secure.clipRange / (standardDeviation * 2.0.squareRoot()))
+    return String(
+      format: "titrate %@: warning: secure aggregation clips each site's noisy values to "
+        + "+-%g (--secagg-clip-range), but the distributed DP noise has standard deviation "
+        + "%.3g (z C / sqrt(t) with t = %d), so about %.2g%% of the values will be clipped. "
+        + "That biases the mean toward zero and leaves the sum short of the Gaussian mechanism "
+        + "the accountant charges. Raise --secagg-clip-range to %.3g (C + 4 standard "
+        + "deviations) or more",
+      command, secure.clipRange, standardDeviation, threshold, 100 * clippedFraction, safeRange)
   }
 }

@@ -371,7 +371,16 @@ enum TrainCommand {
       )
       return
     }
+    let compression =
+      host == nil
+      ? try UpdateCompressionOptions.parse(parsed, configuration: trainer.configuration) : .none
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
+    if transport.isRoot,
+      let warning = secureNoiseClippingWarning(
+        trainer.configuration, command: host?.command ?? "train")
+    {
+      printError(warning)
+    }
 
     let metricsWriter =
       transport.isRoot
@@ -412,7 +421,7 @@ enum TrainCommand {
       if !quiet { print(mpiPlacementSummary(trainer, world: world)) }
     }
     try host?.attach(parsed, trainer, stored, quiet)
-    if host == nil { try UpdateCompressionOptions.install(parsed, trainer, quiet: quiet) }
+    if host == nil { UpdateCompressionOptions.install(compression, trainer, quiet: quiet) }
     let started = Date()
     let firstRound = trainer.completedRounds + 1
     while trainer.completedRounds < min(targetRounds, pauseAfter) {

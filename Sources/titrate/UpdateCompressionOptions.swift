@@ -42,6 +42,32 @@ enum UpdateCompressionOptions {
     }
   }
 
+  /// Reads `--update-compression` of `titrate train` and rejects a lossy
+  /// encoding under secure aggregation, as a network site does, because
+  /// the masked inputs are quantised already. It also rejects one with
+  /// `--mpi-updates reduce`, because the encoding is applied to the
+  /// updates that rank 0 gathers, and the reduced path gathers none.
+  static func parse(
+    _ parsed: ParsedOptions, configuration: FederationConfiguration
+  ) throws -> UpdateCompression {
+    let compression = try parse(parsed)
+    guard compression != .none else { return compression }
+    if configuration.secureAggregation != nil {
+      throw CommandError.usage(
+        "--update-compression \(compression.name) cannot be combined with secure aggregation, "
+          + "whose masked inputs are already quantised (--secagg-quantization-bits); network "
+          + "sites reject the pair as well, so remove --update-compression")
+    }
+    if parsed.string("transport") == "mpi" && parsed.string("mpi-updates") == "reduce" {
+      throw CommandError.usage(
+        "--update-compression \(compression.name) cannot be combined with --mpi-updates "
+          + "reduce: the encoding is simulated on the updates rank 0 gathers, and reduce sums "
+          + "them on the ranks instead; use --mpi-updates gather or remove "
+          + "--update-compression")
+    }
+    return compression
+  }
+
   /// Reads `--accept-compression`.
   static func parseAccepted(_ parsed: ParsedOptions) throws -> Set<UpdateCompression.Scheme> {
     let names = try parsed.list("accept-compression") ?? []
@@ -62,8 +88,7 @@ enum UpdateCompressionOptions {
 
   /// Wraps the trainer's transport in a `CompressingTransport` unless
   /// `--update-compression` is `none`.
-  static func install(_ parsed: ParsedOptions, _ trainer: FederatedTrainer, quiet: Bool) throws {
-    let compression = try parse(parsed)
+  static func install(_ compression: UpdateCompression, _ trainer: FederatedTrainer, quiet: Bool) {
     guard compression != .none else { return }
     trainer.transport = CompressingTransport(inner: trainer.transport, compression: compression)
     if !quiet {

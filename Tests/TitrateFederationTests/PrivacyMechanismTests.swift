@@ -127,10 +127,10 @@ func meanAndStandardDeviation(_ values: [Double]) -> (mean: Double, standardDevi
     // Count noise +1: b = 4 / 4 = 1, C' = exp(-0.2 * 0.5) = exp(-0.1).
     let configuration = AdaptiveClippingConfiguration(expectedParticipantCount: 4)
     let quiet = configuration.nextClipNorm(
-      current: 1, unclippedCount: 3, countNoise: 0, participantCount: 4)
+      current: 1, unclippedCount: 3, deltaCount: 4, countNoise: 0, participantCount: 4)
     #expect(abs(quiet - exp(-0.05)) < 1e-15)
     let noisy = configuration.nextClipNorm(
-      current: 1, unclippedCount: 3, countNoise: 1, participantCount: 4)
+      current: 1, unclippedCount: 3, deltaCount: 4, countNoise: 1, participantCount: 4)
     #expect(abs(noisy - exp(-0.1)) < 1e-15)
   }
 
@@ -152,6 +152,31 @@ func meanAndStandardDeviation(_ values: [Double]) -> (mean: Double, standardDevi
     }
     #expect(state.clipNorm > 3 * exp(-0.03))
     #expect(state.clipNorm < 3 * exp(0.03))
+  }
+
+  /// The formula for z_Delta assumes that one site moves the released
+  /// count by at most 1/2, so the count is centred. A site adds +1/2 when
+  /// unclipped and -1/2 when clipped. Adding a site of either kind to a
+  /// round must then move b by exactly 1 / (2 m), with the same noise.
+  @Test func oneSiteMovesTheCountByHalf() {
+    let configuration = AdaptiveClippingConfiguration(
+      expectedParticipantCount: 4, initialClipNorm: 1, countNoiseStandardDeviation: 1)
+    func fraction(_ deltas: [[Double]]) -> Double {
+      var state = AdaptiveClippingState(configuration: configuration)
+      var generator = Xoshiro256(seed: 8)
+      _ = adaptivePrivateAverage(
+        deltas, configuration: configuration, noiseMultiplier: 1, participantCount: 4,
+        state: &state, generator: &generator)
+      // C' = C exp(-eta_C (b - gamma)) with C = 1 gives b back.
+      return configuration.targetUnclippedQuantile
+        - log(state.clipNorm) / configuration.clipLearningRate
+    }
+    let round: [[Double]] = [[10], [0.1], [10]]
+    let withClipped = fraction(round + [[10]])
+    let withUnclipped = fraction(round + [[0.1]])
+    let without = fraction(round)
+    #expect(abs(withClipped - without + 1.0 / 8) < 1e-12)
+    #expect(abs(withUnclipped - without - 1.0 / 8) < 1e-12)
   }
 
   @Test func adaptiveNoiseUsesClipNormOfTheRound() {

@@ -76,6 +76,32 @@ import TitrateRandom
     #expect(record.privacyEpsilon == (try accountant.privacySpent(delta: 1e-5).epsilon))
   }
 
+  /// Under local DP the delta must be private before any transport
+  /// carries it: the aggregator of an MPI or network run receives exactly
+  /// what the site's transport returns.
+  @Test func localNoiseIsAddedBeforeTheTransport() throws {
+    var settings = configuration(sites: 3, rounds: 1)
+    let clipNorm = 1e-4
+    settings.privacy = DifferentialPrivacyConfiguration(
+      placement: .local, clipping: .fixed(clipNorm: clipNorm), noiseMultiplier: 1e-3)
+    let trainer = try FederatedTrainer(configuration: settings, makeEnvironment: factory)
+    let recorder = RecordingTransport()
+    trainer.transport = recorder
+    var received: [String: [Double]] = [:]
+    try trainer.runRound { update in
+      received[update.siteName] = update.delta
+      return update
+    }
+    #expect(recorder.sentDeltas.count == 3)
+    for (site, sent) in recorder.sentDeltas {
+      let norm = sent.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      // The clipped delta has norm C, and the noise adds about
+      // z C sqrt(parameter count), far below C here.
+      #expect(norm <= clipNorm * 1.1, "site \(site) sent a delta of norm \(norm)")
+      #expect(received[site] == sent, "the aggregator changed site \(site)'s delta")
+    }
+  }
+
   @Test func budgetStopsBeforeTheRoundThatExceedsIt() throws {
     var settings = configuration(sites: 2, rounds: 10)
     settings.aggregation = .federatedAveraging(weighting: .uniform)
@@ -140,7 +166,7 @@ import TitrateRandom
     var settings = configuration(sites: 5)
     switch kind {
     case "trimmed":
-      settings.aggregation = .trimmedMean(trimFraction: 0.2)
+      settings.aggregation = .trimmedMean(trimFraction: 0.25)
       settings.siteSampling = .poisson(rate: 0.8)
       settings.siteFailures.dropoutProbability = 0.2
       settings.hostileSites = [HostileSite(site: "site_2", attack: .stale)]
@@ -207,4 +233,22 @@ import TitrateRandom
       FederationConfiguration.self, from: JSONEncoder().encode(settings))
     #expect(decoded == settings)
   }
+}
+
+/// Trains in this process and keeps the deltas that the sites hand to the
+/// transport, as an MPI rank or a network site would send them.
+final class RecordingTransport: FederationTransport {
+  private(set) var sentDeltas: [String: [Double]] = [:]
+
+  func trainSites(
+    _ request: SiteTrainingRequest, trainer: FederatedTrainer
+  ) throws -> [SiteTrainingResult] {
+    let results = trainer.trainSitesLocally(request)
+    for result in results { sentDeltas[result.update.siteName] = result.update.delta }
+    return results
+  }
+
+  func collectSiteStates(into trainer: FederatedTrainer) throws {}
+
+  func finish() throws {}
 }

@@ -301,6 +301,49 @@ import TitrateRL
     #expect(problems.contains { $0.contains("round 9 for site 'site_0' is outside 1...3") })
   }
 
+  @Test func minimumAboveSampledCountIsRejected() {
+    var bad = configuration(sites: 4)
+    bad.siteSampling = .fixedCount(2)
+    bad.minimumParticipants = 3
+    #expect(
+      bad.problems().contains {
+        $0.contains("minimumParticipants: 3 is above the 2 sites sampled per round")
+      })
+    bad.minimumParticipants = 2
+    #expect(bad.problems().isEmpty)
+  }
+
+  @Test func repeatedScheduledFailureIsRejected() {
+    var settings = configuration(sites: 2)
+    settings.siteFailures.scheduled = [
+      ScheduledSiteFailure(site: "site_0", round: 2, kind: .dropout),
+      ScheduledSiteFailure(site: "site_0", round: 2, kind: .timeout),
+    ]
+    #expect(
+      settings.problems().contains {
+        $0.contains("site 'site_0' is scheduled to fail twice in round 2")
+      })
+    settings.siteFailures.scheduled[1].round = 3
+    #expect(settings.problems().isEmpty)
+  }
+
+  @Test func trimmedMeanThatCutsNothingIsRejected() {
+    var settings = configuration(sites: 4)
+    settings.aggregation = .trimmedMean(trimFraction: 0.2)
+    #expect(
+      settings.problems().contains {
+        $0.contains("cuts floor(0.2 x 4) = 0 updates from each end")
+          && $0.contains("raise the trim fraction to at least 0.25")
+      })
+    settings.aggregation = .trimmedMean(trimFraction: 0.25)
+    #expect(settings.problems().isEmpty)
+    settings.aggregation = .trimmedMean(trimFraction: 0)
+    #expect(settings.problems().isEmpty)
+    settings.siteSampling = .fixedCount(2)
+    settings.aggregation = .trimmedMean(trimFraction: 0.4)
+    #expect(settings.problems().contains { $0.contains("train at least 3 sites per round") })
+  }
+
   @Test func serverOptimizerCannotFollowFedAdam() {
     var bad = configuration(sites: 2)
     bad.aggregation = .adaptive(

@@ -124,6 +124,27 @@ struct MPIUpdateSumTests {
     #expect(!FileManager.default.fileExists(atPath: output.path))
   }
 
+  /// Compression wraps the gathering transport, so with reduce the run
+  /// would gather every update, ignoring --mpi-updates.
+  @Test func reduceWithCompressionIsUsageError() throws {
+    let folder = try MPILaunch.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("mpi.h5")
+    let run = try MPILaunch.mpirunTitrate(
+      ranks: 2,
+      [
+        "train", "--sites", "2", "--rounds", "1", "--output", output.path, "--transport", "mpi",
+        "--mpi-updates", "reduce", "--update-compression", "float16",
+      ] + Self.tinyTraining)
+
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains(
+        "--update-compression float16 cannot be combined with --mpi-updates reduce"),
+      "stderr: \(run.errors)")
+    #expect(!FileManager.default.fileExists(atPath: output.path))
+  }
+
   @Test func reduceWithoutMPIIsUsageError() throws {
     let folder = try MPILaunch.temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }

@@ -78,16 +78,27 @@ public struct AdaptiveClippingConfiguration: Codable, Sendable, Equatable {
     return 1 / (1 / (z * z) - countTerm).squareRoot()
   }
 
-  /// Returns the next clip norm: C * exp(-eta_C (b - gamma)), with
-  /// b = (unclippedCount + countNoise) / m the noisy unclipped fraction.
+  /// Returns the next clip norm: C * exp(-eta_C (b - gamma)), with b the
+  /// noisy unclipped fraction.
   ///
+  /// The count is centred as in Andrew et al. Each delta adds +1/2 when
+  /// unclipped and -1/2 when clipped, so adding or removing one site moves
+  /// it by 1/2, the sensitivity that `updateNoiseMultiplier` assumes. A
+  /// plain count of unclipped deltas would move by 1. Then
+  /// b = (centred count + countNoise) / m + 1/2, which equals
+  /// (unclippedCount + countNoise) / m when all m expected sites took part.
   /// - Parameters:
+  ///   - unclippedCount: deltas whose norm was at most C.
+  ///   - deltaCount: all deltas of the round, clipped or not.
   ///   - countNoise: one draw of N(0, sigma_b^2).
-  ///   - participantCount: m, the sites sampled this round.
+  ///   - participantCount: m, the sites expected this round, fixed before
+  ///     replies arrive.
   public func nextClipNorm(
-    current clipNorm: Double, unclippedCount: Int, countNoise: Double, participantCount: Int
+    current clipNorm: Double, unclippedCount: Int, deltaCount: Int, countNoise: Double,
+    participantCount: Int
   ) -> Double {
-    let fraction = (Double(unclippedCount) + countNoise) / Double(participantCount)
+    let centredCount = Double(unclippedCount) - Double(deltaCount) / 2 + countNoise
+    let fraction = centredCount / Double(participantCount) + 0.5
     return clipNorm * exp(-clipLearningRate * (fraction - targetUnclippedQuantile))
   }
 }
@@ -148,7 +159,7 @@ public func adaptiveNoisyAverage(
     generator: &generator)
   let countNoise = configuration.countNoiseStandardDeviation * generator.nextStandardNormal()
   state.clipNorm = configuration.nextClipNorm(
-    current: state.clipNorm, unclippedCount: result.unclippedCount, countNoise: countNoise,
-    participantCount: participantCount)
+    current: state.clipNorm, unclippedCount: clipped.unclippedCount,
+    deltaCount: clipped.deltaCount, countNoise: countNoise, participantCount: participantCount)
   return result
 }

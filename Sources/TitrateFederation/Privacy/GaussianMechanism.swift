@@ -80,11 +80,14 @@ public struct ClippedSum: Equatable, Sendable {
   public var sum: [Double]
   /// Number of deltas whose norm was at most C.
   public var unclippedCount: Int
+  /// Number of deltas in the sum, clipped or not.
+  public var deltaCount: Int
 
   /// Creates a sum from its parts.
-  public init(sum: [Double], unclippedCount: Int) {
+  public init(sum: [Double], unclippedCount: Int, deltaCount: Int) {
     self.sum = sum
     self.unclippedCount = unclippedCount
+    self.deltaCount = deltaCount
   }
 }
 
@@ -104,7 +107,7 @@ public func clippedSum(_ deltas: [[Double]], clipNorm: Double) -> ClippedSum {
       sum[index] += clipped.delta[index]
     }
   }
-  return ClippedSum(sum: sum, unclippedCount: unclipped)
+  return ClippedSum(sum: sum, unclippedCount: unclipped, deltaCount: deltas.count)
 }
 
 /// Adds N(0, (z C)^2) to each coordinate of a clipped sum and divides by

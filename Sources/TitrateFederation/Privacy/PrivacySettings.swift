@@ -17,9 +17,11 @@ public enum PrivacyClipping: Codable, Sendable, Equatable {
   case adaptive(AdaptiveClippingConfiguration)
 }
 
-/// Differential privacy of a federated run, at site level: two runs that
-/// differ in all the data of one site give output distributions within
-/// (epsilon, delta).
+/// Differential privacy of a federated run, at site level: two runs of
+/// which one has a site, with all its data, that the other lacks
+/// (add/remove neighbours) give output distributions within
+/// (epsilon, delta). Runs that replace one site's data are not covered
+/// directly, because they can move the clipped sum by 2C.
 ///
 /// What the guarantee covers: the global models the aggregator releases.
 /// The sample counts and the per-site outcome figures the trainer records

@@ -126,7 +126,15 @@ public struct SiteFailureSimulation: Codable, Sendable, Equatable {
         "siteFailures.dropoutProbability: \(dropoutProbability) is outside [0, 1); "
           + "use a probability below 1")
     }
+    var seen: Set<String> = []
     for failure in scheduled {
+      // Only the first failure of a site and round takes effect, so a second
+      // one would be ignored without a word.
+      if !seen.insert("\(failure.site):\(failure.round)").inserted {
+        found.append(
+          "siteFailures: site '\(failure.site)' is scheduled to fail twice in round "
+            + "\(failure.round); give one failure a site and round")
+      }
       if !siteNames.contains(failure.site) {
         found.append(
           "siteFailures: unknown site '\(failure.site)'; the sites are "

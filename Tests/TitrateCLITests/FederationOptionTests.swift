@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// `titrate train` federation options that do not apply to the chosen
+/// aggregation or combination. Each is rejected with exit code 2, not
+/// ignored.
+extension CommandLineTests {
+  /// Runs one round with `options`, writing to a folder that is removed
+  /// afterwards, so that a run that wrongly succeeds leaves no file behind.
+  func trainOneRound(_ options: [String]) throws -> Run {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try titrate(
+      [
+        "train", "--rounds", "1", "--patients-per-site", "8", "--update-epochs", "1",
+        "--output", folder.appendingPathComponent("run.h5").path,
+      ] + options)
+  }
+
+  @Test(arguments: [
+    ("--server-momentum", "0.5", "fedavg", "fedavgm"),
+    ("--server-tau", "0.01", "fedavgm", "fedadam, fedyogi, fedadagrad"),
+    ("--byzantine-f", "2", "median", "krum, multi-krum, bulyan"),
+    ("--multi-krum-m", "2", "krum", "multi-krum"),
+    ("--trim-fraction", "0.3", "median", "trimmed-mean"),
+    ("--fedpg-sigma", "1", "trimmed-mean", "fedpg-br"),
+  ])
+  func strategyOptionNeedsItsAggregation(
+    option: String, value: String, aggregation: String, users: String
+  ) throws {
+    let run = try trainOneRound(["--aggregation", aggregation, option, value])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains("\(option) only applies to --aggregation \(users), not \(aggregation)"),
+      "stderr: \(run.errors)")
+    #expect(run.output.isEmpty)
+  }
+
+  @Test(arguments: ["obese=sign-flip:", "obese=scaled:", "obese=gaussian:"])
+  func hostileSiteWithEmptyParameterIsRejected(item: String) throws {
+    let run = try trainOneRound(["--hostile-sites", item])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains("--hostile-sites item '\(item)': '' is not a positive number"),
+      "stderr: \(run.errors)")
+  }
+
+  @Test func hostileSiteWithoutNameIsRejected() throws {
+    let run = try trainOneRound(["--hostile-sites", "=stale"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("--hostile-sites: unknown site ''"), "stderr: \(run.errors)")
+  }
+
+  @Test func minimumAboveSampledSitesIsRejected() throws {
+    let run = try trainOneRound(["--sample-sites", "2", "--min-participants", "3"])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("minimumParticipants: 3 is above the 2 sites sampled per round"))
+  }
+
+  @Test func compressionUnderSecureAggregationIsRejected() throws {
+    let run = try trainOneRound([
+      "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
+    ])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains(
+        "--update-compression float16 cannot be combined with secure aggregation"),
+      "stderr: \(run.errors)")
+    #expect(run.output.isEmpty)
+  }
+}
+
+extension CommandLineTests {
+  /// `inspect` shows the federation settings and the epsilon spent. Two
+  /// rounds of the Gaussian mechanism with z = 1.1 at sampling rate 1 give
+  /// epsilon 6.3274 at delta 1e-5: RDP alpha / (2 z^2) per round,
+  /// converted as Balle et al. (AISTATS 2020, Theorem 21) over the Opacus
+  /// 1.6 orders, computed apart from Titrate with scipy.
+  @Test func inspectShowsPrivacySpent() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("private.h5").path
+    let train = try titrate([
+      "train", "--rounds", "2", "--patients-per-site", "8", "--update-epochs", "1",
+      "--output", output, "--quiet", "--aggregation", "fedavg-uniform", "--normalization",
+      "per-site", "--dp-clip", "1", "--dp-noise-multiplier", "1.1",
+    ])
+    #expect(train.status == 0, "stderr: \(train.errors)")
+    let inspected = try titrate(["inspect", output])
+    #expect(inspected.status == 0, "stderr: \(inspected.errors)")
+    #expect(inspected.output.contains("aggregation fedavg-uniform; all sites each round"))
+    #expect(inspected.output.contains("central DP: clip 1.0, noise multiplier 1.1"))
+    #expect(
+      inspected.output.contains("privacy spent: epsilon 6.3274 at delta 1e-05 after 2 rounds"))
+  }
+}
+
+extension CommandLineTests {
+  /// With C = 1, z = 1 and t = 2 the distributed noise has standard
+  /// deviation 0.707, so the default range of 1 clips 2 (1 - Phi(1.414)),
+  /// about 16 % of the values, and C + 4 sigma is 3.83.
+  @Test func secureAggregationWarnsWhenNoiseIsClipped() throws {
+    let options = [
+      "--secure-aggregation", "--normalization", "per-site", "--aggregation", "fedavg-uniform",
+      "--dp-clip", "1", "--dp-noise-multiplier", "1",
+    ]
+    let clipped = try trainOneRound(options)
+    #expect(clipped.status == 0, "stderr: \(clipped.errors)")
+    #expect(clipped.errors.contains("about 16% of the values will be clipped"))
+    #expect(clipped.errors.contains("Raise --secagg-clip-range to 3.83"))
+    let wide = try trainOneRound(options + ["--secagg-clip-range", "4"])
+    #expect(wide.status == 0, "stderr: \(wide.errors)")
+    #expect(!wide.errors.contains("warning"))
+  }
+}
