@@ -57,6 +57,15 @@ extension CommandLineTests {
     #expect(run.errors.contains("minimumParticipants: 3 is above the 2 sites sampled per round"))
   }
 
+  @Test func medianOfTwoSitesIsRejected() throws {
+    let run = try trainOneRound(["--aggregation", "median", "--sample-sites", "2"])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains("median with 2 sites expected per round is the plain mean"),
+      "stderr: \(run.errors)")
+    #expect(run.output.isEmpty)
+  }
+
   @Test func compressionUnderSecureAggregationIsRejected() throws {
     let run = try trainOneRound([
       "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
