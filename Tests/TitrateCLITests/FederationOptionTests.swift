@@ -66,6 +66,16 @@ extension CommandLineTests {
     #expect(run.output.isEmpty)
   }
 
+  /// 1e-400 underflows to 0, which the message must not show.
+  @Test func underflowingDeltaIsShownAsWritten() throws {
+    let run = try trainOneRound([
+      "--aggregation", "fedavg-uniform", "--dp-clip", "1", "--dp-noise-multiplier", "1",
+      "--dp-delta", "1e-400",
+    ])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("--dp-delta 1e-400 is out of range"), "stderr: \(run.errors)")
+  }
+
   @Test func compressionUnderSecureAggregationIsRejected() throws {
     let run = try trainOneRound([
       "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
