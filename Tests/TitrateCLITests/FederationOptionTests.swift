@@ -76,6 +76,16 @@ extension CommandLineTests {
     #expect(run.errors.contains("--dp-delta 1e-400 is out of range"), "stderr: \(run.errors)")
   }
 
+  /// The help states the range that the check enforces.
+  @Test func siteRateHelpMatchesItsRange() throws {
+    let help = try titrate(["train", "--help"])
+    #expect(help.status == 0)
+    #expect(help.output.contains("(Poisson sampling), 1e-6-1"), "help: \(help.output)")
+    let tooSmall = try trainOneRound(["--site-rate", "1e-7"])
+    #expect(tooSmall.status == 2)
+    #expect(tooSmall.errors.contains("--site-rate 1e-7 is out of range"))
+  }
+
   @Test func compressionUnderSecureAggregationIsRejected() throws {
     let run = try trainOneRound([
       "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
