@@ -373,7 +373,8 @@ enum TrainCommand {
     }
     let compression =
       host == nil
-      ? try UpdateCompressionOptions.parse(parsed, configuration: trainer.configuration) : .none
+      ? try UpdateCompressionOptions.resolve(
+        parsed, configuration: trainer.configuration, checkpointPath: resuming) : .none
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
     if transport.isRoot,
       let warning = secureNoiseClippingWarning(
@@ -589,6 +590,11 @@ enum TrainCommand {
     guard problems.isEmpty else {
       throw CommandError.usage(
         "invalid training configuration:\n  " + problems.joined(separator: "\n  "))
+    }
+    // A network aggregator has no --update-compression: its sites choose.
+    if parsed.string("update-compression") != nil {
+      configuration.updateCompression = try UpdateCompressionOptions.parse(
+        parsed, configuration: configuration)
     }
     return configuration
   }

@@ -142,3 +142,41 @@ extension CommandLineTests {
     #expect(!wide.errors.contains("warning"))
   }
 }
+
+extension CommandLineTests {
+  /// The checkpoint stores the update compression, so a resume without
+  /// the option keeps it. A resume with another encoding is rejected.
+  @Test func compressionIsKeptOnResume() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("run.h5").path
+    let first = try titrate(
+      [
+        "train", "--rounds", "3", "--pause-after", "1", "--output", checkpoint,
+        "--update-compression", "float16",
+      ] + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+
+    let other = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--update-compression", "int8",
+    ])
+    #expect(other.status == 2)
+    #expect(
+      other.errors.contains(
+        "--update-compression int8:256 differs from the float16 encoding stored in "
+          + "\(checkpoint)"),
+      "stderr: \(other.errors)")
+    #expect(other.errors.contains("omit --update-compression to continue with float16"))
+
+    let resumed = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--pause-after", "2",
+    ])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    #expect(resumed.output.contains("update compression float16 with error feedback"))
+    let repeated = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--update-compression", "float16",
+    ])
+    #expect(repeated.status == 0, "\(repeated.errors)")
+    #expect(repeated.output.contains("update compression float16 with error feedback"))
+  }
+}
