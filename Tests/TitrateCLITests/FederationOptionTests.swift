@@ -179,4 +179,32 @@ extension CommandLineTests {
     #expect(repeated.status == 0, "\(repeated.errors)")
     #expect(repeated.output.contains("update compression float16 with error feedback"))
   }
+
+  /// Results do not depend on the thread count, so a resume may change it.
+  /// The run then equals an uninterrupted one with the resumed count,
+  /// which the checkpoint's configuration records.
+  @Test func resumeAcceptsAnotherThreadCount() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let paused = folder.appendingPathComponent("paused.h5").path
+    let straight = folder.appendingPathComponent("straight.h5").path
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--threads", "2", "--output", paused]
+        + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    let resumed = try titrate([
+      "train", "--resume", paused, "--output", paused, "--threads", "1",
+    ])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    #expect(resumed.output.contains("seed 1, threads 1"), "stdout: \(resumed.output)")
+    let uninterrupted = try titrate(
+      ["train", "--rounds", "2", "--threads", "1", "--output", straight, "--quiet"]
+        + Self.tinyTraining)
+    #expect(uninterrupted.status == 0, "\(uninterrupted.errors)")
+    let dumps = try [paused, straight].map(Self.storedArrays)
+    #expect(dumps[0].count > 20)
+    for (path, values) in dumps[0] {
+      #expect(values == dumps[1][path], "entry \(path) differs")
+    }
+  }
 }
