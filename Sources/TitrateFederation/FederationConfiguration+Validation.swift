@@ -27,6 +27,7 @@ extension FederationConfiguration {
         "aggregation: \($0) (with \(expectedParticipantCount) sites expected per round)"
       }
       if let problem = trimmedMeanProblem() { found.append(problem) }
+      if let problem = medianProblem() { found.append(problem) }
     }
     if aggregation.containsServerOptimizer && serverOptimizer != .sgd(learningRate: 1) {
       found.append(
@@ -125,6 +126,17 @@ extension FederationConfiguration {
       "aggregation: trimmed-mean with trim fraction \(fraction) cuts floor(\(fraction) x "
       + "\(count)) = 0 updates from each end with \(count) sites expected per round, so it is "
       + "the plain mean and tolerates no hostile site; \(fix)"
+  }
+
+  /// Rejects the coordinate median of one or two expected updates, which
+  /// is their plain mean and so tolerates no hostile site.
+  private func medianProblem() -> String? {
+    guard aggregation == .coordinateMedian, expectedParticipantCount <= 2 else { return nil }
+    let count = expectedParticipantCount
+    return
+      "aggregation: median with \(count) sites expected per round is the plain mean of their "
+      + "updates and tolerates no hostile site; train at least 3 sites per round (--sites, "
+      + "--sample-sites or --site-rate) or use fedavg"
   }
 
   private func hostileSiteProblems() -> [String] {

@@ -102,6 +102,12 @@ public struct FederationConfiguration: Codable, Sendable, Equatable {
   /// (domain randomisation), in [0, 0.5]; 0 draws none. The environment
   /// factory reads it; the trainer itself does not.
   public var edgePatientFraction: Double = 0
+  /// Encoding, with error feedback, that `titrate train` applies to every
+  /// site's delta through `CompressingTransport`. The trainer itself does
+  /// not read it. nil means not recorded, as in configurations stored
+  /// before the setting existed and in a network aggregator's run, whose
+  /// sites each choose their own encoding.
+  public var updateCompression: UpdateCompression? = nil
 
   /// Creates the default configuration (no sites yet).
   public init() {}
@@ -149,6 +155,7 @@ extension FederationConfiguration {
     case observationNormalization, ppo, costConstraint
     case aggregation, proximalMu, siteSampling, minimumParticipants, siteFailures
     case roundDeadlineSeconds, privacy, hostileSites, secureAggregation, edgePatientFraction
+    case updateCompression
   }
 
   /// Decodes a configuration in which absent keys keep their defaults, so
@@ -183,5 +190,7 @@ extension FederationConfiguration {
     secureAggregation = try container.decodeIfPresent(
       SecureAggregationConfiguration.self, forKey: .secureAggregation)
     try read(.edgePatientFraction, &edgePatientFraction)
+    updateCompression = try container.decodeIfPresent(
+      UpdateCompression.self, forKey: .updateCompression)
   }
 }

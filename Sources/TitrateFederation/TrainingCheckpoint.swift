@@ -226,14 +226,19 @@ extension FederatedTrainer {
   /// Rebuilds a trainer from a checkpoint so that the next round is the one
   /// an uninterrupted run would have run.
   ///
+  /// - Parameter threads: sites trained at once from now on, 1...256, in
+  ///   place of the stored count. The next checkpoint records it, and nil
+  ///   keeps the stored count. Results do not depend on it.
   /// - Throws: `TrainingCheckpointError` or `CheckpointError` naming the
   ///   entry that is missing or does not fit.
   public static func resume(
-    from contents: CheckpointContents, makeEnvironment: EnvironmentFactory
+    from contents: CheckpointContents, makeEnvironment: EnvironmentFactory, threads: Int? = nil
   ) throws -> FederatedTrainer {
     let stored = try TrainedPolicy(contents: contents)
+    var configuration = stored.configuration
+    if let threads { configuration.threads = threads }
     let trainer = try FederatedTrainer(
-      configuration: stored.configuration, makeEnvironment: makeEnvironment)
+      configuration: configuration, makeEnvironment: makeEnvironment)
     guard trainer.observationSize == stored.network.observationSize,
       trainer.actionSpace == stored.network.actionSpace
     else {

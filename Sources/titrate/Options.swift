@@ -150,9 +150,10 @@ struct ParsedOptions {
       throw CommandError.usage(
         "--\(name) '\(text)' is not a finite number; give a value in \(allowed)")
     }
+    // The text as written, because a value that underflows, such as
+    // 1e-400, reads back as 0.
     guard range.contains(value) else {
-      throw CommandError.usage(
-        "--\(name) \(formatNumber(value)) is out of range; give a value in \(allowed)")
+      throw CommandError.usage("--\(name) \(text) is out of range; give a value in \(allowed)")
     }
     return value
   }

@@ -69,7 +69,7 @@ extension TrainCommand {
       defaultValue: nil),
     .init(
       name: "site-rate", valueName: "Q",
-      help: "train each site with probability Q per round (Poisson sampling), 0-1",
+      help: "train each site with probability Q per round (Poisson sampling), 1e-6-1",
       defaultValue: nil),
     .init(
       name: "min-participants", valueName: "N",

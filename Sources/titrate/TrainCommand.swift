@@ -155,7 +155,8 @@ enum TrainCommand {
       defaultValue: "1"),
     .init(
       name: "threads", valueName: "N",
-      help: "sites trained at once, 1-256; results do not depend on it", defaultValue: "2"),
+      help: "sites trained at once, 1-256; results do not depend on it, so --resume may change it",
+      defaultValue: "2"),
     .init(
       name: "output", valueName: "FILE",
       help: "checkpoint to write (HDF5); its folder must exist", defaultValue: nil),
@@ -231,6 +232,7 @@ enum TrainCommand {
       let allowed = Set<String>([
         "resume", "rounds", "output", "metrics", "checkpoint-every", "quiet", "environments-dir",
         "pause-after", "overwrite", "cohort", "transport", "update-compression", "mpi-updates",
+        "threads",
       ]).union(host?.options.map(\.name) ?? [])
       if let conflicting = parsed.explicitOptions.subtracting(allowed).sorted().first {
         throw CommandError.usage(
@@ -259,8 +261,14 @@ enum TrainCommand {
           definition, mode: doseActionMode(for: policy.network.actionSpace), cohorts: cohorts,
           edgePatientFraction: policy.configuration.edgePatientFraction)
       }
+      // Results do not depend on the thread count, so a resumed run may
+      // change it. The checkpoint it writes records the new count.
+      let threads =
+        parsed.explicitOptions.contains("threads")
+        ? try parsed.integer("threads", in: 1...256) : nil
       do {
-        trainer = try FederatedTrainer.resume(from: contents, makeEnvironment: factory)
+        trainer = try FederatedTrainer.resume(
+          from: contents, makeEnvironment: factory, threads: threads)
       } catch {
         throw CommandError.invalidInput("\(resumePath): \(error)")
       }
@@ -373,7 +381,8 @@ enum TrainCommand {
     }
     let compression =
       host == nil
-      ? try UpdateCompressionOptions.parse(parsed, configuration: trainer.configuration) : .none
+      ? try UpdateCompressionOptions.resolve(
+        parsed, configuration: trainer.configuration, checkpointPath: resuming) : .none
     if !quiet { printConfiguration(trainer.configuration, environment: stored) }
     if transport.isRoot,
       let warning = secureNoiseClippingWarning(
@@ -589,6 +598,11 @@ enum TrainCommand {
     guard problems.isEmpty else {
       throw CommandError.usage(
         "invalid training configuration:\n  " + problems.joined(separator: "\n  "))
+    }
+    // A network aggregator has no --update-compression: its sites choose.
+    if parsed.string("update-compression") != nil {
+      configuration.updateCompression = try UpdateCompressionOptions.parse(
+        parsed, configuration: configuration)
     }
     return configuration
   }

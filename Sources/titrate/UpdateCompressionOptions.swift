@@ -21,8 +21,8 @@ enum UpdateCompressionOptions {
     name: "update-compression", valueName: schemeForms,
     help: "apply this site encoding and its error feedback to every site's delta, as network "
       + "sites with 'titrate site --update-compression' would (in process and over MPI). The "
-      + "checkpoint does not store it or the residuals: pass it again with --resume, whose "
-      + "sites restart with zero residuals",
+      + "checkpoint stores the encoding, which --resume keeps, but not the residuals, so "
+      + "resumed sites restart with zero residuals",
     defaultValue: "none")
 
   /// `titrate aggregator`: the encodings it accepts from sites.
@@ -51,7 +51,18 @@ enum UpdateCompressionOptions {
     _ parsed: ParsedOptions, configuration: FederationConfiguration
   ) throws -> UpdateCompression {
     let compression = try parse(parsed)
-    guard compression != .none else { return compression }
+    try checkCombination(compression, parsed, configuration: configuration)
+    return compression
+  }
+
+  /// Rejects a lossy `compression` under secure aggregation or with
+  /// `--mpi-updates reduce`, for the reasons `parse(_:configuration:)`
+  /// gives.
+  static func checkCombination(
+    _ compression: UpdateCompression, _ parsed: ParsedOptions,
+    configuration: FederationConfiguration
+  ) throws {
+    guard compression != .none else { return }
     if configuration.secureAggregation != nil {
       throw CommandError.usage(
         "--update-compression \(compression.name) cannot be combined with secure aggregation, "
@@ -65,7 +76,32 @@ enum UpdateCompressionOptions {
           + "them on the ranks instead; use --mpi-updates gather or remove "
           + "--update-compression")
     }
-    return compression
+  }
+
+  /// Returns the encoding of a `titrate train` run: the one its
+  /// configuration stores, which a resumed run keeps. A checkpoint written
+  /// before Titrate stored it records none, so `--update-compression` then
+  /// applies as given.
+  /// - Throws: `CommandError.usage` when `--update-compression` names
+  ///   another encoding than the stored one.
+  static func resolve(
+    _ parsed: ParsedOptions, configuration: FederationConfiguration, checkpointPath: String?
+  ) throws -> UpdateCompression {
+    guard let stored = configuration.updateCompression else {
+      return try parse(parsed, configuration: configuration)
+    }
+    if parsed.explicitOptions.contains("update-compression") {
+      let requested = try parse(parsed)
+      guard requested == stored else {
+        throw CommandError.usage(
+          "--update-compression \(requested.name) differs from the \(stored.name) encoding "
+            + "stored in \(checkpointPath ?? "the checkpoint"), which the resumed run keeps; "
+            + "omit --update-compression to continue with \(stored.name), or start a new run "
+            + "to change it")
+      }
+    }
+    try checkCombination(stored, parsed, configuration: configuration)
+    return stored
   }
 
   /// Reads `--accept-compression`.

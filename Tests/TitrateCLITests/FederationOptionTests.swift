@@ -57,6 +57,35 @@ extension CommandLineTests {
     #expect(run.errors.contains("minimumParticipants: 3 is above the 2 sites sampled per round"))
   }
 
+  @Test func medianOfTwoSitesIsRejected() throws {
+    let run = try trainOneRound(["--aggregation", "median", "--sample-sites", "2"])
+    #expect(run.status == 2)
+    #expect(
+      run.errors.contains("median with 2 sites expected per round is the plain mean"),
+      "stderr: \(run.errors)")
+    #expect(run.output.isEmpty)
+  }
+
+  /// 1e-400 underflows to 0, which the message must not show.
+  @Test func underflowingDeltaIsShownAsWritten() throws {
+    let run = try trainOneRound([
+      "--aggregation", "fedavg-uniform", "--dp-clip", "1", "--dp-noise-multiplier", "1",
+      "--dp-delta", "1e-400",
+    ])
+    #expect(run.status == 2)
+    #expect(run.errors.contains("--dp-delta 1e-400 is out of range"), "stderr: \(run.errors)")
+  }
+
+  /// The help states the range that the check enforces.
+  @Test func siteRateHelpMatchesItsRange() throws {
+    let help = try titrate(["train", "--help"])
+    #expect(help.status == 0)
+    #expect(help.output.contains("(Poisson sampling), 1e-6-1"), "help: \(help.output)")
+    let tooSmall = try trainOneRound(["--site-rate", "1e-7"])
+    #expect(tooSmall.status == 2)
+    #expect(tooSmall.errors.contains("--site-rate 1e-7 is out of range"))
+  }
+
   @Test func compressionUnderSecureAggregationIsRejected() throws {
     let run = try trainOneRound([
       "--secure-aggregation", "--normalization", "per-site", "--update-compression", "float16",
@@ -111,5 +140,71 @@ extension CommandLineTests {
     let wide = try trainOneRound(options + ["--secagg-clip-range", "4"])
     #expect(wide.status == 0, "stderr: \(wide.errors)")
     #expect(!wide.errors.contains("warning"))
+  }
+}
+
+extension CommandLineTests {
+  /// The checkpoint stores the update compression, so a resume without
+  /// the option keeps it. A resume with another encoding is rejected.
+  @Test func compressionIsKeptOnResume() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("run.h5").path
+    let first = try titrate(
+      [
+        "train", "--rounds", "3", "--pause-after", "1", "--output", checkpoint,
+        "--update-compression", "float16",
+      ] + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+
+    let other = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--update-compression", "int8",
+    ])
+    #expect(other.status == 2)
+    #expect(
+      other.errors.contains(
+        "--update-compression int8:256 differs from the float16 encoding stored in "
+          + "\(checkpoint)"),
+      "stderr: \(other.errors)")
+    #expect(other.errors.contains("omit --update-compression to continue with float16"))
+
+    let resumed = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--pause-after", "2",
+    ])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    #expect(resumed.output.contains("update compression float16 with error feedback"))
+    let repeated = try titrate([
+      "train", "--resume", checkpoint, "--output", checkpoint, "--update-compression", "float16",
+    ])
+    #expect(repeated.status == 0, "\(repeated.errors)")
+    #expect(repeated.output.contains("update compression float16 with error feedback"))
+  }
+
+  /// Results do not depend on the thread count, so a resume may change it.
+  /// The run then equals an uninterrupted one with the resumed count,
+  /// which the checkpoint's configuration records.
+  @Test func resumeAcceptsAnotherThreadCount() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let paused = folder.appendingPathComponent("paused.h5").path
+    let straight = folder.appendingPathComponent("straight.h5").path
+    let first = try titrate(
+      ["train", "--rounds", "2", "--pause-after", "1", "--threads", "2", "--output", paused]
+        + Self.tinyTraining)
+    #expect(first.status == 0, "\(first.errors)")
+    let resumed = try titrate([
+      "train", "--resume", paused, "--output", paused, "--threads", "1",
+    ])
+    #expect(resumed.status == 0, "\(resumed.errors)")
+    #expect(resumed.output.contains("seed 1, threads 1"), "stdout: \(resumed.output)")
+    let uninterrupted = try titrate(
+      ["train", "--rounds", "2", "--threads", "1", "--output", straight, "--quiet"]
+        + Self.tinyTraining)
+    #expect(uninterrupted.status == 0, "\(uninterrupted.errors)")
+    let dumps = try [paused, straight].map(Self.storedArrays)
+    #expect(dumps[0].count > 20)
+    for (path, values) in dumps[0] {
+      #expect(values == dumps[1][path], "entry \(path) differs")
+    }
   }
 }

@@ -106,6 +106,24 @@ import TitrateRandom
     #expect(decoded.siteUpdate == .modelDelta)
   }
 
+  /// The update compression is stored as its command-line form, and a
+  /// configuration stored before the setting existed records none.
+  @Test func updateCompressionRoundTrips() throws {
+    var compressed = configuration(sites: 2)
+    compressed.updateCompression = .topK(fraction: 0.05)
+    let encoded = try JSONEncoder().encode(compressed)
+    let tree = try JSONSerialization.jsonObject(with: encoded) as! [String: Any]
+    #expect(tree["updateCompression"] as? String == "topk:0.05")
+    #expect(try JSONDecoder().decode(FederationConfiguration.self, from: encoded) == compressed)
+
+    var older = tree
+    older["updateCompression"] = nil
+    let decoded = try JSONDecoder().decode(
+      FederationConfiguration.self, from: JSONSerialization.data(withJSONObject: older))
+    #expect(decoded.updateCompression == nil)
+    #expect(decoded == configuration(sites: 2))
+  }
+
   @Test func sameSeedGivesIdenticalModels() throws {
     let first = try FederatedTrainer(
       configuration: configuration(sites: 3), makeEnvironment: factory)

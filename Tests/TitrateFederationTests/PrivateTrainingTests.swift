@@ -66,7 +66,6 @@ import TitrateRandom
   @Test func localNoiseIsChargedAtRateOne() throws {
     var settings = configuration(sites: 4, rounds: 1)
     settings.siteSampling = .fixedCount(1)
-    settings.aggregation = .coordinateMedian
     settings.privacy = DifferentialPrivacyConfiguration(
       placement: .local, clipping: .fixed(clipNorm: 0.05), noiseMultiplier: 2)
     let trainer = try FederatedTrainer(configuration: settings, makeEnvironment: factory)

@@ -344,6 +344,22 @@ import TitrateRL
     #expect(settings.problems().contains { $0.contains("train at least 3 sites per round") })
   }
 
+  @Test(arguments: [1, 2])
+  func medianOfTwoOrFewerIsRejected(sampled: Int) {
+    var settings = configuration(sites: 4)
+    settings.aggregation = .coordinateMedian
+    #expect(settings.problems().isEmpty)
+    settings.siteSampling = .fixedCount(3)
+    #expect(settings.problems().isEmpty)
+    settings.siteSampling = .fixedCount(sampled)
+    let problems = settings.problems()
+    #expect(
+      problems.contains {
+        $0.contains("median with \(sampled) sites expected per round is the plain mean")
+      }, "problems: \(problems)")
+    #expect(problems.contains { $0.contains("train at least 3 sites per round") })
+  }
+
   @Test func serverOptimizerCannotFollowFedAdam() {
     var bad = configuration(sites: 2)
     bad.aggregation = .adaptive(

@@ -153,7 +153,8 @@ enum NetworkLaunch {
 
   /// Returns the checkpoint entries that differ, leaving out wall-clock
   /// measurements (secure aggregation's `protocolSeconds` too) and the per-site learner state under `sites/`, which a
-  /// network run keeps at the sites.
+  /// network run keeps at the sites. The configurations are compared
+  /// without the update compression, which only `titrate train` records.
   static func differingEntries(_ first: URL, _ second: URL) throws -> [String] {
     let left = try CheckpointFile.read(from: first)
     let right = try CheckpointFile.read(from: second)
@@ -162,6 +163,12 @@ enum NetworkLaunch {
       switch path {
       case "metrics/steps_per_second":
         continue
+      case "configuration":
+        if try configurationWithoutEncoding(left[path])
+          != configurationWithoutEncoding(right[path])
+        {
+          differing.append(path)
+        }
       case "metrics/history_jsonl":
         if try historyWithoutTiming(left[path]) != historyWithoutTiming(right[path]) {
           differing.append(path)
@@ -171,6 +178,19 @@ enum NetworkLaunch {
       }
     }
     return differing
+  }
+
+  /// Returns the stored configuration without `updateCompression`, which
+  /// `titrate train` records and a network aggregator leaves out, because
+  /// its sites each choose their encoding.
+  private static func configurationWithoutEncoding(
+    _ value: CheckpointValue?
+  ) throws -> NSDictionary {
+    guard case .string(let text)? = value else { return [:] }
+    let stored = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! NSDictionary
+    let copy = stored.mutableCopy() as! NSMutableDictionary
+    copy.removeObject(forKey: "updateCompression")
+    return copy
   }
 
   private static func historyWithoutTiming(_ value: CheckpointValue?) throws -> [NSDictionary] {

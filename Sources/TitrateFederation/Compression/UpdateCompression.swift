@@ -139,6 +139,25 @@ public enum UpdateCompression: Sendable, Hashable {
   }
 }
 
+/// Stored as its command-line form (`name`), such as `"int8:256"`, so a
+/// checkpoint's configuration JSON reads like the option that set it.
+extension UpdateCompression: Codable {
+  public init(from decoder: any Decoder) throws {
+    let text = try decoder.singleValueContainer().decode(String.self)
+    do {
+      try self.init(parsing: text)
+    } catch {
+      throw DecodingError.dataCorrupted(
+        .init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    try container.encode(name)
+  }
+}
+
 /// Errors of update compression settings and of compressed updates.
 public enum UpdateCompressionError: Error, Equatable, CustomStringConvertible {
   /// A command-line scheme that `UpdateCompression(parsing:)` cannot read.
