@@ -369,7 +369,8 @@ extension TrainCommand {
     case .fixedCount(let count): parts.append("\(count) sites sampled per round")
     case .poisson(let rate): parts.append("each site sampled with probability \(rate)")
     }
-    parts.append("at least \(configuration.minimumParticipants) accepted updates per round")
+    let minimum = configuration.minimumParticipants
+    parts.append("at least \(minimum) accepted update\(minimum == 1 ? "" : "s") per round")
     if configuration.proximalMu > 0 { parts.append("FedProx mu \(configuration.proximalMu)") }
     if let privacy = configuration.privacy {
       var text =

@@ -117,7 +117,9 @@ extension CommandLineTests {
     #expect(train.status == 0, "stderr: \(train.errors)")
     let inspected = try titrate(["inspect", output])
     #expect(inspected.status == 0, "stderr: \(inspected.errors)")
-    #expect(inspected.output.contains("aggregation fedavg-uniform; all sites each round"))
+    #expect(
+      inspected.output.contains(
+        "aggregation fedavg-uniform; all sites each round; at least 1 accepted update per round"))
     #expect(inspected.output.contains("central DP: clip 1.0, noise multiplier 1.1"))
     #expect(
       inspected.output.contains("privacy spent: epsilon 6.3274 at delta 1e-05 after 2 rounds"))
