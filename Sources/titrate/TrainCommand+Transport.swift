@@ -9,7 +9,7 @@ let mpiUpdatesOption = OptionSpecification(
     + "model equals the in-process run bit for bit. reduce sums each rank's validated updates "
     + "on that rank and adds the sums with MPI_Reduce, and the model may differ in the last "
     + "bits. reduce needs fedavg, fedavg-uniform, fedavgm, fedadam, fedyogi or fedadagrad "
-    + "and no secure aggregation",
+    + "and neither secure aggregation nor --update-compression",
   defaultValue: "gather")
 
 extension TrainCommand {
