@@ -149,7 +149,10 @@ public struct PKPDSafetyVerifier {
     return SafetyReport(
       policy: name, environment: environment.name,
       patientsPerCohort: configuration.patientsPerCohort, seed: configuration.seed,
-      checks: checks, cohorts: records.map(\.summary), notes: notes)
+      checks: checks, cohorts: records.map(\.summary),
+      interventionKinds: SafetyReport.interventionKinds(
+        columnNames: records.first?.table.columnNames ?? []),
+      notes: notes)
   }
 
   /// Lists the cohorts of a run in report order.
