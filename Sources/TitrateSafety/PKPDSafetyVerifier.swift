@@ -122,8 +122,8 @@ public struct PKPDSafetyVerifier {
     var notes = adapter.notes + [
       "exposure thresholds: "
         + exposureThresholds.map {
-          "\($0.name) (\($0.outcome) above \(formatted($0.maximumTimeFractionPerPatient * 100))% "
-            + "of the episode, maximum rate \(formatted($0.maximumRate * 100))%)"
+          "\($0.name) (\(adapter.exposureCondition($0)), "
+            + "maximum rate \(formatted($0.maximumRate * 100))%)"
         }.joined(separator: ", ")
     ]
     if let policy {
@@ -192,9 +192,8 @@ public struct PKPDSafetyVerifier {
             interval: RateInterval(lower: bounds.lower, upper: bounds.upper),
             values: ["events": Double(events), "patients": Double(values.count)],
             detail:
-              "\(events) of \(values.count) patients in \(record.name) had \(threshold.outcome) "
-              + "above \(formatted(threshold.maximumTimeFractionPerPatient * 100))% of the "
-              + "episode. \(threshold.description)"))
+              "\(events) of \(values.count) patients in \(record.name) had "
+              + "\(adapter.exposureCondition(threshold)). \(threshold.description)"))
       }
     }
     return results
