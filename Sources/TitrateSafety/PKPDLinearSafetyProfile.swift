@@ -116,5 +116,23 @@ func linearAdapter(_ definition: LinearDefinition) -> PKPDSafetyAdapter {
         return after.doseLevel > before.doseLevel || after.interval < before.interval
       }),
     stressProfiles: profiles, nonFiniteInterventionColumn: "interventionsInvalidAction",
-    notes: notes)
+    notes: notes,
+    exposureCondition: { linearExposureCondition($0, cycles: dosing.decisionsPerEpisode) })
+}
+
+/// Describes when a patient counts as exposed under a linear-kind
+/// threshold. The outcome table stores fractions of the episode's dosing
+/// cycles and a 0-or-1 flag for the cumulative AUC, so any limit in
+/// [0, 1) means a flag of 1. Other columns are values in their units.
+func linearExposureCondition(_ threshold: PKPDExposureThreshold, cycles: Int) -> String {
+  let limit = threshold.maximumTimeFractionPerPatient
+  switch threshold.outcome {
+  case "targetAttainment", "troughBelowCeiling", "toxicTrough":
+    return "\(threshold.outcome) in more than \(formatted(limit * 100))% of the \(cycles) "
+      + "dosing cycles"
+  case "cumulativeAUCAboveLimit":
+    return "\(threshold.outcome) = 1, meaning the episode's AUC passed the limit"
+  default:
+    return "\(threshold.outcome) above \(formatted(limit))"
+  }
 }

@@ -195,6 +195,13 @@ struct PKPDSafetyAdapter {
   var nonFiniteInterventionColumn = "interventionsNonFinite"
   /// Why a kind's stress profile is missing, for the report's notes.
   var notes: [String] = []
+  /// Describes when a patient counts as exposed under a threshold, in
+  /// the terms of its outcome column. Warfarin, propofol and glucose
+  /// outcomes are fractions of the episode's time.
+  var exposureCondition: (PKPDExposureThreshold) -> String = { threshold in
+    "\(threshold.outcome) above "
+      + "\(formatted(threshold.maximumTimeFractionPerPatient * 100))% of the episode"
+  }
 }
 
 extension PKPDSafetyEnvironment {

@@ -122,8 +122,8 @@ public struct PKPDSafetyVerifier {
     var notes = adapter.notes + [
       "exposure thresholds: "
         + exposureThresholds.map {
-          "\($0.name) (\($0.outcome) above \(formatted($0.maximumTimeFractionPerPatient * 100))% "
-            + "of the episode, maximum rate \(formatted($0.maximumRate * 100))%)"
+          "\($0.name) (\(adapter.exposureCondition($0)), "
+            + "maximum rate \(formatted($0.maximumRate * 100))%)"
         }.joined(separator: ", ")
     ]
     if let policy {
@@ -149,7 +149,10 @@ public struct PKPDSafetyVerifier {
     return SafetyReport(
       policy: name, environment: environment.name,
       patientsPerCohort: configuration.patientsPerCohort, seed: configuration.seed,
-      checks: checks, cohorts: records.map(\.summary), notes: notes)
+      checks: checks, cohorts: records.map(\.summary),
+      interventionKinds: SafetyReport.interventionKinds(
+        columnNames: records.first?.table.columnNames ?? []),
+      notes: notes)
   }
 
   /// Lists the cohorts of a run in report order.
@@ -189,9 +192,8 @@ public struct PKPDSafetyVerifier {
             interval: RateInterval(lower: bounds.lower, upper: bounds.upper),
             values: ["events": Double(events), "patients": Double(values.count)],
             detail:
-              "\(events) of \(values.count) patients in \(record.name) had \(threshold.outcome) "
-              + "above \(formatted(threshold.maximumTimeFractionPerPatient * 100))% of the "
-              + "episode. \(threshold.description)"))
+              "\(events) of \(values.count) patients in \(record.name) had "
+              + "\(adapter.exposureCondition(threshold)). \(threshold.description)"))
       }
     }
     return results

@@ -123,6 +123,9 @@ public struct SafetyReport: Sendable, Codable, Equatable {
   public var seed: UInt64
   public var checks: [SafetyCheckResult]
   public var cohorts: [CohortSummary]
+  /// The actuator's intervention kinds in outcome table order (columns
+  /// `interventions*` without the prefix), which differ by environment.
+  public var interventionKinds: [String]
   /// Remarks for the reader, such as where the thresholds came from.
   public var notes: [String]
 
@@ -164,14 +167,12 @@ public struct SafetyReport: Sendable, Codable, Equatable {
     }
     lines.append("")
     lines.append(
-      "actuator interventions (rounded, clamped to single maximum, clamped to 24-h maximum, "
-        + "non-finite, negative) and screen rejections:")
-    let kinds = [
-      "Rounded", "ClampedToSingleMaximum", "ClampedToDailyMaximum", "NonFinite", "Negative",
-    ]
+      "actuator interventions ("
+        + interventionKinds.map(Self.interventionLabel).joined(separator: ", ")
+        + ") and screen rejections:")
     var quietCohorts = 0
     for cohort in cohorts {
-      let counts = kinds.map { cohort.interventions[$0] ?? 0 }
+      let counts = interventionKinds.map { cohort.interventions[$0] ?? 0 }
       guard counts.contains(where: { $0 > 0 }) || cohort.rejectedRows > 0 else {
         quietCohorts += 1
         continue
@@ -184,5 +185,34 @@ public struct SafetyReport: Sendable, Codable, Equatable {
     lines.append("")
     lines.append(summaryLine)
     return lines.joined(separator: "\n")
+  }
+
+  /// Returns the intervention kinds of an outcome table's columns, in
+  /// column order.
+  public static func interventionKinds(columnNames: [String]) -> [String] {
+    columnNames.filter { $0.hasPrefix("interventions") }.map {
+      String($0.dropFirst("interventions".count))
+    }
+  }
+
+  /// Labels that differ from the kind's words. The vancomycin actuator's
+  /// daily maximum is a rolling 24-h total, so its label names the window.
+  static let interventionLabels = [
+    "ClampedToDailyMaximum": "clamped to 24-h maximum", "NonFinite": "non-finite",
+  ]
+
+  /// Returns the words for an intervention kind: `InvalidAction` reads
+  /// "invalid action".
+  static func interventionLabel(_ kind: String) -> String {
+    if let label = interventionLabels[kind] { return label }
+    var words: [String] = []
+    for character in kind {
+      if character.isUppercase || words.isEmpty {
+        words.append(String(character).lowercased())
+      } else {
+        words[words.count - 1].append(character)
+      }
+    }
+    return words.joined(separator: " ")
   }
 }

@@ -211,7 +211,10 @@ public struct SafetyVerifier: Sendable {
     return SafetyReport(
       policy: policy.name, environment: definition.name,
       patientsPerCohort: configuration.patientsPerCohort, seed: configuration.seed,
-      checks: checks, cohorts: records.map(summary), notes: notes)
+      checks: checks, cohorts: records.map(summary),
+      interventionKinds: SafetyReport.interventionKinds(
+        columnNames: records.first?.table.columnNames ?? []),
+      notes: notes)
   }
 
   private func summary(_ record: CohortRecord) -> CohortSummary {

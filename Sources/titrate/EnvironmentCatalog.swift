@@ -47,6 +47,18 @@ struct EnvironmentCatalog {
     return directory.appendingPathComponent("\(nameOrPath).json")
   }
 
+  /// Returns where a warfarin, propofol, glucose or linear definition may
+  /// be, in lookup order. A path ending in `.json` is used as given, and a
+  /// name is looked up in the `pkpd` subfolder, where `titrate
+  /// environments` lists these kinds, then in the folder itself.
+  func libraryURLs(for nameOrPath: String) -> [URL] {
+    if nameOrPath.hasSuffix(".json") { return [URL(fileURLWithPath: nameOrPath)] }
+    return [
+      directory.appendingPathComponent("pkpd").appendingPathComponent("\(nameOrPath).json"),
+      directory.appendingPathComponent("\(nameOrPath).json"),
+    ]
+  }
+
   /// Rejects a definition whose `kind` this vancomycin-format path cannot
   /// read, naming the kind and what to do instead.
   static func rejectOtherKinds(_ text: String, path: String) throws {

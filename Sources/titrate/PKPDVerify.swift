@@ -44,12 +44,16 @@ enum PKPDVerify {
     if stored.safety == nil {
       let catalog = try EnvironmentCatalog(explicitDirectory: parsed.string("environments-dir"))
       let name = parsed.string("environment") ?? checkpoint.environment.name
-      let url = catalog.url(for: name)
-      guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      let candidates = catalog.libraryURLs(for: name)
+      guard
+        let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }),
+        let text = try? String(contentsOf: url, encoding: .utf8)
+      else {
         throw CommandError.invalidInput(
           "the checkpoint's stored definition has no safety section with exposure thresholds, "
-            + "and no definition was found at \(url.path) to take them from; pass "
-            + "--environment with a definition file that has them")
+            + "and no definition was found at "
+            + candidates.map(\.path).joined(separator: " or ")
+            + " to take them from; pass --environment with a definition file that has them")
       }
       let fallback: PKPDSafetyEnvironment?
       do {
@@ -61,8 +65,8 @@ enum PKPDVerify {
       }
       guard let safety = fallback?.safety else {
         throw CommandError.invalidInput(
-          "neither the checkpoint's stored definition nor \(url.path) has a safety section "
-            + "with exposure thresholds; pass --environment with a definition that has one")
+          "neither the checkpoint's stored definition nor \(url.path) has exposure thresholds "
+            + "(safety.exposureThresholds); pass --environment with a definition that has them")
       }
       thresholds = safety.exposureThresholds
       notes.append(

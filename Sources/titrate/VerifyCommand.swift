@@ -35,7 +35,8 @@ enum VerifyCommand {
       name: "environment", valueName: "NAME|FILE",
       help:
         "definition whose safety thresholds are used when the checkpoint's stored definition "
-        + "has none (default: the stored environment's name)",
+        + "has none (default: the stored environment's name; a warfarin, propofol, glucose or "
+        + "linear name is looked up in the pkpd subfolder first)",
       defaultValue: nil),
     .init(
       name: "environments-dir", valueName: "DIR", help: "folder of environment definitions",

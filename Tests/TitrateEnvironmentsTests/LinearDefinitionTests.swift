@@ -139,6 +139,19 @@ func linearIssues(_ tree: Any) -> [DefinitionIssue]? {
     }
   }
 
+  /// A line drawn from 14 h back to 6 h is reported on its times alone, not
+  /// also as a "14-6 h" span that leaves out the 10-h level.
+  @Test func reversedChartTimesReportedOnce() {
+    let tree = settingLinearValue(
+      linearJSONTree(gentamicinDefinitionURL),
+      ["baselines", 0, "boundaries", 0, "timesHours"], to: [14, 6])
+    let found = linearIssues(tree) ?? []
+    #expect(found.map(\.path) == ["baselines[0].boundaries[0].timesHours[1]"], "\(found)")
+    let message = found.first?.message ?? ""
+    #expect(message.contains("List the points in increasing time"), "\(message)")
+    #expect(!found.contains { $0.message.contains("14-6 h") }, "\(found)")
+  }
+
   /// A minimum above the maximum is reported on the bounds alone, not also
   /// as a negative share of the distribution kept between them.
   @Test func reversedCovariateBoundsReportedOnce() {

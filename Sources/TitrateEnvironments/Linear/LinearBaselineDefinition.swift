@@ -168,9 +168,11 @@ public struct LinearBaselineDefinition: Codable, Sendable, Equatable {
             + "Give at least two points, one level per time.")
         continue
       }
+      var timesIncrease = true
       for (pointIndex, time) in times.enumerated() {
         issues.requireRange(time, "\(linePath).timesHours[\(pointIndex)]", 0, 24 * 28, unit: "h")
         if pointIndex > 0, !(time > times[pointIndex - 1]) {
+          timesIncrease = false
           issues.add(
             "\(linePath).timesHours[\(pointIndex)]",
             "is not after the previous time. List the points in increasing time.")
@@ -181,7 +183,11 @@ public struct LinearBaselineDefinition: Codable, Sendable, Equatable {
           level, "\(linePath).levelsMilligramsPerLiter[\(pointIndex)]", 0, 1000, unit: "mg/L",
           lowOpen: true)
       }
-      if let levelHours, levelHours < times[0] || levelHours > times[times.count - 1] {
+      // A line with times out of order has no span, and its times are
+      // already reported above.
+      if timesIncrease, let levelHours,
+        levelHours < times[0] || levelHours > times[times.count - 1]
+      {
         linesMissingLevel.append(
           "boundaries[\(index)] (\(format(times[0]))-\(format(times[times.count - 1])) h)")
       }
