@@ -25,8 +25,10 @@ func linearAdapter(_ definition: LinearDefinition) -> PKPDSafetyAdapter {
   // Splits a pre-actuator action into (dose level, interval) indices the
   // way the actuator does, clamped into the action space.
   func decomposed(_ action: Float) -> (doseLevel: Int, interval: Int) {
-    let index = action.isFinite ? Int(action.rounded()) : 0
-    return dosing.decompose(action: min(max(index, 0), dosing.actionCount - 1))
+    guard action.isFinite else { return dosing.decompose(action: 0) }
+    // Bounded as a Float first: Int(_:) traps on a value beyond Int's range.
+    let index = Int(min(max(action.rounded(), 0), Float(dosing.actionCount - 1)))
+    return dosing.decompose(action: index)
   }
 
   func moved(

@@ -67,8 +67,9 @@ func runLinearRegimen(
 
     for (p, entry) in cases.enumerated() {
       #expect(
-        abs(patients[p].parameters.clearanceLitersPerHour
-          - (entry["clearanceLitersPerHour"] as! Double)) < 1e-12)
+        abs(
+          patients[p].parameters.clearanceLitersPerHour
+            - (entry["clearanceLitersPerHour"] as! Double)) < 1e-12)
       let expected = entry["concentrationsMilligramsPerLiter"] as! [Double]
       let trace = environment.concentrationTrace[p]
       #expect(trace.count == expected.count)
@@ -215,6 +216,21 @@ func runLinearRegimen(
     #expect(table[column: "interventionsInvalidAction"] == [4, 4])
     // Clamped to action 0: 3 mg/kg every 24 h after the 7 mg/kg start.
     #expect(table[column: "cycle2IntervalHours"] == [24, 24])
+  }
+
+  /// A finite action beyond Int's range is counted and clamped like any
+  /// other out-of-range action, not converted (which traps).
+  @Test func hugeActionIsClampedAndCounted() throws {
+    let definition = loadLinearDefinition(gentamicinDefinitionURL)
+    let environment = try LinearEnvironment(definition: definition, batchSize: 2)
+    environment.recordsOutcomeTable = true
+    for _ in 0..<definition.dosing.decisionsPerEpisode {
+      _ = environment.step(actions: [1e30, -1e30])
+    }
+    let table = environment.drainOutcomeTable()
+    #expect(table[column: "interventionsInvalidAction"] == [4, 4])
+    // -1e30 clamps to action 0: 3 mg/kg every 24 h.
+    #expect(table[column: "cycle2IntervalHours"]?[1] == 24)
   }
 
   @Test func observationHasDocumentedLayout() throws {

@@ -84,7 +84,8 @@ extension LinearEnvironment {
       let action = actions[p]
       var index = 0
       if action.isFinite {
-        index = Int(action.rounded())
+        // Bounded first: Int(_:) traps on a value beyond Int's range.
+        index = Int(min(max(action.rounded(), -1), Float(dosing.actionCount)))
       }
       if !action.isFinite {
         records.invalidActions[p] += 1
