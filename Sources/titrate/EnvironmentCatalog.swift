@@ -47,16 +47,16 @@ struct EnvironmentCatalog {
     return directory.appendingPathComponent("\(nameOrPath).json")
   }
 
+  /// The subfolder of warfarin, propofol, glucose and linear definitions,
+  /// which `titrate environments` lists.
+  var libraryDirectory: URL { directory.appendingPathComponent("pkpd") }
+
   /// Returns where a warfarin, propofol, glucose or linear definition may
   /// be, in lookup order. A path ending in `.json` is used as given, and a
-  /// name is looked up in the `pkpd` subfolder, where `titrate
-  /// environments` lists these kinds, then in the folder itself.
+  /// name is looked up in `libraryDirectory`, then in the folder itself.
   func libraryURLs(for nameOrPath: String) -> [URL] {
-    if nameOrPath.hasSuffix(".json") { return [URL(fileURLWithPath: nameOrPath)] }
-    return [
-      directory.appendingPathComponent("pkpd").appendingPathComponent("\(nameOrPath).json"),
-      directory.appendingPathComponent("\(nameOrPath).json"),
-    ]
+    if nameOrPath.hasSuffix(".json") { return [url(for: nameOrPath)] }
+    return [libraryDirectory.appendingPathComponent("\(nameOrPath).json"), url(for: nameOrPath)]
   }
 
   /// Rejects a definition whose `kind` this vancomycin-format path cannot
@@ -85,8 +85,7 @@ struct EnvironmentCatalog {
         (try? EnvironmentDefinition.definitionFiles(in: directory))?
         .map { $0.deletingPathExtension().lastPathComponent } ?? []
       let others =
-        (try? EnvironmentDefinition.definitionFiles(
-          in: directory.appendingPathComponent("pkpd")))?.map(\.path) ?? []
+        (try? EnvironmentDefinition.definitionFiles(in: libraryDirectory))?.map(\.path) ?? []
       throw CommandError.invalidInput(
         "environment '\(nameOrPath)' not found at \(url.path); known environments: "
           + (known.isEmpty ? "none" : known.joined(separator: ", "))

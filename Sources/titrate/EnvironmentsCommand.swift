@@ -137,7 +137,7 @@ enum EnvironmentsCommand {
         print("\(stem): invalid: \(error)")
       }
     }
-    let library = listLibraryEnvironments(in: catalog.directory.appendingPathComponent("pkpd"))
+    let library = listLibraryEnvironments(in: catalog.libraryDirectory)
     if invalid + library.invalid > 0 {
       throw CommandError.invalidInput(
         "\(invalid + library.invalid) of \(files.count + library.listed) environment "
