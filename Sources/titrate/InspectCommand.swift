@@ -60,12 +60,18 @@ enum InspectCommand {
     )
     print("  \(TrainCommand.federationSummary(configuration))")
     if let privacy = configuration.privacy {
-      // The trainer stores the epsilon of the last completed round.
-      let spent = (try? contents.requireScalar("privacy/epsilon") as Double) ?? 0
-      print(
-        String(
-          format: "  privacy spent: epsilon %.4f at delta %g after %d rounds", spent,
-          privacy.delta, policy.round))
+      // The trainer stores the epsilon of the last completed round, and
+      // none before the first.
+      if let spent = try? contents.requireScalar("privacy/epsilon") as Double {
+        print(
+          String(
+            format: "  privacy spent: epsilon %.4f at delta %g after %d rounds", spent,
+            privacy.delta, policy.round))
+      } else if policy.round == 0 {
+        print("  privacy spent: none, no round completed")
+      } else {
+        print("  privacy spent: not recorded in this checkpoint (no privacy/epsilon entry)")
+      }
     }
     let ppo = configuration.ppo
     print(
