@@ -131,6 +131,7 @@ public final class FederatedTrainer {
   static func targetAttainment(_ mean: (String) -> Double?) -> Double? {
     attainmentOutcomes.lazy.compactMap(mean).first
   }
+
   /// Outcomes kept in round records (and so in checkpoints); the others
   /// an environment tallies, such as covariate sums, are dropped.
   public static let reportedOutcomes: Set<String> = [

@@ -107,10 +107,11 @@ extension FederationConfiguration {
     return found
   }
 
-  /// A trimmed mean whose fraction cuts no update at the expected site
-  /// count is the plain mean. The strategy accepts that, but a run that
-  /// asks for a positive fraction expects a robust rule, so it is rejected.
-  /// A fraction of 0 asks for the plain mean and passes.
+  /// Returns the problem of a trimmed mean whose positive fraction cuts no
+  /// update at the expected site count, nil otherwise. Such a rule is the
+  /// plain mean, which the strategy accepts, but a run that requests a
+  /// positive fraction expects a robust rule. A fraction of 0 requests the
+  /// plain mean and passes.
   private func trimmedMeanProblem() -> String? {
     guard case .trimmedMean(let fraction) = aggregation, fraction > 0 else { return nil }
     let count = expectedParticipantCount
@@ -128,8 +129,9 @@ extension FederationConfiguration {
       + "the plain mean and tolerates no hostile site; \(fix)"
   }
 
-  /// Rejects the coordinate median of one or two expected updates, which
-  /// is their plain mean and so tolerates no hostile site.
+  /// Returns the problem of a coordinate median over one or two expected
+  /// updates, nil otherwise. Such a median is their plain mean, so it
+  /// tolerates no hostile site.
   private func medianProblem() -> String? {
     guard aggregation == .coordinateMedian, expectedParticipantCount <= 2 else { return nil }
     let count = expectedParticipantCount

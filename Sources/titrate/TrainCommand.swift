@@ -599,7 +599,8 @@ enum TrainCommand {
       throw CommandError.usage(
         "invalid training configuration:\n  " + problems.joined(separator: "\n  "))
     }
-    // A network aggregator has no --update-compression: its sites choose.
+    // A network aggregator has no --update-compression, because its sites
+    // choose their own encodings.
     if parsed.string("update-compression") != nil {
       configuration.updateCompression = try UpdateCompressionOptions.parse(
         parsed, configuration: configuration)

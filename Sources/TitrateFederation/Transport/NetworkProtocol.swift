@@ -192,9 +192,10 @@ func decodeReason(_ payload: [UInt8]) -> String {
   return (try? reader.readString()) ?? "(unreadable reason of \(payload.count) bytes)"
 }
 
-/// Why the aggregator rejected a site. A `reject` payload carries it after
-/// the reason text, so that the site can exit with the matching status.
-/// A payload without it, from an earlier release, reads as `.other`.
+/// The class of an aggregator's rejection of a site. A `reject` payload
+/// carries it after the reason text, so that the site can exit with the
+/// matching status. A payload without it, from an earlier release, reads
+/// as `.other`.
 public enum RejectionKind: Int, Sendable {
   /// Any reason without a kind of its own.
   case other = 0
